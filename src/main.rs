@@ -1,3 +1,7 @@
-fn main() {
-    println!("Hello, world!");
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    hostr::logger::init(log::LevelFilter::Info);
+    hostr::cli::run(hostr::config::Cli::parse())
 }

@@ -1,0 +1,247 @@
+//! `hostr check`: validates the whole database like `nginx -t`.
+//!
+//! Every record must parse and keep its kind's rules; references between
+//! records must point at records that exist; unique fields must be unique.
+//! Problems are reported as `path:line:column: message`.
+
+use crate::cpanel_account::CpanelAccount;
+use crate::customer::Customer;
+use crate::payment::Payment;
+use crate::plan::Plan;
+use crate::store::{
+    Kind, LoadError, Record, Store, StoreError, StoreResult, is_temp_name, locate_field,
+};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+impl From<LoadError> for Problem {
+    fn from(e: LoadError) -> Problem {
+        Problem {
+            path: e.path,
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Record files read.
+    pub records: usize,
+    pub problems: Vec<Problem>,
+}
+
+pub fn check(store: &Store) -> StoreResult<Report> {
+    let mut report = Report::default();
+    for kind in Kind::ALL {
+        report_stray_files(store, kind, &mut report)?;
+    }
+    let customers = load::<Customer>(store, &mut report)?;
+    let accounts = load::<CpanelAccount>(store, &mut report)?;
+    let plans = load::<Plan>(store, &mut report)?;
+    let payments = load::<Payment>(store, &mut report)?;
+
+    let (plan_ids, customer_ids) = (ids_of(&plans), ids_of(&customers));
+    let (account_ids, payment_ids) = (ids_of(&accounts), ids_of(&payments));
+
+    let mut refs = References {
+        store,
+        report: &mut report,
+    };
+    for c in &customers {
+        if let Some(plan_id) = &c.plan_id {
+            refs.expect::<Customer>(&c.id, "planId", Kind::Plan, plan_id, &plan_ids);
+        }
+        for account_id in &c.cpanel_account_ids {
+            refs.expect::<Customer>(
+                &c.id,
+                "cpanelAccountIds",
+                Kind::CpanelAccount,
+                account_id,
+                &account_ids,
+            );
+        }
+        for payment_id in &c.payment_ids {
+            refs.expect::<Customer>(&c.id, "paymentIds", Kind::Payment, payment_id, &payment_ids);
+        }
+    }
+    for a in &accounts {
+        refs.expect::<CpanelAccount>(
+            &a.id,
+            "customerId",
+            Kind::Customer,
+            &a.customer_id,
+            &customer_ids,
+        );
+        refs.expect::<CpanelAccount>(&a.id, "planId", Kind::Plan, &a.plan_id, &plan_ids);
+    }
+    for p in &payments {
+        refs.expect::<Payment>(
+            &p.id,
+            "customerId",
+            Kind::Customer,
+            &p.customer_id,
+            &customer_ids,
+        );
+        refs.expect::<Payment>(&p.id, "planId", Kind::Plan, &p.plan_id, &plan_ids);
+        if let Some(account_id) = &p.account_id {
+            refs.expect::<Payment>(
+                &p.id,
+                "accountId",
+                Kind::CpanelAccount,
+                account_id,
+                &account_ids,
+            );
+        }
+    }
+    report_duplicates(store, &customers, &mut report);
+    report_duplicates(store, &accounts, &mut report);
+    report
+        .problems
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    Ok(report)
+}
+
+fn ids_of<T: Record>(records: &[T]) -> HashSet<String> {
+    records.iter().map(|r| r.id().to_owned()).collect()
+}
+
+fn load<T: Record>(store: &Store, report: &mut Report) -> StoreResult<Vec<T>> {
+    let mut records = Vec::new();
+    for outcome in store.list::<T>()? {
+        report.records += 1;
+        match outcome {
+            Ok(record) => records.push(record),
+            Err(StoreError::Corrupt(error)) => report.problems.push(error.into()),
+            // Deleted between listing and reading: nothing to check.
+            Err(StoreError::NotFound { .. }) => report.records -= 1,
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(records)
+}
+
+struct References<'a> {
+    store: &'a Store,
+    report: &'a mut Report,
+}
+
+impl References<'_> {
+    fn expect<T: Record>(
+        &mut self,
+        id: &str,
+        field: &'static str,
+        target: Kind,
+        target_id: &str,
+        known: &HashSet<String>,
+    ) {
+        if !known.contains(target_id) {
+            self.report.problems.push(field_problem(
+                self.store,
+                T::KIND,
+                id,
+                field,
+                format!(
+                    "`{field}` names {} {target_id}, which does not exist (or cannot be read)",
+                    target.noun()
+                ),
+            ));
+        }
+    }
+}
+
+fn field_problem(store: &Store, kind: Kind, id: &str, field: &str, message: String) -> Problem {
+    let path = store.dir(kind).join(format!("{id}.json"));
+    let (line, column) = fs::read(&path).map_or((1, 1), |bytes| locate_field(&bytes, field));
+    Problem {
+        path,
+        line,
+        column,
+        message,
+    }
+}
+
+fn report_duplicates<T: Record>(store: &Store, records: &[T], report: &mut Report) {
+    let mut holders: HashMap<(&'static str, String), Vec<&str>> = HashMap::new();
+    for record in records {
+        for key in record.index_keys() {
+            if T::UNIQUE_FIELDS.contains(&key.0) {
+                holders.entry(key).or_default().push(record.id());
+            }
+        }
+    }
+    for ((field, value), ids) in holders {
+        if ids.len() > 1 {
+            for id in &ids {
+                let others: Vec<&str> = ids.iter().copied().filter(|o| o != id).collect();
+                report.problems.push(field_problem(
+                    store,
+                    T::KIND,
+                    id,
+                    field,
+                    format!(
+                        "`{field}` `{value}` is also used by {} {}",
+                        T::KIND.noun(),
+                        others.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Files in a collection folder that are not records: misnamed files are
+/// errors (hostr would never read them); leftovers of a crash are noted.
+fn report_stray_files(store: &Store, kind: Kind, report: &mut Report) -> StoreResult<()> {
+    let dir = store.dir(kind);
+    let entries = fs::read_dir(&dir).map_err(|source| StoreError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_record = name
+            .strip_suffix(".json")
+            .is_some_and(|id| kind.id_format().accepts(id));
+        if is_record || name == ".lock" || name == ".gitkeep" || is_temp_name(&name) {
+            continue;
+        }
+        report.problems.push(Problem {
+            path: entry.path(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "not a {} file: record files are named <id>.json with id {}",
+                kind.noun(),
+                kind.id_format().describe()
+            ),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! The command line: one function per subcommand. Output is for people,
+//! or JSON with `--json`.
+
+use crate::app::App;
+use crate::check;
+use crate::config::{Cli, Command, Config, CustomerCommand, PlanAddArgs, PlanCommand, ServeArgs};
+use crate::customer::{Customer, npub, parse_public_key};
+use crate::http::{self, ServerSettings};
+use crate::ids::IdFormat;
+use crate::plan::{BillingCycle, Plan};
+use crate::store::{Store, StoreError};
+use crate::timestamp::Timestamp;
+use serde::Serialize;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// A failed command: the message for the operator.
+type CliResult = Result<ExitCode, String>;
+
+pub fn run(cli: Cli) -> ExitCode {
+    let json = cli.json;
+    let outcome = match cli.command {
+        None => serve(cli.database, &cli.serve),
+        Some(Command::Serve(args)) => serve(cli.database, &args),
+        Some(Command::Check) => open_store(&cli.database).and_then(|store| run_check(&store, json)),
+        Some(Command::Plan(command)) => {
+            open_store(&cli.database).and_then(|store| plan(&store, command, json))
+        }
+        Some(Command::Customer(command)) => {
+            open_store(&cli.database).and_then(|store| customer(&store, command, json))
+        }
+    };
+    outcome.unwrap_or_else(|message| {
+        eprintln!("hostr: {message}");
+        ExitCode::FAILURE
+    })
+}
+
+fn open_store(database: &std::path::Path) -> Result<Store, String> {
+    Store::open(database).map_err(|e| format!("cannot open the database: {e}"))
+}
+
+fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
+    let config = Config::from_args(database, args)?;
+    let app =
+        Arc::new(App::open(config.clone()).map_err(|e| format!("cannot open the database: {e}"))?);
+    let settings = ServerSettings {
+        workers: config.workers,
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+        max_body: config.max_body,
+    };
+    let handler_app = app.clone();
+    let handler: http::Handler =
+        Arc::new(move |request| http::routes::route(&handler_app, request));
+    let server = http::server::start(config.listen, &settings, handler)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let sandbox = app.sandbox();
+    log::info!(
+        "hostr {} serving {} on http://{} with the database at {}",
+        env!("CARGO_PKG_VERSION"),
+        config.public_url.origin(),
+        server.addr(),
+        config.database.display()
+    );
+    if sandbox.payments || sandbox.whm {
+        log::warn!(
+            "SANDBOX MODE: payments {}, WHM {}: nothing here is charged or provisioned for real",
+            if sandbox.payments {
+                "simulated"
+            } else {
+                "real"
+            },
+            if sandbox.whm { "simulated" } else { "real" }
+        );
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())
+            .map_err(|e| format!("cannot handle signals: {e}"))?;
+    }
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    log::info!("stopping: finishing requests in progress");
+    server.stop();
+    log::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_check(store: &Store, json: bool) -> CliResult {
+    let report = check::check(store).map_err(|e| e.to_string())?;
+    if json {
+        print_json(&report)?;
+    } else {
+        for problem in &report.problems {
+            println!("{problem}");
+        }
+        let verdict = if report.problems.is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        };
+        println!(
+            "hostr check: {} records in {}: {} problem(s): {verdict}",
+            report.records,
+            store.root().display(),
+            report.problems.len()
+        );
+    }
+    Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn plan(store: &Store, command: PlanCommand, json: bool) -> CliResult {
+    match command {
+        PlanCommand::List => {
+            let mut plans = Vec::new();
+            for plan in store.list::<Plan>().map_err(|e| e.to_string())? {
+                match plan {
+                    Ok(plan) => plans.push(plan),
+                    Err(error) => eprintln!("hostr: skipping a broken plan: {error}"),
+                }
+            }
+            if json {
+                return print_json(&plans);
+            }
+            println!(
+                "{:<16} {:<28} {:>8} {:>9} {:>12} {:<8} {:<9}",
+                "ID", "NAME", "STORAGE", "TRANSFER", "PRICE", "CYCLE", "ON SALE"
+            );
+            for p in &plans {
+                println!(
+                    "{:<16} {:<28} {:>5} GB {:>6} GB {:>8} {} {:<8} {:<9}",
+                    p.id,
+                    p.name,
+                    p.storage,
+                    p.bandwidth,
+                    p.price,
+                    p.currency,
+                    cycle_name(p.billing_cycle),
+                    if p.available { "yes" } else { "no" }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PlanCommand::Show { id } => {
+            let plan: Plan = store.get(&id).map_err(|e| e.to_string())?;
+            print_record(&plan, json)
+        }
+        PlanCommand::Add(args) => {
+            let plan = plan_from_args(args)?;
+            store.create(&plan).map_err(|e| match e {
+                StoreError::AlreadyExists { .. } => {
+                    format!("a plan with id `{}` already exists", plan.id)
+                }
+                other => other.to_string(),
+            })?;
+            if !json {
+                println!("added plan {}", plan.id);
+            }
+            print_record(&plan, json)
+        }
+    }
+}
+
+fn plan_from_args(args: PlanAddArgs) -> Result<Plan, String> {
+    if !IdFormat::Slug.accepts(&args.id) {
+        return Err(format!(
+            "`{}` is not a plan id: it must be {}",
+            args.id,
+            IdFormat::Slug.describe()
+        ));
+    }
+    let billing_cycle = match args.billing_cycle.as_str() {
+        "monthly" => BillingCycle::Monthly,
+        "yearly" => BillingCycle::Yearly,
+        other => {
+            return Err(format!(
+                "`{other}` is not a billing cycle: use monthly or yearly"
+            ));
+        }
+    };
+    let now = Timestamp::now();
+    Ok(Plan {
+        whm_package: args.whm_package.unwrap_or_else(|| args.id.clone()),
+        id: args.id,
+        name: args.name,
+        storage: args.storage,
+        bandwidth: args.bandwidth,
+        price: args.price.parse().map_err(|e| format!("--price: {e}"))?,
+        currency: args
+            .currency
+            .parse()
+            .map_err(|e| format!("--currency: {e}"))?,
+        billing_cycle,
+        accounts: args.accounts,
+        available: !args.unavailable,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+fn cycle_name(cycle: BillingCycle) -> &'static str {
+    match cycle {
+        BillingCycle::Monthly => "monthly",
+        BillingCycle::Yearly => "yearly",
+    }
+}
+
+fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
+    match command {
+        CustomerCommand::List => {
+            let mut customers = Vec::new();
+            for customer in store.list::<Customer>().map_err(|e| e.to_string())? {
+                match customer {
+                    Ok(customer) => customers.push(customer),
+                    Err(error) => eprintln!("hostr: skipping a broken customer: {error}"),
+                }
+            }
+            if json {
+                return print_json(&customers);
+            }
+            println!(
+                "{:<36} {:<63} {:<9} {:<20} {:<30}",
+                "ID", "NPUB", "STATUS", "REGISTERED", "EMAIL"
+            );
+            for c in &customers {
+                println!(
+                    "{:<36} {:<63} {:<9} {:<20} {:<30}",
+                    c.id,
+                    npub(&c.public_key).unwrap_or_else(|| c.public_key.clone()),
+                    format!("{:?}", c.status).to_uppercase(),
+                    c.created_at.to_string(),
+                    c.email.as_deref().unwrap_or("-")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CustomerCommand::Show { customer } => {
+            let found = find_customer(store, &customer)?;
+            print_record(&found, json)
+        }
+    }
+}
+
+/// A customer by id, hex public key or npub.
+pub fn find_customer(store: &Store, text: &str) -> Result<Customer, String> {
+    if IdFormat::Uuid.accepts(text) {
+        return store.get(text).map_err(|e| e.to_string());
+    }
+    let key = parse_public_key(text)
+        .map_err(|_| format!("`{text}` is not a customer id, hex public key or npub"))?;
+    store
+        .find::<Customer>("publicKey", &key)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no customer has the public key {key}"))
+}
+
+fn print_record(record: &impl Serialize, _json: bool) -> CliResult {
+    // A record's JSON is already its most readable form: the same as its file.
+    print_json(record)
+}
+
+fn print_json(value: &impl Serialize) -> CliResult {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}

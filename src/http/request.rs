@@ -1,0 +1,168 @@
+//! The request as handlers see it: an owned value, read from the socket
+//! once with hard limits, so handlers are plain functions testable without one.
+
+use crate::error::{ApiError, ApiResult, Failure};
+use percent_encoding::percent_decode_str;
+use serde::de::DeserializeOwned;
+use std::io::Read;
+use std::net::SocketAddr;
+
+/// Longest request target (path and query) accepted, in bytes.
+pub const MAX_URL: usize = 8 * 1024;
+/// Largest total size of the request's header fields, in bytes.
+pub const MAX_HEADERS: usize = 16 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Uppercase, as sent: `GET`, `POST`, …
+    pub method: String,
+    /// The path, still percent-encoded, without the query.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// Header names in lowercase.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub remote: Option<SocketAddr>,
+}
+
+impl Request {
+    /// Builds a request by hand, for tests and internal callers.
+    pub fn new(method: &str, target: &str) -> Request {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        Request {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            remote: None,
+        }
+    }
+
+    /// Copies a tiny_http request into an owned value, reading at most
+    /// `max_body` bytes of body: a larger body is refused without being
+    /// read further.
+    pub fn read(raw: &mut tiny_http::Request, max_body: usize) -> ApiResult<Request> {
+        let target = raw.url();
+        if target.len() > MAX_URL {
+            return Err(ApiError::new(
+                Failure::HeadersTooLarge,
+                "url_too_long",
+                format!("The address is longer than {MAX_URL} bytes."),
+            ));
+        }
+        let mut request = Request::new(raw.method().as_str(), target);
+        let mut header_bytes = 0;
+        for header in raw.headers() {
+            let (name, value) = (header.field.as_str().as_str(), header.value.as_str());
+            header_bytes += name.len() + value.len() + 4;
+            request
+                .headers
+                .push((name.to_ascii_lowercase(), value.to_owned()));
+        }
+        if header_bytes > MAX_HEADERS {
+            return Err(ApiError::new(
+                Failure::HeadersTooLarge,
+                "headers_too_large",
+                format!("The request's headers are larger than {MAX_HEADERS} bytes."),
+            ));
+        }
+        request.remote = raw.remote_addr().copied();
+        let too_large = || {
+            ApiError::new(
+                Failure::PayloadTooLarge,
+                "body_too_large",
+                format!("The request body is larger than the limit of {max_body} bytes."),
+            )
+        };
+        if raw
+            .body_length()
+            .is_some_and(|declared| declared > max_body)
+        {
+            return Err(too_large());
+        }
+        raw.as_reader()
+            .take(max_body as u64 + 1)
+            .read_to_end(&mut request.body)
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "body_incomplete",
+                    "The request body could not be read completely.",
+                )
+            })?;
+        if request.body.len() > max_body {
+            return Err(too_large());
+        }
+        Ok(request)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The decoded value of a query parameter.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (key == name).then(|| {
+                let value = value.replace('+', " ");
+                percent_decode_str(&value).decode_utf8_lossy().into_owned()
+            })
+        })
+    }
+
+    /// The body parsed as JSON into `T`, with a 415 for another content type
+    /// and a 400 that says what is wrong with the JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> ApiResult<T> {
+        let content_type = self.header("content-type").unwrap_or("");
+        let media_type = content_type.split(';').next().unwrap_or("").trim();
+        if !media_type.eq_ignore_ascii_case("application/json") {
+            return Err(ApiError::new(
+                Failure::UnsupportedMediaType,
+                "unsupported_media_type",
+                "Send the request body as JSON with Content-Type: application/json.",
+            ));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            ApiError::bad_request(
+                "malformed_json",
+                format!("The request body is not what was expected: {e}."),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_decoded() {
+        let rq = Request::new("GET", "/api/check-invoice?paymentId=a%2Db&x=1+2");
+        assert_eq!(rq.query_param("paymentId").as_deref(), Some("a-b"));
+        assert_eq!(rq.query_param("x").as_deref(), Some("1 2"));
+        assert_eq!(rq.query_param("missing"), None);
+        assert_eq!(rq.path, "/api/check-invoice");
+    }
+
+    #[test]
+    fn json_bodies_need_the_json_content_type() {
+        let mut rq = Request::new("POST", "/api/x");
+        rq.body = br#"{"a": 1}"#.to_vec();
+        assert_eq!(rq.json::<serde_json::Value>().unwrap_err().status(), 415);
+        rq.headers.push((
+            "content-type".into(),
+            "application/json; charset=utf-8".into(),
+        ));
+        assert_eq!(rq.json::<serde_json::Value>().unwrap()["a"], 1);
+        rq.body = b"{\"a\": 1,}".to_vec();
+        assert_eq!(
+            rq.json::<serde_json::Value>().unwrap_err().code,
+            "malformed_json"
+        );
+    }
+}

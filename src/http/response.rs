@@ -1,0 +1,52 @@
+//! Responses as plain values; turned into tiny_http responses at the edge.
+
+use crate::error::ApiError;
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type", content_type.to_owned())],
+            body,
+        }
+    }
+
+    /// A JSON answer; API answers are never cached.
+    pub fn json(status: u16, value: &impl Serialize) -> Response {
+        match serde_json::to_vec(value) {
+            Ok(body) => Response::new(status, "application/json", body)
+                .with_header("Cache-Control", "no-store"),
+            Err(e) => Response::error(&ApiError::internal(&e)),
+        }
+    }
+
+    pub fn error(error: &ApiError) -> Response {
+        Response::json(error.status(), &error.body())
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl From<ApiError> for Response {
+    fn from(error: ApiError) -> Response {
+        Response::error(&error)
+    }
+}

@@ -1,0 +1,195 @@
+//! The server shell: the listening socket, a fixed pool of workers, and
+//! what every request goes through (limits, panic safety, access log).
+//!
+//! Connections are accepted by tiny_http (patched: see
+//! vendor/tiny_http/PATCHES.md) with a cap on open connections and a
+//! deadline for each request head, so idle or slow clients cannot exhaust
+//! threads or memory. Requests are then handled by a fixed number of
+//! worker threads.
+
+use super::request::Request;
+use super::response::Response;
+use crate::error::ApiError;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::AsRawFd;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Turns a request into a response; must not block for long.
+pub type Handler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
+
+/// How the server treats connections and requests.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub workers: usize,
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub max_body: usize,
+}
+
+/// How long a stopping server keeps draining requests already received.
+const DRAIN_LIMIT: Duration = Duration::from_secs(20);
+
+pub struct RunningServer {
+    addr: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    workers: Vec<JoinHandle<()>>,
+    server: Arc<tiny_http::Server>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops gracefully: requests already received are answered (with
+    /// `Connection: close`), then the workers end and the socket closes.
+    pub fn stop(self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        for worker in self.workers {
+            let _ = worker.join();
+        }
+        drop(self.server);
+    }
+}
+
+/// Binds `addr` and starts serving with `handler`.
+pub fn start(
+    addr: SocketAddr,
+    settings: &ServerSettings,
+    handler: Handler,
+) -> io::Result<RunningServer> {
+    let listener = TcpListener::bind(addr)?;
+    defer_accept_until_data(&listener);
+    let addr = listener.local_addr()?;
+    let limits = tiny_http::ConnectionLimits {
+        max_connections: settings.max_connections,
+        head_timeout: Some(settings.header_timeout),
+        ..tiny_http::ConnectionLimits::default()
+    };
+    let server = tiny_http::Server::from_listener_with_limits(listener, None, limits)
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let server = Arc::new(server);
+    let stopping = Arc::new(AtomicBool::new(false));
+    let workers = (0..settings.workers)
+        .map(|n| {
+            let (server, stopping, handler) = (server.clone(), stopping.clone(), handler.clone());
+            let max_body = settings.max_body;
+            std::thread::Builder::new()
+                .name(format!("worker-{n}"))
+                .spawn(move || work(&server, &stopping, &handler, max_body))
+        })
+        .collect::<io::Result<Vec<_>>>()?;
+    Ok(RunningServer {
+        addr,
+        stopping,
+        workers,
+        server,
+    })
+}
+
+/// Asks Linux not to hand over a connection before its first bytes
+/// arrive, so connections that never send anything cost no thread.
+fn defer_accept_until_data(listener: &TcpListener) {
+    let seconds: libc::c_int = 5;
+    // SAFETY: setsockopt on a socket this function borrows, with a pointer to
+    // a live c_int and its exact size.
+    let result = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            (&seconds as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if result != 0 {
+        log::warn!(
+            "TCP_DEFER_ACCEPT unavailable: {}",
+            io::Error::last_os_error()
+        );
+    }
+}
+
+fn work(server: &tiny_http::Server, stopping: &AtomicBool, handler: &Handler, max_body: usize) {
+    let mut drain_deadline: Option<Instant> = None;
+    loop {
+        let stop = stopping.load(Ordering::SeqCst);
+        if stop
+            && *drain_deadline.get_or_insert_with(|| Instant::now() + DRAIN_LIMIT) < Instant::now()
+        {
+            return;
+        }
+        match server.recv_timeout(Duration::from_millis(100)) {
+            Ok(Some(raw)) => handle(raw, handler, max_body, stop),
+            Ok(None) if stop => return,
+            Ok(None) => {}
+            Err(e) => {
+                log::error!("receiving a request failed: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+fn handle(mut raw: tiny_http::Request, handler: &Handler, max_body: usize, stopping: bool) {
+    let started = Instant::now();
+    let (method, path) = (
+        raw.method().to_string(),
+        raw.url().split('?').next().unwrap_or("").to_owned(),
+    );
+    let remote = raw
+        .remote_addr()
+        .map_or_else(|| "-".to_owned(), |a| a.ip().to_string());
+    let mut close = stopping;
+    let response = match Request::read(&mut raw, max_body) {
+        Ok(request) => catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
+            Response::error(&ApiError::internal(&format!(
+                "handler panicked on {method} {path}"
+            )))
+        }),
+        Err(error) => {
+            // The rest of a refused body is still on the wire: end the
+            // connection rather than read it as the next request.
+            close = true;
+            Response::error(&error)
+        }
+    };
+    log::info!(
+        "{remote} \"{method} {}\" {} {} {}ms",
+        path.escape_debug(),
+        response.status,
+        response.body.len(),
+        started.elapsed().as_millis()
+    );
+    let status = response.status;
+    let mut reply = tiny_http::Response::from_data(response.body).with_status_code(status);
+    let security = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+    ];
+    let closing = close.then_some(("Connection", "close"));
+    let headers = response
+        .headers
+        .iter()
+        .map(|(n, v)| (*n, v.as_str()))
+        .chain(security)
+        .chain(closing);
+    for (name, value) in headers {
+        if value.is_empty() {
+            continue;
+        }
+        match tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            Ok(header) => reply.add_header(header),
+            Err(()) => log::error!("dropping malformed response header {name}"),
+        }
+    }
+    if let Err(e) = raw.respond(reply) {
+        log::debug!("client went away before the response was sent: {e}");
+    }
+}

@@ -1,0 +1,18 @@
+//! hostr: a self-hosted storefront for cPanel web hosting, paid over
+//! Lightning, signed in with Nostr. See ARCHITECTURE.md for the map.
+
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod cpanel_account;
+pub mod customer;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod logger;
+pub mod money;
+pub mod payment;
+pub mod plan;
+pub mod store;
+pub mod timestamp;

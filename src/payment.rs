@@ -1,0 +1,119 @@
+//! Payments: one Lightning invoice for one plan period, and what became of it.
+//!
+//! Invariants: the amount and currency are copied from the plan when the
+//! payment is created and never change; a payment is fulfilled at most once.
+
+use crate::ids::IdFormat;
+use crate::money::{Currency, Money};
+use crate::store::{IndexKey, Invalid, Kind, Record};
+use crate::timestamp::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PaymentState {
+    Pending,
+    Paid,
+    Expired,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FulfilmentStatus {
+    #[default]
+    None,
+    Provisioning,
+    Done,
+    Failed,
+}
+
+/// What has been done to deliver what a payment paid for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Fulfilment {
+    #[serde(default)]
+    pub status: FulfilmentStatus,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    pub id: String,
+    pub customer_id: String,
+    pub plan_id: String,
+    pub account_id: Option<String>,
+    pub amount: Money,
+    pub currency: Currency,
+    pub strike_invoice_id: Option<String>,
+    pub bolt11: Option<String>,
+    pub expires_at: Option<Timestamp>,
+    pub state: PaymentState,
+    #[serde(default)]
+    pub fulfilment: Fulfilment,
+    pub paid_at: Option<Timestamp>,
+    pub period_start: Option<Timestamp>,
+    pub period_end: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Record for Payment {
+    const KIND: Kind = Kind::Payment;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        if !IdFormat::Uuid.accepts(&self.customer_id) {
+            return Err(Invalid::new(
+                "customerId",
+                format!("must be {}", IdFormat::Uuid.describe()),
+            ));
+        }
+        if !IdFormat::Slug.accepts(&self.plan_id) {
+            return Err(Invalid::new(
+                "planId",
+                format!("must be {}", IdFormat::Slug.describe()),
+            ));
+        }
+        if let Some(account_id) = &self.account_id
+            && !IdFormat::Uuid.accepts(account_id)
+        {
+            return Err(Invalid::new(
+                "accountId",
+                format!("must be {}", IdFormat::Uuid.describe()),
+            ));
+        }
+        if self.state == PaymentState::Paid && self.paid_at.is_none() {
+            return Err(Invalid::new(
+                "paidAt",
+                "a PAID payment must say when it was paid",
+            ));
+        }
+        if let (Some(start), Some(end)) = (self.period_start, self.period_end)
+            && end <= start
+        {
+            return Err(Invalid::new("periodEnd", "must be after periodStart"));
+        }
+        Ok(())
+    }
+
+    fn index_keys(&self) -> Vec<IndexKey> {
+        let mut keys = vec![("customerId", self.customer_id.clone())];
+        // Open work is looked up by state so that background workers cost
+        // what is pending, not what was ever paid.
+        if self.state == PaymentState::Pending {
+            keys.push(("open", "pending".to_owned()));
+        }
+        if self.state == PaymentState::Paid && self.fulfilment.status != FulfilmentStatus::Done {
+            keys.push(("open", "unfulfilled".to_owned()));
+        }
+        keys
+    }
+}

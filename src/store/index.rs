@@ -1,0 +1,301 @@
+//! In-memory lookup tables over the record files, kept exact by inotify.
+//!
+//! Finding a customer by public key, or checking that an email is unused,
+//! must not read the whole folder. Each collection's table maps
+//! `(field, value)` to record ids. It is built by one scan the first time
+//! the collection is looked up, and then follows every change to the folder,
+//! ours or anyone's (another hostr process, an operator's editor), through an
+//! inotify watch that is drained before every lookup. The kernel queues an
+//! event before the `rename` or `write` that caused it returns, so a table
+//! drained while holding a collection's write lock has seen every write
+//! completed before that lock was taken: this is what makes uniqueness exact
+//! across processes.
+//!
+//! The table is only ever a hint: callers read the record file named by an
+//! id and check it really has the looked-up value.
+
+use super::file::{FileStamp, LoadError};
+use super::record::{IndexKey, Kind};
+use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
+use std::collections::HashMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Reads one record file and returns its index keys.
+pub type KeyLoader = fn(&Path, &str, &[u8]) -> Result<Vec<IndexKey>, LoadError>;
+
+struct Entry {
+    stamp: FileStamp,
+    keys: Vec<IndexKey>,
+}
+
+/// The lookup table of one collection.
+pub struct CollectionIndex {
+    dir: PathBuf,
+    kind: Kind,
+    loader: KeyLoader,
+    entries: HashMap<String, Entry>,
+    lookup: HashMap<IndexKey, Vec<String>>,
+    broken: HashMap<String, LoadError>,
+}
+
+impl CollectionIndex {
+    fn build(dir: PathBuf, kind: Kind, loader: KeyLoader) -> io::Result<CollectionIndex> {
+        let mut index = CollectionIndex {
+            dir,
+            kind,
+            loader,
+            entries: HashMap::new(),
+            lookup: HashMap::new(),
+            broken: HashMap::new(),
+        };
+        let ids = record_ids(&index.dir, kind)?;
+        // Reading and parsing dominate the scan; two threads halve it on this
+        // kind of small machine without starving request handling for long.
+        let scanned: Vec<(
+            String,
+            io::Result<Option<(FileStamp, Result<Vec<IndexKey>, LoadError>)>>,
+        )> = std::thread::scope(|scope| {
+            let halves: Vec<_> = ids
+                .chunks(ids.len().div_ceil(2).max(1))
+                .map(|chunk| {
+                    let index = &index;
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|id| (id.clone(), index.read_keys(id)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            halves
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for (id, outcome) in scanned {
+            index.apply(id, outcome?);
+        }
+        Ok(index)
+    }
+
+    fn read_keys(
+        &self,
+        id: &str,
+    ) -> io::Result<Option<(FileStamp, Result<Vec<IndexKey>, LoadError>)>> {
+        let path = self.dir.join(format!("{id}.json"));
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        // The stamp is taken after the read: if the file changed in between,
+        // inotify reports it again and the next refresh reads it anew.
+        let stamp = match fs::metadata(&path) {
+            Ok(metadata) => FileStamp::of(&metadata),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some((stamp, (self.loader)(&path, id, &bytes))))
+    }
+
+    fn apply(
+        &mut self,
+        id: String,
+        outcome: Option<(FileStamp, Result<Vec<IndexKey>, LoadError>)>,
+    ) {
+        self.remove(&id);
+        match outcome {
+            None => {}
+            Some((stamp, Ok(keys))) => self.insert(id, stamp, keys),
+            Some((_, Err(error))) => {
+                log::error!(
+                    "{error} (the {} is left out until the file is fixed)",
+                    self.kind.noun()
+                );
+                self.broken.insert(id, error);
+            }
+        }
+    }
+
+    /// Records a write this process has just made, so that its own inotify
+    /// event does not make it read the file again.
+    pub fn insert(&mut self, id: String, stamp: FileStamp, keys: Vec<IndexKey>) {
+        self.remove(&id);
+        for key in &keys {
+            self.lookup.entry(key.clone()).or_default().push(id.clone());
+        }
+        self.entries.insert(id, Entry { stamp, keys });
+    }
+
+    fn remove(&mut self, id: &str) {
+        self.broken.remove(id);
+        if let Some(old) = self.entries.remove(id) {
+            for key in old.keys {
+                if let Some(ids) = self.lookup.get_mut(&key) {
+                    ids.retain(|other| other != id);
+                    if ids.is_empty() {
+                        self.lookup.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    fn reload(&mut self, id: &str) {
+        let current = fs::metadata(self.dir.join(format!("{id}.json")))
+            .ok()
+            .map(|m| FileStamp::of(&m));
+        let known = self.entries.get(id).map(|e| e.stamp);
+        if current.is_some() && current == known {
+            return;
+        }
+        match self.read_keys(id) {
+            Ok(outcome) => self.apply(id.to_owned(), outcome),
+            Err(error) => log::error!("cannot read {}/{id}.json: {error}", self.dir.display()),
+        }
+    }
+
+    /// Ids of the records that carry `key`.
+    pub fn ids_with(&self, key: &IndexKey) -> &[String] {
+        self.lookup.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Records whose file could not be used, with the reason.
+    pub fn broken(&self) -> impl Iterator<Item = &LoadError> {
+        self.broken.values()
+    }
+}
+
+/// The ids of all record files in `dir`, in sorted order.
+pub fn record_ids(dir: &Path, kind: Kind) -> io::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json"))
+            && kind.id_format().accepts(id)
+        {
+            ids.push(id.to_owned());
+        }
+    }
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// All lookup tables of one store and the inotify instance that feeds them.
+pub struct Indexes {
+    root: PathBuf,
+    inotify: Option<Inotify>,
+    watches: HashMap<WatchDescriptor, Kind>,
+    collections: [Option<CollectionIndex>; 4],
+}
+
+impl Indexes {
+    pub fn new(root: PathBuf) -> Indexes {
+        Indexes {
+            root,
+            inotify: None,
+            watches: HashMap::new(),
+            collections: [None, None, None, None],
+        }
+    }
+
+    /// The up-to-date table of `kind`, built on first use.
+    pub fn collection(
+        &mut self,
+        kind: Kind,
+        loader: KeyLoader,
+    ) -> io::Result<&mut CollectionIndex> {
+        self.refresh()?;
+        if self.collections[kind.index()].is_none() {
+            let dir = self.root.join(kind.folder());
+            if self.inotify.is_none() {
+                self.inotify = Some(Inotify::init()?);
+            }
+            let inotify = self.inotify.as_mut().expect("initialised just above");
+            // Watch first, then scan: a change made during the scan is then
+            // seen twice rather than missed.
+            let mask = WatchMask::CLOSE_WRITE
+                | WatchMask::MOVED_TO
+                | WatchMask::MOVED_FROM
+                | WatchMask::DELETE
+                | WatchMask::DELETE_SELF
+                | WatchMask::MOVE_SELF;
+            let wd = inotify.watches().add(&dir, mask)?;
+            self.watches.insert(wd, kind);
+            self.collections[kind.index()] = Some(CollectionIndex::build(dir, kind, loader)?);
+        }
+        Ok(self.collections[kind.index()]
+            .as_mut()
+            .expect("built just above"))
+    }
+
+    /// Applies every change reported since the last call.
+    fn refresh(&mut self) -> io::Result<()> {
+        let Some(inotify) = self.inotify.as_mut() else {
+            return Ok(());
+        };
+        let mut changed: Vec<(Kind, String)> = Vec::new();
+        let mut rebuild: Vec<Kind> = Vec::new();
+        let mut buffer = [0u8; 16 * 1024];
+        loop {
+            let events = match inotify.read_events(&mut buffer) {
+                Ok(events) => events,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            };
+            for event in events {
+                if event.mask.contains(EventMask::Q_OVERFLOW) {
+                    log::warn!("too many changes at once in the database; reading it all again");
+                    rebuild.extend(Kind::ALL);
+                    continue;
+                }
+                let Some(&kind) = self.watches.get(&event.wd) else {
+                    continue;
+                };
+                if event
+                    .mask
+                    .intersects(EventMask::DELETE_SELF | EventMask::MOVE_SELF | EventMask::IGNORED)
+                {
+                    log::warn!(
+                        "the folder {} was moved or replaced; reading it again",
+                        kind.folder()
+                    );
+                    rebuild.push(kind);
+                    continue;
+                }
+                if let Some(id) = event
+                    .name
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_suffix(".json"))
+                    && kind.id_format().accepts(id)
+                {
+                    changed.push((kind, id.to_owned()));
+                }
+            }
+        }
+        for kind in rebuild {
+            // Dropped tables are built again, with a fresh watch, on next use.
+            if self.collections[kind.index()].take().is_some() {
+                let stale: Vec<WatchDescriptor> = self
+                    .watches
+                    .iter()
+                    .filter(|(_, k)| **k == kind)
+                    .map(|(wd, _)| wd.clone())
+                    .collect();
+                for wd in stale {
+                    self.watches.remove(&wd);
+                    // Fails harmlessly when the kernel already dropped the watch.
+                    let _ = inotify.watches().remove(wd);
+                }
+            }
+        }
+        for (kind, id) in changed {
+            if let Some(collection) = self.collections[kind.index()].as_mut() {
+                collection.reload(&id);
+            }
+        }
+        Ok(())
+    }
+}

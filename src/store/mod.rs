@@ -1,0 +1,392 @@
+//! The database: one pretty-printed JSON file per record under
+//! `database/{customers,cpanel-accounts,plans,payments}/`.
+//!
+//! The store is the only code that touches the database folder. Its rules:
+//! - ids are checked against their exact format before any path is built;
+//! - every write is atomic and durable (see [`file::write_atomic`]);
+//! - every read-modify-write holds the collection's exclusive lock, taken on
+//!   a `.lock` file that is never renamed, so the server's threads and other
+//!   processes (the CLI) never lose each other's updates;
+//! - unique fields stay unique under concurrent creation, across processes;
+//! - reads go to the files every time, so a hand edit is seen at once; a file
+//!   that is broken is reported with its path, line and column, and only the
+//!   requests that need that very record fail.
+
+mod file;
+mod index;
+mod record;
+
+pub use file::{FileStamp, LoadError, is_temp_name, locate_field};
+pub use record::{IndexKey, Invalid, Kind, Record};
+
+use index::{CollectionIndex, Indexes};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug)]
+pub enum StoreError {
+    /// An id that does not have its kind's exact format; nothing was opened.
+    InvalidId {
+        kind: Kind,
+        id: String,
+    },
+    NotFound {
+        kind: Kind,
+        id: String,
+    },
+    AlreadyExists {
+        kind: Kind,
+        id: String,
+    },
+    /// Another record already holds this value of a unique field.
+    Taken {
+        kind: Kind,
+        field: &'static str,
+        value: String,
+    },
+    /// The record about to be written breaks a rule of its kind.
+    Invalid {
+        kind: Kind,
+        id: String,
+        invalid: Invalid,
+    },
+    /// The file on disk cannot be used until someone fixes it.
+    Corrupt(LoadError),
+    Io {
+        path: PathBuf,
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::InvalidId { kind, id } => {
+                write!(
+                    f,
+                    "`{}` is not a {} id: it must be {}",
+                    id.escape_debug(),
+                    kind.noun(),
+                    kind.id_format().describe()
+                )
+            }
+            StoreError::NotFound { kind, id } => write!(f, "no {} with id {id}", kind.noun()),
+            StoreError::AlreadyExists { kind, id } => {
+                write!(f, "a {} with id {id} already exists", kind.noun())
+            }
+            StoreError::Taken { kind, field, value } => {
+                write!(f, "another {} already has {field} `{value}`", kind.noun())
+            }
+            StoreError::Invalid { kind, id, invalid } => {
+                write!(
+                    f,
+                    "{} {id}: `{}` {}",
+                    kind.noun(),
+                    invalid.field,
+                    invalid.message
+                )
+            }
+            StoreError::Corrupt(error) => write!(f, "{error}"),
+            StoreError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Io { source, .. } => Some(source),
+            StoreError::Corrupt(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Temporary files older than this were left by a writer that crashed.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(600);
+
+pub struct Store {
+    root: PathBuf,
+    /// One lock file per collection, guarded by a mutex because advisory
+    /// locks on one open file do not exclude threads of the same process.
+    locks: [Mutex<Option<File>>; 4],
+    indexes: Mutex<Indexes>,
+}
+
+/// Holds a collection's exclusive lock; released on drop.
+struct CollectionLock<'a> {
+    file: MutexGuard<'a, Option<File>>,
+}
+
+impl Drop for CollectionLock<'_> {
+    fn drop(&mut self) {
+        if let Some(file) = self.file.as_ref() {
+            let _ = file.unlock();
+        }
+    }
+}
+
+impl Store {
+    /// Opens the database at `root`, creating its folders when missing.
+    pub fn open(root: impl Into<PathBuf>) -> StoreResult<Store> {
+        let root = root.into();
+        for kind in Kind::ALL {
+            let dir = root.join(kind.folder());
+            fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            remove_stale_temp_files(&dir);
+        }
+        Ok(Store {
+            indexes: Mutex::new(Indexes::new(root.clone())),
+            root,
+            locks: Default::default(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn dir(&self, kind: Kind) -> PathBuf {
+        self.root.join(kind.folder())
+    }
+
+    fn path_of(&self, kind: Kind, id: &str) -> StoreResult<PathBuf> {
+        if !kind.id_format().accepts(id) {
+            return Err(StoreError::InvalidId {
+                kind,
+                id: id.to_owned(),
+            });
+        }
+        Ok(self.dir(kind).join(format!("{id}.json")))
+    }
+
+    /// Reads one record, fresh from its file.
+    pub fn get<T: Record>(&self, id: &str) -> StoreResult<T> {
+        let path = self.path_of(T::KIND, id)?;
+        let bytes = read_file(&path, T::KIND, id)?;
+        file::parse_record(&path, id, &bytes).map_err(StoreError::Corrupt)
+    }
+
+    /// Every record of a kind, each read fresh; broken files come back as
+    /// errors in place so that one bad file does not hide the others.
+    pub fn list<T: Record>(&self) -> StoreResult<Vec<StoreResult<T>>> {
+        Ok(self
+            .ids(T::KIND)?
+            .iter()
+            .map(|id| self.get::<T>(id))
+            .collect())
+    }
+
+    /// The ids of all records of a kind, sorted.
+    pub fn ids(&self, kind: Kind) -> StoreResult<Vec<String>> {
+        let dir = self.dir(kind);
+        index::record_ids(&dir, kind).map_err(|source| StoreError::Io { path: dir, source })
+    }
+
+    /// The record whose index `field` has `value` (such as a customer's
+    /// `publicKey`), found without reading the folder.
+    pub fn find<T: Record>(&self, field: &'static str, value: &str) -> StoreResult<Option<T>> {
+        Ok(self.find_all::<T>(field, value)?.into_iter().next())
+    }
+
+    /// All records whose index `field` has `value`.
+    pub fn find_all<T: Record>(&self, field: &'static str, value: &str) -> StoreResult<Vec<T>> {
+        let key: IndexKey = (field, value.to_owned());
+        let ids = self.with_index(T::KIND, |index| index.ids_with(&key).to_vec())?;
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.get::<T>(&id) {
+                // The table is a hint: the file itself must still say so.
+                Ok(record) if record.index_keys().contains(&key) => found.push(record),
+                Ok(_) | Err(StoreError::NotFound { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(found)
+    }
+
+    /// Files of this kind that cannot currently be used, with the reason.
+    pub fn broken(&self, kind: Kind) -> StoreResult<Vec<LoadError>> {
+        let mut broken =
+            self.with_index(kind, |index| index.broken().cloned().collect::<Vec<_>>())?;
+        broken.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(broken)
+    }
+
+    /// Writes a new record; fails if the id exists or a unique value is taken.
+    pub fn create<T: Record>(&self, record: &T) -> StoreResult<()> {
+        let id = record.id().to_owned();
+        let path = self.path_of(T::KIND, &id)?;
+        check_rules(record)?;
+        let _lock = self.lock(T::KIND)?;
+        if path.exists() {
+            return Err(StoreError::AlreadyExists { kind: T::KIND, id });
+        }
+        self.check_unique(record)?;
+        self.write(record, None)
+    }
+
+    /// Reads a record, lets `change` modify it, and writes it back, all under
+    /// the collection's lock. Nothing is written when `change` fails.
+    pub fn update<T: Record, R, E: From<StoreError>>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut T) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let path = self.path_of(T::KIND, id)?;
+        let _lock = self.lock(T::KIND)?;
+        let bytes = read_file(&path, T::KIND, id)?;
+        let original = file::parse_object(&path, &bytes).map_err(StoreError::Corrupt)?;
+        let mut record: T = file::parse_record(&path, id, &bytes).map_err(StoreError::Corrupt)?;
+        let outcome = change(&mut record)?;
+        if record.id() != id {
+            return Err(E::from(StoreError::Invalid {
+                kind: T::KIND,
+                id: id.to_owned(),
+                invalid: Invalid::new("id", "cannot be changed"),
+            }));
+        }
+        check_rules(&record)?;
+        self.check_unique(&record)?;
+        self.write(&record, Some(&original))?;
+        Ok(outcome)
+    }
+
+    fn write<T: Record>(
+        &self,
+        record: &T,
+        original: Option<&Map<String, Value>>,
+    ) -> StoreResult<()> {
+        let dir = self.dir(T::KIND);
+        let name = format!("{}.json", record.id());
+        let io_error = |source| StoreError::Io {
+            path: dir.join(&name),
+            source,
+        };
+        let bytes = file::encode(record, original).map_err(io_error)?;
+        let stamp = file::write_atomic(&dir, &name, &bytes).map_err(io_error)?;
+        self.with_index(T::KIND, |index| {
+            index.insert(record.id().to_owned(), stamp, record.index_keys())
+        })
+    }
+
+    fn check_unique<T: Record>(&self, record: &T) -> StoreResult<()> {
+        let taken = self.with_index(T::KIND, |index| {
+            record
+                .index_keys()
+                .into_iter()
+                .filter(|(field, _)| T::UNIQUE_FIELDS.contains(field))
+                .find(|key| index.ids_with(key).iter().any(|other| other != record.id()))
+        })?;
+        match taken {
+            Some((field, value)) => Err(StoreError::Taken {
+                kind: T::KIND,
+                field,
+                value,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn with_index<R>(
+        &self,
+        kind: Kind,
+        f: impl FnOnce(&mut CollectionIndex) -> R,
+    ) -> StoreResult<R> {
+        // A panic elsewhere while holding this lock leaves the tables valid
+        // (every mutation is a complete insert or remove), so carry on.
+        let mut indexes = self.indexes.lock().unwrap_or_else(|p| p.into_inner());
+        let collection = indexes
+            .collection(kind, LOADERS[kind.index()])
+            .map_err(|source| StoreError::Io {
+                path: self.dir(kind),
+                source,
+            })?;
+        Ok(f(collection))
+    }
+
+    fn lock(&self, kind: Kind) -> StoreResult<CollectionLock<'_>> {
+        let mut guard = self.locks[kind.index()]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let path = self.dir(kind).join(".lock");
+        if guard.is_none() {
+            let file = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|source| StoreError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+            *guard = Some(file);
+        }
+        let file = guard.as_ref().expect("opened just above");
+        file.lock()
+            .map_err(|source| StoreError::Io { path, source })?;
+        Ok(CollectionLock { file: guard })
+    }
+}
+
+fn check_rules<T: Record>(record: &T) -> StoreResult<()> {
+    record.validate().map_err(|invalid| StoreError::Invalid {
+        kind: T::KIND,
+        id: record.id().to_owned(),
+        invalid,
+    })
+}
+
+fn read_file(path: &Path, kind: Kind, id: &str) -> StoreResult<Vec<u8>> {
+    fs::read(path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => StoreError::NotFound {
+            kind,
+            id: id.to_owned(),
+        },
+        _ => StoreError::Io {
+            path: path.to_owned(),
+            source,
+        },
+    })
+}
+
+fn load_keys<T: Record>(path: &Path, id: &str, bytes: &[u8]) -> Result<Vec<IndexKey>, LoadError> {
+    file::parse_record::<T>(path, id, bytes).map(|record| record.index_keys())
+}
+
+/// How to read the index keys of each kind, in `Kind::index` order.
+const LOADERS: [index::KeyLoader; 4] = [
+    load_keys::<crate::customer::Customer>,
+    load_keys::<crate::cpanel_account::CpanelAccount>,
+    load_keys::<crate::plan::Plan>,
+    load_keys::<crate::payment::Payment>,
+];
+
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| {
+                now.duration_since(modified).unwrap_or_default() > STALE_TEMP_AGE
+            });
+        if name.to_str().is_some_and(is_temp_name) && stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}

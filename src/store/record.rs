@@ -1,0 +1,99 @@
+//! What the store needs to know about a kind of record.
+
+use crate::ids::IdFormat;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The four collections of the database, one folder each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Customer,
+    CpanelAccount,
+    Plan,
+    Payment,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [
+        Kind::Customer,
+        Kind::CpanelAccount,
+        Kind::Plan,
+        Kind::Payment,
+    ];
+
+    /// The folder under the database root that holds this kind.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Kind::Customer => "customers",
+            Kind::CpanelAccount => "cpanel-accounts",
+            Kind::Plan => "plans",
+            Kind::Payment => "payments",
+        }
+    }
+
+    pub fn id_format(self) -> IdFormat {
+        match self {
+            Kind::Plan => IdFormat::Slug,
+            Kind::Customer | Kind::CpanelAccount | Kind::Payment => IdFormat::Uuid,
+        }
+    }
+
+    /// How people call one record of this kind, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Customer => "customer",
+            Kind::CpanelAccount => "cPanel account",
+            Kind::Plan => "plan",
+            Kind::Payment => "payment",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A rule that a record breaks although its JSON parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The JSON field at fault, in its camelCase spelling.
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Invalid {
+        Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// A value by which records are found without reading the whole folder,
+/// such as a customer's public key.
+pub type IndexKey = (&'static str, String);
+
+/// A record kept as one JSON file.
+///
+/// Serialization must always write every field the type knows (optional
+/// ones as `null`): the store keeps fields an operator added by hand by
+/// comparing the file's keys with the ones the type writes.
+pub trait Record: Serialize + DeserializeOwned + Send + 'static {
+    const KIND: Kind;
+
+    /// Index fields that no two records may share.
+    const UNIQUE_FIELDS: &'static [&'static str] = &[];
+
+    fn id(&self) -> &str;
+
+    /// Rules beyond the JSON types; checked on every read and write.
+    fn validate(&self) -> Result<(), Invalid> {
+        Ok(())
+    }
+
+    /// The values this record can be looked up by, as `(field, value)`.
+    fn index_keys(&self) -> Vec<IndexKey> {
+        Vec::new()
+    }
+}
