@@ -1,0 +1,8 @@
+//! All integration tests, in one binary: the store across threads and
+//! processes, the HTTP server, and the command line.
+
+mod common;
+
+mod cli;
+mod http;
+mod store;
