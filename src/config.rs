@@ -10,8 +10,7 @@ use std::time::Duration;
 #[command(
     name = "hostr",
     version,
-    about = "A self-hosted storefront for cPanel web hosting: Nostr sign-in, Lightning payments, WHM provisioning.",
-    args_conflicts_with_subcommands = true
+    about = "A self-hosted storefront for cPanel web hosting: Nostr sign-in, Lightning payments, WHM provisioning."
 )]
 pub struct Cli {
     /// The database folder (customers/, cpanel-accounts/, plans/, payments/).

@@ -1,1 +1,220 @@
+//! The `hostr` binary as an operator uses it.
 
+use crate::common::{customer, key, temp_dir};
+use hostr::customer::npub;
+use hostr::store::{Kind, Store};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn hostr(database: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hostr"))
+        .arg("--database")
+        .arg(database)
+        .args(args)
+        .output()
+        .expect("run hostr")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn check_passes_a_clean_database_and_fails_a_broken_one_with_positions() {
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let alice = customer(&key(7), None);
+    store.create(&alice).unwrap();
+    let ok = hostr(dir.path(), &["check"]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("0 problem(s)"), "{}", stdout(&ok));
+
+    // A trailing comma in a plan, a dangling reference, a misnamed file.
+    let plans = store.dir(Kind::Plan);
+    std::fs::write(
+        plans.join("pro.json"),
+        "{\n  \"id\": \"pro\",\n  \"name\": \"Pro\",\n}\n",
+    )
+    .unwrap();
+    let path = store.dir(Kind::Customer).join(format!("{}.json", alice.id));
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("\"planId\": null", "\"planId\": \"gone\""),
+    )
+    .unwrap();
+    std::fs::write(store.dir(Kind::Customer).join("notes.txt"), "hello").unwrap();
+
+    let failed = hostr(dir.path(), &["check"]);
+    assert_eq!(failed.status.code(), Some(1));
+    let out = stdout(&failed);
+    assert!(
+        out.contains(&format!(
+            "{}:4:1: trailing comma",
+            plans.join("pro.json").display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{}:6:3: `planId` names plan gone", path.display())),
+        "{out}"
+    );
+    assert!(out.contains("notes.txt:1:1: not a customer file"), "{out}");
+    assert!(out.contains("3 problem(s)"), "{out}");
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&hostr(dir.path(), &["check", "--json"]).stdout).unwrap();
+    assert_eq!(json["problems"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn plans_can_be_added_listed_and_shown() {
+    let dir = temp_dir();
+    let added = hostr(
+        dir.path(),
+        &[
+            "plan",
+            "add",
+            "pro",
+            "--name",
+            "Pro hosting",
+            "--storage",
+            "50",
+            "--bandwidth",
+            "500",
+            "--price",
+            "12.50",
+        ],
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let list = stdout(&hostr(dir.path(), &["plan", "list"]));
+    assert!(
+        list.contains("Pro hosting") && list.contains("12.5 USD"),
+        "{list}"
+    );
+    let shown: serde_json::Value =
+        serde_json::from_slice(&hostr(dir.path(), &["plan", "show", "pro"]).stdout).unwrap();
+    assert_eq!(shown["price"], serde_json::json!(12.5));
+    assert_eq!(shown["whmPackage"], "pro");
+
+    let again = hostr(
+        dir.path(),
+        &[
+            "plan",
+            "add",
+            "pro",
+            "--name",
+            "x",
+            "--storage",
+            "1",
+            "--bandwidth",
+            "1",
+            "--price",
+            "1",
+        ],
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let bad_price = hostr(
+        dir.path(),
+        &[
+            "plan",
+            "add",
+            "cheap",
+            "--name",
+            "x",
+            "--storage",
+            "1",
+            "--bandwidth",
+            "1",
+            "--price",
+            "0.001",
+        ],
+    );
+    assert!(!bad_price.status.success());
+    assert!(String::from_utf8_lossy(&bad_price.stderr).contains("--price"));
+}
+
+#[test]
+fn customers_are_found_by_id_hex_key_or_npub() {
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let hex = "7e7e9c42a91bfef19fa929e5fda1b72e0ebc1a4c1141673e2794234d86addf4e";
+    let c = customer(hex, Some("c@example.com"));
+    store.create(&c).unwrap();
+    let npub = npub(hex).unwrap();
+    for query in [c.id.as_str(), hex, npub.as_str()] {
+        let out = hostr(dir.path(), &["customer", "show", query]);
+        assert!(
+            out.status.success(),
+            "{query}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["id"], c.id.as_str());
+    }
+    let list = stdout(&hostr(dir.path(), &["customer", "list"]));
+    assert!(
+        list.contains(&npub) && list.contains("ACTIVE") && list.contains("c@example.com"),
+        "{list}"
+    );
+    let missing = hostr(dir.path(), &["customer", "show", &key(9)]);
+    assert!(!missing.status.success());
+    let garbage = hostr(dir.path(), &["customer", "show", "../../etc/passwd"]);
+    assert!(!garbage.status.success());
+}
+
+#[test]
+fn serve_logs_a_broken_file_with_its_position_and_stops_on_sigterm() {
+    let dir = temp_dir();
+    let db = dir.path().join("database");
+    std::fs::create_dir_all(db.join("plans")).unwrap();
+    std::fs::write(
+        db.join("plans/broken.json"),
+        "{\n  \"id\": \"broken\",\n  \"storage\": \"ten\"\n}\n",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hostr"))
+        .args([
+            "--database",
+            db.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("serving") {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "hostr exited early");
+    }
+    let reply = crate::common::send(
+        format!("127.0.0.1:{port}").parse().unwrap(),
+        "GET /api/plans HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(reply.status, 200);
+    std::thread::sleep(Duration::from_millis(100));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    log.read_to_string(&mut rest).unwrap();
+    assert!(status.success(), "{rest}");
+    let broken = db.join("plans/broken.json");
+    assert!(
+        rest.contains(&format!("{}:3:18: invalid type", broken.display())),
+        "{rest}"
+    );
+    assert!(rest.contains("stopped"), "{rest}");
+}

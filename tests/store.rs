@@ -188,7 +188,7 @@ fn race(store: &Store, contender: u64) -> Vec<u64> {
                 format!("Round{round}@Example.com"),
             )
         };
-        let email = if round % 2 == 0 && contender % 2 == 0 {
+        let email = if round.is_multiple_of(2) && contender.is_multiple_of(2) {
             email.to_lowercase()
         } else {
             email

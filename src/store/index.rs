@@ -25,6 +25,13 @@ use std::path::{Path, PathBuf};
 /// Reads one record file and returns its index keys.
 pub type KeyLoader = fn(&Path, &str, &[u8]) -> Result<Vec<IndexKey>, LoadError>;
 
+/// What reading one record file found.
+enum Reading {
+    Gone,
+    Keys(FileStamp, Vec<IndexKey>),
+    Broken(LoadError),
+}
+
 struct Entry {
     stamp: FileStamp,
     keys: Vec<IndexKey>,
@@ -53,10 +60,7 @@ impl CollectionIndex {
         let ids = record_ids(&index.dir, kind)?;
         // Reading and parsing dominate the scan; two threads halve it on this
         // kind of small machine without starving request handling for long.
-        let scanned: Vec<(
-            String,
-            io::Result<Option<(FileStamp, Result<Vec<IndexKey>, LoadError>)>>,
-        )> = std::thread::scope(|scope| {
+        let readings: Vec<(String, io::Result<Reading>)> = std::thread::scope(|scope| {
             let halves: Vec<_> = ids
                 .chunks(ids.len().div_ceil(2).max(1))
                 .map(|chunk| {
@@ -64,7 +68,7 @@ impl CollectionIndex {
                     scope.spawn(move || {
                         chunk
                             .iter()
-                            .map(|id| (id.clone(), index.read_keys(id)))
+                            .map(|id| (id.clone(), index.read(id)))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -74,42 +78,38 @@ impl CollectionIndex {
                 .flat_map(|h| h.join().unwrap_or_default())
                 .collect()
         });
-        for (id, outcome) in scanned {
-            index.apply(id, outcome?);
+        for (id, reading) in readings {
+            index.apply(id, reading?);
         }
         Ok(index)
     }
 
-    fn read_keys(
-        &self,
-        id: &str,
-    ) -> io::Result<Option<(FileStamp, Result<Vec<IndexKey>, LoadError>)>> {
+    fn read(&self, id: &str) -> io::Result<Reading> {
         let path = self.dir.join(format!("{id}.json"));
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Reading::Gone),
             Err(e) => return Err(e),
         };
         // The stamp is taken after the read: if the file changed in between,
         // inotify reports it again and the next refresh reads it anew.
         let stamp = match fs::metadata(&path) {
             Ok(metadata) => FileStamp::of(&metadata),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Reading::Gone),
             Err(e) => return Err(e),
         };
-        Ok(Some((stamp, (self.loader)(&path, id, &bytes))))
+        Ok(match (self.loader)(&path, id, &bytes) {
+            Ok(keys) => Reading::Keys(stamp, keys),
+            Err(error) => Reading::Broken(error),
+        })
     }
 
-    fn apply(
-        &mut self,
-        id: String,
-        outcome: Option<(FileStamp, Result<Vec<IndexKey>, LoadError>)>,
-    ) {
+    fn apply(&mut self, id: String, reading: Reading) {
         self.remove(&id);
-        match outcome {
-            None => {}
-            Some((stamp, Ok(keys))) => self.insert(id, stamp, keys),
-            Some((_, Err(error))) => {
+        match reading {
+            Reading::Gone => {}
+            Reading::Keys(stamp, keys) => self.insert(id, stamp, keys),
+            Reading::Broken(error) => {
                 log::error!(
                     "{error} (the {} is left out until the file is fixed)",
                     self.kind.noun()
@@ -151,8 +151,8 @@ impl CollectionIndex {
         if current.is_some() && current == known {
             return;
         }
-        match self.read_keys(id) {
-            Ok(outcome) => self.apply(id.to_owned(), outcome),
+        match self.read(id) {
+            Ok(reading) => self.apply(id.to_owned(), reading),
             Err(error) => log::error!("cannot read {}/{id}.json: {error}", self.dir.display()),
         }
     }
