@@ -92,6 +92,21 @@ pub fn start(
     })
 }
 
+/// Each connection costs a few file descriptors; the common soft limit of
+/// 1,024 would cap the server below `max_connections`, so take the hard limit.
+fn raise_open_file_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit with a pointer to a live rlimit.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                log::warn!("cannot raise the open-file limit: {}", io::Error::last_os_error());
+            }
+        }
+    }
+}
+
 /// Asks Linux not to hand over a connection before its first bytes
 /// arrive, so connections that never send anything cost no thread.
 fn defer_accept_until_data(listener: &TcpListener) {
