@@ -59,10 +59,10 @@ fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let sandbox = app.sandbox();
     log::info!(
-        "hostr {} serving {} on http://{} with the database at {}",
+        "hostr {} listening on {} for {}, database {}",
         env!("CARGO_PKG_VERSION"),
-        config.public_url.origin(),
         server.addr(),
+        config.public_url.origin(),
         config.database.display()
     );
     if sandbox.payments || sandbox.whm {
@@ -76,6 +76,7 @@ fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
             if sandbox.whm { "simulated" } else { "real" }
         );
     }
+    warm_indexes_in_background(app.clone());
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, stop.clone())
@@ -88,6 +89,24 @@ fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
     server.stop();
     log::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the lookup tables while the server already answers, so that
+/// start-up stays fast with a large database; requests needing a table
+/// wait for it.
+fn warm_indexes_in_background(app: Arc<App>) {
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        for kind in crate::store::Kind::ALL {
+            if let Err(error) = app.store.warm(kind) {
+                log::error!("cannot read the {} folder: {error}", kind.folder());
+            }
+        }
+        log::info!(
+            "lookup tables ready in {} ms",
+            started.elapsed().as_millis()
+        );
+    });
 }
 
 fn run_check(store: &Store, json: bool) -> CliResult {

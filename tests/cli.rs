@@ -196,7 +196,7 @@ fn serve_logs_a_broken_file_with_its_position_and_stops_on_sigterm() {
         .unwrap();
     let mut log = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
-    while !line.contains("serving") {
+    while !line.contains("listening on") {
         line.clear();
         assert!(log.read_line(&mut line).unwrap() > 0, "hostr exited early");
     }

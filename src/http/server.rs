@@ -95,13 +95,20 @@ pub fn start(
 /// Each connection costs a few file descriptors; the common soft limit of
 /// 1,024 would cap the server below `max_connections`, so take the hard limit.
 fn raise_open_file_limit() {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit and setrlimit with a pointer to a live rlimit.
     unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
             limit.rlim_cur = limit.rlim_max;
             if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                log::warn!("cannot raise the open-file limit: {}", io::Error::last_os_error());
+                log::warn!(
+                    "cannot raise the open-file limit: {}",
+                    io::Error::last_os_error()
+                );
             }
         }
     }

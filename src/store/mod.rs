@@ -215,6 +215,11 @@ impl Store {
         Ok(found)
     }
 
+    /// Builds the lookup table of `kind` now rather than on first use.
+    pub fn warm(&self, kind: Kind) -> StoreResult<()> {
+        self.with_index(kind, |_| ())
+    }
+
     /// Files of this kind that cannot currently be used, with the reason.
     pub fn broken(&self, kind: Kind) -> StoreResult<Vec<LoadError>> {
         let mut broken =
