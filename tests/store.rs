@@ -475,3 +475,33 @@ fn fields_added_by_hand_survive_a_rewrite_and_prices_stay_exact() {
         Err(StoreError::Corrupt(_))
     ));
 }
+
+#[test]
+fn temp_files_left_by_a_crash_are_never_records_and_old_ones_are_removed() {
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let plans = store.dir(Kind::Plan);
+    let old = plans.join(".basic.json.0123.tmp");
+    let fresh = plans.join(".basic.json.4567.tmp");
+    for path in [&old, &fresh] {
+        std::fs::write(path, "{\"id\": \"basic\", \"half").unwrap();
+    }
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let reopened = Store::open(dir.path()).unwrap();
+    assert!(
+        !old.exists(),
+        "a temp file from an hour ago is a crash leftover"
+    );
+    assert!(
+        fresh.exists(),
+        "a fresh temp file may be another process's write in progress"
+    );
+    assert!(reopened.ids(Kind::Plan).unwrap().is_empty());
+    assert!(check(&reopened).unwrap().problems.is_empty());
+}

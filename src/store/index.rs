@@ -18,8 +18,8 @@ use super::file::{FileStamp, LoadError};
 use super::record::{IndexKey, Kind};
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 use std::collections::HashMap;
-use std::fs;
-use std::io;
+use std::fs::{self, File};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// Reads one record file and returns its index keys.
@@ -86,18 +86,16 @@ impl CollectionIndex {
 
     fn read(&self, id: &str) -> io::Result<Reading> {
         let path = self.dir.join(format!("{id}.json"));
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Reading::Gone),
             Err(e) => return Err(e),
         };
-        // The stamp is taken after the read: if the file changed in between,
-        // inotify reports it again and the next refresh reads it anew.
-        let stamp = match fs::metadata(&path) {
-            Ok(metadata) => FileStamp::of(&metadata),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Reading::Gone),
-            Err(e) => return Err(e),
-        };
+        // Stamped before reading: should the file change in between, its
+        // inotify event finds a newer stamp and the file is read again.
+        let stamp = FileStamp::of(&file.metadata()?);
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
         Ok(match (self.loader)(&path, id, &bytes) {
             Ok(keys) => Reading::Keys(stamp, keys),
             Err(error) => Reading::Broken(error),

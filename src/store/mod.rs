@@ -383,14 +383,17 @@ fn remove_stale_temp_files(dir: &Path) {
     };
     let now = SystemTime::now();
     for entry in entries.flatten() {
-        let name = entry.file_name();
+        // Names first: a stat of every record would slow start-up with a large database.
+        if !entry.file_name().to_str().is_some_and(is_temp_name) {
+            continue;
+        }
         let stale = entry
             .metadata()
             .and_then(|m| m.modified())
             .is_ok_and(|modified| {
                 now.duration_since(modified).unwrap_or_default() > STALE_TEMP_AGE
             });
-        if name.to_str().is_some_and(is_temp_name) && stale {
+        if stale {
             let _ = fs::remove_file(entry.path());
         }
     }
