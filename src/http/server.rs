@@ -63,6 +63,7 @@ pub fn start(
     settings: &ServerSettings,
     handler: Handler,
 ) -> io::Result<RunningServer> {
+    raise_open_file_limit();
     let listener = TcpListener::bind(addr)?;
     defer_accept_until_data(&listener);
     let addr = listener.local_addr()?;

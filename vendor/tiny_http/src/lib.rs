@@ -112,6 +112,7 @@ use util::MessagesQueue;
 
 pub use common::{HTTPVersion, Header, HeaderField, Method, StatusCode};
 pub use connection::{ConfigListenAddr, ListenAddr, Listener};
+pub use limits::ConnectionLimits;
 pub use request::{ReadWrite, Request};
 pub use response::{Response, ResponseBox};
 pub use test::TestRequest;
@@ -119,6 +120,7 @@ pub use test::TestRequest;
 mod client;
 mod common;
 mod connection;
+mod limits;
 mod request;
 mod response;
 mod ssl;
@@ -140,9 +142,15 @@ pub struct Server {
 
     // result of TcpListener::local_addr()
     listening_addr: ListenAddr,
+
+    // PATCH (connection limits): live connections
+    tracker: Arc<limits::Tracker>,
 }
 
 enum Message {
+    // PATCH: no longer produced (accept errors used to be reported through `recv()` just
+    // before the accept loop stopped for good); kept so `recv()` is unchanged.
+    #[allow(dead_code)]
     Error(IoError),
     NewRequest(Request),
 }
@@ -161,6 +169,7 @@ impl From<Request> for Message {
 
 // this trait is to make sure that Server implements Share and Send
 #[doc(hidden)]
+#[allow(dead_code)] // PATCH: silences a warning on current rustc; the impl below is the check
 trait MustBeShareDummy: Sync + Send {}
 #[doc(hidden)]
 impl MustBeShareDummy for Server {}
@@ -239,9 +248,22 @@ impl Server {
     ///
     /// This is useful if you've constructed TcpListener using some less usual method
     /// such as from systemd. For other cases, you probably want the `new()` function.
+    ///
+    /// Uses the default [`ConnectionLimits`].
     pub fn from_listener<L: Into<Listener>>(
         listener: L,
         ssl_config: Option<SslConfig>,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
+        Self::from_listener_with_limits(listener, ssl_config, ConnectionLimits::default())
+    }
+
+    /// Builds a new server using the specified listener and connection limits.
+    ///
+    /// (Local patch, not in upstream tiny_http 0.12; see `PATCHES.md`.)
+    pub fn from_listener_with_limits<L: Into<Listener>>(
+        listener: L,
+        ssl_config: Option<SslConfig>,
+        limits: ConnectionLimits,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         let listener = listener.into();
         // building the "close" variable
@@ -279,72 +301,109 @@ impl Server {
             }
         };
 
+        // PATCH: the TLS handshake is done by the connection's thread (upstream did it in
+        // the accept thread, where one slow client stalled all accepts)
+        let ssl = ssl.map(Arc::new);
+
         // creating a task where server.accept() is continuously called
         // and ClientConnection objects are pushed in the messages queue
         let messages = MessagesQueue::with_capacity(8);
 
+        let tracker = limits::Tracker::new(limits);
+
         let inside_close_trigger = close_trigger.clone();
         let inside_messages = messages.clone();
+        let inside_tracker = tracker.clone();
         thread::spawn(move || {
-            // a tasks pool is used to dispatch the connections into threads
+            let tracker = inside_tracker;
+            // a tasks pool is used to dispatch the connections into threads; there are at
+            // most `max_connections` of them at a time (plus a few idle threads)
             let tasks_pool = util::TaskPool::new();
 
             log::debug!("Running accept thread");
             while !inside_close_trigger.load(Relaxed) {
-                let new_client = match server.accept() {
-                    Ok((sock, _)) => {
-                        use util::RefinedTcpStream;
-                        let (read_closable, write_closable) = match ssl {
-                            None => RefinedTcpStream::new(sock),
-                            #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-                            Some(ref ssl) => {
-                                // trying to apply SSL over the connection
-                                // if an error occurs, we just close the socket and resume listening
-                                let sock = match ssl.accept(sock) {
-                                    Ok(s) => s,
-                                    Err(_) => continue,
-                                };
-
-                                RefinedTcpStream::new(sock)
-                            }
-                            #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
-                            Some(ref _ssl) => unreachable!(),
-                        };
-
-                        Ok(ClientConnection::new(write_closable, read_closable))
+                let sock = match server.accept() {
+                    Ok((sock, _)) => sock,
+                    Err(e) => {
+                        // PATCH: upstream reported the error via `recv()` and left the
+                        // loop, i.e. stopped accepting for good (e.g. on EMFILE).
+                        accept_error_backoff(&e, &tracker);
+                        continue;
                     }
-                    Err(e) => Err(e),
                 };
 
-                match new_client {
-                    Ok(client) => {
-                        let messages = inside_messages.clone();
-                        let mut client = Some(client);
-                        tasks_pool.spawn(Box::new(move || {
-                            if let Some(client) = client.take() {
-                                // Synchronization is needed for HTTPS requests to avoid a deadlock
-                                if client.secure() {
-                                    let (sender, receiver) = mpsc::channel();
-                                    for rq in client {
-                                        messages.push(rq.with_notify_sender(sender.clone()).into());
-                                        receiver.recv().unwrap();
-                                    }
-                                } else {
-                                    for rq in client {
-                                        messages.push(rq.into());
-                                    }
-                                }
-                            }
-                        }));
-                    }
-
-                    Err(e) => {
-                        log::error!("Error accepting new client: {}", e);
-                        inside_messages.push(e.into());
-                        break;
-                    }
+                // PATCH: make room for this connection under the connection cap, by
+                // evicting the connection that has waited longest for a request head,
+                // or by waiting (not accepting) until a connection ends.
+                if !tracker.wait_for_room(&inside_close_trigger) {
+                    break;
                 }
+
+                // a second handle of the socket, through which the tracker sets timeouts
+                // and shuts the connection down when evicting it
+                let control_sock = match sock.try_clone() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        accept_error_backoff(&e, &tracker);
+                        continue;
+                    }
+                };
+                let slot = tracker.register(control_sock);
+
+                let messages = inside_messages.clone();
+                let ssl = ssl.clone();
+                let mut task = Some(move || {
+                    // declared first so that it is dropped last, after the sockets
+                    let slot = slot;
+
+                    use util::RefinedTcpStream;
+                    let halves = match ssl {
+                        None => RefinedTcpStream::new(sock),
+                        #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
+                        Some(ref ssl) => {
+                            // trying to apply SSL over the connection
+                            // if an error occurs, we just close the socket
+                            match ssl.accept(sock) {
+                                Ok(s) => RefinedTcpStream::new(s),
+                                Err(_) => return,
+                            }
+                        }
+                        #[cfg(not(any(feature = "ssl-openssl", feature = "ssl-rustls")))]
+                        Some(ref _ssl) => unreachable!(),
+                    };
+                    let (mut read_closable, write_closable) = match halves {
+                        Ok(halves) => halves,
+                        Err(e) => {
+                            log::error!("Error setting up client connection: {}", e);
+                            return;
+                        }
+                    };
+                    read_closable.set_control(slot.control());
+                    let mut client = ClientConnection::new(write_closable, read_closable);
+                    client.set_max_head_bytes(slot.max_head_bytes());
+
+                    // PATCH: requests of a connection are handled one at a time (upstream
+                    // did this for HTTPS only): the next head is read once the response
+                    // to the previous request is done, so the connection is either
+                    // waiting for a head (evictable, under the head deadline) or busy.
+                    let (sender, receiver) = mpsc::channel();
+                    for rq in &mut client {
+                        if !slot.begin_request() {
+                            break; // evicted at the last moment
+                        }
+                        messages.push(rq.with_notify_sender(sender.clone()).into());
+                        if receiver.recv().is_err() || !slot.end_request() {
+                            break;
+                        }
+                    }
+                });
+                tasks_pool.spawn(Box::new(move || {
+                    if let Some(task) = task.take() {
+                        task();
+                    }
+                }));
             }
+            tracker.close_idle();
             log::debug!("Terminating accept thread");
         });
 
@@ -353,6 +412,7 @@ impl Server {
             messages,
             close: close_trigger,
             listening_addr: local_addr,
+            tracker,
         })
     }
 
@@ -371,9 +431,10 @@ impl Server {
     }
 
     /// Returns the number of clients currently connected to the server.
+    ///
+    /// PATCH: upstream 0.12 panicked with `unimplemented!()`.
     pub fn num_connections(&self) -> usize {
-        unimplemented!()
-        //self.requests_receiver.lock().len()
+        self.tracker.num_connections()
     }
 
     /// Blocks until an HTTP request has been submitted and returns it.
@@ -408,6 +469,31 @@ impl Server {
     /// This method allows graceful shutdown of server.
     pub fn unblock(&self) {
         self.messages.unblock();
+    }
+}
+
+/// PATCH: what the accept loop does on an accept error instead of stopping: log it, back
+/// off briefly and go on. When out of file descriptors, also close the connection that
+/// has waited longest for a request head, and back off longer.
+fn accept_error_backoff(err: &IoError, tracker: &limits::Tracker) {
+    #[cfg(unix)]
+    const OUT_OF_FDS: [i32; 2] = [23, 24]; // ENFILE, EMFILE (Linux, BSDs, macOS)
+    #[cfg(not(unix))]
+    const OUT_OF_FDS: [i32; 1] = [10024]; // WSAEMFILE
+
+    if err
+        .raw_os_error()
+        .is_some_and(|code| OUT_OF_FDS.contains(&code))
+    {
+        log::error!(
+            "Error accepting new client (out of file descriptors): {}",
+            err
+        );
+        tracker.evict_for_fds();
+        thread::sleep(Duration::from_millis(100));
+    } else {
+        log::error!("Error accepting new client: {}", err);
+        thread::sleep(Duration::from_millis(10));
     }
 }
 

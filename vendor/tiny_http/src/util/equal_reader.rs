@@ -65,11 +65,13 @@ where
 {
     fn drop(&mut self) {
         let mut remaining_to_read = self.size;
+        // PATCH: upstream allocated `remaining_to_read` bytes at once (i.e. whatever
+        // Content-Length the client announced); drain through a bounded buffer instead.
+        let mut buf = vec![0; remaining_to_read.min(8 * 1024)];
 
         while remaining_to_read > 0 {
-            let mut buf = vec![0; remaining_to_read];
-
-            match self.reader.read(&mut buf) {
+            let len = remaining_to_read.min(buf.len());
+            match self.reader.read(&mut buf[..len]) {
                 Err(e) => {
                     self.last_read_signal.send(Err(e)).ok();
                     break;

@@ -1,8 +1,10 @@
 use std::io::Result as IoResult;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
 
 use crate::connection::Connection;
+use crate::limits::ConnControl;
 #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
 use crate::ssl::SslStream;
 
@@ -12,12 +14,14 @@ pub(crate) enum Stream {
     Https(SslStream),
 }
 
-impl Clone for Stream {
-    fn clone(&self) -> Self {
+impl Stream {
+    // PATCH: was `impl Clone` with `try_clone().unwrap()`, which panicked the accept
+    // thread (and so stopped the server) when the process was out of file descriptors.
+    fn try_clone(&self) -> IoResult<Self> {
         match self {
-            Stream::Http(tcp_stream) => Stream::Http(tcp_stream.try_clone().unwrap()),
+            Stream::Http(tcp_stream) => tcp_stream.try_clone().map(Stream::Http),
             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
-            Stream::Https(ssl_stream) => Stream::Https(ssl_stream.clone()),
+            Stream::Https(ssl_stream) => Ok(Stream::Https(ssl_stream.clone())),
         }
     }
 }
@@ -86,30 +90,43 @@ pub struct RefinedTcpStream {
     stream: Stream,
     close_read: bool,
     close_write: bool,
+    // PATCH (connection limits): if set, every read goes through this connection's
+    // control block, which applies the request-head deadline / body read timeout.
+    control: Option<Arc<ConnControl>>,
 }
 
 impl RefinedTcpStream {
-    pub(crate) fn new<S>(stream: S) -> (RefinedTcpStream, RefinedTcpStream)
+    /// Splits `stream` into a read half and a write half.
+    ///
+    /// PATCH: fallible (duplicating a socket handle fails when out of file descriptors).
+    pub(crate) fn new<S>(stream: S) -> IoResult<(RefinedTcpStream, RefinedTcpStream)>
     where
         S: Into<Stream>,
     {
         let stream: Stream = stream.into();
 
-        let (read, write) = (stream.clone(), stream);
+        let (read, write) = (stream.try_clone()?, stream);
 
         let read = RefinedTcpStream {
             stream: read,
             close_read: true,
             close_write: false,
+            control: None,
         };
 
         let write = RefinedTcpStream {
             stream: write,
             close_read: false,
             close_write: true,
+            control: None,
         };
 
-        (read, write)
+        Ok((read, write))
+    }
+
+    /// PATCH (connection limits): route the reads of this (read) half through `control`.
+    pub(crate) fn set_control(&mut self, control: Arc<ConnControl>) {
+        self.control = Some(control);
     }
 
     /// Returns true if this struct wraps around a secure connection.
@@ -137,7 +154,14 @@ impl Drop for RefinedTcpStream {
 
 impl Read for RefinedTcpStream {
     fn read(&mut self, buf: &mut [u8]) -> IoResult<usize> {
-        self.stream.read(buf)
+        match &self.control {
+            None => self.stream.read(buf),
+            Some(control) => {
+                control.before_read()?;
+                let result = self.stream.read(buf);
+                control.after_read(result)
+            }
+        }
     }
 }
 

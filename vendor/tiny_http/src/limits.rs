@@ -1,0 +1,438 @@
+//! Connection limits (local patch, not in upstream tiny_http 0.12; see PATCHES.md).
+//!
+//! Upstream tiny_http gives every accepted connection its own thread, sets no socket
+//! timeouts, and keeps a connection (and its thread) for as long as the client holds it
+//! open. A few thousand idle or slowly-sent ("slowloris") connections are then enough to
+//! exhaust threads or file descriptors, after which the server stops answering.
+//!
+//! This module bounds that:
+//!
+//! * [`ConnectionLimits`] is the public configuration, passed to
+//!   [`Server::from_listener_with_limits`](crate::Server::from_listener_with_limits).
+//! * [`ConnControl`] is the per-connection state shared by the connection's thread, the
+//!   read half of its socket and the accept thread. It enforces the request-head deadline
+//!   (a total deadline, so dripping bytes does not extend it) and the per-read body timeout.
+//! * [`Tracker`] counts live connections, knows which ones are waiting for a request head
+//!   (and since when), and evicts the longest-waiting one when the cap is reached.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{Error as IoError, ErrorKind, Result as IoResult};
+use std::net::Shutdown;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::connection::Connection;
+
+/// Limits applied to the connections accepted by a [`Server`](crate::Server).
+///
+/// `Server::http`, `Server::new`, `Server::from_listener` etc. use
+/// [`ConnectionLimits::default()`]; use
+/// [`Server::from_listener_with_limits`](crate::Server::from_listener_with_limits) to choose
+/// other values. A timeout of `None` (or zero) disables that timeout.
+///
+/// ```
+/// use std::time::Duration;
+/// let limits = tiny_http::ConnectionLimits {
+///     max_connections: 256,
+///     head_timeout: Some(Duration::from_secs(5)),
+///     ..Default::default()
+/// };
+/// # let _ = limits;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Maximum number of client connections open at once (each one uses a thread and
+    /// three file descriptors). When the cap is reached and another client is waiting to
+    /// be accepted, the connection that has waited longest for a request head is closed to
+    /// make room; a connection whose request is being handled is never closed this way.
+    /// If every connection is busy, the server stops accepting until one ends (clients
+    /// then wait in the kernel's listen backlog). Values below 1 are treated as 1.
+    pub max_connections: usize,
+
+    /// Time allowed for the complete head (request line and headers) of the *first*
+    /// request on a connection, counted from when the connection was accepted. This is a
+    /// total deadline: receiving bytes does not extend it. On expiry the connection is
+    /// closed (with `408 Request Timeout` if part of a head had arrived).
+    pub head_timeout: Option<Duration>,
+
+    /// Time a keep-alive connection may stay idle after a response, counted from when the
+    /// previous response was finished until the complete head of the next request has
+    /// arrived (again a total deadline).
+    pub keep_alive_timeout: Option<Duration>,
+
+    /// Timeout of each single read of a request body (`Request::as_reader()`, also the
+    /// socket read of an upgraded connection). Applies per read, not to the whole body.
+    pub body_read_timeout: Option<Duration>,
+
+    /// Timeout of each single write to the socket (responses).
+    pub write_timeout: Option<Duration>,
+
+    /// Maximum size in bytes of a request head (request line plus headers). A larger
+    /// head is answered with `431 Request Header Fields Too Large` and the connection is
+    /// closed.
+    pub max_head_bytes: usize,
+}
+
+impl Default for ConnectionLimits {
+    /// `max_connections`: 1024, `head_timeout`: 10 s, `keep_alive_timeout`: 15 s,
+    /// `body_read_timeout`: 30 s, `write_timeout`: 30 s, `max_head_bytes`: 64 KiB.
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: 1024,
+            head_timeout: Some(Duration::from_secs(10)),
+            keep_alive_timeout: Some(Duration::from_secs(15)),
+            body_read_timeout: Some(Duration::from_secs(30)),
+            write_timeout: Some(Duration::from_secs(30)),
+            max_head_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// No limits at all, i.e. the behaviour of upstream tiny_http 0.12 (apart from the
+    /// accept loop surviving errors). Only meant for comparisons and tests.
+    #[doc(hidden)]
+    pub fn unlimited() -> Self {
+        ConnectionLimits {
+            max_connections: usize::MAX,
+            head_timeout: None,
+            keep_alive_timeout: None,
+            body_read_timeout: None,
+            write_timeout: None,
+            max_head_bytes: usize::MAX,
+        }
+    }
+}
+
+/// `Some(0)` means "no timeout" (the socket API rejects a zero timeout).
+fn nonzero(d: Option<Duration>) -> Option<Duration> {
+    d.filter(|d| !d.is_zero())
+}
+
+/// What the reads of a connection currently serve.
+#[derive(Debug, Clone, Copy)]
+enum ReadMode {
+    /// Waiting for a request head: the whole head must arrive before `deadline`.
+    /// `got_bytes` records whether anything arrived since the wait began.
+    Head {
+        deadline: Option<Instant>,
+        got_bytes: bool,
+    },
+    /// A request is being handled: reads (of its body) only have the per-read timeout,
+    /// which is set on the socket once when entering this mode.
+    Body,
+}
+
+/// Per-connection control block, shared (through `Arc`) by the read half of the socket,
+/// the connection's thread and the [`Tracker`].
+pub(crate) struct ConnControl {
+    /// A duplicate handle of the client socket: used to set timeouts and, by the accept
+    /// thread, to shut the connection down when evicting it. Socket options and shutdown
+    /// apply to the socket, not to the handle, so they affect the other handles as well.
+    sock: Connection,
+    mode: Mutex<ReadMode>,
+    body_read_timeout: Option<Duration>,
+}
+
+impl ConnControl {
+    /// Starts waiting for a request head, which must be complete within `timeout`.
+    pub(crate) fn expect_head(&self, timeout: Option<Duration>) {
+        let deadline = nonzero(timeout).map(|t| Instant::now() + t);
+        *self.mode.lock().unwrap() = ReadMode::Head {
+            deadline,
+            got_bytes: false,
+        };
+        if deadline.is_none() {
+            let _ = self.sock.set_read_timeout(None);
+        }
+    }
+
+    /// A request head was received and the request is handed to the application: from
+    /// now on reads are body reads with a per-read timeout only.
+    pub(crate) fn expect_body(&self) {
+        *self.mode.lock().unwrap() = ReadMode::Body;
+        let _ = self.sock.set_read_timeout(self.body_read_timeout);
+    }
+
+    /// Called by the read half before each read of the socket.
+    pub(crate) fn before_read(&self) -> IoResult<()> {
+        let mode = *self.mode.lock().unwrap();
+        if let ReadMode::Head {
+            deadline: Some(deadline),
+            got_bytes,
+        } = mode
+        {
+            // Limit this read to the time left until the head deadline, so that a client
+            // dripping one byte now and then cannot extend it.
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining < Duration::from_millis(1) {
+                return Err(head_timeout_error(got_bytes));
+            }
+            self.sock.set_read_timeout(Some(remaining))?;
+        }
+        Ok(())
+    }
+
+    /// Called by the read half with the result of each read of the socket.
+    pub(crate) fn after_read(&self, result: IoResult<usize>) -> IoResult<usize> {
+        let mut mode = self.mode.lock().unwrap();
+        match (&mut *mode, result) {
+            (ReadMode::Head { got_bytes, .. }, Ok(n)) => {
+                *got_bytes |= n > 0;
+                Ok(n)
+            }
+            // With a read timeout, a blocking socket reports `WouldBlock` (Unix) or
+            // `TimedOut` (Windows) when it expires.
+            (ReadMode::Head { got_bytes, .. }, Err(e))
+                if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+            {
+                Err(head_timeout_error(*got_bytes))
+            }
+            (ReadMode::Body, Err(e)) if e.kind() == ErrorKind::WouldBlock => Err(IoError::new(
+                ErrorKind::TimedOut,
+                "timed out reading the request body",
+            )),
+            (_, result) => result,
+        }
+    }
+
+    fn shutdown(&self) {
+        let _ = self.sock.shutdown(Shutdown::Both);
+    }
+}
+
+/// The error returned when the head deadline passed. `TimedOut` makes `ClientConnection`
+/// answer `408 Request Timeout` before closing; when nothing at all was received (an idle
+/// connection) another kind is used so that the connection is closed silently, as
+/// clients do not expect a response on an idle keep-alive connection.
+fn head_timeout_error(got_bytes: bool) -> IoError {
+    if got_bytes {
+        IoError::new(ErrorKind::TimedOut, "request head not received in time")
+    } else {
+        IoError::new(ErrorKind::ConnectionAborted, "idle connection timed out")
+    }
+}
+
+/// Book-keeping of the live connections of one server, shared by the accept thread and
+/// the connection threads.
+pub(crate) struct Tracker {
+    limits: ConnectionLimits,
+    state: Mutex<TrackerState>,
+    /// Notified when a connection ends or starts waiting for a head (becomes evictable).
+    changed: Condvar,
+}
+
+struct TrackerState {
+    next_id: u64,
+    conns: HashMap<u64, Entry>,
+    /// Connections waiting for a request head, oldest first: the eviction candidates.
+    waiting: BTreeSet<(Instant, u64)>,
+    /// Connections shut down by an eviction whose thread has not finished yet.
+    evicting: usize,
+    /// Set once the server is closing: connections that become idle are closed.
+    closing: bool,
+}
+
+struct Entry {
+    ctl: Arc<ConnControl>,
+    /// `Some(since)` while waiting for a request head (then also in `waiting`).
+    waiting_since: Option<Instant>,
+    evicted: bool,
+}
+
+impl TrackerState {
+    /// Shuts down the connection that has waited longest for a request head.
+    fn evict_oldest(&mut self) -> bool {
+        let Some((_, id)) = self.waiting.pop_first() else {
+            return false;
+        };
+        let entry = self
+            .conns
+            .get_mut(&id)
+            .expect("waiting connection is registered");
+        entry.waiting_since = None;
+        entry.evicted = true;
+        entry.ctl.shutdown();
+        self.evicting += 1;
+        true
+    }
+}
+
+impl Tracker {
+    pub(crate) fn new(mut limits: ConnectionLimits) -> Arc<Tracker> {
+        limits.max_connections = limits.max_connections.max(1);
+        limits.head_timeout = nonzero(limits.head_timeout);
+        limits.keep_alive_timeout = nonzero(limits.keep_alive_timeout);
+        limits.body_read_timeout = nonzero(limits.body_read_timeout);
+        limits.write_timeout = nonzero(limits.write_timeout);
+        Arc::new(Tracker {
+            limits,
+            state: Mutex::new(TrackerState {
+                next_id: 0,
+                conns: HashMap::new(),
+                waiting: BTreeSet::new(),
+                evicting: 0,
+                closing: false,
+            }),
+            changed: Condvar::new(),
+        })
+    }
+
+    pub(crate) fn num_connections(&self) -> usize {
+        self.state.lock().unwrap().conns.len()
+    }
+
+    /// Called by the accept thread with a freshly accepted connection in hand: returns
+    /// once there is room for one more connection, evicting the connection that has
+    /// waited longest for a request head if the cap is reached. Returns `false` if `close`
+    /// was set meanwhile.
+    pub(crate) fn wait_for_room(&self, close: &AtomicBool) -> bool {
+        let mut state = self.state.lock().unwrap();
+        loop {
+            if close.load(Ordering::Relaxed) {
+                return false;
+            }
+            if state.conns.len() < self.limits.max_connections {
+                return true;
+            }
+            // At the cap. Evict one connection unless an eviction is already under way
+            // (its thread will end in a moment); otherwise wait until a connection ends
+            // or becomes evictable. The timeout only serves to notice `close`.
+            if state.conns.len() - state.evicting >= self.limits.max_connections
+                && state.evict_oldest()
+            {
+                log::debug!("connection cap reached: evicted the longest-waiting connection");
+                continue;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, Duration::from_millis(200))
+                .unwrap()
+                .0;
+        }
+    }
+
+    /// Called by the accept thread when the process is out of file descriptors: closes
+    /// the connection that has waited longest for a request head, to free some.
+    pub(crate) fn evict_for_fds(&self) -> bool {
+        let mut state = self.state.lock().unwrap();
+        // Do not pile up evictions faster than the connection threads can finish.
+        state.evicting == 0 && state.evict_oldest()
+    }
+
+    /// Registers a newly accepted connection, which starts waiting for its first head.
+    /// Applies the write timeout and the first head deadline. `sock` must be a handle of
+    /// the connection's socket that is used by nothing else.
+    pub(crate) fn register(self: &Arc<Self>, sock: Connection) -> Slot {
+        let _ = sock.set_write_timeout(self.limits.write_timeout);
+        let ctl = Arc::new(ConnControl {
+            sock,
+            mode: Mutex::new(ReadMode::Body),
+            body_read_timeout: self.limits.body_read_timeout,
+        });
+        // Also bounds the TLS handshake (per read), which happens before the first head.
+        let _ = ctl.sock.set_read_timeout(self.limits.head_timeout);
+        ctl.expect_head(self.limits.head_timeout);
+
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap();
+        let id = state.next_id;
+        state.next_id += 1;
+        state.conns.insert(
+            id,
+            Entry {
+                ctl: ctl.clone(),
+                waiting_since: Some(now),
+                evicted: false,
+            },
+        );
+        state.waiting.insert((now, id));
+        Slot {
+            tracker: self.clone(),
+            id,
+            ctl,
+        }
+    }
+
+    /// Called when the server closes: shuts down every connection waiting for a head;
+    /// the others are closed once their current request has been answered.
+    pub(crate) fn close_idle(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.closing = true;
+        while state.evict_oldest() {}
+    }
+}
+
+/// A live connection's registration with the [`Tracker`]; dropping it (when the
+/// connection's thread is done with the connection) frees its place.
+pub(crate) struct Slot {
+    tracker: Arc<Tracker>,
+    id: u64,
+    ctl: Arc<ConnControl>,
+}
+
+impl Slot {
+    pub(crate) fn control(&self) -> Arc<ConnControl> {
+        self.ctl.clone()
+    }
+
+    pub(crate) fn max_head_bytes(&self) -> usize {
+        self.tracker.limits.max_head_bytes
+    }
+
+    /// The request head has been received and the request is about to be handed to the
+    /// application: the connection is busy and may not be evicted any more. Returns
+    /// `false` if it was evicted just before (its socket is already shut down).
+    pub(crate) fn begin_request(&self) -> bool {
+        {
+            let mut state = self.tracker.state.lock().unwrap();
+            let entry = state.conns.get_mut(&self.id).expect("slot is registered");
+            if entry.evicted {
+                return false;
+            }
+            if let Some(since) = entry.waiting_since.take() {
+                state.waiting.remove(&(since, self.id));
+            }
+        }
+        self.ctl.expect_body();
+        true
+    }
+
+    /// The response to the current request has been written: the connection waits for
+    /// the next request head (keep-alive) and becomes evictable again. Returns `false`
+    /// if the server is closing (the connection should then be closed).
+    pub(crate) fn end_request(&self) -> bool {
+        self.ctl.expect_head(self.tracker.limits.keep_alive_timeout);
+        let now = Instant::now();
+        let mut state = self.tracker.state.lock().unwrap();
+        if state.closing {
+            return false;
+        }
+        let entry = state.conns.get_mut(&self.id).expect("slot is registered");
+        if entry.evicted {
+            return false;
+        }
+        entry.waiting_since = Some(now);
+        state.waiting.insert((now, self.id));
+        drop(state);
+        self.tracker.changed.notify_all();
+        true
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut state = self.tracker.state.lock().unwrap();
+        if let Some(entry) = state.conns.remove(&self.id) {
+            if let Some(since) = entry.waiting_since {
+                state.waiting.remove(&(since, self.id));
+            }
+            if entry.evicted {
+                state.evicting -= 1;
+            }
+        }
+        drop(state);
+        self.tracker.changed.notify_all();
+    }
+}
