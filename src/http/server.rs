@@ -65,7 +65,7 @@ pub fn start(
 ) -> io::Result<RunningServer> {
     raise_open_file_limit();
     let listener = TcpListener::bind(addr)?;
-    defer_accept_until_data(&listener);
+    tune_listener(&listener);
     let addr = listener.local_addr()?;
     let limits = tiny_http::ConnectionLimits {
         max_connections: settings.max_connections,
@@ -115,24 +115,33 @@ fn raise_open_file_limit() {
     }
 }
 
-/// Asks Linux not to hand over a connection before its first bytes
-/// arrive, so connections that never send anything cost no thread.
-fn defer_accept_until_data(listener: &TcpListener) {
-    let seconds: libc::c_int = 5;
-    // SAFETY: setsockopt on a socket this function borrows, with a pointer to
-    // a live c_int and its exact size.
-    let result = unsafe {
-        libc::setsockopt(
-            listener.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_DEFER_ACCEPT,
-            (&seconds as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+/// Two kernel settings for the listening socket:
+/// - an accept queue of 1,024 instead of std's 128, so that in a connection
+///   flood a fresh client's attempt is queued rather than dropped and retried
+///   a second later (a much longer queue only makes it wait behind more
+///   attackers; measured with examples/conn_flood.rs);
+/// - `TCP_DEFER_ACCEPT`: a connection is not handed over before its first
+///   bytes arrive, so clients that connect and send nothing cost no thread.
+fn tune_listener(listener: &TcpListener) {
+    let fd = listener.as_raw_fd();
+    let defer_seconds: libc::c_int = 5;
+    // SAFETY: listen and setsockopt on a socket this function borrows, with a
+    // pointer to a live c_int and its exact size.
+    let (listened, deferred) = unsafe {
+        (
+            libc::listen(fd, 1024),
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_DEFER_ACCEPT,
+                (&defer_seconds as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            ),
         )
     };
-    if result != 0 {
+    if listened != 0 || deferred != 0 {
         log::warn!(
-            "TCP_DEFER_ACCEPT unavailable: {}",
+            "cannot tune the listening socket: {}",
             io::Error::last_os_error()
         );
     }
