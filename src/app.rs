@@ -1,11 +1,15 @@
 //! The application: configuration and the database, with the use cases the
 //! HTTP handlers and the CLI share.
 
+use crate::auth::challenge::{ChallengeBook, RateLimit};
+use crate::auth::session::Sessions;
 use crate::config::Config;
 use crate::error::ApiResult;
+use crate::nip05::{Nip05Checker, Nip05Source};
 use crate::plan::Plan;
-use crate::store::{Kind, Store, StoreResult};
+use crate::store::{Kind, Store, StoreError, StoreResult};
 use crate::timestamp::Timestamp;
+use std::sync::Arc;
 
 /// Which integrations run as in-process sandboxes instead of the real thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,16 +20,42 @@ pub struct Sandbox {
 
 pub struct App {
     pub config: Config,
-    pub store: Store,
+    pub store: Arc<Store>,
+    pub challenges: ChallengeBook,
+    pub sessions: Sessions,
+    pub nip05: Nip05Checker,
 }
+
+/// How long a sign-in challenge may be answered.
+const CHALLENGE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
+/// Unanswered challenges kept at most; the oldest give way beyond it.
+const MAX_OPEN_CHALLENGES: usize = 100_000;
 
 impl App {
     /// Opens the database (creating it on first start) and seeds the basic
     /// plan when there is no plan at all.
     pub fn open(config: Config) -> StoreResult<App> {
-        let store = Store::open(&config.database)?;
+        let store = Arc::new(Store::open(&config.database)?);
         seed_plan_if_none(&store)?;
-        Ok(App { config, store })
+        let secret = match &config.session_secret {
+            Some(secret) => secret.as_bytes().to_vec(),
+            None => store.session_secret()?,
+        };
+        let rate = RateLimit {
+            burst: config.challenge_rate,
+            per_minute: config.challenge_rate,
+        };
+        let nip05_source = match &config.test_nip05_server {
+            Some(base) => Nip05Source::TestServer(base.clone()),
+            None => Nip05Source::Web,
+        };
+        Ok(App {
+            nip05: Nip05Checker::start(store.clone(), nip05_source),
+            challenges: ChallengeBook::new(CHALLENGE_LIFETIME, MAX_OPEN_CHALLENGES, rate),
+            sessions: Sessions::new(&secret, config.session_lifetime),
+            config,
+            store,
+        })
     }
 
     pub fn sandbox(&self) -> Sandbox {
@@ -60,7 +90,11 @@ fn seed_plan_if_none(store: &Store) -> StoreResult<()> {
             plan.name,
             plan.id
         );
-        store.create(&plan)?;
+        match store.create(&plan) {
+            // Another hostr process starting at the same moment seeded it.
+            Err(StoreError::AlreadyExists { .. }) => {}
+            other => other?,
+        }
     }
     Ok(())
 }

@@ -129,6 +129,28 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "HOSTR_MAX_BODY", default_value_t = 64 * 1024)]
     pub max_body: usize,
+
+    /// Days a sign-in lasts before the customer must sign in again.
+    #[arg(long, env = "HOSTR_SESSION_DAYS", default_value_t = 7)]
+    pub session_days: u32,
+
+    /// Days a customer who deleted themselves can still recover their account.
+    #[arg(long, env = "HOSTR_DELETION_GRACE_DAYS", default_value_t = 30)]
+    pub deletion_grace_days: u32,
+
+    /// Sign-in challenges one client address may take per minute.
+    #[arg(long, env = "HOSTR_CHALLENGE_RATE", default_value_t = 30)]
+    pub challenge_rate: u32,
+
+    /// Take the client's address from the last X-Forwarded-For entry; set this
+    /// only behind a reverse proxy that sets that header (nginx, Caddy).
+    #[arg(long, env = "HOSTR_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
+    /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
+    #[arg(long, env = "HOSTR_TEST_NIP05_SERVER", hide = true)]
+    pub test_nip05_server: Option<String>,
 }
 
 /// The server's settings, checked.
@@ -142,6 +164,14 @@ pub struct Config {
     pub max_connections: usize,
     pub header_timeout: Duration,
     pub max_body: usize,
+    pub session_lifetime: Duration,
+    pub deletion_grace: Duration,
+    pub challenge_rate: u32,
+    pub trust_forwarded_for: bool,
+    /// The session signing secret from `HOSTR_SESSION_SECRET`, if set; else
+    /// one is generated and kept in the database folder.
+    pub session_secret: Option<String>,
+    pub test_nip05_server: Option<String>,
 }
 
 impl Config {
@@ -174,6 +204,36 @@ impl Config {
                 args.max_body
             ));
         }
+        if !(1..=365).contains(&args.session_days) {
+            return Err(format!(
+                "--session-days must be between 1 and 365, not {}",
+                args.session_days
+            ));
+        }
+        if args.deletion_grace_days > 3650 {
+            return Err(format!(
+                "--deletion-grace-days must be at most 3650, not {}",
+                args.deletion_grace_days
+            ));
+        }
+        if let Some(server) = &args.test_nip05_server
+            && !server.starts_with("http://127.0.0.1:")
+        {
+            return Err("--test-nip05-server must be http://127.0.0.1:PORT".to_owned());
+        }
+        if args.challenge_rate == 0 {
+            return Err("--challenge-rate must be at least 1".to_owned());
+        }
+        let session_secret = std::env::var("HOSTR_SESSION_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty());
+        if session_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(
+                "HOSTR_SESSION_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)"
+                    .to_owned(),
+            );
+        }
+        const DAY: u64 = 24 * 60 * 60;
         Ok(Config {
             listen: args.listen,
             public_url,
@@ -183,6 +243,12 @@ impl Config {
             max_connections: args.max_connections,
             header_timeout: Duration::from_secs(args.header_timeout),
             max_body: args.max_body,
+            session_lifetime: Duration::from_secs(u64::from(args.session_days) * DAY),
+            deletion_grace: Duration::from_secs(u64::from(args.deletion_grace_days) * DAY),
+            challenge_rate: args.challenge_rate,
+            trust_forwarded_for: args.trust_forwarded_for,
+            session_secret,
+            test_nip05_server: args.test_nip05_server.clone(),
         })
     }
 
@@ -242,6 +308,18 @@ impl PublicUrl {
     /// `scheme://host[:port]`, as browsers send it in the `Origin` header.
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    /// The exact URL sign-in events must name in their `u` tag.
+    pub fn verify_url(&self) -> String {
+        format!("{}/api/verify", self.origin)
+    }
+
+    /// The host (and port) part, for "Sign in to …" lines.
+    pub fn host(&self) -> &str {
+        self.origin
+            .split_once("://")
+            .map_or(&self.origin, |(_, host)| host)
     }
 
     pub fn is_https(&self) -> bool {

@@ -31,8 +31,45 @@ pub struct Customer {
     pub cpanel_account_ids: Vec<String>,
     #[serde(default)]
     pub payment_ids: Vec<String>,
+    /// Raised to revoke every session issued before ("sign out everywhere").
+    #[serde(default)]
+    pub session_epoch: u64,
+    /// When the customer deleted themselves; recoverable for a grace period.
+    #[serde(default)]
+    pub deleted_at: Option<Timestamp>,
+    /// The customer's Nostr profile (kind 0), as last verified.
+    #[serde(default)]
+    pub metadata: Option<ProfileMetadata>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// The fields of a kind-0 profile that hostr shows, each length-limited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileMetadata {
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub picture: Option<String>,
+    pub about: Option<String>,
+    pub nip05: Option<String>,
+    pub lud16: Option<String>,
+    /// `created_at` of the event these fields came from; older events are ignored.
+    pub event_created_at: i64,
+    /// The server's own check of `nip05`, when there is one.
+    #[serde(default)]
+    pub nip05_check: Option<Nip05Check>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Nip05Check {
+    /// The identifier that was checked.
+    pub identifier: String,
+    pub valid: bool,
+    /// Why it is not valid, when it is not.
+    pub reason: Option<String>,
+    pub checked_at: Timestamp,
 }
 
 impl Customer {
@@ -45,9 +82,56 @@ impl Customer {
             plan_id: None,
             cpanel_account_ids: Vec::new(),
             payment_ids: Vec::new(),
+            session_epoch: 0,
+            deleted_at: None,
+            metadata: None,
             created_at: now,
             updated_at: now,
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleError {
+    AlreadyDeleted,
+    NotDeleted,
+    GracePeriodOver,
+}
+
+impl Customer {
+    /// Soft delete: nothing is erased before `grace` has passed.
+    pub fn soft_delete(&mut self, now: Timestamp) -> Result<(), LifecycleError> {
+        if self.status == CustomerStatus::Deleted {
+            return Err(LifecycleError::AlreadyDeleted);
+        }
+        self.status = CustomerStatus::Deleted;
+        self.deleted_at = Some(now);
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// When a soft-deleted customer's data may be erased.
+    pub fn purge_after(&self, grace: chrono::Duration) -> Option<Timestamp> {
+        self.deleted_at
+            .map(|t| Timestamp::from(t.as_datetime() + grace))
+    }
+
+    /// Undoes a soft delete within the grace period.
+    pub fn recover(
+        &mut self,
+        now: Timestamp,
+        grace: chrono::Duration,
+    ) -> Result<(), LifecycleError> {
+        if self.status != CustomerStatus::Deleted {
+            return Err(LifecycleError::NotDeleted);
+        }
+        if self.purge_after(grace).is_some_and(|end| now > end) {
+            return Err(LifecycleError::GracePeriodOver);
+        }
+        self.status = CustomerStatus::Active;
+        self.deleted_at = None;
+        self.updated_at = now;
+        Ok(())
     }
 }
 
@@ -129,6 +213,28 @@ impl Record for Customer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn soft_delete_is_recoverable_within_the_grace_period_only() {
+        let t0 = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let grace = chrono::Duration::days(30);
+        let mut c = Customer::new("id".into(), "ab".repeat(32), None, t0);
+        assert_eq!(c.recover(t0, grace), Err(LifecycleError::NotDeleted));
+        c.soft_delete(t0).unwrap();
+        assert_eq!(c.soft_delete(t0), Err(LifecycleError::AlreadyDeleted));
+        assert_eq!(
+            c.purge_after(grace).unwrap().to_string(),
+            "2026-01-31T00:00:00Z"
+        );
+        let late = Timestamp::parse("2026-01-31T00:00:01Z").unwrap();
+        assert_eq!(
+            c.clone().recover(late, grace),
+            Err(LifecycleError::GracePeriodOver)
+        );
+        c.recover(Timestamp::parse("2026-01-30T00:00:00Z").unwrap(), grace)
+            .unwrap();
+        assert_eq!((c.status, c.deleted_at), (CustomerStatus::Active, None));
+    }
 
     #[test]
     fn emails_are_checked_loosely_and_compared_without_case() {

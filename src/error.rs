@@ -5,6 +5,11 @@
 //! `{"error": {"code": "snake_case_reason", "message": "…"}}`. Causes
 //! (file paths, upstream answers) go to the log, never into a response.
 
+use crate::auth::challenge::ChallengeError;
+use crate::auth::login_event::LoginFailure;
+use crate::auth::session::SessionError;
+use crate::customer::LifecycleError;
+use crate::profile::ProfileError;
 use crate::store::{Kind, StoreError};
 use serde_json::json;
 
@@ -127,11 +132,25 @@ impl From<StoreError> for ApiError {
                 "already_exists",
                 format!("That {} already exists.", noun(kind)),
             ),
-            StoreError::Taken { kind, field, .. } => ApiError::new(
-                Failure::Conflict,
-                "taken",
-                format!("Another {} already uses this {field}.", noun(kind)),
-            ),
+            StoreError::Taken { kind, field, .. } => {
+                let (code, message) = match (kind, field) {
+                    (Kind::Customer, "publicKey") => {
+                        ("already_registered", "This key is already registered.")
+                    }
+                    (Kind::Customer, "email") => (
+                        "email_taken",
+                        "Another account already uses this email address.",
+                    ),
+                    (Kind::CpanelAccount, "domain") => {
+                        ("domain_taken", "This domain is already hosted here.")
+                    }
+                    (Kind::CpanelAccount, "username") => {
+                        ("username_taken", "This cPanel username is taken.")
+                    }
+                    _ => ("taken", "Another record already uses this value."),
+                };
+                ApiError::new(Failure::Conflict, code, message)
+            }
             StoreError::Corrupt(load_error) => {
                 log::error!("{load_error}");
                 ApiError::new(
@@ -143,6 +162,130 @@ impl From<StoreError> for ApiError {
             error @ (StoreError::Invalid { .. } | StoreError::Io { .. }) => {
                 ApiError::internal(&error)
             }
+        }
+    }
+}
+
+impl From<LoginFailure> for ApiError {
+    fn from(failure: LoginFailure) -> ApiError {
+        let unauthorized =
+            |code, message: &str| ApiError::new(Failure::Unauthorized, code, message);
+        match failure {
+            LoginFailure::Malformed(why) => ApiError::bad_request(
+                "malformed_event",
+                format!("The sign-in event is not a valid Nostr event: {why}."),
+            ),
+            LoginFailure::BadId => {
+                unauthorized("bad_id", "The event's id does not match its content.")
+            }
+            LoginFailure::BadSignature => unauthorized(
+                "bad_signature",
+                "The signature does not match the public key. Please sign in again.",
+            ),
+            LoginFailure::WrongKind => unauthorized(
+                "wrong_kind",
+                "A sign-in event must be of kind 27235 (NIP-98).",
+            ),
+            LoginFailure::Stale => unauthorized(
+                "stale_event",
+                "The sign-in event is too old. Please sign in again.",
+            ),
+            LoginFailure::Future => unauthorized(
+                "future_event",
+                "The sign-in event is dated in the future. Please check your device's clock.",
+            ),
+            LoginFailure::WrongUrl => {
+                unauthorized("wrong_url", "The sign-in event was made for another site.")
+            }
+            LoginFailure::WrongMethod => unauthorized(
+                "wrong_method",
+                "The sign-in event must name the POST method.",
+            ),
+            LoginFailure::MissingChallenge => unauthorized(
+                "missing_challenge",
+                "The sign-in event must carry exactly one challenge tag.",
+            ),
+        }
+    }
+}
+
+impl From<ChallengeError> for ApiError {
+    fn from(error: ChallengeError) -> ApiError {
+        let unauthorized =
+            |code, message: &str| ApiError::new(Failure::Unauthorized, code, message);
+        match error {
+            ChallengeError::TooMany => ApiError::new(
+                Failure::TooManyRequests,
+                "too_many_challenges",
+                "Too many sign-in attempts from your address. Please wait a minute and try again.",
+            ),
+            ChallengeError::Unknown => unauthorized(
+                "unknown_challenge",
+                "This sign-in challenge was not issued here.",
+            ),
+            ChallengeError::Expired => unauthorized(
+                "expired_challenge",
+                "The sign-in challenge has expired. Please sign in again.",
+            ),
+            ChallengeError::Used => unauthorized(
+                "used_challenge",
+                "This sign-in challenge was already used. Please sign in again.",
+            ),
+        }
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(error: SessionError) -> ApiError {
+        match error {
+            SessionError::Expired => ApiError::new(
+                Failure::Unauthorized,
+                "session_expired",
+                "Your session has expired. Please sign in again.",
+            ),
+            SessionError::Invalid => ApiError::new(
+                Failure::Unauthorized,
+                "invalid_session",
+                "Your session is not valid. Please sign in again.",
+            ),
+        }
+    }
+}
+
+impl From<LifecycleError> for ApiError {
+    fn from(error: LifecycleError) -> ApiError {
+        match error {
+            LifecycleError::AlreadyDeleted => ApiError::new(
+                Failure::Conflict,
+                "already_deleted",
+                "This account is already deleted.",
+            ),
+            LifecycleError::NotDeleted => ApiError::new(
+                Failure::Conflict,
+                "not_deleted",
+                "This account is not deleted, so there is nothing to recover.",
+            ),
+            LifecycleError::GracePeriodOver => ApiError::new(
+                Failure::Gone,
+                "grace_period_over",
+                "The time to recover this account has passed. Please contact the operator.",
+            ),
+        }
+    }
+}
+
+impl From<ProfileError> for ApiError {
+    fn from(error: ProfileError) -> ApiError {
+        match error {
+            ProfileError::BadEvent(why) => ApiError::bad_request(
+                "bad_metadata",
+                format!("The profile event cannot be used: {why}."),
+            ),
+            ProfileError::NotYours => ApiError::new(
+                Failure::Forbidden,
+                "not_your_profile",
+                "The profile event is signed by another key.",
+            ),
         }
     }
 }

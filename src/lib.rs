@@ -1,7 +1,9 @@
 //! hostr: a self-hosted storefront for cPanel web hosting, paid over
 //! Lightning, signed in with Nostr. See ARCHITECTURE.md for the map.
 
+pub mod api;
 pub mod app;
+pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -12,7 +14,9 @@ pub mod http;
 pub mod ids;
 pub mod logger;
 pub mod money;
+pub mod nip05;
 pub mod payment;
 pub mod plan;
+pub mod profile;
 pub mod store;
 pub mod timestamp;

@@ -184,10 +184,7 @@ fn a_panicking_handler_answers_500_and_the_worker_keeps_serving() {
     });
     let mut config = base.app.config.clone();
     config.workers = 1; // the very worker that panicked must answer next
-    let app = Arc::new(hostr::app::App {
-        config,
-        store: hostr::store::Store::open(base.app.store.root()).unwrap(),
-    });
+    let app = Arc::new(hostr::app::App::open(config).unwrap());
     let server = TestServer::with_handler(app, handler);
     for _ in 0..3 {
         let reply = server.get("/boom");
@@ -248,10 +245,7 @@ fn shutdown_finishes_requests_in_progress() {
         }
         Response::json(200, &serde_json::json!({"path": rq.path}))
     });
-    let app = Arc::new(hostr::app::App {
-        config: base.app.config.clone(),
-        store: hostr::store::Store::open(base.app.store.root()).unwrap(),
-    });
+    let app = Arc::new(hostr::app::App::open(base.app.config.clone()).unwrap());
     let server = TestServer::with_handler(app, handler);
     let addr = server.addr;
     let in_flight = std::thread::spawn(move || {

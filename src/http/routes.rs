@@ -1,20 +1,32 @@
 //! The routing table: one `match` on method and path, each arm one call.
-//! Handlers translate HTTP to calls on the application and back.
 
 use super::request::Request;
 use super::response::Response;
 use super::static_files;
+use crate::api::{auth, customers, plans};
 use crate::app::App;
-use crate::error::{ApiError, ApiResult, Failure};
-use crate::plan::Plan;
-use serde_json::json;
+use crate::error::{ApiError, Failure};
 
 pub fn route(app: &App, request: &Request) -> Response {
     let method = request.method.as_str();
     let result = match (method, request.path.as_str()) {
-        ("GET", "/api/health") => health(app),
-        ("GET", "/api/plans") => plans(app),
-        (_, "/api/health" | "/api/plans") => Err(method_not_allowed(method)),
+        ("GET", "/api/health") => plans::health(app),
+        ("GET", "/api/plans") => plans::list(app),
+        ("GET", "/api/challenge") => auth::challenge(app, request),
+        ("POST", "/api/verify") => auth::verify(app, request),
+        ("POST", "/api/logout") => auth::logout(app, request),
+        ("GET", "/api/check") => auth::check(app, request),
+        ("POST", "/api/new-user") => customers::new_user(app, request),
+        ("GET", "/api/profile") => customers::profile(app, request),
+        ("PUT", "/api/profile") => customers::update_profile(app, request),
+        ("POST", "/api/delete-user") => customers::delete_user(app, request),
+        ("POST", "/api/recover-user") => customers::recover_user(app, request),
+        (
+            _,
+            "/api/health" | "/api/plans" | "/api/challenge" | "/api/verify" | "/api/logout"
+            | "/api/check" | "/api/new-user" | "/api/profile" | "/api/delete-user"
+            | "/api/recover-user",
+        ) => Err(method_not_allowed(method)),
         (_, path) if path.starts_with("/api/") => Err(ApiError::not_found(
             "no_such_endpoint",
             "There is no API endpoint at this address.",
@@ -31,18 +43,4 @@ fn method_not_allowed(method: &str) -> ApiError {
         "method_not_allowed",
         format!("{} is not allowed here.", method.escape_debug()),
     )
-}
-
-fn health(app: &App) -> ApiResult<Response> {
-    let sandbox = app.sandbox();
-    Ok(Response::json(
-        200,
-        &json!({"status": "ok", "sandbox": {"payments": sandbox.payments, "whm": sandbox.whm}}),
-    ))
-}
-
-fn plans(app: &App) -> ApiResult<Response> {
-    let plans: Vec<Plan> = app.plans_on_sale()?;
-    let offers: Vec<_> = plans.iter().map(Plan::offer).collect();
-    Ok(Response::json(200, &json!({"plans": offers})))
 }

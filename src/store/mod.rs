@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -213,6 +214,48 @@ impl Store {
             }
         }
         Ok(found)
+    }
+
+    /// The secret that signs session tokens, kept in `.session-secret` at the
+    /// root of the database (mode 0600) and created on first use. It is
+    /// written whole to a temporary file and hard-linked into place, so a
+    /// crash never leaves a partial secret and two processes starting at
+    /// once agree on one.
+    pub fn session_secret(&self) -> StoreResult<Vec<u8>> {
+        let path = self.root.join(".session-secret");
+        let io_error = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        if !path.exists() {
+            let temp = self.root.join(format!(
+                ".session-secret.{}.tmp",
+                uuid::Uuid::new_v4().simple()
+            ));
+            let written = (|| {
+                use std::io::Write;
+                let mut file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&temp)?;
+                file.write_all(crate::auth::random_hex::<32>().as_bytes())?;
+                file.sync_all()?;
+                match fs::hard_link(&temp, &path) {
+                    Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+                    _ => File::open(&self.root)?.sync_all(),
+                }
+            })();
+            let _ = fs::remove_file(&temp);
+            written.map_err(io_error)?;
+        }
+        let secret = fs::read(&path).map_err(io_error)?.trim_ascii().to_vec();
+        if secret.len() < 32 {
+            return Err(io_error(io::Error::other(
+                "shorter than 32 bytes; delete it to have a new one made",
+            )));
+        }
+        Ok(secret)
     }
 
     /// Builds the lookup table of `kind` now rather than on first use.

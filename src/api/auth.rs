@@ -1,0 +1,111 @@
+//! `GET /api/challenge`, `POST /api/verify`, `POST /api/logout`, `GET /api/check`.
+
+use super::{Session, client_ip, optional_json, require_own_origin, session, unix_now};
+use crate::app::App;
+use crate::auth::login_event;
+use crate::auth::session::Sessions;
+use crate::customer::{Customer, npub, parse_public_key};
+use crate::error::{ApiError, ApiResult, Failure};
+use crate::http::{Request, Response};
+use crate::timestamp::Timestamp;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::time::Instant;
+
+pub fn challenge(app: &App, request: &Request) -> ApiResult<Response> {
+    let challenge = app
+        .challenges
+        .issue(client_ip(app, request), Instant::now())?;
+    let expires_at = Timestamp::from(chrono::Utc::now() + app.challenges.lifetime());
+    Ok(Response::json(
+        200,
+        &json!({
+            "challenge": challenge,
+            "expiresAt": expires_at,
+            // What the page needs to build the event, so it need not guess.
+            "url": app.config.public_url.verify_url(),
+            "content": format!("Sign in to {}", app.config.public_url.host()),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct VerifyBody {
+    event: Value,
+}
+
+pub fn verify(app: &App, request: &Request) -> ApiResult<Response> {
+    if request.header("origin").is_some() {
+        // A login forced on a visitor by another site's page is refused too.
+        require_own_origin(app, request)?;
+    }
+    let body: VerifyBody = request.json()?;
+    let login = login_event::check(&body.event, &app.config.public_url.verify_url(), unix_now())?;
+    app.challenges.consume(&login.challenge, Instant::now())?;
+    let customer = app.store.find::<Customer>("publicKey", &login.public_key)?;
+    let epoch = customer.as_ref().map_or(0, |c| c.session_epoch);
+    let token = app.sessions.issue(&login.public_key, epoch, unix_now());
+    let cookie = app
+        .sessions
+        .cookie(&token, app.config.public_url.is_https());
+    Ok(Response::json(
+        200,
+        &json!({
+            "publicKey": login.public_key,
+            "npub": npub(&login.public_key),
+            "registered": customer.is_some(),
+            "customer": customer,
+            "token": token,
+        }),
+    )
+    .with_header("Set-Cookie", cookie))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LogoutBody {
+    #[serde(default)]
+    everywhere: bool,
+}
+
+pub fn logout(app: &App, request: &Request) -> ApiResult<Response> {
+    let body: LogoutBody = optional_json(request)?;
+    if body.everywhere {
+        let customer = session(app, request)?.registered()?;
+        app.store
+            .update::<Customer, _, ApiError>(&customer.id, |c| {
+                c.session_epoch += 1;
+                c.updated_at = Timestamp::now();
+                Ok(())
+            })?;
+    }
+    let clear = Sessions::clearing_cookie(app.config.public_url.is_https());
+    Ok(Response::new(204, "", Vec::new()).with_header("Set-Cookie", clear))
+}
+
+pub fn check(app: &App, request: &Request) -> ApiResult<Response> {
+    let Session {
+        public_key,
+        customer,
+    } = session(app, request)?;
+    if let Some(asked) = request.query_param("publicKey") {
+        let asked = parse_public_key(&asked)
+            .map_err(|m| ApiError::bad_request("bad_public_key", format!("{m}.")))?;
+        if asked != public_key {
+            return Err(ApiError::new(
+                Failure::Forbidden,
+                "not_your_key",
+                "You can only check the key you are signed in with.",
+            ));
+        }
+    }
+    Ok(Response::json(
+        200,
+        &json!({
+            "publicKey": public_key,
+            "npub": npub(&public_key),
+            "registered": customer.is_some(),
+            "status": customer.map(|c| c.status),
+        }),
+    ))
+}

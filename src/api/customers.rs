@@ -1,0 +1,203 @@
+//! `POST /api/new-user`, `GET|PUT /api/profile`, `POST /api/delete-user`,
+//! `POST /api/recover-user`.
+
+use super::{optional_json, session, unix_now};
+use crate::app::App;
+use crate::cpanel_account::CpanelAccount;
+use crate::customer::{Customer, check_email, npub, parse_public_key};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{Request, Response};
+use crate::ids::new_uuid;
+use crate::payment::Payment;
+use crate::profile::metadata_from_event;
+use crate::store::{Kind, Record, StoreError};
+use crate::timestamp::Timestamp;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewUserBody {
+    email: Option<String>,
+}
+
+pub fn new_user(app: &App, request: &Request) -> ApiResult<Response> {
+    let caller = session(app, request)?;
+    if caller.customer.is_some() {
+        let taken = StoreError::Taken {
+            kind: Kind::Customer,
+            field: "publicKey",
+            value: caller.public_key,
+        };
+        return Err(taken.into());
+    }
+    let body: NewUserBody = optional_json(request)?;
+    let email = body.email.map(|e| valid_email(&e)).transpose()?;
+    let customer = Customer::new(new_uuid(), caller.public_key, email, Timestamp::now());
+    // Two sign-ups of one key at once: the store lets one win, the other
+    // hears `already_registered`.
+    app.store.create(&customer)?;
+    log::info!(
+        "new customer {} ({})",
+        customer.id,
+        npub(&customer.public_key).unwrap_or_default()
+    );
+    Ok(Response::json(201, &json!({"customer": customer})))
+}
+
+pub fn profile(app: &App, request: &Request) -> ApiResult<Response> {
+    let customer = session(app, request)?.registered()?;
+    profile_response(app, customer)
+}
+
+/// `email`: absent leaves it, `null` removes it, a string sets it.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ProfileBody {
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
+    metadata: Option<Value>,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+pub fn update_profile(app: &App, request: &Request) -> ApiResult<Response> {
+    let customer = session(app, request)?.registered()?;
+    let body: ProfileBody = request.json()?;
+    let email = match body.email {
+        Some(Some(email)) => Some(Some(valid_email(&email)?)),
+        other => other,
+    };
+    let metadata = match &body.metadata {
+        Some(event) => Some(metadata_from_event(
+            event,
+            &customer.public_key,
+            unix_now(),
+        )?),
+        None => None,
+    };
+    let updated = app
+        .store
+        .update::<Customer, _, ApiError>(&customer.id, |c| {
+            if let Some(email) = email {
+                c.email = email;
+            }
+            // Relays may hand the page an older profile than the one kept.
+            let newer = |m: &crate::customer::ProfileMetadata| {
+                c.metadata
+                    .as_ref()
+                    .is_none_or(|old| m.event_created_at > old.event_created_at)
+            };
+            if let Some(mut metadata) = metadata.filter(newer) {
+                let same_nip05 = c
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|old| old.nip05 == metadata.nip05);
+                if same_nip05 {
+                    metadata.nip05_check =
+                        c.metadata.as_ref().and_then(|old| old.nip05_check.clone());
+                }
+                c.metadata = Some(metadata);
+            }
+            c.updated_at = Timestamp::now();
+            Ok(c.clone())
+        })?;
+    if let Some(nip05) = updated
+        .metadata
+        .as_ref()
+        .filter(|m| m.nip05_check.is_none())
+        .and_then(|m| m.nip05.clone())
+    {
+        app.nip05.schedule(&updated.id, &nip05, &updated.public_key);
+    }
+    profile_response(app, updated)
+}
+
+#[derive(Deserialize, Default)]
+struct DeleteBody {
+    confirm: Option<String>,
+}
+
+pub fn delete_user(app: &App, request: &Request) -> ApiResult<Response> {
+    let customer = session(app, request)?.registered()?;
+    let body: DeleteBody = optional_json(request)?;
+    let Some(confirm) = body.confirm else {
+        return Err(ApiError::bad_request(
+            "confirmation_required",
+            "To delete your account, confirm by sending your npub as `confirm`.",
+        ));
+    };
+    if parse_public_key(&confirm).ok().as_deref() != Some(customer.public_key.as_str()) {
+        return Err(ApiError::bad_request(
+            "wrong_confirmation",
+            "The confirmation does not match your npub; nothing was deleted.",
+        ));
+    }
+    let grace = grace(app);
+    let deleted = app
+        .store
+        .update::<Customer, _, ApiError>(&customer.id, |c| {
+            c.soft_delete(Timestamp::now())?;
+            Ok(c.clone())
+        })?;
+    log::info!("customer {} deleted their account", deleted.id);
+    Ok(Response::json(
+        200,
+        &json!({"customer": deleted, "purgeAfter": deleted.purge_after(grace)}),
+    ))
+}
+
+pub fn recover_user(app: &App, request: &Request) -> ApiResult<Response> {
+    let customer = session(app, request)?.registered()?;
+    let grace = grace(app);
+    let recovered = app
+        .store
+        .update::<Customer, _, ApiError>(&customer.id, |c| {
+            c.recover(Timestamp::now(), grace)?;
+            Ok(c.clone())
+        })?;
+    log::info!("customer {} recovered their account", recovered.id);
+    Ok(Response::json(200, &json!({"customer": recovered})))
+}
+
+fn grace(app: &App) -> chrono::Duration {
+    chrono::Duration::from_std(app.config.deletion_grace).unwrap_or(chrono::Duration::days(30))
+}
+
+fn profile_response(app: &App, customer: Customer) -> ApiResult<Response> {
+    let accounts: Vec<CpanelAccount> = load_all(app, &customer.cpanel_account_ids)?;
+    let payments: Vec<Payment> = load_all(app, &customer.payment_ids)?;
+    Ok(Response::json(
+        200,
+        &json!({
+            "npub": npub(&customer.public_key),
+            "metadata": customer.metadata,
+            "cpanelAccounts": accounts,
+            "payments": payments,
+            "customer": customer,
+        }),
+    ))
+}
+
+/// The records named by `ids`; a missing or broken one is logged and left out.
+fn load_all<T: Record>(app: &App, ids: &[String]) -> ApiResult<Vec<T>> {
+    let mut records = Vec::with_capacity(ids.len());
+    for id in ids {
+        match app.store.get::<T>(id) {
+            Ok(record) => records.push(record),
+            Err(error @ (StoreError::NotFound { .. } | StoreError::Corrupt(_))) => {
+                log::error!("profile left out a {}: {error}", T::KIND.noun());
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(records)
+}
+
+fn valid_email(email: &str) -> ApiResult<String> {
+    let email = email.trim();
+    check_email(email).map_err(|m| ApiError::bad_request("bad_email", format!("{m}.")))?;
+    Ok(email.to_owned())
+}

@@ -1,0 +1,130 @@
+//! The JSON API's handlers: each translates an HTTP request into calls on
+//! the application and its answer back into a response. Shared here: who is
+//! asking (the session), where from (client address, Origin), and bodies.
+
+pub mod auth;
+pub mod customers;
+pub mod plans;
+
+use crate::app::App;
+use crate::auth::session::token_from_cookie_header;
+use crate::customer::Customer;
+use crate::error::{ApiError, ApiResult, Failure};
+use crate::http::Request;
+use serde::de::DeserializeOwned;
+use std::net::IpAddr;
+
+/// The signed-in caller.
+pub struct Session {
+    /// Lowercase hex.
+    pub public_key: String,
+    /// The customer with this key, when registered.
+    pub customer: Option<Customer>,
+}
+
+impl Session {
+    /// The caller's customer record, or 404 when the key is not registered.
+    pub fn registered(self) -> ApiResult<Customer> {
+        self.customer.ok_or_else(|| {
+            ApiError::not_found(
+                "not_registered",
+                "This key is not registered yet. Create your account first.",
+            )
+        })
+    }
+}
+
+/// The session of the request, from `Authorization: Bearer` or the cookie.
+/// A state-changing request authenticated by the cookie must also come
+/// from the site's own origin: a browser sends the cookie along with
+/// requests that other sites trigger.
+pub fn session(app: &App, request: &Request) -> ApiResult<Session> {
+    let bearer = request
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim);
+    let cookie = request.header("cookie").and_then(token_from_cookie_header);
+    let token = match (bearer, cookie) {
+        (Some(token), _) => token,
+        (None, Some(token)) => {
+            if !matches!(request.method.as_str(), "GET" | "HEAD") {
+                require_own_origin(app, request)?;
+            }
+            token
+        }
+        (None, None) => {
+            return Err(ApiError::new(
+                Failure::Unauthorized,
+                "not_signed_in",
+                "Please sign in first.",
+            ));
+        }
+    };
+    let claims = app.sessions.verify(token)?;
+    let customer = app.store.find::<Customer>("publicKey", &claims.sub)?;
+    if claims.epoch != customer.as_ref().map_or(0, |c| c.session_epoch) {
+        return Err(ApiError::new(
+            Failure::Unauthorized,
+            "session_revoked",
+            "This session was signed out. Please sign in again.",
+        ));
+    }
+    Ok(Session {
+        public_key: claims.sub,
+        customer,
+    })
+}
+
+/// Refuses a request that a page on another site made the browser send.
+/// Scripts and API clients send no `Origin`; browsers always do on POST,
+/// and a same-origin fetch without one still says `Sec-Fetch-Site: same-origin`.
+pub fn require_own_origin(app: &App, request: &Request) -> ApiResult<()> {
+    let own = match request.header("origin") {
+        Some(origin) => origin.eq_ignore_ascii_case(app.config.public_url.origin()),
+        None => request.header("sec-fetch-site") == Some("same-origin"),
+    };
+    if own {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            Failure::Forbidden,
+            "cross_origin",
+            "This request must come from the site's own pages.",
+        ))
+    }
+}
+
+/// The client's address: the peer, or behind a trusted proxy the last
+/// address the proxy appended to `X-Forwarded-For`.
+pub fn client_ip(app: &App, request: &Request) -> IpAddr {
+    let forwarded = app
+        .config
+        .trust_forwarded_for
+        .then(|| {
+            request
+                .header("x-forwarded-for")?
+                .rsplit(',')
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .flatten();
+    forwarded
+        .or(request.remote.map(|a| a.ip()))
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+/// The JSON body, or `T::default()` when the body is empty.
+pub fn optional_json<T: DeserializeOwned + Default>(request: &Request) -> ApiResult<T> {
+    if request.body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        request.json()
+    }
+}
+
+/// Unix time now, in seconds.
+pub fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

@@ -1,0 +1,240 @@
+//! The challenges handed out by `GET /api/challenge`.
+//!
+//! Each is 32 random bytes, valid for a few minutes and usable once. They
+//! live only in memory: a restart merely makes people sign in again. The
+//! book is bounded (the oldest challenges give way when it is full) and
+//! each client address may take only so many per minute, so a flood of
+//! challenge requests can exhaust neither memory nor anyone's patience.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeError {
+    /// This client asked for too many challenges lately.
+    TooMany,
+    Unknown,
+    Expired,
+    Used,
+}
+
+/// How many challenges one client address may take: `burst` at once, then
+/// `per_minute` on average.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub burst: u32,
+    pub per_minute: u32,
+}
+
+struct Entry {
+    issued: Instant,
+    used: bool,
+}
+
+/// A token bucket, counted in thousandths of a token to stay in integers.
+struct Bucket {
+    milli_tokens: u64,
+    updated: Instant,
+}
+
+struct Book {
+    entries: HashMap<String, Entry>,
+    /// Challenges in the order issued, to forget the oldest first.
+    order: VecDeque<(Instant, String)>,
+    clients: HashMap<IpAddr, Bucket>,
+}
+
+pub struct ChallengeBook {
+    book: Mutex<Book>,
+    lifetime: Duration,
+    capacity: usize,
+    limit: RateLimit,
+}
+
+/// Clients tracked for rate limiting before idle ones are forgotten.
+const MAX_TRACKED_CLIENTS: usize = 50_000;
+
+impl ChallengeBook {
+    pub fn new(lifetime: Duration, capacity: usize, limit: RateLimit) -> ChallengeBook {
+        ChallengeBook {
+            book: Mutex::new(Book {
+                entries: HashMap::new(),
+                order: VecDeque::new(),
+                clients: HashMap::new(),
+            }),
+            lifetime,
+            capacity: capacity.max(1),
+            limit,
+        }
+    }
+
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// A new challenge for a client at `client`.
+    pub fn issue(&self, client: IpAddr, now: Instant) -> Result<String, ChallengeError> {
+        let mut book = self.book.lock().unwrap_or_else(|p| p.into_inner());
+        self.forget_old(&mut book, now);
+        if !self.take_token(&mut book, client, now) {
+            return Err(ChallengeError::TooMany);
+        }
+        while book.entries.len() >= self.capacity {
+            match book.order.pop_front() {
+                Some((_, oldest)) => book.entries.remove(&oldest),
+                None => break,
+            };
+        }
+        let challenge = super::random_hex::<32>();
+        book.entries.insert(
+            challenge.clone(),
+            Entry {
+                issued: now,
+                used: false,
+            },
+        );
+        book.order.push_back((now, challenge.clone()));
+        Ok(challenge)
+    }
+
+    /// Uses up a challenge. Of two concurrent uses only one succeeds: the
+    /// check and the marking happen under one lock.
+    pub fn consume(&self, challenge: &str, now: Instant) -> Result<(), ChallengeError> {
+        let mut book = self.book.lock().unwrap_or_else(|p| p.into_inner());
+        self.forget_old(&mut book, now);
+        let entry = book
+            .entries
+            .get_mut(challenge)
+            .ok_or(ChallengeError::Unknown)?;
+        if entry.used {
+            return Err(ChallengeError::Used);
+        }
+        entry.used = true;
+        if now.duration_since(entry.issued) > self.lifetime {
+            return Err(ChallengeError::Expired);
+        }
+        Ok(())
+    }
+
+    /// Drops challenges long past their lifetime. They are kept for a second
+    /// lifetime first, so that a late answer hears "expired" or "used"
+    /// rather than "unknown".
+    fn forget_old(&self, book: &mut Book, now: Instant) {
+        while let Some((issued, _)) = book.order.front() {
+            if now.duration_since(*issued) <= self.lifetime * 2 {
+                break;
+            }
+            if let Some((_, challenge)) = book.order.pop_front() {
+                book.entries.remove(&challenge);
+            }
+        }
+    }
+
+    fn take_token(&self, book: &mut Book, client: IpAddr, now: Instant) -> bool {
+        let full = u64::from(self.limit.burst) * 1000;
+        let per_minute = u64::from(self.limit.per_minute);
+        if book.clients.len() >= MAX_TRACKED_CLIENTS {
+            // Clients whose bucket has refilled are indistinguishable from new ones.
+            book.clients
+                .retain(|_, b| refill(b, now, per_minute, full) < full);
+        }
+        let bucket = book.clients.entry(client).or_insert(Bucket {
+            milli_tokens: full,
+            updated: now,
+        });
+        let tokens = refill(bucket, now, per_minute, full);
+        if tokens < 1000 {
+            return false;
+        }
+        bucket.milli_tokens = tokens - 1000;
+        bucket.updated = now;
+        true
+    }
+}
+
+/// The bucket's tokens at `now`, without changing it.
+fn refill(bucket: &Bucket, now: Instant, per_minute: u64, full: u64) -> u64 {
+    let elapsed_ms = now.saturating_duration_since(bucket.updated).as_millis() as u64;
+    // per_minute tokens per 60,000 ms = per_minute thousandths of a token per 60 ms.
+    let gained = elapsed_ms.saturating_mul(per_minute) / 60;
+    bucket.milli_tokens.saturating_add(gained).min(full)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    fn book(capacity: usize, burst: u32) -> ChallengeBook {
+        ChallengeBook::new(
+            Duration::from_secs(300),
+            capacity,
+            RateLimit {
+                burst,
+                per_minute: 60,
+            },
+        )
+    }
+
+    #[test]
+    fn a_challenge_is_used_once_and_expires() {
+        let book = book(10, 10);
+        let t0 = Instant::now();
+        let c = book.issue(HOME, t0).unwrap();
+        assert_eq!(c.len(), 64);
+        assert_eq!(book.consume(&c, t0), Ok(()));
+        assert_eq!(book.consume(&c, t0), Err(ChallengeError::Used));
+        let late = book.issue(HOME, t0).unwrap();
+        assert_eq!(
+            book.consume(&late, t0 + Duration::from_secs(301)),
+            Err(ChallengeError::Expired)
+        );
+        assert_eq!(
+            book.consume(&"0".repeat(64), t0),
+            Err(ChallengeError::Unknown)
+        );
+        let forgotten = book.issue(HOME, t0).unwrap();
+        assert_eq!(
+            book.consume(&forgotten, t0 + Duration::from_secs(700)),
+            Err(ChallengeError::Unknown)
+        );
+    }
+
+    #[test]
+    fn the_book_is_bounded_and_forgets_the_oldest() {
+        let book = ChallengeBook::new(
+            Duration::from_secs(300),
+            3,
+            RateLimit {
+                burst: 100,
+                per_minute: 6000,
+            },
+        );
+        let t0 = Instant::now();
+        let all: Vec<String> = (0..5).map(|_| book.issue(HOME, t0).unwrap()).collect();
+        assert_eq!(book.consume(&all[0], t0), Err(ChallengeError::Unknown));
+        assert_eq!(book.consume(&all[1], t0), Err(ChallengeError::Unknown));
+        assert_eq!(book.consume(&all[4], t0), Ok(()));
+    }
+
+    #[test]
+    fn each_address_is_rate_limited_on_its_own() {
+        let book = book(100, 3);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            book.issue(HOME, t0).unwrap();
+        }
+        assert_eq!(book.issue(HOME, t0), Err(ChallengeError::TooMany));
+        let other: IpAddr = "192.0.2.7".parse().unwrap();
+        assert!(book.issue(other, t0).is_ok());
+        // One token comes back per second at 60 a minute.
+        assert!(book.issue(HOME, t0 + Duration::from_millis(1000)).is_ok());
+        assert_eq!(
+            book.issue(HOME, t0 + Duration::from_millis(1000)),
+            Err(ChallengeError::TooMany)
+        );
+    }
+}

@@ -1,0 +1,17 @@
+//! Signing in with a Nostr key: single-use challenges, the NIP-98 login
+//! event that answers one, and the session that follows.
+//!
+//! Nobody's private key reaches the server, and the server keeps no
+//! password: a session is a signed token naming a public key.
+
+pub mod challenge;
+pub mod login_event;
+pub mod session;
+
+/// Hex of `N` random bytes from the operating system.
+pub fn random_hex<const N: usize>() -> String {
+    let mut bytes = [0u8; N];
+    // The OS random source failing is a broken machine, not a request error.
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,186 @@
+//! Sessions: an HS256 JWT naming the customer's public key, carried in the
+//! `hostr_session` cookie or an `Authorization: Bearer` header.
+//!
+//! The algorithm is pinned (a token claiming `none` or another algorithm
+//! is refused), expiry is enforced, and every token carries the customer's
+//! session epoch: raising the epoch ("sign out everywhere") revokes every
+//! token issued before.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+pub const COOKIE_NAME: &str = "hostr_session";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The signed-in public key, lowercase hex.
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// The customer's session epoch when the token was issued.
+    pub epoch: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionError {
+    Expired,
+    /// Not a token this server issued, or altered since.
+    Invalid,
+}
+
+pub struct Sessions {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    lifetime: Duration,
+}
+
+impl Sessions {
+    pub fn new(secret: &[u8], lifetime: Duration) -> Sessions {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Sessions {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            lifetime,
+        }
+    }
+
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// A token for `public_key`, issued at unix time `now`.
+    pub fn issue(&self, public_key: &str, epoch: u64, now: i64) -> String {
+        let claims = Claims {
+            sub: public_key.to_owned(),
+            iat: now,
+            exp: now + self.lifetime.as_secs() as i64,
+            epoch,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing of plain claims cannot fail")
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, SessionError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => SessionError::Expired,
+                _ => SessionError::Invalid,
+            })
+            .and_then(|claims| {
+                if crate::ids::is_public_key_hex(&claims.sub) {
+                    Ok(claims)
+                } else {
+                    Err(SessionError::Invalid)
+                }
+            })
+    }
+
+    /// The `Set-Cookie` value that stores `token` in the browser.
+    pub fn cookie(&self, token: &str, secure: bool) -> String {
+        let secure = if secure { "; Secure" } else { "" };
+        format!(
+            "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+            self.lifetime.as_secs()
+        )
+    }
+
+    /// The `Set-Cookie` value that removes the session cookie.
+    pub fn clearing_cookie(secure: bool) -> String {
+        let secure = if secure { "; Secure" } else { "" };
+        format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}")
+    }
+}
+
+/// The session token in a `Cookie` header, if any.
+pub fn token_from_cookie_header(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .map(str::trim)
+        .find_map(|pair| pair.strip_prefix(COOKIE_NAME)?.strip_prefix('='))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    const KEY: &str = "7e7e9c42a91bfef19fa929e5fda1b72e0ebc1a4c1141673e2794234d86addf4e";
+
+    fn now() -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+
+    fn sessions(secret: &[u8]) -> Sessions {
+        Sessions::new(secret, Duration::from_secs(3600))
+    }
+
+    #[test]
+    fn a_token_names_its_key_and_epoch() {
+        let s = sessions(b"0123456789abcdef0123456789abcdef");
+        let claims = s.verify(&s.issue(KEY, 3, now())).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.epoch), (KEY, 3));
+    }
+
+    #[test]
+    fn forged_altered_expired_and_unsigned_tokens_are_refused() {
+        let s = sessions(b"0123456789abcdef0123456789abcdef");
+        let other = sessions(b"another secret, another server!!");
+        assert_eq!(
+            s.verify(&other.issue(KEY, 0, now())),
+            Err(SessionError::Invalid)
+        );
+        assert_eq!(
+            s.verify(&s.issue(KEY, 0, now() - 7200)),
+            Err(SessionError::Expired)
+        );
+
+        let token = s.issue(KEY, 0, now());
+        let parts: Vec<&str> = token.split('.').collect();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+        payload["epoch"] = 99.into();
+        let tampered = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64.encode(payload.to_string()),
+            parts[2]
+        );
+        assert_eq!(s.verify(&tampered), Err(SessionError::Invalid));
+
+        let none_header = b64.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        assert_eq!(
+            s.verify(&format!("{none_header}.{}.", parts[1])),
+            Err(SessionError::Invalid)
+        );
+        assert_eq!(s.verify("not a token"), Err(SessionError::Invalid));
+        assert_eq!(
+            s.verify(&s.issue("not-a-key", 0, now())),
+            Err(SessionError::Invalid)
+        );
+    }
+
+    #[test]
+    fn cookies_are_http_only_strict_and_secure_on_https() {
+        let s = sessions(b"0123456789abcdef0123456789abcdef");
+        let cookie = s.cookie("t0k3n", true);
+        assert!(
+            cookie.starts_with(
+                "hostr_session=t0k3n; HttpOnly; SameSite=Strict; Path=/; Max-Age=3600"
+            )
+        );
+        assert!(cookie.ends_with("; Secure"));
+        assert!(!s.cookie("t", false).contains("Secure"));
+        assert_eq!(
+            token_from_cookie_header("a=1; hostr_session=abc.def.ghi; b=2"),
+            Some("abc.def.ghi")
+        );
+        assert_eq!(token_from_cookie_header("hostr_sessionx=1"), None);
+    }
+}
