@@ -26,8 +26,6 @@ pub struct App {
     pub nip05: Nip05Checker,
 }
 
-/// How long a sign-in challenge may be answered.
-const CHALLENGE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
 /// Unanswered challenges kept at most; the oldest give way beyond it.
 const MAX_OPEN_CHALLENGES: usize = 100_000;
 
@@ -51,7 +49,7 @@ impl App {
         };
         Ok(App {
             nip05: Nip05Checker::start(store.clone(), nip05_source),
-            challenges: ChallengeBook::new(CHALLENGE_LIFETIME, MAX_OPEN_CHALLENGES, rate),
+            challenges: ChallengeBook::new(config.challenge_lifetime, MAX_OPEN_CHALLENGES, rate),
             sessions: Sessions::new(&secret, config.session_lifetime),
             config,
             store,

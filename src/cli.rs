@@ -265,6 +265,32 @@ fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
             let found = find_customer(store, &customer)?;
             print_record(&found, json)
         }
+        CustomerCommand::SetKey { customer, new_key } => {
+            let found = find_customer(store, &customer)?;
+            let new_key = parse_public_key(&new_key)?;
+            let moved = store
+                .update::<Customer, _, StoreError>(&found.id, |c| {
+                    c.public_key = new_key.clone();
+                    // Whoever holds the old key must not stay signed in.
+                    c.session_epoch += 1;
+                    c.updated_at = Timestamp::now();
+                    Ok(c.clone())
+                })
+                .map_err(|e| match e {
+                    StoreError::Taken { .. } => {
+                        format!("another customer already has the key {new_key}")
+                    }
+                    other => other.to_string(),
+                })?;
+            if !json {
+                println!(
+                    "customer {} now signs in with {}",
+                    moved.id,
+                    npub(&moved.public_key).unwrap_or_default()
+                );
+            }
+            print_record(&moved, json)
+        }
     }
 }
 

@@ -96,6 +96,14 @@ pub enum CustomerCommand {
     List,
     /// Show one customer, by id, hex public key or npub.
     Show { customer: String },
+    /// Move a customer to a new Nostr key (they lost the old one). Every
+    /// record keeps pointing at the customer; sessions of the old key end.
+    SetKey {
+        /// The customer: id, current hex public key or npub.
+        customer: String,
+        /// The new key: npub or 64 hex digits.
+        new_key: String,
+    },
 }
 
 #[derive(Debug, Args, Clone)]
@@ -138,6 +146,10 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_DELETION_GRACE_DAYS", default_value_t = 30)]
     pub deletion_grace_days: u32,
 
+    /// Seconds a sign-in challenge stays valid.
+    #[arg(long, env = "HOSTR_CHALLENGE_LIFETIME", default_value_t = 300)]
+    pub challenge_lifetime: u64,
+
     /// Sign-in challenges one client address may take per minute.
     #[arg(long, env = "HOSTR_CHALLENGE_RATE", default_value_t = 30)]
     pub challenge_rate: u32,
@@ -166,6 +178,7 @@ pub struct Config {
     pub max_body: usize,
     pub session_lifetime: Duration,
     pub deletion_grace: Duration,
+    pub challenge_lifetime: Duration,
     pub challenge_rate: u32,
     pub trust_forwarded_for: bool,
     /// The session signing secret from `HOSTR_SESSION_SECRET`, if set; else
@@ -221,6 +234,12 @@ impl Config {
         {
             return Err("--test-nip05-server must be http://127.0.0.1:PORT".to_owned());
         }
+        if !(1..=900).contains(&args.challenge_lifetime) {
+            return Err(format!(
+                "--challenge-lifetime must be between 1 and 900 seconds, not {}",
+                args.challenge_lifetime
+            ));
+        }
         if args.challenge_rate == 0 {
             return Err("--challenge-rate must be at least 1".to_owned());
         }
@@ -245,6 +264,7 @@ impl Config {
             max_body: args.max_body,
             session_lifetime: Duration::from_secs(u64::from(args.session_days) * DAY),
             deletion_grace: Duration::from_secs(u64::from(args.deletion_grace_days) * DAY),
+            challenge_lifetime: Duration::from_secs(args.challenge_lifetime),
             challenge_rate: args.challenge_rate,
             trust_forwarded_for: args.trust_forwarded_for,
             session_secret,

@@ -218,3 +218,62 @@ fn serve_logs_a_broken_file_with_its_position_and_stops_on_sigterm() {
     );
     assert!(rest.contains("stopped"), "{rest}");
 }
+
+#[test]
+fn set_key_moves_a_customer_to_a_new_key_and_keeps_every_reference() {
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let old = "7e7e9c42a91bfef19fa929e5fda1b72e0ebc1a4c1141673e2794234d86addf4e";
+    let mut c = customer(old, Some("lost@example.com"));
+    c.payment_ids = vec![hostr::ids::new_uuid()];
+    store.create(&c).unwrap();
+    let taken = customer(&key(5), None);
+    store.create(&taken).unwrap();
+    let new_key = "3bf0c63fcb93463407af97a5e5ee64fa883d107ef9e558472c4eb9aaaefa459d";
+    let new_npub = npub(new_key).unwrap();
+
+    let moved = hostr(dir.path(), &["customer", "set-key", old, &new_npub]);
+    assert!(
+        moved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    let after: hostr::customer::Customer = store.get(&c.id).unwrap();
+    assert_eq!(after.public_key, new_key);
+    assert_eq!(
+        (after.email.clone(), after.payment_ids.clone()),
+        (c.email.clone(), c.payment_ids.clone())
+    );
+    assert_eq!(
+        after.session_epoch,
+        c.session_epoch + 1,
+        "sessions of the old key end"
+    );
+    assert_eq!(
+        store
+            .find::<hostr::customer::Customer>("publicKey", new_key)
+            .unwrap()
+            .unwrap()
+            .id,
+        c.id
+    );
+    assert!(
+        store
+            .find::<hostr::customer::Customer>("publicKey", old)
+            .unwrap()
+            .is_none()
+    );
+
+    let clash = hostr(dir.path(), &["customer", "set-key", &c.id, &key(5)]);
+    assert!(!clash.status.success());
+    assert!(String::from_utf8_lossy(&clash.stderr).contains("already has the key"));
+    let junk = hostr(dir.path(), &["customer", "set-key", &c.id, "npub1nonsense"]);
+    assert!(!junk.status.success());
+    assert_eq!(
+        store
+            .get::<hostr::customer::Customer>(&c.id)
+            .unwrap()
+            .public_key,
+        new_key
+    );
+}

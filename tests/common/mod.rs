@@ -225,3 +225,118 @@ pub fn playing(role: &str) -> bool {
 pub fn ack(line: &str) -> Option<&str> {
     line.split_once("ack ").map(|(_, rest)| rest)
 }
+
+impl TestServer {
+    /// Sends a request with extra headers and an optional JSON body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            raw.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if let Some(body) = body {
+            raw.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        raw.push_str("\r\n");
+        raw.push_str(body.unwrap_or(""));
+        send(self.addr, &raw)
+    }
+
+    /// A request authenticated with `Authorization: Bearer`.
+    pub fn authed(&self, method: &str, path: &str, token: &str, body: Option<&str>) -> Reply {
+        self.request(
+            method,
+            path,
+            &[("Authorization", &format!("Bearer {token}"))],
+            body,
+        )
+    }
+
+    /// A request as the browser sends it: the cookie and the site's Origin.
+    pub fn browser(&self, method: &str, path: &str, token: &str, body: Option<&str>) -> Reply {
+        let cookie = format!("hostr_session={token}");
+        let origin = self.app.config.public_url.origin().to_owned();
+        self.request(
+            method,
+            path,
+            &[("Cookie", &cookie), ("Origin", &origin)],
+            body,
+        )
+    }
+
+    pub fn challenge(&self) -> String {
+        let reply = self.get("/api/challenge");
+        assert_eq!(
+            reply.status,
+            200,
+            "{:?}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()["challenge"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs in with `keys`; returns the session token.
+    pub fn sign_in(&self, keys: &nostr::prelude::Keys) -> String {
+        let event = login_event(
+            keys,
+            &self.app.config.public_url.verify_url(),
+            &self.challenge(),
+        );
+        let reply = self.verify(&event);
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn verify(&self, event: &serde_json::Value) -> Reply {
+        self.request(
+            "POST",
+            "/api/verify",
+            &[],
+            Some(&serde_json::json!({"event": event}).to_string()),
+        )
+    }
+}
+
+/// A proper NIP-98 sign-in event for `url` and `challenge`, signed now.
+pub fn login_event(keys: &nostr::prelude::Keys, url: &str, challenge: &str) -> serde_json::Value {
+    let tags = vec![
+        vec!["u", url],
+        vec!["method", "POST"],
+        vec!["challenge", challenge],
+    ];
+    signed_event(keys, 27235, hostr::api::unix_now(), tags)
+}
+
+/// Any signed event, as a browser signer makes it.
+pub fn signed_event(
+    keys: &nostr::prelude::Keys,
+    kind: u16,
+    created_at: i64,
+    tags: Vec<Vec<&str>>,
+) -> serde_json::Value {
+    use nostr::prelude::*;
+    let tags = tags.into_iter().map(|t| Tag::parse(t).unwrap());
+    let event = EventBuilder::new(Kind::from(kind), "Sign in to test")
+        .tags(tags)
+        .custom_created_at(Timestamp::from(created_at as u64))
+        .finalize(keys)
+        .unwrap();
+    serde_json::to_value(&event).unwrap()
+}
+
+pub fn new_keys() -> nostr::prelude::Keys {
+    nostr::prelude::Keys::generate()
+}
