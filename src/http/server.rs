@@ -121,13 +121,15 @@ fn raise_open_file_limit() {
 ///   a second later (a much longer queue only makes it wait behind more
 ///   attackers; measured with examples/conn_flood.rs);
 /// - `TCP_DEFER_ACCEPT`: a connection is not handed over before its first
-///   bytes arrive, so clients that connect and send nothing cost no thread.
+///   bytes arrive, so clients that connect and send nothing cost no thread;
+/// - `TCP_NODELAY`, see below.
 fn tune_listener(listener: &TcpListener) {
     let fd = listener.as_raw_fd();
     let defer_seconds: libc::c_int = 5;
+    let on: libc::c_int = 1;
     // SAFETY: listen and setsockopt on a socket this function borrows, with a
     // pointer to a live c_int and its exact size.
-    let (listened, deferred) = unsafe {
+    let (listened, deferred, no_delay) = unsafe {
         (
             libc::listen(fd, 1024),
             libc::setsockopt(
@@ -137,9 +139,19 @@ fn tune_listener(listener: &TcpListener) {
                 (&defer_seconds as *const libc::c_int).cast(),
                 std::mem::size_of::<libc::c_int>() as libc::socklen_t,
             ),
+            // Inherited by accepted connections: tiny_http writes a response's
+            // head and body separately, and Nagle's algorithm would hold the
+            // body back until the client's delayed ACK, some 40 ms.
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            ),
         )
     };
-    if listened != 0 || deferred != 0 {
+    if listened != 0 || deferred != 0 || no_delay != 0 {
         log::warn!(
             "cannot tune the listening socket: {}",
             io::Error::last_os_error()

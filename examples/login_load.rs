@@ -1,0 +1,236 @@
+//! Load generator for Nostr sign-in: N client threads, each looping
+//! `GET /api/challenge` → sign a NIP-98 event with its own key →
+//! `POST /api/verify` on one keep-alive connection, against a hostr server
+//! started in this process over a temporary database in which every
+//! client's key is a registered customer (so each login looks one up).
+//!
+//! `cargo run --release --example login_load -- [--clients 16] [--seconds 10]`
+//!
+//! Prints logins per second, login latency (both requests) p50/p99, and the
+//! raw BIP-340 verification rate of this machine, measured in the same run.
+
+use hostr::app::App;
+use hostr::config::Config;
+use hostr::customer::Customer;
+use hostr::http::{self, ServerSettings};
+use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Tag};
+use std::error::Error;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: u64| -> u64 {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (clients, seconds) = (arg("--clients", 16) as usize, arg("--seconds", 10));
+
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::for_database(dir.path().join("database"), "127.0.0.1:0".parse()?);
+    config.challenge_rate = u32::MAX; // every client shares one address here
+    config.max_connections = 4096;
+    let app = Arc::new(App::open(config.clone())?);
+    let keys: Vec<Keys> = (0..clients).map(|_| Keys::generate()).collect();
+    for key in &keys {
+        let customer = Customer::new(
+            hostr::ids::new_uuid(),
+            key.public_key().to_hex(),
+            None,
+            hostr::timestamp::Timestamp::now(),
+        );
+        app.store.create(&customer)?;
+    }
+    // Other customers in the database, so a lookup is not in a table of 16.
+    for n in 0..10_000u64 {
+        let customer = Customer::new(
+            hostr::ids::new_uuid(),
+            format!("{n:064x}"),
+            None,
+            hostr::timestamp::Timestamp::now(),
+        );
+        app.store.create(&customer)?;
+    }
+    let handler_app = app.clone();
+    let handler: http::Handler = Arc::new(move |rq| http::routes::route(&handler_app, rq));
+    let settings = ServerSettings {
+        workers: config.workers,
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+        max_body: config.max_body,
+    };
+    let server = http::server::start(config.listen, &settings, handler)?;
+    let addr = server.addr();
+    let verify_url = config.public_url.verify_url();
+
+    println!(
+        "hostr login_load: {} cores, {clients} clients, {seconds} s, server workers {}",
+        cores(),
+        config.workers
+    );
+    let verify_rate = bip340_verifications_per_second(&keys[0]);
+    println!("raw BIP-340 verification (one thread): {verify_rate:.0} per second");
+    let signing_rate = signings_per_second(&keys[0], &verify_url);
+    println!("raw event signing, client side (one thread): {signing_rate:.0} per second");
+
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let threads: Vec<_> = keys
+        .into_iter()
+        .map(|key| {
+            let url = verify_url.clone();
+            std::thread::spawn(move || client(addr, &key, &url, deadline))
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = Vec::new();
+    let mut failures = 0;
+    for thread in threads {
+        let (mut samples, failed) = thread.join().map_err(|_| "a client thread panicked")??;
+        latencies.append(&mut samples);
+        failures += failed;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "logins: {} in {elapsed:.1} s = {:.0} logins/s; failed {failures}; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        latencies.len() as f64 / elapsed,
+        ms(pct(0.50)),
+        ms(pct(0.99)),
+        ms(*latencies.last().unwrap_or(&Duration::ZERO)),
+    );
+    server.stop();
+    Ok(())
+}
+
+type ClientResult = Result<(Vec<Duration>, usize), String>;
+
+fn client(addr: SocketAddr, key: &Keys, verify_url: &str, deadline: Instant) -> ClientResult {
+    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+    let mut writer = stream;
+    let mut samples = Vec::new();
+    let mut failed = 0;
+    while Instant::now() < deadline {
+        let begun = Instant::now();
+        let (status, body) = exchange(&mut reader, &mut writer, "GET", "/api/challenge", "")?;
+        if status != 200 {
+            failed += 1;
+            continue;
+        }
+        let challenge: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        let challenge = challenge["challenge"]
+            .as_str()
+            .ok_or("no challenge")?
+            .to_owned();
+        let event = sign(key, verify_url, &challenge);
+        let body = serde_json::json!({"event": event}).to_string();
+        let (status, _) = exchange(&mut reader, &mut writer, "POST", "/api/verify", &body)?;
+        if status == 200 {
+            samples.push(begun.elapsed());
+        } else {
+            failed += 1;
+        }
+    }
+    Ok((samples, failed))
+}
+
+fn sign(key: &Keys, url: &str, challenge: &str) -> serde_json::Value {
+    let tags = [
+        vec!["u", url],
+        vec!["method", "POST"],
+        vec!["challenge", challenge],
+    ]
+    .into_iter()
+    .map(|t| Tag::parse(t).expect("valid tag"));
+    let event = EventBuilder::new(Kind::from(27235u16), "Sign in to hostr")
+        .tags(tags)
+        .finalize(key)
+        .expect("signing with a local key");
+    serde_json::to_value(&event).expect("an event is JSON")
+}
+
+/// One request and its response on a keep-alive connection.
+fn exchange(
+    reader: &mut BufReader<TcpStream>,
+    writer: &mut TcpStream,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Result<(u16, Vec<u8>), String> {
+    let content = if body.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        )
+    };
+    write!(
+        writer,
+        "{method} {path} HTTP/1.1\r\nHost: bench\r\n{content}\r\n{body}"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(|e| e.to_string())?;
+    let status: u16 = line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or(format!("bad status line {line:?}"))?;
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).map_err(|e| e.to_string())?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().map_err(|_| "bad content-length")?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).map_err(|e| e.to_string())?;
+    Ok((status, body))
+}
+
+fn bip340_verifications_per_second(key: &Keys) -> f64 {
+    let event: nostr::prelude::Event =
+        serde_json::from_value(sign(key, "https://bench.example/api/verify", "x"))
+            .expect("an event");
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < Duration::from_secs(1) {
+        assert!(event.verify_signature());
+        n += 1;
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+fn signings_per_second(key: &Keys, url: &str) -> f64 {
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < Duration::from_secs(1) {
+        std::hint::black_box(sign(key, url, "0123456789abcdef"));
+        n += 1;
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
