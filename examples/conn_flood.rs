@@ -89,10 +89,7 @@ fn parse_args() -> Args {
             println!("{USAGE}");
             exit(0);
         }
-        let value = argv
-            .get(i + 1)
-            .cloned()
-            .unwrap_or_else(|| fail(format!("missing value after {flag}")));
+        let value = argv.get(i + 1).cloned().unwrap_or_else(|| fail(format!("missing value after {flag}")));
         let number = |max: u64| -> u64 {
             match value.parse::<u64>() {
                 Ok(n) if n <= max => n,
@@ -111,9 +108,7 @@ fn parse_args() -> Args {
             "--pid" => args.pid = Some(number(u32::MAX as u64) as u32),
             "--path" => {
                 if !value.starts_with('/') || value.bytes().any(|b| b <= b' ' || b >= 0x7f) {
-                    fail(format!(
-                        "--path wants an absolute path without spaces, got {value:?}"
-                    ));
+                    fail(format!("--path wants an absolute path without spaces, got {value:?}"));
                 }
                 args.path = value;
             }
@@ -124,10 +119,7 @@ fn parse_args() -> Args {
     args.target = target.unwrap_or_else(|| fail("--target is required".to_string()));
     // Safety net: this tool floods; only ever aim it at this machine.
     if !args.target.ip().is_loopback() {
-        fail(format!(
-            "--target must be a loopback address, got {}",
-            args.target
-        ));
+        fail(format!("--target must be a loopback address, got {}", args.target));
     }
     args
 }
@@ -191,8 +183,7 @@ fn hold_connections(mut conns: Vec<Conn>, target: SocketAddr, path: String, stat
             if let Some(stream) = conn.stream.as_mut() {
                 // Anything but "nothing to read yet" means the server closed it or is
                 // about to (it answered, e.g. 408): drop it, to be reopened.
-                let mut alive =
-                    matches!(stream.read(&mut buf), Err(e) if e.kind() == ErrorKind::WouldBlock);
+                let mut alive = matches!(stream.read(&mut buf), Err(e) if e.kind() == ErrorKind::WouldBlock);
                 if alive && conn.kind == Kind::Half && now >= conn.next_drip {
                     alive = stream.write(b"a").is_ok();
                     conn.next_drip = now + DRIP_INTERVAL;
@@ -202,10 +193,7 @@ fn hold_connections(mut conns: Vec<Conn>, target: SocketAddr, path: String, stat
                     stats.held.fetch_sub(1, Relaxed);
                     stats.closed_by_server.fetch_add(1, Relaxed);
                 }
-            } else if connect_failed
-                || now < pause_connects_until
-                || now - pass_start > CONNECT_BUDGET
-            {
+            } else if connect_failed || now < pause_connects_until || now - pass_start > CONNECT_BUDGET {
                 // (re)open later
             } else {
                 match open(&target, conn.kind, &path) {
@@ -246,11 +234,7 @@ type ProbeResult = Result<(Duration, u16), String>;
 
 fn probe(target: SocketAddr, path: &str) -> ProbeResult {
     let start = Instant::now();
-    let left = || {
-        PROBE_TIMEOUT
-            .checked_sub(start.elapsed())
-            .filter(|d| !d.is_zero())
-    };
+    let left = || PROBE_TIMEOUT.checked_sub(start.elapsed()).filter(|d| !d.is_zero());
     let mut stream = TcpStream::connect_timeout(&target, PROBE_TIMEOUT).map_err(|e| {
         if e.raw_os_error() == Some(EMFILE) {
             "connect: out of file descriptors (EMFILE)".to_string()
@@ -258,14 +242,9 @@ fn probe(target: SocketAddr, path: &str) -> ProbeResult {
             format!("connect: {e}")
         }
     })?;
+    stream.set_write_timeout(left()).map_err(|_| "timed out".to_string())?;
     stream
-        .set_write_timeout(left())
-        .map_err(|_| "timed out".to_string())?;
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n").as_bytes())
         .map_err(|e| format!("send: {e}"))?;
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
@@ -282,9 +261,7 @@ fn probe(target: SocketAddr, path: &str) -> ProbeResult {
         let Some(left) = left() else {
             return Err("no answer within 5 s".to_string());
         };
-        stream
-            .set_read_timeout(Some(left))
-            .map_err(|e| e.to_string())?;
+        stream.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
         match stream.read(&mut buf) {
             Ok(0) => return Err("closed without answering".to_string()),
             Ok(n) => head.extend_from_slice(&buf[..n]),
@@ -311,24 +288,12 @@ fn sample_process(pid: u32) -> Option<ProcSample> {
         let line = status.lines().find(|l| l.starts_with(name))?;
         line[name.len()..].split_whitespace().next()?.parse().ok()
     };
-    let fds = fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|d| d.count() as u64)
-        .unwrap_or(0);
+    let fds = fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count() as u64).unwrap_or(0);
     // /proc/PID/stat: fields 14 and 15 (utime, stime) come after the ")" ending the name.
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after_name = &stat[stat.rfind(')')? + 1..];
-    let times: Vec<u64> = after_name
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    Some(ProcSample {
-        threads: field("Threads:")?,
-        rss_kib: field("VmRSS:")?,
-        fds,
-        cpu_ticks: times.iter().sum(),
-    })
+    let times: Vec<u64> = after_name.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+    Some(ProcSample { threads: field("Threads:")?, rss_kib: field("VmRSS:")?, fds, cpu_ticks: times.iter().sum() })
 }
 
 fn mib(kib: u64) -> String {
@@ -379,12 +344,7 @@ fn main() {
     let mut shards: Vec<Vec<Conn>> = (0..SHARDS).map(|_| Vec::new()).collect();
     let now = Instant::now();
     for (i, kind) in kinds.into_iter().enumerate() {
-        shards[i % SHARDS].push(Conn {
-            kind,
-            stream: None,
-            ever_connected: false,
-            next_drip: now,
-        });
+        shards[i % SHARDS].push(Conn { kind, stream: None, ever_connected: false, next_drip: now });
     }
 
     let stats = Arc::new(Stats::default());
@@ -432,11 +392,7 @@ fn main() {
     // Hold: probe once a second, sample the server and the number of held connections.
     let hold = Duration::from_secs(args.hold.max(args.probes as u64 + 2));
     if hold.as_secs() != args.hold {
-        println!(
-            "hold extended to {} s to fit {} probes",
-            hold.as_secs(),
-            args.probes
-        );
+        println!("hold extended to {} s to fit {} probes", hold.as_secs(), args.probes);
     }
     let results: Arc<Mutex<Vec<ProbeResult>>> = Arc::default();
     let mut probe_threads = Vec::new();
@@ -501,30 +457,15 @@ fn main() {
         }
     );
     let results = results.lock().unwrap();
-    let mut latencies: Vec<Duration> = results
-        .iter()
-        .filter_map(|r| r.as_ref().ok().map(|(d, _)| *d))
-        .collect();
+    let mut latencies: Vec<Duration> = results.iter().filter_map(|r| r.as_ref().ok().map(|(d, _)| *d)).collect();
     latencies.sort();
-    let ok_2xx = results
-        .iter()
-        .filter(|r| matches!(r, Ok((_, s)) if (200..300).contains(s)))
-        .count();
-    print!(
-        "probes answered: {}/{} ({} with 2xx)",
-        latencies.len(),
-        results.len(),
-        ok_2xx
-    );
+    let ok_2xx = results.iter().filter(|r| matches!(r, Ok((_, s)) if (200..300).contains(s))).count();
+    print!("probes answered: {}/{} ({} with 2xx)", latencies.len(), results.len(), ok_2xx);
     if latencies.is_empty() {
         println!();
     } else {
         let p50 = latencies[latencies.len().div_ceil(2) - 1];
-        println!(
-            "; latency p50 {}, max {}",
-            ms(p50),
-            ms(*latencies.last().unwrap())
-        );
+        println!("; latency p50 {}, max {}", ms(p50), ms(*latencies.last().unwrap()));
     }
     let mut failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     failures.dedup();
@@ -533,19 +474,11 @@ fn main() {
     }
     if let Some(pid) = args.pid {
         let fmt = |s: Option<ProcSample>| match s {
-            Some(s) => format!(
-                "{} threads, RSS {}, {} fds",
-                s.threads,
-                mib(s.rss_kib),
-                s.fds
-            ),
+            Some(s) => format!("{} threads, RSS {}, {} fds", s.threads, mib(s.rss_kib), s.fds),
             None => "n/a".to_string(),
         };
         println!("server pid {pid}: before {}", fmt(baseline));
-        println!(
-            "server pid {pid}: max during hold {}",
-            fmt(server_last.map(|_| server_max))
-        );
+        println!("server pid {pid}: max during hold {}", fmt(server_last.map(|_| server_max)));
         println!("server pid {pid}: at end of hold {}", fmt(server_last));
         if let (Some(first), Some(last)) = (hold_first, server_last) {
             let secs = last.cpu_ticks.saturating_sub(first.cpu_ticks) as f64 / 100.0;

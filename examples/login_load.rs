@@ -38,22 +38,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     let app = Arc::new(App::open(config.clone())?);
     let keys: Vec<Keys> = (0..clients).map(|_| Keys::generate()).collect();
     for key in &keys {
-        let customer = Customer::new(
-            hostr::ids::new_uuid(),
-            key.public_key().to_hex(),
-            None,
-            hostr::timestamp::Timestamp::now(),
-        );
+        let customer =
+            Customer::new(hostr::ids::new_uuid(), key.public_key().to_hex(), None, hostr::timestamp::Timestamp::now());
         app.store.create(&customer)?;
     }
     // Other customers in the database, so a lookup is not in a table of 16.
     for n in 0..10_000u64 {
-        let customer = Customer::new(
-            hostr::ids::new_uuid(),
-            format!("{n:064x}"),
-            None,
-            hostr::timestamp::Timestamp::now(),
-        );
+        let customer =
+            Customer::new(hostr::ids::new_uuid(), format!("{n:064x}"), None, hostr::timestamp::Timestamp::now());
         app.store.create(&customer)?;
     }
     let handler_app = app.clone();
@@ -68,11 +60,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let addr = server.addr();
     let verify_url = config.public_url.verify_url();
 
-    println!(
-        "hostr login_load: {} cores, {clients} clients, {seconds} s, server workers {}",
-        cores(),
-        config.workers
-    );
+    println!("hostr login_load: {} cores, {clients} clients, {seconds} s, server workers {}", cores(), config.workers);
     let verify_rate = bip340_verifications_per_second(&keys[0]);
     println!("raw BIP-340 verification (one thread): {verify_rate:.0} per second");
     let signing_rate = signings_per_second(&keys[0], &verify_url);
@@ -125,12 +113,8 @@ fn client(addr: SocketAddr, key: &Keys, verify_url: &str, deadline: Instant) -> 
             failed += 1;
             continue;
         }
-        let challenge: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-        let challenge = challenge["challenge"]
-            .as_str()
-            .ok_or("no challenge")?
-            .to_owned();
+        let challenge: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        let challenge = challenge["challenge"].as_str().ok_or("no challenge")?.to_owned();
         let event = sign(key, verify_url, &challenge);
         let body = serde_json::json!({"event": event}).to_string();
         let (status, _) = exchange(&mut reader, &mut writer, "POST", "/api/verify", &body)?;
@@ -144,13 +128,9 @@ fn client(addr: SocketAddr, key: &Keys, verify_url: &str, deadline: Instant) -> 
 }
 
 fn sign(key: &Keys, url: &str, challenge: &str) -> serde_json::Value {
-    let tags = [
-        vec!["u", url],
-        vec!["method", "POST"],
-        vec!["challenge", challenge],
-    ]
-    .into_iter()
-    .map(|t| Tag::parse(t).expect("valid tag"));
+    let tags = [vec!["u", url], vec!["method", "POST"], vec!["challenge", challenge]]
+        .into_iter()
+        .map(|t| Tag::parse(t).expect("valid tag"));
     let event = EventBuilder::new(Kind::from(27235u16), "Sign in to hostr")
         .tags(tags)
         .finalize(key)
@@ -169,23 +149,12 @@ fn exchange(
     let content = if body.is_empty() {
         String::new()
     } else {
-        format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        )
+        format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len())
     };
-    write!(
-        writer,
-        "{method} {path} HTTP/1.1\r\nHost: bench\r\n{content}\r\n{body}"
-    )
-    .map_err(|e| e.to_string())?;
+    write!(writer, "{method} {path} HTTP/1.1\r\nHost: bench\r\n{content}\r\n{body}").map_err(|e| e.to_string())?;
     let mut line = String::new();
     reader.read_line(&mut line).map_err(|e| e.to_string())?;
-    let status: u16 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or(format!("bad status line {line:?}"))?;
+    let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or(format!("bad status line {line:?}"))?;
     let mut length = 0usize;
     loop {
         line.clear();
@@ -206,8 +175,7 @@ fn exchange(
 
 fn bip340_verifications_per_second(key: &Keys) -> f64 {
     let event: nostr::prelude::Event =
-        serde_json::from_value(sign(key, "https://bench.example/api/verify", "x"))
-            .expect("an event");
+        serde_json::from_value(sign(key, "https://bench.example/api/verify", "x")).expect("an event");
     let started = Instant::now();
     let mut n = 0u64;
     while started.elapsed() < Duration::from_secs(1) {

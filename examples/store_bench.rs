@@ -64,12 +64,7 @@ fn main() -> BenchResult<()> {
         }
     }
     let scale = if quick { 10 } else { 1 };
-    let sizes = Sizes {
-        writes: 2_000 / scale,
-        small: 1_000 / scale,
-        large: 100_000 / scale,
-        lookups: 20_000 / scale,
-    };
+    let sizes = Sizes { writes: 2_000 / scale, small: 1_000 / scale, large: 100_000 / scale, lookups: 20_000 / scale };
     let temp = tempfile::Builder::new()
         .prefix("hostr-store-bench-")
         .tempdir()
@@ -90,8 +85,7 @@ fn main() -> BenchResult<()> {
     lookups_check_and_start(&root, &sizes, &mut rng, &mut out)?;
 
     eprintln!("removing {}", root.display());
-    temp.close()
-        .map_err(|e| format!("cannot remove {}: {e}", root.display()))?;
+    temp.close().map_err(|e| format!("cannot remove {}: {e}", root.display()))?;
     println!();
     for line in out {
         println!("{line}");
@@ -111,19 +105,11 @@ fn writes(root: &Path, sizes: &Sizes, rng: &mut Rng, out: &mut Vec<String>) -> B
     let store = Store::open(&store_root)?;
     let payload = vec![b'x'; 500];
 
-    let target = Customer::new(
-        hostr::ids::new_uuid(),
-        rng.hex_key(),
-        Some("first@example.com".to_owned()),
-        Timestamp::now(),
-    );
+    let target =
+        Customer::new(hostr::ids::new_uuid(), rng.hex_key(), Some("first@example.com".to_owned()), Timestamp::now());
     store.create(&target)?;
-    let customer_bytes = fs::read(
-        store
-            .dir(Customer::KIND)
-            .join(format!("{}.json", target.id)),
-    )
-    .map_err(|e| format!("cannot read back the customer: {e}"))?;
+    let customer_bytes = fs::read(store.dir(Customer::KIND).join(format!("{}.json", target.id)))
+        .map_err(|e| format!("cannot read back the customer: {e}"))?;
 
     let mut bare = Vec::with_capacity(sizes.writes);
     let mut bare_new = Vec::with_capacity(sizes.writes);
@@ -131,10 +117,7 @@ fn writes(root: &Path, sizes: &Sizes, rng: &mut Rng, out: &mut Vec<String>) -> B
     let customers_dir = store.dir(Customer::KIND);
     let mut updates = Vec::with_capacity(sizes.writes);
     let mut creates = Vec::with_capacity(sizes.writes);
-    eprintln!(
-        "durable writes: {} × (bare, bare-new, bare-in-store, update, create), interleaved",
-        sizes.writes
-    );
+    eprintln!("durable writes: {} × (bare, bare-new, bare-in-store, update, create), interleaved", sizes.writes);
     for serial in 0..WARM_UP_WRITES + sizes.writes {
         // The first iterations are an unmeasured warm-up.
         let keep = serial >= WARM_UP_WRITES;
@@ -173,32 +156,13 @@ fn writes(root: &Path, sizes: &Sizes, rng: &mut Rng, out: &mut Vec<String>) -> B
     let floor = Stats::of(&mut bare);
     let rows = [
         ("bare: temp+sync_data+rename+dir sync", floor, None),
-        (
-            "bare, new name each time",
-            Stats::of(&mut bare_new),
-            Some((floor.mean, floor.p50)),
-        ),
-        (
-            "bare, in the store's growing folder",
-            Stats::of(&mut bare_in_store),
-            Some((floor.mean, floor.p50)),
-        ),
-        (
-            "store.update (customer email)",
-            Stats::of(&mut updates),
-            Some((floor.mean, floor.p50)),
-        ),
-        (
-            "store.create (new customer)",
-            Stats::of(&mut creates),
-            Some((floor.mean, floor.p50)),
-        ),
+        ("bare, new name each time", Stats::of(&mut bare_new), Some((floor.mean, floor.p50))),
+        ("bare, in the store's growing folder", Stats::of(&mut bare_in_store), Some((floor.mean, floor.p50))),
+        ("store.update (customer email)", Stats::of(&mut updates), Some((floor.mean, floor.p50))),
+        ("store.create (new customer)", Stats::of(&mut creates), Some((floor.mean, floor.p50))),
     ];
     out.push(String::new());
-    out.push(format!(
-        "1-2. durable writes, µs (bare payload 500 B; customer file {} B)",
-        customer_bytes.len()
-    ));
+    out.push(format!("1-2. durable writes, µs (bare payload 500 B; customer file {} B)", customer_bytes.len()));
     out.push(format!(
         "  {:<38} {:>6} {:>8} {:>8} {:>8} {:>8} {:>14}",
         "", "n", "p50", "p99", "mean", "max", "÷ bare mean/p50"
@@ -208,11 +172,7 @@ fn writes(root: &Path, sizes: &Sizes, rng: &mut Rng, out: &mut Vec<String>) -> B
             || "1.00× / 1.00×".to_owned(),
             |(mean, p50)| {
                 let r = s.mean / mean;
-                let verdict = if label.starts_with("store") {
-                    verdict(r <= RATIO_TARGET_WRITE)
-                } else {
-                    ""
-                };
+                let verdict = if label.starts_with("store") { verdict(r <= RATIO_TARGET_WRITE) } else { "" };
                 format!("{r:.2}× / {:.2}×{verdict}", s.p50 / p50)
             },
         );
@@ -248,11 +208,8 @@ fn bare_write(dir: &Path, name: &str, serial: usize, bytes: &[u8]) -> BenchResul
         .map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
     drop(file);
     let target = dir.join(name);
-    fs::rename(&temp, &target)
-        .map_err(|e| format!("cannot rename over {}: {e}", target.display()))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| format!("cannot sync {}: {e}", dir.display()))?;
+    fs::rename(&temp, &target).map_err(|e| format!("cannot rename over {}: {e}", target.display()))?;
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| format!("cannot sync {}: {e}", dir.display()))?;
     Ok(())
 }
 
@@ -266,12 +223,7 @@ struct Lookups {
     parse: Stats,
 }
 
-fn lookups_check_and_start(
-    root: &Path,
-    sizes: &Sizes,
-    rng: &mut Rng,
-    out: &mut Vec<String>,
-) -> BenchResult<()> {
+fn lookups_check_and_start(root: &Path, sizes: &Sizes, rng: &mut Rng, out: &mut Vec<String>) -> BenchResult<()> {
     let small_db = root.join("db-small");
     let db = root.join("db-large");
     let customers_dir = db.join("customers");
@@ -279,28 +231,13 @@ fn lookups_check_and_start(
     let mut people = Vec::with_capacity(sizes.large);
     write_customers(&small_db, sizes.small, rng, &mut small_people)?;
     write_customers(&db, sizes.large, rng, &mut people)?;
-    let (small, large) = lookup_bench(
-        [(&small_db, &small_people), (&db, &people)],
-        sizes.lookups,
-        rng,
-    )?;
+    let (small, large) = lookup_bench([(&small_db, &small_people), (&db, &people)], sizes.lookups, rng)?;
 
     out.push(String::new());
-    out.push(format!(
-        "3. find::<Customer>(\"publicKey\", …), {} lookups of random existing keys, µs",
-        sizes.lookups
-    ));
+    out.push(format!("3. find::<Customer>(\"publicKey\", …), {} lookups of random existing keys, µs", sizes.lookups));
     out.push(format!(
         "  {:<10} {:>12} {:>7} {:>7} {:>7} {:>7} │ {:>13} {:>13} {:>8}",
-        "customers",
-        "index build",
-        "p50",
-        "p99",
-        "max",
-        "mean",
-        "read p50/p99",
-        "parse p50/p99",
-        "rest p50"
+        "customers", "index build", "p50", "p99", "max", "mean", "read p50/p99", "parse p50/p99", "rest p50"
     ));
     for l in [&small, &large] {
         out.push(format!(
@@ -375,24 +312,14 @@ fn lookups_check_and_start(
     start_up(&db, key, people.len(), out)
 }
 
-fn write_customers(
-    db: &Path,
-    count: usize,
-    rng: &mut Rng,
-    people: &mut Vec<(String, String)>,
-) -> BenchResult<()> {
+fn write_customers(db: &Path, count: usize, rng: &mut Rng, people: &mut Vec<(String, String)>) -> BenchResult<()> {
     eprintln!("writing {} customers (no fsync)", group(count));
     let dir = db.join(Customer::KIND.folder());
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let now = Timestamp::now();
     for _ in 0..count {
         let n = people.len();
-        let customer = Customer::new(
-            hostr::ids::new_uuid(),
-            rng.hex_key(),
-            Some(format!("user{n}@example.com")),
-            now,
-        );
+        let customer = Customer::new(hostr::ids::new_uuid(), rng.hex_key(), Some(format!("user{n}@example.com")), now);
         // Exactly the bytes the store writes.
         let mut bytes = serde_json::to_vec_pretty(&customer)?;
         bytes.push(b'\n');
@@ -435,11 +362,7 @@ fn lookup_bench(
         let store = Store::open(db)?;
         // The first lookup builds the index.
         builds.push(timed_find(&store, &people[rng.below(people.len())])?);
-        picks.push(
-            (0..lookups)
-                .map(|_| rng.below(people.len()))
-                .collect::<Vec<_>>(),
-        );
+        picks.push((0..lookups).map(|_| rng.below(people.len())).collect::<Vec<_>>());
         stores.push(store);
     }
     let mut samples = [Vec::with_capacity(lookups), Vec::with_capacity(lookups)];
@@ -463,14 +386,11 @@ fn lookup_bench(
         for &i in &fresh {
             let path = dir.join(format!("{}.json", people[i].0));
             let t = Instant::now();
-            let bytes =
-                fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             reads.push(t.elapsed());
             let t = Instant::now();
             let customer: Customer = serde_json::from_slice(&bytes)?;
-            customer
-                .validate()
-                .map_err(|e| format!("{}: {}", path.display(), e.message))?;
+            customer.validate().map_err(|e| format!("{}: {}", path.display(), e.message))?;
             parses.push(t.elapsed());
         }
         results.push(Lookups {
@@ -546,8 +466,7 @@ fn start_up(db: &Path, key: &str, customers: usize, out: &mut Vec<String>) -> Be
         max_body: config.max_body,
     };
     let handler_app = app.clone();
-    let handler: hostr::http::Handler =
-        Arc::new(move |request| hostr::http::routes::route(&handler_app, request));
+    let handler: hostr::http::Handler = Arc::new(move |request| hostr::http::routes::route(&handler_app, request));
     let running = server::start(config.listen, &settings, handler)?;
     let started = t0.elapsed();
     let health = get_health(running.addr())?;
@@ -599,9 +518,7 @@ fn get_health(addr: SocketAddr) -> BenchResult<u16> {
         match try_get_health(addr) {
             Ok(200) => return Ok(200),
             outcome if Instant::now() >= deadline => {
-                return Err(
-                    format!("GET /api/health on {addr} did not answer 200: {outcome:?}").into(),
-                );
+                return Err(format!("GET /api/health on {addr} did not answer 200: {outcome:?}").into());
             }
             _ => std::thread::sleep(Duration::from_millis(1)),
         }
@@ -611,16 +528,12 @@ fn get_health(addr: SocketAddr) -> BenchResult<u16> {
 fn try_get_health(addr: SocketAddr) -> Result<u16, String> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .map_err(|e| format!("cannot set a read timeout: {e}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| format!("cannot set a read timeout: {e}"))?;
     stream
         .write_all(b"GET /api/health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
         .map_err(|e| format!("cannot send the request: {e}"))?;
     let mut answer = Vec::new();
-    stream
-        .read_to_end(&mut answer)
-        .map_err(|e| format!("cannot read the answer: {e}"))?;
+    stream.read_to_end(&mut answer).map_err(|e| format!("cannot read the answer: {e}"))?;
     let text = String::from_utf8_lossy(&answer);
     let status = text
         .lines()
@@ -688,8 +601,7 @@ fn filesystem_of(path: &Path) -> String {
         .filter_map(|line| {
             let mut fields = line.split_whitespace();
             let (device, mount, kind) = (fields.next()?, fields.next()?, fields.next()?);
-            path.starts_with(mount)
-                .then(|| (mount.len(), format!("{kind} on {device}")))
+            path.starts_with(mount).then(|| (mount.len(), format!("{kind} on {device}")))
         })
         .max_by_key(|(len, _)| *len)
         .map_or_else(|| "file system unknown".to_owned(), |(_, fs)| fs)

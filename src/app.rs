@@ -39,10 +39,7 @@ impl App {
             Some(secret) => secret.as_bytes().to_vec(),
             None => store.session_secret()?,
         };
-        let rate = RateLimit {
-            burst: config.challenge_rate,
-            per_minute: config.challenge_rate,
-        };
+        let rate = RateLimit { burst: config.challenge_rate, per_minute: config.challenge_rate };
         let nip05_source = match &config.test_nip05_server {
             Some(base) => Nip05Source::TestServer(base.clone()),
             None => Nip05Source::Web,
@@ -59,10 +56,7 @@ impl App {
     pub fn sandbox(&self) -> Sandbox {
         // The Strike and WHM clients arrive with their own issues; until
         // then every payment and every account is a sandbox one.
-        Sandbox {
-            payments: true,
-            whm: true,
-        }
+        Sandbox { payments: true, whm: true }
     }
 
     /// Plans customers can buy, in id order. A broken plan file is logged
@@ -83,11 +77,7 @@ impl App {
 fn seed_plan_if_none(store: &Store) -> StoreResult<()> {
     if store.ids(Kind::Plan)?.is_empty() {
         let plan = Plan::seed(Timestamp::now());
-        log::info!(
-            "no plans yet: adding the \"{}\" plan ({})",
-            plan.name,
-            plan.id
-        );
+        log::info!("no plans yet: adding the \"{}\" plan ({})", plan.name, plan.id);
         match store.create(&plan) {
             // Another hostr process starting at the same moment seeded it.
             Err(StoreError::AlreadyExists { .. }) => {}

@@ -8,12 +8,9 @@ use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
 use crate::payment::Payment;
 use crate::plan::Plan;
-use crate::store::{
-    Kind, LoadError, Record, Store, StoreError, StoreResult, is_temp_name, locate_field,
-};
+use crate::store::{Kind, LoadError, Record, Store, StoreError, StoreResult};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::fs;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -27,25 +24,13 @@ pub struct Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path.display(),
-            self.line,
-            self.column,
-            self.message
-        )
+        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
     }
 }
 
 impl From<LoadError> for Problem {
     fn from(e: LoadError) -> Problem {
-        Problem {
-            path: e.path,
-            line: e.line,
-            column: e.column,
-            message: e.message,
-        }
+        Problem { path: e.path, line: e.line, column: e.column, message: e.message }
     }
 }
 
@@ -70,61 +55,32 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     let (plan_ids, customer_ids) = (ids_of(&plans), ids_of(&customers));
     let (account_ids, payment_ids) = (ids_of(&accounts), ids_of(&payments));
 
-    let mut refs = References {
-        store,
-        report: &mut report,
-    };
+    let mut refs = References { store, report: &mut report };
     for c in &customers {
         if let Some(plan_id) = &c.plan_id {
             refs.expect::<Customer>(&c.id, "planId", Kind::Plan, plan_id, &plan_ids);
         }
         for account_id in &c.cpanel_account_ids {
-            refs.expect::<Customer>(
-                &c.id,
-                "cpanelAccountIds",
-                Kind::CpanelAccount,
-                account_id,
-                &account_ids,
-            );
+            refs.expect::<Customer>(&c.id, "cpanelAccountIds", Kind::CpanelAccount, account_id, &account_ids);
         }
         for payment_id in &c.payment_ids {
             refs.expect::<Customer>(&c.id, "paymentIds", Kind::Payment, payment_id, &payment_ids);
         }
     }
     for a in &accounts {
-        refs.expect::<CpanelAccount>(
-            &a.id,
-            "customerId",
-            Kind::Customer,
-            &a.customer_id,
-            &customer_ids,
-        );
+        refs.expect::<CpanelAccount>(&a.id, "customerId", Kind::Customer, &a.customer_id, &customer_ids);
         refs.expect::<CpanelAccount>(&a.id, "planId", Kind::Plan, &a.plan_id, &plan_ids);
     }
     for p in &payments {
-        refs.expect::<Payment>(
-            &p.id,
-            "customerId",
-            Kind::Customer,
-            &p.customer_id,
-            &customer_ids,
-        );
+        refs.expect::<Payment>(&p.id, "customerId", Kind::Customer, &p.customer_id, &customer_ids);
         refs.expect::<Payment>(&p.id, "planId", Kind::Plan, &p.plan_id, &plan_ids);
         if let Some(account_id) = &p.account_id {
-            refs.expect::<Payment>(
-                &p.id,
-                "accountId",
-                Kind::CpanelAccount,
-                account_id,
-                &account_ids,
-            );
+            refs.expect::<Payment>(&p.id, "accountId", Kind::CpanelAccount, account_id, &account_ids);
         }
     }
     report_duplicates(store, &customers, &mut report);
     report_duplicates(store, &accounts, &mut report);
-    report
-        .problems
-        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    report.problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     Ok(report)
 }
 
@@ -139,6 +95,11 @@ fn load<T: Record>(store: &Store, report: &mut Report) -> StoreResult<Vec<T>> {
         match outcome {
             Ok(record) => records.push(record),
             Err(StoreError::Corrupt(error)) => report.problems.push(error.into()),
+            // One unreadable file (a directory by that name, wrong owner) is
+            // a problem to report, not a reason to stop checking.
+            Err(StoreError::Io { path, source }) => {
+                report.problems.push(Problem { path, line: 1, column: 1, message: format!("cannot be read: {source}") })
+            }
             // Deleted between listing and reading: nothing to check.
             Err(StoreError::NotFound { .. }) => report.records -= 1,
             Err(other) => return Err(other),
@@ -167,24 +128,15 @@ impl References<'_> {
                 T::KIND,
                 id,
                 field,
-                format!(
-                    "`{field}` names {} {target_id}, which does not exist (or cannot be read)",
-                    target.noun()
-                ),
+                format!("`{field}` names {} {target_id}, which does not exist (or cannot be read)", target.noun()),
             ));
         }
     }
 }
 
 fn field_problem(store: &Store, kind: Kind, id: &str, field: &str, message: String) -> Problem {
-    let path = store.dir(kind).join(format!("{id}.json"));
-    let (line, column) = fs::read(&path).map_or((1, 1), |bytes| locate_field(&bytes, field));
-    Problem {
-        path,
-        line,
-        column,
-        message,
-    }
+    let (line, column) = store.locate(kind, id, field);
+    Problem { path: store.dir(kind).join(format!("{id}.json")), line, column, message }
 }
 
 fn report_duplicates<T: Record>(store: &Store, records: &[T], report: &mut Report) {
@@ -205,35 +157,18 @@ fn report_duplicates<T: Record>(store: &Store, records: &[T], report: &mut Repor
                     T::KIND,
                     id,
                     field,
-                    format!(
-                        "`{field}` `{value}` is also used by {} {}",
-                        T::KIND.noun(),
-                        others.join(", ")
-                    ),
+                    format!("`{field}` `{value}` is also used by {} {}", T::KIND.noun(), others.join(", ")),
                 ));
             }
         }
     }
 }
 
-/// Files in a collection folder that are not records: misnamed files are
-/// errors (hostr would never read them); leftovers of a crash are noted.
+/// Files in a collection folder that hostr would never read as records.
 fn report_stray_files(store: &Store, kind: Kind, report: &mut Report) -> StoreResult<()> {
-    let dir = store.dir(kind);
-    let entries = fs::read_dir(&dir).map_err(|source| StoreError::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let is_record = name
-            .strip_suffix(".json")
-            .is_some_and(|id| kind.id_format().accepts(id));
-        if is_record || name == ".lock" || name == ".gitkeep" || is_temp_name(&name) {
-            continue;
-        }
+    for path in store.stray_files(kind)? {
         report.problems.push(Problem {
-            path: entry.path(),
+            path,
             line: 1,
             column: 1,
             message: format!(

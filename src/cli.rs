@@ -25,12 +25,8 @@ pub fn run(cli: Cli) -> ExitCode {
         None => serve(cli.database, &cli.serve),
         Some(Command::Serve(args)) => serve(cli.database, &args),
         Some(Command::Check) => open_store(&cli.database).and_then(|store| run_check(&store, json)),
-        Some(Command::Plan(command)) => {
-            open_store(&cli.database).and_then(|store| plan(&store, command, json))
-        }
-        Some(Command::Customer(command)) => {
-            open_store(&cli.database).and_then(|store| customer(&store, command, json))
-        }
+        Some(Command::Plan(command)) => open_store(&cli.database).and_then(|store| plan(&store, command, json)),
+        Some(Command::Customer(command)) => open_store(&cli.database).and_then(|store| customer(&store, command, json)),
     };
     outcome.unwrap_or_else(|message| {
         eprintln!("hostr: {message}");
@@ -44,8 +40,7 @@ fn open_store(database: &std::path::Path) -> Result<Store, String> {
 
 fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
     let config = Config::from_args(database, args)?;
-    let app =
-        Arc::new(App::open(config.clone()).map_err(|e| format!("cannot open the database: {e}"))?);
+    let app = Arc::new(App::open(config.clone()).map_err(|e| format!("cannot open the database: {e}"))?);
     let settings = ServerSettings {
         workers: config.workers,
         max_connections: config.max_connections,
@@ -53,8 +48,7 @@ fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
         max_body: config.max_body,
     };
     let handler_app = app.clone();
-    let handler: http::Handler =
-        Arc::new(move |request| http::routes::route(&handler_app, request));
+    let handler: http::Handler = Arc::new(move |request| http::routes::route(&handler_app, request));
     let server = http::server::start(config.listen, &settings, handler)
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let sandbox = app.sandbox();
@@ -68,19 +62,14 @@ fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
     if sandbox.payments || sandbox.whm {
         log::warn!(
             "SANDBOX MODE: payments {}, WHM {}: nothing here is charged or provisioned for real",
-            if sandbox.payments {
-                "simulated"
-            } else {
-                "real"
-            },
+            if sandbox.payments { "simulated" } else { "real" },
             if sandbox.whm { "simulated" } else { "real" }
         );
     }
     warm_indexes_in_background(app.clone());
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, stop.clone())
-            .map_err(|e| format!("cannot handle signals: {e}"))?;
+        signal_hook::flag::register(signal, stop.clone()).map_err(|e| format!("cannot handle signals: {e}"))?;
     }
     while !stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
@@ -102,10 +91,7 @@ fn warm_indexes_in_background(app: Arc<App>) {
                 log::error!("cannot read the {} folder: {error}", kind.folder());
             }
         }
-        log::info!(
-            "lookup tables ready in {} ms",
-            started.elapsed().as_millis()
-        );
+        log::info!("lookup tables ready in {} ms", started.elapsed().as_millis());
     });
 }
 
@@ -117,11 +103,7 @@ fn run_check(store: &Store, json: bool) -> CliResult {
         for problem in &report.problems {
             println!("{problem}");
         }
-        let verdict = if report.problems.is_empty() {
-            "ok"
-        } else {
-            "FAILED"
-        };
+        let verdict = if report.problems.is_empty() { "ok" } else { "FAILED" };
         println!(
             "hostr check: {} records in {}: {} problem(s): {verdict}",
             report.records,
@@ -129,11 +111,7 @@ fn run_check(store: &Store, json: bool) -> CliResult {
             report.problems.len()
         );
     }
-    Ok(if report.problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn plan(store: &Store, command: PlanCommand, json: bool) -> CliResult {
@@ -190,19 +168,13 @@ fn plan(store: &Store, command: PlanCommand, json: bool) -> CliResult {
 
 fn plan_from_args(args: PlanAddArgs) -> Result<Plan, String> {
     if !IdFormat::Slug.accepts(&args.id) {
-        return Err(format!(
-            "`{}` is not a plan id: it must be {}",
-            args.id,
-            IdFormat::Slug.describe()
-        ));
+        return Err(format!("`{}` is not a plan id: it must be {}", args.id, IdFormat::Slug.describe()));
     }
     let billing_cycle = match args.billing_cycle.as_str() {
         "monthly" => BillingCycle::Monthly,
         "yearly" => BillingCycle::Yearly,
         other => {
-            return Err(format!(
-                "`{other}` is not a billing cycle: use monthly or yearly"
-            ));
+            return Err(format!("`{other}` is not a billing cycle: use monthly or yearly"));
         }
     };
     let now = Timestamp::now();
@@ -213,10 +185,7 @@ fn plan_from_args(args: PlanAddArgs) -> Result<Plan, String> {
         storage: args.storage,
         bandwidth: args.bandwidth,
         price: args.price.parse().map_err(|e| format!("--price: {e}"))?,
-        currency: args
-            .currency
-            .parse()
-            .map_err(|e| format!("--currency: {e}"))?,
+        currency: args.currency.parse().map_err(|e| format!("--currency: {e}"))?,
         billing_cycle,
         accounts: args.accounts,
         available: !args.unavailable,
@@ -245,10 +214,7 @@ fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
             if json {
                 return print_json(&customers);
             }
-            println!(
-                "{:<36} {:<63} {:<9} {:<20} {:<30}",
-                "ID", "NPUB", "STATUS", "REGISTERED", "EMAIL"
-            );
+            println!("{:<36} {:<63} {:<9} {:<20} {:<30}", "ID", "NPUB", "STATUS", "REGISTERED", "EMAIL");
             for c in &customers {
                 println!(
                     "{:<36} {:<63} {:<9} {:<20} {:<30}",
@@ -283,11 +249,7 @@ fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
                     other => other.to_string(),
                 })?;
             if !json {
-                println!(
-                    "customer {} now signs in with {}",
-                    moved.id,
-                    npub(&moved.public_key).unwrap_or_default()
-                );
+                println!("customer {} now signs in with {}", moved.id, npub(&moved.public_key).unwrap_or_default());
             }
             print_record(&moved, json)
         }
@@ -299,8 +261,7 @@ pub fn find_customer(store: &Store, text: &str) -> Result<Customer, String> {
     if IdFormat::Uuid.accepts(text) {
         return store.get(text).map_err(|e| e.to_string());
     }
-    let key = parse_public_key(text)
-        .map_err(|_| format!("`{text}` is not a customer id, hex public key or npub"))?;
+    let key = parse_public_key(text).map_err(|_| format!("`{text}` is not a customer id, hex public key or npub"))?;
     store
         .find::<Customer>("publicKey", &key)
         .map_err(|e| e.to_string())?

@@ -14,12 +14,7 @@ use std::time::Duration;
 )]
 pub struct Cli {
     /// The database folder (customers/, cpanel-accounts/, plans/, payments/).
-    #[arg(
-        long,
-        env = "HOSTR_DATABASE",
-        default_value = "./database",
-        global = true
-    )]
+    #[arg(long, env = "HOSTR_DATABASE", default_value = "./database", global = true)]
     pub database: PathBuf,
 
     /// Print machine-readable JSON instead of text (admin commands).
@@ -194,40 +189,22 @@ impl Config {
             None => PublicUrl::parse(&format!("http://{}", args.listen))?,
         };
         if !(1..=256).contains(&args.workers) {
-            return Err(format!(
-                "--workers must be between 1 and 256, not {}",
-                args.workers
-            ));
+            return Err(format!("--workers must be between 1 and 256, not {}", args.workers));
         }
         if !(16..=100_000).contains(&args.max_connections) {
-            return Err(format!(
-                "--max-connections must be between 16 and 100000, not {}",
-                args.max_connections
-            ));
+            return Err(format!("--max-connections must be between 16 and 100000, not {}", args.max_connections));
         }
         if !(1..=300).contains(&args.header_timeout) {
-            return Err(format!(
-                "--header-timeout must be between 1 and 300 seconds, not {}",
-                args.header_timeout
-            ));
+            return Err(format!("--header-timeout must be between 1 and 300 seconds, not {}", args.header_timeout));
         }
         if !(1024..=16 * 1024 * 1024).contains(&args.max_body) {
-            return Err(format!(
-                "--max-body must be between 1 KiB and 16 MiB, not {}",
-                args.max_body
-            ));
+            return Err(format!("--max-body must be between 1 KiB and 16 MiB, not {}", args.max_body));
         }
         if !(1..=365).contains(&args.session_days) {
-            return Err(format!(
-                "--session-days must be between 1 and 365, not {}",
-                args.session_days
-            ));
+            return Err(format!("--session-days must be between 1 and 365, not {}", args.session_days));
         }
         if args.deletion_grace_days > 3650 {
-            return Err(format!(
-                "--deletion-grace-days must be at most 3650, not {}",
-                args.deletion_grace_days
-            ));
+            return Err(format!("--deletion-grace-days must be at most 3650, not {}", args.deletion_grace_days));
         }
         if let Some(server) = &args.test_nip05_server
             && !server.starts_with("http://127.0.0.1:")
@@ -243,14 +220,9 @@ impl Config {
         if args.challenge_rate == 0 {
             return Err("--challenge-rate must be at least 1".to_owned());
         }
-        let session_secret = std::env::var("HOSTR_SESSION_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty());
+        let session_secret = std::env::var("HOSTR_SESSION_SECRET").ok().filter(|s| !s.is_empty());
         if session_secret.as_ref().is_some_and(|s| s.len() < 32) {
-            return Err(
-                "HOSTR_SESSION_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)"
-                    .to_owned(),
-            );
+            return Err("HOSTR_SESSION_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)".to_owned());
         }
         const DAY: u64 = 24 * 60 * 60;
         Ok(Config {
@@ -281,9 +253,7 @@ impl Config {
 }
 
 impl ServeArgs {
-    fn parse_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone>(
-        args: I,
-    ) -> ServeArgs {
+    fn parse_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone>(args: I) -> ServeArgs {
         #[derive(Parser)]
         struct Only {
             #[command(flatten)]
@@ -301,28 +271,18 @@ pub struct PublicUrl {
 
 impl PublicUrl {
     pub fn parse(url: &str) -> Result<PublicUrl, String> {
-        let bad = |why: &str| {
-            format!("the public URL `{url}` {why}; use a form such as https://hosting.example.com")
-        };
+        let bad = |why: &str| format!("the public URL `{url}` {why}; use a form such as https://hosting.example.com");
         let trimmed = url.trim_end_matches('/');
-        let (scheme, authority) = trimmed
-            .split_once("://")
-            .ok_or_else(|| bad("has no scheme"))?;
+        let (scheme, authority) = trimmed.split_once("://").ok_or_else(|| bad("has no scheme"))?;
         if scheme != "http" && scheme != "https" {
             return Err(bad("must start with http:// or https://"));
         }
-        let authority_ok = !authority.is_empty()
-            && authority
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+        let authority_ok =
+            !authority.is_empty() && authority.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
         if !authority_ok {
-            return Err(bad(
-                "must be only a scheme, a host and an optional port, without a path",
-            ));
+            return Err(bad("must be only a scheme, a host and an optional port, without a path"));
         }
-        Ok(PublicUrl {
-            origin: format!("{scheme}://{}", authority.to_ascii_lowercase()),
-        })
+        Ok(PublicUrl { origin: format!("{scheme}://{}", authority.to_ascii_lowercase()) })
     }
 
     /// `scheme://host[:port]`, as browsers send it in the `Origin` header.
@@ -337,9 +297,7 @@ impl PublicUrl {
 
     /// The host (and port) part, for "Sign in to …" lines.
     pub fn host(&self) -> &str {
-        self.origin
-            .split_once("://")
-            .map_or(&self.origin, |(_, host)| host)
+        self.origin.split_once("://").map_or(&self.origin, |(_, host)| host)
     }
 
     pub fn is_https(&self) -> bool {
@@ -353,22 +311,9 @@ mod tests {
 
     #[test]
     fn public_urls_are_origins() {
-        assert_eq!(
-            PublicUrl::parse("https://Hosting.Example.com/")
-                .unwrap()
-                .origin(),
-            "https://hosting.example.com"
-        );
-        assert!(
-            PublicUrl::parse("http://127.0.0.1:8080").unwrap().origin() == "http://127.0.0.1:8080"
-        );
-        for bad in [
-            "hosting.example.com",
-            "ftp://x.com",
-            "https://x.com/shop",
-            "https://user@x.com",
-            "https://",
-        ] {
+        assert_eq!(PublicUrl::parse("https://Hosting.Example.com/").unwrap().origin(), "https://hosting.example.com");
+        assert!(PublicUrl::parse("http://127.0.0.1:8080").unwrap().origin() == "http://127.0.0.1:8080");
+        for bad in ["hosting.example.com", "ftp://x.com", "https://x.com/shop", "https://user@x.com", "https://"] {
             assert!(PublicUrl::parse(bad).is_err(), "{bad}");
         }
         assert!(PublicUrl::parse("https://x.com").unwrap().is_https());

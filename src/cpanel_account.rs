@@ -4,7 +4,7 @@
 //! lowercase hostname and unique; the account belongs to one customer.
 
 use crate::ids::IdFormat;
-use crate::store::{IndexKey, Invalid, Kind, Record};
+use crate::store::{IndexKey, Invalid, Kind, Record, raw_string_keys};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -49,9 +49,7 @@ pub struct CpanelAccount {
 /// WHM's username rules: 1 to 8 of `a-z0-9`, not starting with a digit or `test`.
 pub fn check_username(username: &str) -> Result<(), String> {
     let ok = (1..=8).contains(&username.len())
-        && username
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && !username.as_bytes()[0].is_ascii_digit()
         && !username.starts_with("test");
     if ok {
@@ -70,22 +68,14 @@ pub fn check_domain(domain: &str) -> Result<(), String> {
         (1..=63).contains(&label.len())
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
     let labels: Vec<&str> = domain.split('.').collect();
     let ok = domain.len() <= 253
         && labels.len() >= 2
         && labels.iter().all(|l| label_ok(l))
         && !labels[labels.len() - 1].bytes().all(|b| b.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{domain}` is not a domain name such as example.com"
-        ))
-    }
+    if ok { Ok(()) } else { Err(format!("`{domain}` is not a domain name such as example.com")) }
 }
 
 impl Record for CpanelAccount {
@@ -100,16 +90,10 @@ impl Record for CpanelAccount {
         check_username(&self.username).map_err(|m| Invalid::new("username", m))?;
         check_domain(&self.domain).map_err(|m| Invalid::new("domain", m))?;
         if !IdFormat::Uuid.accepts(&self.customer_id) {
-            return Err(Invalid::new(
-                "customerId",
-                format!("must be {}", IdFormat::Uuid.describe()),
-            ));
+            return Err(Invalid::new("customerId", format!("must be {}", IdFormat::Uuid.describe())));
         }
         if !IdFormat::Slug.accepts(&self.plan_id) {
-            return Err(Invalid::new(
-                "planId",
-                format!("must be {}", IdFormat::Slug.describe()),
-            ));
+            return Err(Invalid::new("planId", format!("must be {}", IdFormat::Slug.describe())));
         }
         Ok(())
     }
@@ -120,6 +104,10 @@ impl Record for CpanelAccount {
             ("domain", self.domain.clone()),
             ("customerId", self.customer_id.clone()),
         ]
+    }
+
+    fn salvage_unique_keys(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<IndexKey> {
+        raw_string_keys(raw, &["username", "domain"], str::to_ascii_lowercase)
     }
 }
 
@@ -132,15 +120,7 @@ mod tests {
         for good in ["example", "a", "shop2024", "abcdefgh"] {
             assert!(check_username(good).is_ok(), "{good}");
         }
-        for bad in [
-            "",
-            "abcdefghi",
-            "1shop",
-            "testshop",
-            "Shop",
-            "sh-op",
-            "sh_op",
-        ] {
+        for bad in ["", "abcdefghi", "1shop", "testshop", "Shop", "sh-op", "sh_op"] {
             assert!(check_username(bad).is_err(), "{bad}");
         }
     }
@@ -150,17 +130,7 @@ mod tests {
         for good in ["example.com", "my-shop.example.co.uk", "a1.io"] {
             assert!(check_domain(good).is_ok(), "{good}");
         }
-        for bad in [
-            "",
-            "localhost",
-            "Example.com",
-            "-a.com",
-            "a-.com",
-            "a..com",
-            "1.2.3.4",
-            "a_b.com",
-            "a.com.",
-        ] {
+        for bad in ["", "localhost", "Example.com", "-a.com", "a-.com", "a..com", "1.2.3.4", "a_b.com", "a.com."] {
             assert!(check_domain(bad).is_err(), "{bad}");
         }
     }

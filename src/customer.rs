@@ -4,7 +4,7 @@
 //! when set, is a plausible address and unique regardless of letter case.
 
 use crate::ids::{IdFormat, is_public_key_hex};
-use crate::store::{IndexKey, Invalid, Kind, Record};
+use crate::store::{IndexKey, Invalid, Kind, Record, raw_string_keys};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -112,16 +112,11 @@ impl Customer {
 
     /// When a soft-deleted customer's data may be erased.
     pub fn purge_after(&self, grace: chrono::Duration) -> Option<Timestamp> {
-        self.deleted_at
-            .map(|t| Timestamp::from(t.as_datetime() + grace))
+        self.deleted_at.map(|t| Timestamp::from(t.as_datetime() + grace))
     }
 
     /// Undoes a soft delete within the grace period.
-    pub fn recover(
-        &mut self,
-        now: Timestamp,
-        grace: chrono::Duration,
-    ) -> Result<(), LifecycleError> {
+    pub fn recover(&mut self, now: Timestamp, grace: chrono::Duration) -> Result<(), LifecycleError> {
         if self.status != CustomerStatus::Deleted {
             return Err(LifecycleError::NotDeleted);
         }
@@ -155,13 +150,7 @@ pub fn check_email(email: &str) -> Result<(), String> {
             }
             None => false,
         };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{email}` is not an email address such as name@example.com"
-        ))
-    }
+    if ok { Ok(()) } else { Err(format!("`{email}` is not an email address such as name@example.com")) }
 }
 
 impl Record for Customer {
@@ -182,20 +171,11 @@ impl Record for Customer {
         if let Some(plan_id) = &self.plan_id
             && !IdFormat::Slug.accepts(plan_id)
         {
-            return Err(Invalid::new(
-                "planId",
-                format!("must be {}", IdFormat::Slug.describe()),
-            ));
+            return Err(Invalid::new("planId", format!("must be {}", IdFormat::Slug.describe())));
         }
-        for (field, ids) in [
-            ("cpanelAccountIds", &self.cpanel_account_ids),
-            ("paymentIds", &self.payment_ids),
-        ] {
+        for (field, ids) in [("cpanelAccountIds", &self.cpanel_account_ids), ("paymentIds", &self.payment_ids)] {
             if let Some(bad) = ids.iter().find(|id| !IdFormat::Uuid.accepts(id)) {
-                return Err(Invalid::new(
-                    field,
-                    format!("`{bad}` is not {}", IdFormat::Uuid.describe()),
-                ));
+                return Err(Invalid::new(field, format!("`{bad}` is not {}", IdFormat::Uuid.describe())));
             }
         }
         Ok(())
@@ -206,6 +186,12 @@ impl Record for Customer {
         if let Some(email) = &self.email {
             keys.push(("email", email_key(email)));
         }
+        keys
+    }
+
+    fn salvage_unique_keys(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<IndexKey> {
+        let mut keys = raw_string_keys(raw, &["publicKey"], |k| k.to_ascii_lowercase());
+        keys.extend(raw_string_keys(raw, &["email"], email_key));
         keys
     }
 }
@@ -222,17 +208,10 @@ mod tests {
         assert_eq!(c.recover(t0, grace), Err(LifecycleError::NotDeleted));
         c.soft_delete(t0).unwrap();
         assert_eq!(c.soft_delete(t0), Err(LifecycleError::AlreadyDeleted));
-        assert_eq!(
-            c.purge_after(grace).unwrap().to_string(),
-            "2026-01-31T00:00:00Z"
-        );
+        assert_eq!(c.purge_after(grace).unwrap().to_string(), "2026-01-31T00:00:00Z");
         let late = Timestamp::parse("2026-01-31T00:00:01Z").unwrap();
-        assert_eq!(
-            c.clone().recover(late, grace),
-            Err(LifecycleError::GracePeriodOver)
-        );
-        c.recover(Timestamp::parse("2026-01-30T00:00:00Z").unwrap(), grace)
-            .unwrap();
+        assert_eq!(c.clone().recover(late, grace), Err(LifecycleError::GracePeriodOver));
+        c.recover(Timestamp::parse("2026-01-30T00:00:00Z").unwrap(), grace).unwrap();
         assert_eq!((c.status, c.deleted_at), (CustomerStatus::Active, None));
     }
 
@@ -241,9 +220,7 @@ mod tests {
         for good in ["a@b.co", "Name.Surname+tag@example.org"] {
             assert!(check_email(good).is_ok(), "{good}");
         }
-        for bad in [
-            "", "a", "a@b", "@b.co", "a@@b.co", "a b@c.de", "a@.co", "a@co.",
-        ] {
+        for bad in ["", "a", "a@b", "@b.co", "a@@b.co", "a b@c.de", "a@.co", "a@co."] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
         assert_eq!(email_key(" Alice@Example.COM "), "alice@example.com");
@@ -255,18 +232,13 @@ mod tests {
 pub fn parse_public_key(text: &str) -> Result<String, String> {
     nostr::key::PublicKey::parse(text.trim())
         .map(|key| key.to_hex())
-        .map_err(|_| {
-            format!("`{text}` is not a Nostr public key: give 64 hex digits or an npub1… key")
-        })
+        .map_err(|_| format!("`{text}` is not a Nostr public key: give 64 hex digits or an npub1… key"))
 }
 
 /// The `npub1…` form of a stored hex key.
 pub fn npub(public_key_hex: &str) -> Option<String> {
     use nostr::nips::nip19::ToBech32;
-    nostr::key::PublicKey::from_hex(public_key_hex)
-        .ok()?
-        .to_bech32()
-        .ok()
+    nostr::key::PublicKey::from_hex(public_key_hex).ok()?.to_bech32().ok()
 }
 
 #[cfg(test)]

@@ -71,11 +71,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(failure: Failure, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            failure,
-            code,
-            message: message.into(),
-        }
+        ApiError { failure, code, message: message.into() }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -90,11 +86,7 @@ impl ApiError {
     /// the client learns only that it was not their mistake.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
         log::error!("internal error: {cause}");
-        ApiError::new(
-            Failure::Internal,
-            "internal_error",
-            "Something went wrong on our side. Please try again later.",
-        )
+        ApiError::new(Failure::Internal, "internal_error", "Something went wrong on our side. Please try again later.")
     }
 
     pub fn status(&self) -> u16 {
@@ -118,38 +110,31 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::InvalidId { kind, .. } => ApiError::bad_request(
                 "bad_id",
-                format!(
-                    "That is not a valid {} id: it must be {}.",
-                    noun(kind),
-                    kind.id_format().describe()
-                ),
+                format!("That is not a valid {} id: it must be {}.", noun(kind), kind.id_format().describe()),
             ),
             StoreError::NotFound { kind, .. } => {
                 ApiError::not_found("not_found", format!("There is no such {}.", noun(kind)))
             }
-            StoreError::AlreadyExists { kind, .. } => ApiError::new(
-                Failure::Conflict,
-                "already_exists",
-                format!("That {} already exists.", noun(kind)),
-            ),
+            StoreError::AlreadyExists { kind, .. } => {
+                ApiError::new(Failure::Conflict, "already_exists", format!("That {} already exists.", noun(kind)))
+            }
             StoreError::Taken { kind, field, .. } => {
                 let (code, message) = match (kind, field) {
-                    (Kind::Customer, "publicKey") => {
-                        ("already_registered", "This key is already registered.")
-                    }
-                    (Kind::Customer, "email") => (
-                        "email_taken",
-                        "Another account already uses this email address.",
-                    ),
-                    (Kind::CpanelAccount, "domain") => {
-                        ("domain_taken", "This domain is already hosted here.")
-                    }
-                    (Kind::CpanelAccount, "username") => {
-                        ("username_taken", "This cPanel username is taken.")
-                    }
+                    (Kind::Customer, "publicKey") => ("already_registered", "This key is already registered."),
+                    (Kind::Customer, "email") => ("email_taken", "Another account already uses this email address."),
+                    (Kind::CpanelAccount, "domain") => ("domain_taken", "This domain is already hosted here."),
+                    (Kind::CpanelAccount, "username") => ("username_taken", "This cPanel username is taken."),
                     _ => ("taken", "Another record already uses this value."),
                 };
                 ApiError::new(Failure::Conflict, code, message)
+            }
+            error @ StoreError::Duplicate { .. } => {
+                log::error!("{error}");
+                ApiError::new(
+                    Failure::Unavailable,
+                    "record_unreadable",
+                    "This record cannot be read right now; the operator has been told. Please try again later.",
+                )
             }
             StoreError::Corrupt(load_error) => {
                 log::error!("{load_error}");
@@ -159,78 +144,54 @@ impl From<StoreError> for ApiError {
                     "This record cannot be read right now; the operator has been told. Please try again later.",
                 )
             }
-            error @ (StoreError::Invalid { .. } | StoreError::Io { .. }) => {
-                ApiError::internal(&error)
-            }
+            error @ (StoreError::Invalid { .. } | StoreError::Io { .. }) => ApiError::internal(&error),
         }
     }
 }
 
 impl From<LoginFailure> for ApiError {
     fn from(failure: LoginFailure) -> ApiError {
-        let unauthorized =
-            |code, message: &str| ApiError::new(Failure::Unauthorized, code, message);
+        let unauthorized = |code, message: &str| ApiError::new(Failure::Unauthorized, code, message);
         match failure {
             LoginFailure::Malformed(why) => ApiError::bad_request(
                 "malformed_event",
                 format!("The sign-in event is not a valid Nostr event: {why}."),
             ),
-            LoginFailure::BadId => {
-                unauthorized("bad_id", "The event's id does not match its content.")
+            LoginFailure::BadId => unauthorized("bad_id", "The event's id does not match its content."),
+            LoginFailure::BadSignature => {
+                unauthorized("bad_signature", "The signature does not match the public key. Please sign in again.")
             }
-            LoginFailure::BadSignature => unauthorized(
-                "bad_signature",
-                "The signature does not match the public key. Please sign in again.",
-            ),
-            LoginFailure::WrongKind => unauthorized(
-                "wrong_kind",
-                "A sign-in event must be of kind 27235 (NIP-98).",
-            ),
-            LoginFailure::Stale => unauthorized(
-                "stale_event",
-                "The sign-in event is too old. Please sign in again.",
-            ),
+            LoginFailure::WrongKind => unauthorized("wrong_kind", "A sign-in event must be of kind 27235 (NIP-98)."),
+            LoginFailure::Stale => unauthorized("stale_event", "The sign-in event is too old. Please sign in again."),
             LoginFailure::Future => unauthorized(
                 "future_event",
                 "The sign-in event is dated in the future. Please check your device's clock.",
             ),
-            LoginFailure::WrongUrl => {
-                unauthorized("wrong_url", "The sign-in event was made for another site.")
+            LoginFailure::WrongUrl => unauthorized("wrong_url", "The sign-in event was made for another site."),
+            LoginFailure::WrongMethod => unauthorized("wrong_method", "The sign-in event must name the POST method."),
+            LoginFailure::MissingChallenge => {
+                unauthorized("missing_challenge", "The sign-in event must carry exactly one challenge tag.")
             }
-            LoginFailure::WrongMethod => unauthorized(
-                "wrong_method",
-                "The sign-in event must name the POST method.",
-            ),
-            LoginFailure::MissingChallenge => unauthorized(
-                "missing_challenge",
-                "The sign-in event must carry exactly one challenge tag.",
-            ),
         }
     }
 }
 
 impl From<ChallengeError> for ApiError {
     fn from(error: ChallengeError) -> ApiError {
-        let unauthorized =
-            |code, message: &str| ApiError::new(Failure::Unauthorized, code, message);
+        let unauthorized = |code, message: &str| ApiError::new(Failure::Unauthorized, code, message);
         match error {
             ChallengeError::TooMany => ApiError::new(
                 Failure::TooManyRequests,
                 "too_many_challenges",
                 "Too many sign-in attempts from your address. Please wait a minute and try again.",
             ),
-            ChallengeError::Unknown => unauthorized(
-                "unknown_challenge",
-                "This sign-in challenge was not issued here.",
-            ),
-            ChallengeError::Expired => unauthorized(
-                "expired_challenge",
-                "The sign-in challenge has expired. Please sign in again.",
-            ),
-            ChallengeError::Used => unauthorized(
-                "used_challenge",
-                "This sign-in challenge was already used. Please sign in again.",
-            ),
+            ChallengeError::Unknown => unauthorized("unknown_challenge", "This sign-in challenge was not issued here."),
+            ChallengeError::Expired => {
+                unauthorized("expired_challenge", "The sign-in challenge has expired. Please sign in again.")
+            }
+            ChallengeError::Used => {
+                unauthorized("used_challenge", "This sign-in challenge was already used. Please sign in again.")
+            }
         }
     }
 }
@@ -255,11 +216,9 @@ impl From<SessionError> for ApiError {
 impl From<LifecycleError> for ApiError {
     fn from(error: LifecycleError) -> ApiError {
         match error {
-            LifecycleError::AlreadyDeleted => ApiError::new(
-                Failure::Conflict,
-                "already_deleted",
-                "This account is already deleted.",
-            ),
+            LifecycleError::AlreadyDeleted => {
+                ApiError::new(Failure::Conflict, "already_deleted", "This account is already deleted.")
+            }
             LifecycleError::NotDeleted => ApiError::new(
                 Failure::Conflict,
                 "not_deleted",
@@ -277,15 +236,12 @@ impl From<LifecycleError> for ApiError {
 impl From<ProfileError> for ApiError {
     fn from(error: ProfileError) -> ApiError {
         match error {
-            ProfileError::BadEvent(why) => ApiError::bad_request(
-                "bad_metadata",
-                format!("The profile event cannot be used: {why}."),
-            ),
-            ProfileError::NotYours => ApiError::new(
-                Failure::Forbidden,
-                "not_your_profile",
-                "The profile event is signed by another key.",
-            ),
+            ProfileError::BadEvent(why) => {
+                ApiError::bad_request("bad_metadata", format!("The profile event cannot be used: {why}."))
+            }
+            ProfileError::NotYours => {
+                ApiError::new(Failure::Forbidden, "not_your_profile", "The profile event is signed by another key.")
+            }
         }
     }
 }

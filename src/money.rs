@@ -34,10 +34,7 @@ impl std::error::Error for MoneyError {}
 impl Money {
     pub fn from_cents(cents: i64) -> Result<Money, MoneyError> {
         if !(0..=MAX_CENTS).contains(&cents) {
-            return Err(MoneyError(format!(
-                "amount must be between 0 and {}",
-                MAX_CENTS / 100
-            )));
+            return Err(MoneyError(format!("amount must be between 0 and {}", MAX_CENTS / 100)));
         }
         Ok(Money { cents })
     }
@@ -53,9 +50,7 @@ impl FromStr for Money {
     /// Parses a plain decimal such as `10`, `10.5` or `10.05`.
     fn from_str(text: &str) -> Result<Money, MoneyError> {
         let bad = || {
-            MoneyError(format!(
-                "`{text}` is not an amount: use a number with at most 2 decimals, such as 10 or 10.50"
-            ))
+            MoneyError(format!("`{text}` is not an amount: use a number with at most 2 decimals, such as 10 or 10.50"))
         };
         let (units, fraction) = text.split_once('.').unwrap_or((text, ""));
         let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
@@ -97,10 +92,7 @@ impl Serialize for Money {
         // nearest to a decimal of at most 15 significant digits prints back as
         // that very decimal (shortest round-trip formatting), so this is a
         // change of representation, not arithmetic.
-        let nearest: f64 = self
-            .to_string()
-            .parse()
-            .map_err(serde::ser::Error::custom)?;
+        let nearest: f64 = self.to_string().parse().map_err(serde::ser::Error::custom)?;
         serializer.serialize_f64(nearest)
     }
 }
@@ -167,9 +159,7 @@ impl FromStr for Currency {
         if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(Currency(code.to_owned()))
         } else {
-            Err(MoneyError(format!(
-                "`{code}` is not a currency code: use three capital letters such as USD"
-            )))
+            Err(MoneyError(format!("`{code}` is not a currency code: use three capital letters such as USD")))
         }
     }
 }
@@ -193,33 +183,16 @@ mod tests {
 
     #[test]
     fn parses_plain_decimals_exactly() {
-        for (text, cents) in [
-            ("10", 1000),
-            ("10.5", 1050),
-            ("10.05", 1005),
-            ("0.01", 1),
-            ("10.50", 1050),
-            ("10.500", 1050),
-            ("0", 0),
-        ] {
+        for (text, cents) in
+            [("10", 1000), ("10.5", 1050), ("10.05", 1005), ("0.01", 1), ("10.50", 1050), ("10.500", 1050), ("0", 0)]
+        {
             assert_eq!(text.parse::<Money>().unwrap().cents(), cents, "{text}");
         }
     }
 
     #[test]
     fn refuses_what_is_not_an_exact_cent_amount() {
-        for text in [
-            "",
-            ".5",
-            "10.",
-            "10.005",
-            "-1",
-            "1e3",
-            "ten",
-            "10,5",
-            " 10",
-            "99999999999999",
-        ] {
+        for text in ["", ".5", "10.", "10.005", "-1", "1e3", "ten", "10,5", " 10", "99999999999999"] {
             assert!(text.parse::<Money>().is_err(), "{text:?} should be refused");
         }
     }
@@ -233,15 +206,7 @@ mod tests {
 
     #[test]
     fn json_numbers_round_trip_without_drift() {
-        for json in [
-            "10",
-            "10.5",
-            "10.05",
-            "0.1",
-            "0.07",
-            "1234567890.99",
-            "9999999999.99",
-        ] {
+        for json in ["10", "10.5", "10.05", "0.1", "0.07", "1234567890.99", "9999999999.99"] {
             let money: Money = serde_json::from_str(json).unwrap();
             assert_eq!(serde_json::to_string(&money).unwrap(), json);
         }

@@ -77,13 +77,7 @@ fn agent(source: &Nip05Source) -> ureq::Agent {
         .timeout_global(Some(TIMEOUT))
         .user_agent("hostr-nip05-check")
         .build();
-    ureq::Agent::with_parts(
-        config,
-        DefaultConnector::default(),
-        PublicOnly {
-            allow_loopback: test,
-        },
-    )
+    ureq::Agent::with_parts(config, DefaultConnector::default(), PublicOnly { allow_loopback: test })
 }
 
 fn work(store: &Store, agent: &ureq::Agent, source: &Nip05Source, jobs: &Receiver<Job>) {
@@ -95,66 +89,35 @@ fn work(store: &Store, agent: &ureq::Agent, source: &Nip05Source, jobs: &Receive
             reason: outcome.err(),
             checked_at: Timestamp::now(),
         };
-        log::info!(
-            "NIP-05 {}: {}",
-            job.identifier,
-            result.reason.as_deref().unwrap_or("verified")
-        );
-        let recorded =
-            store.update::<Customer, _, crate::store::StoreError>(&job.customer_id, |c| {
-                // The profile may have changed while the check ran.
-                if let Some(metadata) = c
-                    .metadata
-                    .as_mut()
-                    .filter(|m| m.nip05.as_deref() == Some(&job.identifier))
-                {
-                    metadata.nip05_check = Some(result);
-                }
-                Ok(())
-            });
+        log::info!("NIP-05 {}: {}", job.identifier, result.reason.as_deref().unwrap_or("verified"));
+        let recorded = store.update::<Customer, _, crate::store::StoreError>(&job.customer_id, |c| {
+            // The profile may have changed while the check ran.
+            if let Some(metadata) = c.metadata.as_mut().filter(|m| m.nip05.as_deref() == Some(&job.identifier)) {
+                metadata.nip05_check = Some(result);
+            }
+            Ok(())
+        });
         if let Err(error) = recorded {
-            log::error!(
-                "cannot record the NIP-05 check of {}: {error}",
-                job.customer_id
-            );
+            log::error!("cannot record the NIP-05 check of {}: {error}", job.customer_id);
         }
     }
 }
 
 /// Whether `identifier` (canonical `local@domain`) names `public_key`.
-pub fn check(
-    agent: &ureq::Agent,
-    source: &Nip05Source,
-    identifier: &str,
-    public_key: &str,
-) -> Result<(), String> {
-    let (local, domain) = identifier
-        .split_once('@')
-        .ok_or("not a NIP-05 identifier")?;
+pub fn check(agent: &ureq::Agent, source: &Nip05Source, identifier: &str, public_key: &str) -> Result<(), String> {
+    let (local, domain) = identifier.split_once('@').ok_or("not a NIP-05 identifier")?;
     let base = match source {
         Nip05Source::Web => format!("https://{domain}"),
         Nip05Source::TestServer(base) => base.clone(),
     };
     let url = format!("{base}/.well-known/nostr.json?name={local}");
-    let mut response = agent
-        .get(&url)
-        .call()
-        .map_err(|e| format!("{domain} could not be reached ({e})"))?;
+    let mut response = agent.get(&url).call().map_err(|e| format!("{domain} could not be reached ({e})"))?;
     if response.status() != 200 {
-        return Err(format!(
-            "{domain} answered HTTP {}",
-            response.status().as_u16()
-        ));
+        return Err(format!("{domain} answered HTTP {}", response.status().as_u16()));
     }
-    let unreadable = |e: &dyn std::fmt::Display| {
-        format!("{domain} did not answer with a nostr.json document ({e})")
-    };
-    let text = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_ANSWER_BYTES)
-        .read_to_string()
-        .map_err(|e| unreadable(&e))?;
+    let unreadable = |e: &dyn std::fmt::Display| format!("{domain} did not answer with a nostr.json document ({e})");
+    let text =
+        response.body_mut().with_config().limit(MAX_ANSWER_BYTES).read_to_string().map_err(|e| unreadable(&e))?;
     let body: serde_json::Value = serde_json::from_str(&text).map_err(|e| unreadable(&e))?;
     match body["names"][local].as_str() {
         Some(key) if key.eq_ignore_ascii_case(public_key) => Ok(()),
@@ -177,19 +140,10 @@ impl Resolver for PublicOnly {
         _timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
-        let port = uri
-            .port_u16()
-            .unwrap_or(if uri.scheme_str() == Some("http") {
-                80
-            } else {
-                443
-            });
+        let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let mut found = self.empty();
-        for address in (host, port)
-            .to_socket_addrs()
-            .map_err(|_| ureq::Error::HostNotFound)?
-        {
+        for address in (host, port).to_socket_addrs().map_err(|_| ureq::Error::HostNotFound)? {
             let ip = address.ip();
             if !(is_public(ip) || (self.allow_loopback && ip.is_loopback())) {
                 log::warn!("NIP-05 check refused to connect to {ip} for {host}");
@@ -199,11 +153,7 @@ impl Resolver for PublicOnly {
                 found.push(address);
             }
         }
-        if found.is_empty() {
-            Err(ureq::Error::HostNotFound)
-        } else {
-            Ok(found)
-        }
+        if found.is_empty() { Err(ureq::Error::HostNotFound) } else { Ok(found) }
     }
 }
 
@@ -290,24 +240,12 @@ mod tests {
         let url = format!("http://localhost:{}/", server.local_addr().unwrap().port());
         let strict = agent(&Nip05Source::Web);
         let error = strict.get(&url).call().unwrap_err();
-        assert!(
-            matches!(
-                error,
-                ureq::Error::HostNotFound | ureq::Error::RequireHttpsOnly(_)
-            ),
-            "{error}"
-        );
+        assert!(matches!(error, ureq::Error::HostNotFound | ureq::Error::RequireHttpsOnly(_)), "{error}");
         let uri: ureq::http::Uri = url.parse().unwrap();
         let config = ureq::config::Config::default();
-        let refused = PublicOnly {
-            allow_loopback: false,
-        }
-        .resolve(&uri, &config, NextTimeout::default());
+        let refused = PublicOnly { allow_loopback: false }.resolve(&uri, &config, NextTimeout::default());
         assert!(refused.is_err());
-        let allowed = PublicOnly {
-            allow_loopback: true,
-        }
-        .resolve(&uri, &config, NextTimeout::default());
+        let allowed = PublicOnly { allow_loopback: true }.resolve(&uri, &config, NextTimeout::default());
         assert!(allowed.unwrap().iter().all(|a| a.ip().is_loopback()));
     }
 }

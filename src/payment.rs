@@ -71,30 +71,18 @@ impl Record for Payment {
 
     fn validate(&self) -> Result<(), Invalid> {
         if !IdFormat::Uuid.accepts(&self.customer_id) {
-            return Err(Invalid::new(
-                "customerId",
-                format!("must be {}", IdFormat::Uuid.describe()),
-            ));
+            return Err(Invalid::new("customerId", format!("must be {}", IdFormat::Uuid.describe())));
         }
         if !IdFormat::Slug.accepts(&self.plan_id) {
-            return Err(Invalid::new(
-                "planId",
-                format!("must be {}", IdFormat::Slug.describe()),
-            ));
+            return Err(Invalid::new("planId", format!("must be {}", IdFormat::Slug.describe())));
         }
         if let Some(account_id) = &self.account_id
             && !IdFormat::Uuid.accepts(account_id)
         {
-            return Err(Invalid::new(
-                "accountId",
-                format!("must be {}", IdFormat::Uuid.describe()),
-            ));
+            return Err(Invalid::new("accountId", format!("must be {}", IdFormat::Uuid.describe())));
         }
         if self.state == PaymentState::Paid && self.paid_at.is_none() {
-            return Err(Invalid::new(
-                "paidAt",
-                "a PAID payment must say when it was paid",
-            ));
+            return Err(Invalid::new("paidAt", "a PAID payment must say when it was paid"));
         }
         if let (Some(start), Some(end)) = (self.period_start, self.period_end)
             && end <= start

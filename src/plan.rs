@@ -98,17 +98,11 @@ impl Record for Plan {
             return Err(Invalid::new("storage", "must be at least 1 GB"));
         }
         if self.accounts == 0 {
-            return Err(Invalid::new(
-                "accounts",
-                "must include at least 1 cPanel account",
-            ));
+            return Err(Invalid::new("accounts", "must include at least 1 cPanel account"));
         }
         let package_ok = !self.whm_package.is_empty()
             && self.whm_package.len() <= 64
-            && self
-                .whm_package
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_- .".contains(c));
+            && self.whm_package.chars().all(|c| c.is_ascii_alphanumeric() || "_- .".contains(c));
         if !package_ok {
             return Err(Invalid::new(
                 "whmPackage",

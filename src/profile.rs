@@ -18,11 +18,7 @@ pub enum ProfileError {
 }
 
 /// The kept fields of a signed kind-0 `event` by `public_key`, at unix time `now`.
-pub fn metadata_from_event(
-    event: &Value,
-    public_key: &str,
-    now: i64,
-) -> Result<ProfileMetadata, ProfileError> {
+pub fn metadata_from_event(event: &Value, public_key: &str, now: i64) -> Result<ProfileMetadata, ProfileError> {
     let event = parse_signed(event).map_err(|failure| {
         ProfileError::BadEvent(match failure {
             LoginFailure::Malformed(why) => why,
@@ -31,36 +27,25 @@ pub fn metadata_from_event(
         })
     })?;
     if event.kind.as_u16() != 0 {
-        return Err(ProfileError::BadEvent(
-            "a profile is a kind 0 event".to_owned(),
-        ));
+        return Err(ProfileError::BadEvent("a profile is a kind 0 event".to_owned()));
     }
     if event.pubkey.to_hex() != public_key {
         return Err(ProfileError::NotYours);
     }
     let created_at = event.created_at.as_secs() as i64;
     if created_at > now + MAX_AHEAD_SECONDS {
-        return Err(ProfileError::BadEvent(
-            "its created_at is in the future".to_owned(),
-        ));
+        return Err(ProfileError::BadEvent("its created_at is in the future".to_owned()));
     }
     let content: serde_json::Map<String, Value> = serde_json::from_str(&event.content)
         .map_err(|_| ProfileError::BadEvent("its content must be a JSON object".to_owned()))?;
     let text = |field: &str, limit: usize| -> Option<String> {
         let value = content.get(field)?.as_str()?.trim();
-        (!value.is_empty()).then(|| {
-            value
-                .chars()
-                .filter(|c| !c.is_control() || *c == '\n')
-                .take(limit)
-                .collect()
-        })
+        (!value.is_empty()).then(|| value.chars().filter(|c| !c.is_control() || *c == '\n').take(limit).collect())
     };
     Ok(ProfileMetadata {
         name: text("name", 100),
         display_name: text("display_name", 100),
-        picture: text("picture", 1000)
-            .filter(|url| url.starts_with("https://") && !url.contains(char::is_whitespace)),
+        picture: text("picture", 1000).filter(|url| url.starts_with("https://") && !url.contains(char::is_whitespace)),
         about: text("about", 1000),
         nip05: text("nip05", 200).and_then(|id| normalize_nip05(&id)),
         lud16: text("lud16", 200),
@@ -74,10 +59,7 @@ pub fn metadata_from_event(
 pub fn normalize_nip05(identifier: &str) -> Option<String> {
     let identifier = identifier.trim().to_lowercase();
     let (local, domain) = identifier.split_once('@').unwrap_or(("_", &identifier));
-    let local_ok = !local.is_empty()
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    let local_ok = !local.is_empty() && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
     let domain_ok = crate::cpanel_account::check_domain(domain).is_ok();
     (local_ok && domain_ok).then(|| format!("{local}@{domain}"))
 }
@@ -105,11 +87,7 @@ mod tests {
             "website": "https://ignored.example"
         });
         let m = metadata_from_event(&kind0(&keys, &content.to_string(), 100), &me, 1000).unwrap();
-        assert_eq!(
-            m.name.as_deref(),
-            Some("<script>alert(1)</script>"),
-            "kept as text; pages escape it"
-        );
+        assert_eq!(m.name.as_deref(), Some("<script>alert(1)</script>"), "kept as text; pages escape it");
         assert_eq!(m.display_name.unwrap().len(), 100);
         assert_eq!(m.about.as_deref(), Some("hithere"));
         assert_eq!(m.picture, None);
@@ -122,44 +100,19 @@ mod tests {
         let keys = Keys::parse(&"3".repeat(64)).unwrap();
         let me = keys.public_key().to_hex();
         let theirs = Keys::parse(&"4".repeat(64)).unwrap();
-        assert_eq!(
-            metadata_from_event(&kind0(&theirs, "{}", 1), &me, 10),
-            Err(ProfileError::NotYours)
-        );
+        assert_eq!(metadata_from_event(&kind0(&theirs, "{}", 1), &me, 10), Err(ProfileError::NotYours));
         let mut forged = kind0(&keys, "{\"name\":\"a\"}", 1);
         forged["content"] = Value::from("{\"name\":\"b\"}");
-        assert!(matches!(
-            metadata_from_event(&forged, &me, 10),
-            Err(ProfileError::BadEvent(_))
-        ));
-        assert!(matches!(
-            metadata_from_event(&kind0(&keys, "not json", 1), &me, 10),
-            Err(ProfileError::BadEvent(_))
-        ));
-        assert!(matches!(
-            metadata_from_event(&kind0(&keys, "{}", 1000), &me, 10),
-            Err(ProfileError::BadEvent(_))
-        ));
+        assert!(matches!(metadata_from_event(&forged, &me, 10), Err(ProfileError::BadEvent(_))));
+        assert!(matches!(metadata_from_event(&kind0(&keys, "not json", 1), &me, 10), Err(ProfileError::BadEvent(_))));
+        assert!(matches!(metadata_from_event(&kind0(&keys, "{}", 1000), &me, 10), Err(ProfileError::BadEvent(_))));
     }
 
     #[test]
     fn nip05_identifiers_are_normalised() {
-        assert_eq!(
-            normalize_nip05("Bob@Example.com").as_deref(),
-            Some("bob@example.com")
-        );
-        assert_eq!(
-            normalize_nip05("example.com").as_deref(),
-            Some("_@example.com")
-        );
-        for bad in [
-            "bob@",
-            "@example.com",
-            "b b@example.com",
-            "bob@localhost",
-            "bob@1.2.3.4",
-            "bob@ex ample.com",
-        ] {
+        assert_eq!(normalize_nip05("Bob@Example.com").as_deref(), Some("bob@example.com"));
+        assert_eq!(normalize_nip05("example.com").as_deref(), Some("_@example.com"));
+        for bad in ["bob@", "@example.com", "b b@example.com", "bob@localhost", "bob@1.2.3.4", "bob@ex ample.com"] {
             assert_eq!(normalize_nip05(bad), None, "{bad}");
         }
     }

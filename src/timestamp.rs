@@ -19,9 +19,7 @@ impl Timestamp {
     pub fn parse(text: &str) -> Result<Timestamp, String> {
         DateTime::parse_from_rfc3339(text)
             .map(|t| Timestamp::from(t.with_timezone(&Utc)))
-            .map_err(|e| {
-                format!("`{text}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z ({e})")
-            })
+            .map_err(|e| format!("`{text}` is not an RFC 3339 time such as 2026-01-31T12:00:00Z ({e})"))
     }
 }
 
@@ -60,10 +58,7 @@ mod tests {
     fn writes_utc_to_the_second_and_reads_any_offset() {
         let t = Timestamp::parse("2026-11-25T18:30:15.999+02:00").unwrap();
         assert_eq!(t.to_string(), "2026-11-25T16:30:15Z");
-        assert_eq!(
-            serde_json::to_string(&t).unwrap(),
-            "\"2026-11-25T16:30:15Z\""
-        );
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2026-11-25T16:30:15Z\"");
         assert!(Timestamp::parse("2026-11-25 16:30").is_err());
         assert!(Timestamp::parse("yesterday").is_err());
     }

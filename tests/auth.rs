@@ -27,54 +27,29 @@ fn a_new_key_signs_in_registers_edits_deletes_recovers_and_signs_out_everywhere(
     let verified = server.verify(&event);
     assert_eq!(verified.status, 200);
     let cookie = verified.header("set-cookie").unwrap().to_owned();
-    assert!(
-        cookie.starts_with("hostr_session=")
-            && cookie.contains("HttpOnly; SameSite=Strict; Path=/"),
-        "{cookie}"
-    );
+    assert!(cookie.starts_with("hostr_session=") && cookie.contains("HttpOnly; SameSite=Strict; Path=/"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http public URL");
     let body = verified.json();
-    assert_eq!(
-        (body["publicKey"].as_str(), body["registered"].as_bool()),
-        (Some(hex.as_str()), Some(false))
-    );
+    assert_eq!((body["publicKey"].as_str(), body["registered"].as_bool()), (Some(hex.as_str()), Some(false)));
     assert_eq!(body["npub"], npub(&hex).unwrap().as_str());
     let token = body["token"].as_str().unwrap().to_owned();
     assert!(cookie.contains(&token));
 
     let check = server.authed("GET", "/api/check", &token, None).json();
-    assert_eq!(
-        (check["registered"].as_bool(), &check["status"]),
-        (Some(false), &Value::Null)
-    );
-    assert_eq!(
-        server
-            .authed("GET", "/api/profile", &token, None)
-            .error_code(),
-        "not_registered"
-    );
+    assert_eq!((check["registered"].as_bool(), &check["status"]), (Some(false), &Value::Null));
+    assert_eq!(server.authed("GET", "/api/profile", &token, None).error_code(), "not_registered");
 
-    let created = server.browser(
-        "POST",
-        "/api/new-user",
-        &token,
-        Some(r#"{"email": "me@example.com"}"#),
-    );
+    let created = server.browser("POST", "/api/new-user", &token, Some(r#"{"email": "me@example.com"}"#));
     assert_eq!(created.status, 201, "{:?}", created.json());
     assert_eq!(created.json()["customer"]["email"], "me@example.com");
     let check = server.browser("GET", "/api/check", &token, None).json();
-    assert_eq!(
-        (check["registered"].as_bool(), check["status"].as_str()),
-        (Some(true), Some("ACTIVE"))
-    );
+    assert_eq!((check["registered"].as_bool(), check["status"].as_str()), (Some(true), Some("ACTIVE")));
 
     // The profile: email change and a signed kind-0 with HTML in its name.
     let profile_event = {
         use nostr::prelude::*;
         let content = json!({"name": "<img src=x onerror=alert(1)>", "about": "hi", "nip05": "me@example.com"});
-        let event = EventBuilder::new(Kind::Metadata, content.to_string())
-            .finalize(&keys)
-            .unwrap();
+        let event = EventBuilder::new(Kind::Metadata, content.to_string()).finalize(&keys).unwrap();
         serde_json::to_value(&event).unwrap()
     };
     let body = json!({"email": "new@example.com", "metadata": profile_event}).to_string();
@@ -85,79 +60,35 @@ fn a_new_key_signs_in_registers_edits_deletes_recovers_and_signs_out_everywhere(
     assert_eq!(profile["metadata"]["name"], "<img src=x onerror=alert(1)>");
     assert_eq!(profile["metadata"]["nip05"], "me@example.com");
     assert_eq!(profile["cpanelAccounts"], json!([]));
-    let cleared = server
-        .browser("PUT", "/api/profile", &token, Some(r#"{"email": null}"#))
-        .json();
+    let cleared = server.browser("PUT", "/api/profile", &token, Some(r#"{"email": null}"#)).json();
     assert_eq!(cleared["customer"]["email"], Value::Null);
-    assert_eq!(
-        cleared["metadata"]["name"], "<img src=x onerror=alert(1)>",
-        "metadata untouched"
-    );
+    assert_eq!(cleared["metadata"]["name"], "<img src=x onerror=alert(1)>", "metadata untouched");
 
     // Delete: refused without and with a wrong confirmation, then done.
     let npub = npub(&hex).unwrap();
     let missing = server.browser("POST", "/api/delete-user", &token, Some("{}"));
-    assert_eq!(
-        (missing.status, missing.error_code().as_str()),
-        (400, "confirmation_required")
-    );
+    assert_eq!((missing.status, missing.error_code().as_str()), (400, "confirmation_required"));
     let other = npub_of_new_key();
-    let wrong = server.browser(
-        "POST",
-        "/api/delete-user",
-        &token,
-        Some(&json!({"confirm": other}).to_string()),
-    );
-    assert_eq!(
-        (wrong.status, wrong.error_code().as_str()),
-        (400, "wrong_confirmation")
-    );
-    let deleted = server.browser(
-        "POST",
-        "/api/delete-user",
-        &token,
-        Some(&json!({"confirm": npub}).to_string()),
-    );
+    let wrong = server.browser("POST", "/api/delete-user", &token, Some(&json!({"confirm": other}).to_string()));
+    assert_eq!((wrong.status, wrong.error_code().as_str()), (400, "wrong_confirmation"));
+    let deleted = server.browser("POST", "/api/delete-user", &token, Some(&json!({"confirm": npub}).to_string()));
     assert_eq!(deleted.status, 200);
     assert_eq!(deleted.json()["customer"]["status"], "DELETED");
-    assert!(
-        deleted.json()["purgeAfter"]
-            .as_str()
-            .unwrap()
-            .ends_with('Z')
-    );
-    let again = server.browser(
-        "POST",
-        "/api/delete-user",
-        &token,
-        Some(&json!({"confirm": npub}).to_string()),
-    );
+    assert!(deleted.json()["purgeAfter"].as_str().unwrap().ends_with('Z'));
+    let again = server.browser("POST", "/api/delete-user", &token, Some(&json!({"confirm": npub}).to_string()));
     assert_eq!(again.error_code(), "already_deleted");
 
     let recovered = server.browser("POST", "/api/recover-user", &token, None);
     assert_eq!(recovered.json()["customer"]["status"], "ACTIVE");
-    assert_eq!(
-        server
-            .browser("POST", "/api/recover-user", &token, None)
-            .error_code(),
-        "not_deleted"
-    );
+    assert_eq!(server.browser("POST", "/api/recover-user", &token, None).error_code(), "not_deleted");
 
     // Sign out everywhere: every earlier token stops working.
     let second = server.sign_in(&keys);
-    let out = server.browser(
-        "POST",
-        "/api/logout",
-        &token,
-        Some(r#"{"everywhere": true}"#),
-    );
+    let out = server.browser("POST", "/api/logout", &token, Some(r#"{"everywhere": true}"#));
     assert_eq!(out.status, 204);
     assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
     for old in [&token, &second] {
-        assert_eq!(
-            server.authed("GET", "/api/check", old, None).error_code(),
-            "session_revoked"
-        );
+        assert_eq!(server.authed("GET", "/api/check", old, None).error_code(), "session_revoked");
     }
     let fresh = server.sign_in(&keys);
     assert_eq!(server.authed("GET", "/api/check", &fresh, None).status, 200);
@@ -178,10 +109,7 @@ fn every_bad_sign_in_event_is_refused_with_its_reason() {
     let event = login_event(&keys, &url, &server.challenge());
     assert_eq!(server.verify(&event).status, 200);
     let replay = server.verify(&event);
-    assert_eq!(
-        (replay.status, replay.error_code().as_str()),
-        (401, "used_challenge")
-    );
+    assert_eq!((replay.status, replay.error_code().as_str()), (401, "used_challenge"));
 
     let other = new_keys();
     let mut forged = login_event(&keys, &url, &server.challenge());
@@ -200,11 +128,7 @@ fn every_bad_sign_in_event_is_refused_with_its_reason() {
                 &keys,
                 22242,
                 now,
-                vec![
-                    vec!["u", &url],
-                    vec!["method", "POST"],
-                    vec!["challenge", &c(&server)],
-                ],
+                vec![vec!["u", &url], vec!["method", "POST"], vec!["challenge", &c(&server)]],
             ),
             "wrong_kind",
         ),
@@ -213,11 +137,7 @@ fn every_bad_sign_in_event_is_refused_with_its_reason() {
                 &keys,
                 27235,
                 now - 400,
-                vec![
-                    vec!["u", &url],
-                    vec!["method", "POST"],
-                    vec!["challenge", &c(&server)],
-                ],
+                vec![vec!["u", &url], vec!["method", "POST"], vec!["challenge", &c(&server)]],
             ),
             "stale_event",
         ),
@@ -226,11 +146,7 @@ fn every_bad_sign_in_event_is_refused_with_its_reason() {
                 &keys,
                 27235,
                 now + 120,
-                vec![
-                    vec!["u", &url],
-                    vec!["method", "POST"],
-                    vec!["challenge", &c(&server)],
-                ],
+                vec![vec!["u", &url], vec!["method", "POST"], vec!["challenge", &c(&server)]],
             ),
             "future_event",
         ),
@@ -252,33 +168,17 @@ fn every_bad_sign_in_event_is_refused_with_its_reason() {
                 &keys,
                 27235,
                 now,
-                vec![
-                    vec!["u", &url],
-                    vec!["method", "GET"],
-                    vec!["challenge", &c(&server)],
-                ],
+                vec![vec!["u", &url], vec!["method", "GET"], vec!["challenge", &c(&server)]],
             ),
             "wrong_method",
         ),
+        (signed_event(&keys, 27235, now, vec![vec!["u", &url], vec!["method", "POST"]]), "missing_challenge"),
         (
             signed_event(
                 &keys,
                 27235,
                 now,
-                vec![vec!["u", &url], vec!["method", "POST"]],
-            ),
-            "missing_challenge",
-        ),
-        (
-            signed_event(
-                &keys,
-                27235,
-                now,
-                vec![
-                    vec!["u", &url],
-                    vec!["method", "POST"],
-                    vec!["challenge", &"ab".repeat(32)],
-                ],
+                vec![vec!["u", &url], vec!["method", "POST"], vec!["challenge", &"ab".repeat(32)]],
             ),
             "unknown_challenge",
         ),
@@ -291,30 +191,12 @@ fn every_bad_sign_in_event_is_refused_with_its_reason() {
     let mut upper = login_event(&keys, &url, &server.challenge());
     upper["id"] = Value::from(upper["id"].as_str().unwrap().to_uppercase());
     assert_eq!(server.verify(&upper).error_code(), "malformed_event");
-    for body in [
-        "{\"event\": ",
-        "{\"event\": 5}",
-        "[1, 2]",
-        "\"event\"",
-        "{}",
-        "{\"event\": {\"id\": \"zz\"}}",
-    ] {
+    for body in ["{\"event\": ", "{\"event\": 5}", "[1, 2]", "\"event\"", "{}", "{\"event\": {\"id\": \"zz\"}}"] {
         let reply = server.request("POST", "/api/verify", &[], Some(body));
         assert_eq!(reply.status, 400, "{body}: {:?}", reply.json());
-        assert!(
-            matches!(
-                reply.error_code().as_str(),
-                "malformed_json" | "malformed_event"
-            ),
-            "{body}"
-        );
+        assert!(matches!(reply.error_code().as_str(), "malformed_json" | "malformed_event"), "{body}");
     }
-    let no_type = server.request(
-        "POST",
-        "/api/verify",
-        &[("Content-Type", "text/plain")],
-        None,
-    );
+    let no_type = server.request("POST", "/api/verify", &[("Content-Type", "text/plain")], None);
     assert_eq!(no_type.status, 415);
     assert_eq!(server.get("/api/health").status, 200, "still serving");
 }
@@ -322,9 +204,8 @@ fn every_bad_sign_in_event_is_refused_with_its_reason() {
 #[test]
 fn an_expired_challenge_is_refused() {
     let dir = temp_dir();
-    let server = TestServer::start_on(dir.path().join("db"), |c| {
-        c.challenge_lifetime = std::time::Duration::from_secs(1)
-    });
+    let server =
+        TestServer::start_on(dir.path().join("db"), |c| c.challenge_lifetime = std::time::Duration::from_secs(1));
     let keys = new_keys();
     let event = login_event(&keys, &url(&server), &server.challenge());
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -347,11 +228,7 @@ fn one_challenge_signs_in_once_even_when_raced() {
         })
         .collect();
     let statuses: Vec<u16> = racers.into_iter().map(|r| r.join().unwrap()).collect();
-    assert_eq!(
-        statuses.iter().filter(|&&s| s == 200).count(),
-        1,
-        "{statuses:?}"
-    );
+    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|&s| s == 200 || s == 401));
 }
 
@@ -363,10 +240,7 @@ fn challenges_are_rate_limited_per_address() {
         assert_eq!(server.get("/api/challenge").status, 200);
     }
     let limited = server.get("/api/challenge");
-    assert_eq!(
-        (limited.status, limited.error_code().as_str()),
-        (429, "too_many_challenges")
-    );
+    assert_eq!((limited.status, limited.error_code().as_str()), (429, "too_many_challenges"));
 }
 
 #[test]
@@ -378,29 +252,14 @@ fn forged_expired_revoked_and_foreign_tokens_are_refused() {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let parts: Vec<&str> = token.split('.').collect();
 
-    let none = format!(
-        "{}.{}.",
-        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
-        parts[1]
-    );
+    let none = format!("{}.{}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
     let mut claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
     claims["sub"] = Value::from(new_keys().public_key().to_hex());
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        b64.encode(claims.to_string()),
-        parts[2]
-    );
-    let foreign = hostr::auth::session::Sessions::new(
-        b"some other server's secret, 32 b",
-        std::time::Duration::from_secs(60),
-    )
-    .issue(&keys.public_key().to_hex(), 0, unix_now());
-    let expired =
-        server
-            .app
-            .sessions
-            .issue(&keys.public_key().to_hex(), 0, unix_now() - 30 * 86400);
+    let tampered = format!("{}.{}.{}", parts[0], b64.encode(claims.to_string()), parts[2]);
+    let foreign =
+        hostr::auth::session::Sessions::new(b"some other server's secret, 32 b", std::time::Duration::from_secs(60))
+            .issue(&keys.public_key().to_hex(), 0, unix_now());
+    let expired = server.app.sessions.issue(&keys.public_key().to_hex(), 0, unix_now() - 30 * 86400);
     for (bad, code) in [
         (none.as_str(), "invalid_session"),
         (tampered.as_str(), "invalid_session"),
@@ -409,11 +268,7 @@ fn forged_expired_revoked_and_foreign_tokens_are_refused() {
         ("garbage", "invalid_session"),
     ] {
         let reply = server.authed("GET", "/api/check", bad, None);
-        assert_eq!(
-            (reply.status, reply.error_code().as_str()),
-            (401, code),
-            "{bad}"
-        );
+        assert_eq!((reply.status, reply.error_code().as_str()), (401, code), "{bad}");
         let reply = server.browser("GET", "/api/check", bad, None);
         assert_eq!(reply.error_code(), code, "cookie {bad}");
     }
@@ -426,31 +281,17 @@ fn cookie_requests_from_other_origins_are_refused() {
     let token = server.sign_in(&new_keys());
     let cookie = format!("hostr_session={token}");
     let body = Some("{}");
-    let evil = server.request(
-        "POST",
-        "/api/new-user",
-        &[("Cookie", &cookie), ("Origin", "https://evil.example")],
-        body,
-    );
-    assert_eq!(
-        (evil.status, evil.error_code().as_str()),
-        (403, "cross_origin")
-    );
+    let evil =
+        server.request("POST", "/api/new-user", &[("Cookie", &cookie), ("Origin", "https://evil.example")], body);
+    assert_eq!((evil.status, evil.error_code().as_str()), (403, "cross_origin"));
     let no_origin = server.request("POST", "/api/new-user", &[("Cookie", &cookie)], body);
     assert_eq!(no_origin.status, 403);
-    let same_site = server.request(
-        "POST",
-        "/api/new-user",
-        &[("Cookie", &cookie), ("Sec-Fetch-Site", "same-origin")],
-        body,
-    );
+    let same_site =
+        server.request("POST", "/api/new-user", &[("Cookie", &cookie), ("Sec-Fetch-Site", "same-origin")], body);
     assert_eq!(same_site.status, 201);
     // A bearer token is not sent by browsers on their own: no Origin needed.
     let other = server.sign_in(&new_keys());
-    assert_eq!(
-        server.authed("POST", "/api/new-user", &other, body).status,
-        201
-    );
+    assert_eq!(server.authed("POST", "/api/new-user", &other, body).status, 201);
     // A login forced from another site is refused too.
     let event = login_event(&new_keys(), &url(&server), &server.challenge());
     let forced = server.request(
@@ -468,97 +309,32 @@ fn checks_registration_and_emails_refuse_what_they_must() {
     let keys = new_keys();
     let token = server.sign_in(&keys);
     let someone = npub_of_new_key();
-    let theirs = server.authed(
-        "GET",
-        &format!("/api/check?publicKey={someone}"),
-        &token,
-        None,
-    );
-    assert_eq!(
-        (theirs.status, theirs.error_code().as_str()),
-        (403, "not_your_key")
-    );
+    let theirs = server.authed("GET", &format!("/api/check?publicKey={someone}"), &token, None);
+    assert_eq!((theirs.status, theirs.error_code().as_str()), (403, "not_your_key"));
     let mine = npub(&keys.public_key().to_hex()).unwrap();
-    assert_eq!(
-        server
-            .authed("GET", &format!("/api/check?publicKey={mine}"), &token, None)
-            .status,
-        200
-    );
+    assert_eq!(server.authed("GET", &format!("/api/check?publicKey={mine}"), &token, None).status, 200);
     let hex = keys.public_key().to_hex();
-    assert_eq!(
-        server
-            .authed("GET", &format!("/api/check?publicKey={hex}"), &token, None)
-            .status,
-        200
-    );
-    assert_eq!(
-        server
-            .authed("GET", "/api/check?publicKey=nonsense", &token, None)
-            .error_code(),
-        "bad_public_key"
-    );
+    assert_eq!(server.authed("GET", &format!("/api/check?publicKey={hex}"), &token, None).status, 200);
+    assert_eq!(server.authed("GET", "/api/check?publicKey=nonsense", &token, None).error_code(), "bad_public_key");
 
-    for bad in [
-        "not-an-email",
-        "a@b",
-        &format!("{}@example.com", "x".repeat(300)),
-    ] {
-        let reply = server.authed(
-            "POST",
-            "/api/new-user",
-            &token,
-            Some(&json!({"email": bad}).to_string()),
-        );
-        assert_eq!(
-            (reply.status, reply.error_code().as_str()),
-            (400, "bad_email"),
-            "{bad}"
-        );
+    for bad in ["not-an-email", "a@b", &format!("{}@example.com", "x".repeat(300))] {
+        let reply = server.authed("POST", "/api/new-user", &token, Some(&json!({"email": bad}).to_string()));
+        assert_eq!((reply.status, reply.error_code().as_str()), (400, "bad_email"), "{bad}");
     }
     let wrong_type = server.authed("POST", "/api/new-user", &token, Some(r#"{"email": 42}"#));
     assert_eq!(wrong_type.error_code(), "malformed_json");
     let unknown_field = server.authed("POST", "/api/new-user", &token, Some(r#"{"price": 0}"#));
     assert_eq!(unknown_field.error_code(), "malformed_json");
-    assert_eq!(
-        server
-            .authed(
-                "POST",
-                "/api/new-user",
-                &token,
-                Some(r#"{"email": "Taken@Example.com"}"#)
-            )
-            .status,
-        201
-    );
+    assert_eq!(server.authed("POST", "/api/new-user", &token, Some(r#"{"email": "Taken@Example.com"}"#)).status, 201);
     let twice = server.authed("POST", "/api/new-user", &token, None);
-    assert_eq!(
-        (twice.status, twice.error_code().as_str()),
-        (409, "already_registered")
-    );
+    assert_eq!((twice.status, twice.error_code().as_str()), (409, "already_registered"));
 
     let other = server.sign_in(&new_keys());
-    let taken = server.authed(
-        "POST",
-        "/api/new-user",
-        &other,
-        Some(r#"{"email": "taken@example.COM"}"#),
-    );
-    assert_eq!(
-        (taken.status, taken.error_code().as_str()),
-        (409, "email_taken")
-    );
+    let taken = server.authed("POST", "/api/new-user", &other, Some(r#"{"email": "taken@example.COM"}"#));
+    assert_eq!((taken.status, taken.error_code().as_str()), (409, "email_taken"));
     let huge = format!("{{\"email\": \"{}\"}}", "a".repeat(70_000));
-    assert_eq!(
-        server
-            .authed("POST", "/api/new-user", &other, Some(&huge))
-            .status,
-        413
-    );
-    assert_eq!(
-        server.authed("POST", "/api/new-user", &other, None).status,
-        201
-    );
+    assert_eq!(server.authed("POST", "/api/new-user", &other, Some(&huge)).status, 413);
+    assert_eq!(server.authed("POST", "/api/new-user", &other, None).status, 201);
 }
 
 #[test]
@@ -567,10 +343,7 @@ fn profile_events_must_be_the_customers_own_and_newest_wins() {
     let server = TestServer::start();
     let keys = new_keys();
     let token = server.sign_in(&keys);
-    assert_eq!(
-        server.authed("POST", "/api/new-user", &token, None).status,
-        201
-    );
+    assert_eq!(server.authed("POST", "/api/new-user", &token, None).status, 201);
     let kind0 = |keys: &Keys, name: &str, at: u64| {
         let event = EventBuilder::new(Kind::Metadata, json!({"name": name}).to_string())
             .custom_created_at(nostr::prelude::Timestamp::from(at))
@@ -579,46 +352,15 @@ fn profile_events_must_be_the_customers_own_and_newest_wins() {
         json!({"metadata": serde_json::to_value(&event).unwrap()}).to_string()
     };
     let now = unix_now() as u64;
-    let theirs = server.authed(
-        "PUT",
-        "/api/profile",
-        &token,
-        Some(&kind0(&new_keys(), "thief", now)),
-    );
-    assert_eq!(
-        (theirs.status, theirs.error_code().as_str()),
-        (403, "not_your_profile")
-    );
-    assert_eq!(
-        server
-            .authed(
-                "PUT",
-                "/api/profile",
-                &token,
-                Some(&kind0(&keys, "new", now))
-            )
-            .status,
-        200
-    );
-    let older = server
-        .authed(
-            "PUT",
-            "/api/profile",
-            &token,
-            Some(&kind0(&keys, "old", now - 100)),
-        )
-        .json();
-    assert_eq!(
-        older["metadata"]["name"], "new",
-        "an older event must not replace a newer one"
-    );
+    let theirs = server.authed("PUT", "/api/profile", &token, Some(&kind0(&new_keys(), "thief", now)));
+    assert_eq!((theirs.status, theirs.error_code().as_str()), (403, "not_your_profile"));
+    assert_eq!(server.authed("PUT", "/api/profile", &token, Some(&kind0(&keys, "new", now))).status, 200);
+    let older = server.authed("PUT", "/api/profile", &token, Some(&kind0(&keys, "old", now - 100))).json();
+    assert_eq!(older["metadata"]["name"], "new", "an older event must not replace a newer one");
     let mut forged: Value = serde_json::from_str(&kind0(&keys, "x", now + 1)).unwrap();
     forged["metadata"]["content"] = Value::from("{\"name\":\"y\"}");
     let forged = server.authed("PUT", "/api/profile", &token, Some(&forged.to_string()));
-    assert_eq!(
-        (forged.status, forged.error_code().as_str()),
-        (400, "bad_metadata")
-    );
+    assert_eq!((forged.status, forged.error_code().as_str()), (400, "bad_metadata"));
 }
 
 /// A stand-in for `https://<domain>/.well-known/nostr.json`, answering
@@ -652,28 +394,18 @@ fn nip05_identifiers_are_checked_by_the_server() {
     let dir = temp_dir();
     let server = TestServer::start_on(dir.path().join("db"), |c| c.test_nip05_server = Some(base));
     let token = server.sign_in(&keys);
-    assert_eq!(
-        server.authed("POST", "/api/new-user", &token, None).status,
-        201
-    );
+    assert_eq!(server.authed("POST", "/api/new-user", &token, None).status, 201);
     let mut at = unix_now() as u64;
-    for (identifier, valid) in [
-        ("alice@example.com", true),
-        ("mallory@example.com", false),
-        ("nobody@example.com", false),
-    ] {
+    for (identifier, valid) in
+        [("alice@example.com", true), ("mallory@example.com", false), ("nobody@example.com", false)]
+    {
         at += 1;
         let event = EventBuilder::new(Kind::Metadata, json!({"nip05": identifier}).to_string())
             .custom_created_at(nostr::prelude::Timestamp::from(at))
             .finalize(&keys)
             .unwrap();
         let body = json!({"metadata": serde_json::to_value(&event).unwrap()}).to_string();
-        assert_eq!(
-            server
-                .authed("PUT", "/api/profile", &token, Some(&body))
-                .status,
-            200
-        );
+        assert_eq!(server.authed("PUT", "/api/profile", &token, Some(&body)).status, 200);
         let check = (0..100)
             .find_map(|_| {
                 let profile = server.authed("GET", "/api/profile", &token, None).json();

@@ -8,12 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 fn hostr(database: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hostr"))
-        .arg("--database")
-        .arg(database)
-        .args(args)
-        .output()
-        .expect("run hostr")
+    Command::new(env!("CARGO_BIN_EXE_hostr")).arg("--database").arg(database).args(args).output().expect("run hostr")
 }
 
 fn stdout(output: &Output) -> String {
@@ -32,39 +27,21 @@ fn check_passes_a_clean_database_and_fails_a_broken_one_with_positions() {
 
     // A trailing comma in a plan, a dangling reference, a misnamed file.
     let plans = store.dir(Kind::Plan);
-    std::fs::write(
-        plans.join("pro.json"),
-        "{\n  \"id\": \"pro\",\n  \"name\": \"Pro\",\n}\n",
-    )
-    .unwrap();
+    std::fs::write(plans.join("pro.json"), "{\n  \"id\": \"pro\",\n  \"name\": \"Pro\",\n}\n").unwrap();
     let path = store.dir(Kind::Customer).join(format!("{}.json", alice.id));
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        text.replace("\"planId\": null", "\"planId\": \"gone\""),
-    )
-    .unwrap();
+    std::fs::write(&path, text.replace("\"planId\": null", "\"planId\": \"gone\"")).unwrap();
     std::fs::write(store.dir(Kind::Customer).join("notes.txt"), "hello").unwrap();
 
     let failed = hostr(dir.path(), &["check"]);
     assert_eq!(failed.status.code(), Some(1));
     let out = stdout(&failed);
-    assert!(
-        out.contains(&format!(
-            "{}:4:1: trailing comma",
-            plans.join("pro.json").display()
-        )),
-        "{out}"
-    );
-    assert!(
-        out.contains(&format!("{}:6:3: `planId` names plan gone", path.display())),
-        "{out}"
-    );
+    assert!(out.contains(&format!("{}:4:1: trailing comma", plans.join("pro.json").display())), "{out}");
+    assert!(out.contains(&format!("{}:6:3: `planId` names plan gone", path.display())), "{out}");
     assert!(out.contains("notes.txt:1:1: not a customer file"), "{out}");
     assert!(out.contains("3 problem(s)"), "{out}");
 
-    let json: serde_json::Value =
-        serde_json::from_slice(&hostr(dir.path(), &["check", "--json"]).stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&hostr(dir.path(), &["check", "--json"]).stdout).unwrap();
     assert_eq!(json["problems"].as_array().unwrap().len(), 3);
 }
 
@@ -73,68 +50,22 @@ fn plans_can_be_added_listed_and_shown() {
     let dir = temp_dir();
     let added = hostr(
         dir.path(),
-        &[
-            "plan",
-            "add",
-            "pro",
-            "--name",
-            "Pro hosting",
-            "--storage",
-            "50",
-            "--bandwidth",
-            "500",
-            "--price",
-            "12.50",
-        ],
+        &["plan", "add", "pro", "--name", "Pro hosting", "--storage", "50", "--bandwidth", "500", "--price", "12.50"],
     );
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let list = stdout(&hostr(dir.path(), &["plan", "list"]));
-    assert!(
-        list.contains("Pro hosting") && list.contains("12.5 USD"),
-        "{list}"
-    );
-    let shown: serde_json::Value =
-        serde_json::from_slice(&hostr(dir.path(), &["plan", "show", "pro"]).stdout).unwrap();
+    assert!(list.contains("Pro hosting") && list.contains("12.5 USD"), "{list}");
+    let shown: serde_json::Value = serde_json::from_slice(&hostr(dir.path(), &["plan", "show", "pro"]).stdout).unwrap();
     assert_eq!(shown["price"], serde_json::json!(12.5));
     assert_eq!(shown["whmPackage"], "pro");
 
-    let again = hostr(
-        dir.path(),
-        &[
-            "plan",
-            "add",
-            "pro",
-            "--name",
-            "x",
-            "--storage",
-            "1",
-            "--bandwidth",
-            "1",
-            "--price",
-            "1",
-        ],
-    );
+    let again =
+        hostr(dir.path(), &["plan", "add", "pro", "--name", "x", "--storage", "1", "--bandwidth", "1", "--price", "1"]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
     let bad_price = hostr(
         dir.path(),
-        &[
-            "plan",
-            "add",
-            "cheap",
-            "--name",
-            "x",
-            "--storage",
-            "1",
-            "--bandwidth",
-            "1",
-            "--price",
-            "0.001",
-        ],
+        &["plan", "add", "cheap", "--name", "x", "--storage", "1", "--bandwidth", "1", "--price", "0.001"],
     );
     assert!(!bad_price.status.success());
     assert!(String::from_utf8_lossy(&bad_price.stderr).contains("--price"));
@@ -150,19 +81,12 @@ fn customers_are_found_by_id_hex_key_or_npub() {
     let npub = npub(hex).unwrap();
     for query in [c.id.as_str(), hex, npub.as_str()] {
         let out = hostr(dir.path(), &["customer", "show", query]);
-        assert!(
-            out.status.success(),
-            "{query}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{query}: {}", String::from_utf8_lossy(&out.stderr));
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(json["id"], c.id.as_str());
     }
     let list = stdout(&hostr(dir.path(), &["customer", "list"]));
-    assert!(
-        list.contains(&npub) && list.contains("ACTIVE") && list.contains("c@example.com"),
-        "{list}"
-    );
+    assert!(list.contains(&npub) && list.contains("ACTIVE") && list.contains("c@example.com"), "{list}");
     let missing = hostr(dir.path(), &["customer", "show", &key(9)]);
     assert!(!missing.status.success());
     let garbage = hostr(dir.path(), &["customer", "show", "../../etc/passwd"]);
@@ -174,23 +98,10 @@ fn serve_logs_a_broken_file_with_its_position_and_stops_on_sigterm() {
     let dir = temp_dir();
     let db = dir.path().join("database");
     std::fs::create_dir_all(db.join("plans")).unwrap();
-    std::fs::write(
-        db.join("plans/broken.json"),
-        "{\n  \"id\": \"broken\",\n  \"storage\": \"ten\"\n}\n",
-    )
-    .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    std::fs::write(db.join("plans/broken.json"), "{\n  \"id\": \"broken\",\n  \"storage\": \"ten\"\n}\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hostr"))
-        .args([
-            "--database",
-            db.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
+        .args(["--database", db.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -212,10 +123,7 @@ fn serve_logs_a_broken_file_with_its_position_and_stops_on_sigterm() {
     log.read_to_string(&mut rest).unwrap();
     assert!(status.success(), "{rest}");
     let broken = db.join("plans/broken.json");
-    assert!(
-        rest.contains(&format!("{}:3:18: invalid type", broken.display())),
-        "{rest}"
-    );
+    assert!(rest.contains(&format!("{}:3:18: invalid type", broken.display())), "{rest}");
     assert!(rest.contains("stopped"), "{rest}");
 }
 
@@ -233,47 +141,18 @@ fn set_key_moves_a_customer_to_a_new_key_and_keeps_every_reference() {
     let new_npub = npub(new_key).unwrap();
 
     let moved = hostr(dir.path(), &["customer", "set-key", old, &new_npub]);
-    assert!(
-        moved.status.success(),
-        "{}",
-        String::from_utf8_lossy(&moved.stderr)
-    );
+    assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
     let after: hostr::customer::Customer = store.get(&c.id).unwrap();
     assert_eq!(after.public_key, new_key);
-    assert_eq!(
-        (after.email.clone(), after.payment_ids.clone()),
-        (c.email.clone(), c.payment_ids.clone())
-    );
-    assert_eq!(
-        after.session_epoch,
-        c.session_epoch + 1,
-        "sessions of the old key end"
-    );
-    assert_eq!(
-        store
-            .find::<hostr::customer::Customer>("publicKey", new_key)
-            .unwrap()
-            .unwrap()
-            .id,
-        c.id
-    );
-    assert!(
-        store
-            .find::<hostr::customer::Customer>("publicKey", old)
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!((after.email.clone(), after.payment_ids.clone()), (c.email.clone(), c.payment_ids.clone()));
+    assert_eq!(after.session_epoch, c.session_epoch + 1, "sessions of the old key end");
+    assert_eq!(store.find::<hostr::customer::Customer>("publicKey", new_key).unwrap().unwrap().id, c.id);
+    assert!(store.find::<hostr::customer::Customer>("publicKey", old).unwrap().is_none());
 
     let clash = hostr(dir.path(), &["customer", "set-key", &c.id, &key(5)]);
     assert!(!clash.status.success());
     assert!(String::from_utf8_lossy(&clash.stderr).contains("already has the key"));
     let junk = hostr(dir.path(), &["customer", "set-key", &c.id, "npub1nonsense"]);
     assert!(!junk.status.success());
-    assert_eq!(
-        store
-            .get::<hostr::customer::Customer>(&c.id)
-            .unwrap()
-            .public_key,
-        new_key
-    );
+    assert_eq!(store.get::<hostr::customer::Customer>(&c.id).unwrap().public_key, new_key);
 }

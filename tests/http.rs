@@ -29,25 +29,15 @@ fn plans_list_the_seeded_basic_plan_and_only_plans_on_sale() {
     assert_eq!(plans[0]["name"], "Web storage basic");
     assert_eq!(plans[0]["storage"], 10);
     assert_eq!(plans[0]["accounts"], 1);
-    assert!(
-        plans[0].get("whmPackage").is_none(),
-        "internal fields stay private"
-    );
+    assert!(plans[0].get("whmPackage").is_none(), "internal fields stay private");
 
     // An operator takes the plan off sale and adds a broken one by hand.
     let dir = server.app.store.dir(hostr::store::Kind::Plan);
     let basic = std::fs::read_to_string(dir.join("basic.json")).unwrap();
-    std::fs::write(
-        dir.join("basic.json"),
-        basic.replace("\"available\": true", "\"available\": false"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("basic.json"), basic.replace("\"available\": true", "\"available\": false")).unwrap();
     std::fs::write(dir.join("broken.json"), "{\"id\": \"broken\",}").unwrap();
     let reply = server.get("/api/plans");
-    assert_eq!(
-        reply.status, 200,
-        "a broken plan must not take the listing down"
-    );
+    assert_eq!(reply.status, 200, "a broken plan must not take the listing down");
     assert_eq!(reply.json()["plans"], serde_json::json!([]));
 }
 
@@ -55,24 +45,12 @@ fn plans_list_the_seeded_basic_plan_and_only_plans_on_sale() {
 fn unknown_routes_and_wrong_methods_get_json_errors() {
     let server = TestServer::start();
     let reply = server.get("/api/nothing-here");
-    assert_eq!(
-        (reply.status, reply.error_code().as_str()),
-        (404, "no_such_endpoint")
-    );
+    assert_eq!((reply.status, reply.error_code().as_str()), (404, "no_such_endpoint"));
     assert!(reply.json()["error"]["message"].as_str().unwrap().len() > 10);
-    let reply = send(
-        server.addr,
-        "DELETE /api/plans HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-    );
-    assert_eq!(
-        (reply.status, reply.error_code().as_str()),
-        (405, "method_not_allowed")
-    );
+    let reply = send(server.addr, "DELETE /api/plans HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!((reply.status, reply.error_code().as_str()), (405, "method_not_allowed"));
     let reply = server.get("/no-such-page.html");
-    assert_eq!(
-        (reply.status, reply.error_code().as_str()),
-        (404, "not_found")
-    );
+    assert_eq!((reply.status, reply.error_code().as_str()), (404, "not_found"));
 }
 
 #[test]
@@ -85,20 +63,14 @@ fn bodies_over_the_limit_are_refused_with_413() {
         body.len()
     );
     let reply = send(server.addr, &declared);
-    assert_eq!(
-        (reply.status, reply.error_code().as_str()),
-        (413, "body_too_large")
-    );
+    assert_eq!((reply.status, reply.error_code().as_str()), (413, "body_too_large"));
     // Chunked bodies are counted as they arrive.
     let chunked = format!(
         "POST /api/plans HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
         body.len()
     );
     let reply = send(server.addr, &chunked);
-    assert_eq!(
-        (reply.status, reply.error_code().as_str()),
-        (413, "body_too_large")
-    );
+    assert_eq!((reply.status, reply.error_code().as_str()), (413, "body_too_large"));
     // The server is still serving.
     assert_eq!(server.get("/api/health").status, 200);
 }
@@ -106,19 +78,10 @@ fn bodies_over_the_limit_are_refused_with_413() {
 #[test]
 fn oversized_heads_and_urls_are_refused() {
     let server = TestServer::start();
-    let long_url = format!(
-        "GET /api/health?x={} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-        "a".repeat(20_000)
-    );
-    assert!(
-        matches!(send(server.addr, &long_url).status, 414 | 431),
-        "URL over the limit"
-    );
+    let long_url = format!("GET /api/health?x={} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", "a".repeat(20_000));
+    assert!(matches!(send(server.addr, &long_url).status, 414 | 431), "URL over the limit");
     let many = "X-Filler: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n".repeat(2_000);
-    let reply = send(
-        server.addr,
-        &format!("GET /api/health HTTP/1.1\r\nHost: t\r\n{many}\r\n"),
-    );
+    let reply = send(server.addr, &format!("GET /api/health HTTP/1.1\r\nHost: t\r\n{many}\r\n"));
     assert_eq!(reply.status, 431);
     assert_eq!(server.get("/api/health").status, 200);
 }
@@ -128,23 +91,17 @@ fn static_files_have_types_and_revalidation_and_no_traversal() {
     let server = TestServer::start();
     let page = server.get("/");
     assert_eq!(page.status, 200);
-    assert_eq!(
-        page.header("content-type"),
-        Some("text/html; charset=utf-8")
-    );
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(page.header("cache-control"), Some("no-cache"));
     let etag = page.header("etag").unwrap().to_owned();
     let again = send(
         server.addr,
-        &format!(
-            "GET /index.html HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\nConnection: close\r\n\r\n"
-        ),
+        &format!("GET /index.html HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\nConnection: close\r\n\r\n"),
     );
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty());
 
-    let secret =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let secret = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
     for path in [
         "/../Cargo.toml",
         "/%2e%2e/Cargo.toml",
@@ -156,19 +113,9 @@ fn static_files_have_types_and_revalidation_and_no_traversal() {
         "//etc/passwd",
         "/%00index.html",
     ] {
-        let reply = send(
-            server.addr,
-            &format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
-        );
-        assert!(
-            matches!(reply.status, 400 | 404),
-            "{path}: {}",
-            reply.status
-        );
-        assert!(
-            !String::from_utf8_lossy(&reply.body).contains("[package]"),
-            "{path} leaked a file"
-        );
+        let reply = send(server.addr, &format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+        assert!(matches!(reply.status, 400 | 404), "{path}: {}", reply.status);
+        assert!(!String::from_utf8_lossy(&reply.body).contains("[package]"), "{path} leaked a file");
         assert!(!secret.is_empty());
     }
 }
@@ -188,14 +135,8 @@ fn a_panicking_handler_answers_500_and_the_worker_keeps_serving() {
     let server = TestServer::with_handler(app, handler);
     for _ in 0..3 {
         let reply = server.get("/boom");
-        assert_eq!(
-            (reply.status, reply.error_code().as_str()),
-            (500, "internal_error")
-        );
-        assert!(
-            !String::from_utf8_lossy(&reply.body).contains("deliberate"),
-            "no internals in responses"
-        );
+        assert_eq!((reply.status, reply.error_code().as_str()), (500, "internal_error"));
+        assert!(!String::from_utf8_lossy(&reply.body).contains("deliberate"), "no internals in responses");
         assert_eq!(server.get("/fine").status, 200);
     }
 }
@@ -203,14 +144,11 @@ fn a_panicking_handler_answers_500_and_the_worker_keeps_serving() {
 #[test]
 fn idle_and_half_sent_connections_do_not_lock_out_a_new_client() {
     let server = TestServer::start();
-    let idle: Vec<TcpStream> = (0..300)
-        .map(|_| TcpStream::connect(server.addr).unwrap())
-        .collect();
+    let idle: Vec<TcpStream> = (0..300).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
     let half: Vec<TcpStream> = (0..300)
         .map(|_| {
             let mut s = TcpStream::connect(server.addr).unwrap();
-            s.write_all(b"GET /api/health HTTP/1.1\r\nHost: t\r\nX-Slow: ")
-                .unwrap();
+            s.write_all(b"GET /api/health HTTP/1.1\r\nHost: t\r\nX-Slow: ").unwrap();
             s
         })
         .collect();
@@ -225,13 +163,9 @@ fn idle_and_half_sent_connections_do_not_lock_out_a_new_client() {
 fn keep_alive_connections_serve_several_requests() {
     let server = TestServer::start();
     let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     for _ in 0..3 {
-        stream
-            .write_all(b"GET /api/health HTTP/1.1\r\nHost: t\r\n\r\n")
-            .unwrap();
+        stream.write_all(b"GET /api/health HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
         assert_eq!(read_reply(&mut stream).status, 200);
     }
 }
@@ -248,12 +182,8 @@ fn shutdown_finishes_requests_in_progress() {
     let app = Arc::new(hostr::app::App::open(base.app.config.clone()).unwrap());
     let server = TestServer::with_handler(app, handler);
     let addr = server.addr;
-    let in_flight = std::thread::spawn(move || {
-        send(
-            addr,
-            "GET /slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-        )
-    });
+    let in_flight =
+        std::thread::spawn(move || send(addr, "GET /slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
     std::thread::sleep(Duration::from_millis(200));
     server.stop();
     let reply = in_flight.join().unwrap();
@@ -265,9 +195,6 @@ fn shutdown_finishes_requests_in_progress() {
         let _ = late.write_all(b"GET /api/health HTTP/1.1\r\nHost: t\r\n\r\n");
         let mut answer = [0u8; 16];
         let n = late.read(&mut answer).unwrap_or(0);
-        assert!(
-            !answer[..n].starts_with(b"HTTP/1.1 200"),
-            "a stopped server answered"
-        );
+        assert!(!answer[..n].starts_with(b"HTTP/1.1 200"), "a stopped server answered");
     }
 }

@@ -70,18 +70,11 @@ fn writes_survive_sigkill_at_random_moments() {
         let base = 1_000_000 * (round + 1);
         let mut child = spawn_role(
             "store::role_writer",
-            &[
-                ("HOSTR_TEST_DB", dir.path().display().to_string()),
-                ("HOSTR_TEST_BASE", base.to_string()),
-            ],
+            &[("HOSTR_TEST_DB", dir.path().display().to_string()), ("HOSTR_TEST_BASE", base.to_string())],
         );
         let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
-        });
+        let reader =
+            std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
         // Vary the moment of death; uuid bytes are a handy random source.
         let jitter = uuid::Uuid::new_v4().as_bytes()[0] as u64;
         std::thread::sleep(Duration::from_millis(150 + jitter));
@@ -96,26 +89,13 @@ fn writes_survive_sigkill_at_random_moments() {
         }
         // Every file is whole and valid, and nothing acknowledged is lost.
         let report = check(&store).unwrap();
-        assert!(
-            report.problems.is_empty(),
-            "round {round}: {:?}",
-            report.problems
-        );
+        assert!(report.problems.is_empty(), "round {round}: {:?}", report.problems);
         let counter: Plan = store.get("counter").unwrap();
-        assert!(
-            u64::from(counter.storage) >= last_counter,
-            "round {round}: acknowledged counter lost"
-        );
+        assert!(u64::from(counter.storage) >= last_counter, "round {round}: acknowledged counter lost");
     }
-    assert!(
-        acked_customers.len() > 12,
-        "the child should have written records: {}",
-        acked_customers.len()
-    );
+    assert!(acked_customers.len() > 12, "the child should have written records: {}", acked_customers.len());
     for id in &acked_customers {
-        store
-            .get::<Customer>(id)
-            .unwrap_or_else(|e| panic!("acknowledged customer {id} lost: {e}"));
+        store.get::<Customer>(id).unwrap_or_else(|e| panic!("acknowledged customer {id} lost: {e}"));
     }
     for outcome in store.list::<Customer>().unwrap() {
         outcome.expect("every customer file parses");
@@ -146,10 +126,7 @@ fn concurrent_increments_lose_no_update() {
         .map(|_| {
             spawn_role(
                 "store::role_incrementer",
-                &[
-                    ("HOSTR_TEST_DB", dir.path().display().to_string()),
-                    ("HOSTR_TEST_TIMES", PER_WORKER.to_string()),
-                ],
+                &[("HOSTR_TEST_DB", dir.path().display().to_string()), ("HOSTR_TEST_TIMES", PER_WORKER.to_string())],
             )
         })
         .collect();
@@ -162,12 +139,7 @@ fn concurrent_increments_lose_no_update() {
     threads.into_iter().for_each(|t| t.join().unwrap());
     for child in children {
         let output = child.wait_with_output().unwrap();
-        assert!(
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .any(|l| ack(l) == Some("done")),
-            "child failed"
-        );
+        assert!(String::from_utf8_lossy(&output.stdout).lines().any(|l| ack(l) == Some("done")), "child failed");
     }
     let plan: Plan = store.get("counter").unwrap();
     assert_eq!(plan.storage as usize, 1 + 5 * PER_WORKER);
@@ -183,16 +155,9 @@ fn race(store: &Store, contender: u64) -> Vec<u64> {
         let (public_key, email) = if round % 2 == 1 {
             (key(round), format!("c{contender}-r{round}@example.com"))
         } else {
-            (
-                key(1_000 + round * 100 + contender),
-                format!("Round{round}@Example.com"),
-            )
+            (key(1_000 + round * 100 + contender), format!("Round{round}@Example.com"))
         };
-        let email = if round.is_multiple_of(2) && contender.is_multiple_of(2) {
-            email.to_lowercase()
-        } else {
-            email
-        };
+        let email = if round.is_multiple_of(2) && contender.is_multiple_of(2) { email.to_lowercase() } else { email };
         match store.create(&customer(&public_key, Some(&email))) {
             Ok(()) => won.push(round),
             Err(StoreError::Taken { .. }) => {}
@@ -219,16 +184,8 @@ fn unique_fields_hold_under_concurrent_creation() {
     let dir = temp_dir();
     let store = Arc::new(Store::open(dir.path()).unwrap());
     // Build the index before the race so the child is not the only one racing.
-    assert!(
-        store
-            .find::<Customer>("publicKey", &key(1))
-            .unwrap()
-            .is_none()
-    );
-    let child = spawn_role(
-        "store::role_racer",
-        &[("HOSTR_TEST_DB", dir.path().display().to_string())],
-    );
+    assert!(store.find::<Customer>("publicKey", &key(1)).unwrap().is_none());
+    let child = spawn_role("store::role_racer", &[("HOSTR_TEST_DB", dir.path().display().to_string())]);
     let barrier = Arc::new(Barrier::new(6));
     let threads: Vec<_> = (0..6)
         .map(|contender| {
@@ -251,16 +208,8 @@ fn unique_fields_hold_under_concurrent_creation() {
             wins[round.parse::<usize>().unwrap()] += 1;
         }
     }
-    assert!(
-        wins.iter().all(|&w| w == 1),
-        "each round must have exactly one winner: {wins:?}"
-    );
-    let customers: Vec<Customer> = store
-        .list()
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    assert!(wins.iter().all(|&w| w == 1), "each round must have exactly one winner: {wins:?}");
+    let customers: Vec<Customer> = store.list().unwrap().into_iter().map(Result::unwrap).collect();
     assert_eq!(customers.len(), RACE_ROUNDS as usize);
     assert!(check(&store).unwrap().problems.is_empty());
 }
@@ -290,145 +239,86 @@ fn hostile_ids_are_refused_before_any_file_is_touched() {
         "victim.json",
     ];
     for id in hostile {
-        assert!(
-            matches!(store.get::<Plan>(id), Err(StoreError::InvalidId { .. })),
-            "plan {id:?}"
-        );
-        assert!(
-            matches!(store.get::<Customer>(id), Err(StoreError::InvalidId { .. })),
-            "customer {id:?}"
-        );
+        assert!(matches!(store.get::<Plan>(id), Err(StoreError::InvalidId { .. })), "plan {id:?}");
+        assert!(matches!(store.get::<Customer>(id), Err(StoreError::InvalidId { .. })), "customer {id:?}");
         let update = store.update::<Plan, _, StoreError>(id, |_| Ok(()));
-        assert!(
-            matches!(update, Err(StoreError::InvalidId { .. })),
-            "update {id:?}"
-        );
+        assert!(matches!(update, Err(StoreError::InvalidId { .. })), "update {id:?}");
         let mut plan = Plan::seed(Timestamp::now());
         plan.id = id.to_owned();
-        assert!(
-            matches!(store.create(&plan), Err(StoreError::InvalidId { .. })),
-            "create {id:?}"
-        );
+        assert!(matches!(store.create(&plan), Err(StoreError::InvalidId { .. })), "create {id:?}");
     }
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("victim.json")).unwrap(),
-        "{}"
-    );
-    assert!(
-        store.ids(Kind::Plan).unwrap().is_empty(),
-        "nothing may have been created"
-    );
+    assert_eq!(std::fs::read_to_string(dir.path().join("victim.json")).unwrap(), "{}");
+    assert!(store.ids(Kind::Plan).unwrap().is_empty(), "nothing may have been created");
 }
 
 #[test]
 fn hand_edits_are_seen_at_once_and_broken_files_are_reported_precisely() {
     let dir = temp_dir();
     let store = Store::open(dir.path()).unwrap();
-    let (alice, bob) = (
-        customer(&key(1), Some("alice@example.com")),
-        customer(&key(2), None),
-    );
+    let (alice, bob) = (customer(&key(1), Some("alice@example.com")), customer(&key(2), None));
     store.create(&alice).unwrap();
     store.create(&bob).unwrap();
-    assert_eq!(
-        store
-            .find::<Customer>("publicKey", &key(1))
-            .unwrap()
-            .unwrap()
-            .id,
-        alice.id
-    );
+    assert_eq!(store.find::<Customer>("publicKey", &key(1)).unwrap().unwrap().id, alice.id);
 
     // An operator breaks Alice's file with a trailing comma, editing in place.
     let path = store.dir(Kind::Customer).join(format!("{}.json", alice.id));
     let good = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        good.replace("\"status\": \"ACTIVE\",", "\"status\": \"ACTIVE\",,"),
-    )
-    .unwrap();
+    std::fs::write(&path, good.replace("\"status\": \"ACTIVE\",", "\"status\": \"ACTIVE\",,")).unwrap();
     let error = store.get::<Customer>(&alice.id).unwrap_err();
-    let StoreError::Corrupt(load) = error else {
-        panic!("expected a corrupt-file error, got {error}")
-    };
+    let StoreError::Corrupt(load) = error else { panic!("expected a corrupt-file error, got {error}") };
     assert_eq!(load.path, path);
     assert_eq!(load.line, 5, "{load}");
     // Other records keep working, through the index too.
-    assert_eq!(
-        store
-            .find::<Customer>("publicKey", &key(2))
-            .unwrap()
-            .unwrap()
-            .id,
-        bob.id
-    );
-    assert!(
-        store
-            .find::<Customer>("publicKey", &key(1))
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!(store.find::<Customer>("publicKey", &key(2)).unwrap().unwrap().id, bob.id);
+    // Alice's key and email stay hers while her file is broken: a sign-in
+    // must not find "no such customer" and register her again.
+    assert!(matches!(store.find::<Customer>("publicKey", &key(1)), Err(StoreError::Corrupt(_))));
+    let impostor = customer(&key(1), Some("someone@example.com"));
+    assert!(matches!(store.create(&impostor), Err(StoreError::Taken { .. })));
+    let same_email = customer(&key(9), Some("ALICE@example.com"));
+    assert!(matches!(store.create(&same_email), Err(StoreError::Taken { field: "email", .. })));
     assert_eq!(store.broken(Kind::Customer).unwrap()[0].line, 5);
     let report = check(&store).unwrap();
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
-    assert_eq!(
-        (report.problems[0].path.clone(), report.problems[0].line),
-        (path.clone(), 5)
-    );
+    assert_eq!((report.problems[0].path.clone(), report.problems[0].line), (path.clone(), 5));
 
     // A value of the wrong type and an unknown status are just as precise.
-    std::fs::write(
-        &path,
-        good.replace("\"status\": \"ACTIVE\"", "\"status\": \"FROZEN\""),
-    )
-    .unwrap();
-    let StoreError::Corrupt(load) = store.get::<Customer>(&alice.id).unwrap_err() else {
-        panic!()
-    };
+    std::fs::write(&path, good.replace("\"status\": \"ACTIVE\"", "\"status\": \"FROZEN\"")).unwrap();
+    let StoreError::Corrupt(load) = store.get::<Customer>(&alice.id).unwrap_err() else { panic!() };
     assert_eq!(load.line, 5);
     assert!(load.message.contains("FROZEN"), "{load}");
-    std::fs::write(
-        &path,
-        good.replace("\"email\": \"alice@example.com\"", "\"email\": 42"),
-    )
-    .unwrap();
-    let StoreError::Corrupt(load) = store.get::<Customer>(&alice.id).unwrap_err() else {
-        panic!()
-    };
+    std::fs::write(&path, good.replace("\"email\": \"alice@example.com\"", "\"email\": 42")).unwrap();
+    let StoreError::Corrupt(load) = store.get::<Customer>(&alice.id).unwrap_err() else { panic!() };
     assert_eq!(load.line, 4, "{load}");
 
     // Fixing the file by hand (and moving Alice to a new key) needs no restart.
     std::fs::write(&path, good.replace(&key(1), &key(3))).unwrap();
-    assert_eq!(
-        store
-            .find::<Customer>("publicKey", &key(3))
-            .unwrap()
-            .unwrap()
-            .id,
-        alice.id
-    );
-    assert!(
-        store
-            .find::<Customer>("publicKey", &key(1))
-            .unwrap()
-            .is_none()
-    );
+    assert_eq!(store.find::<Customer>("publicKey", &key(3)).unwrap().unwrap().id, alice.id);
+    assert!(store.find::<Customer>("publicKey", &key(1)).unwrap().is_none());
     assert!(store.broken(Kind::Customer).unwrap().is_empty());
     assert!(check(&store).unwrap().problems.is_empty());
 
-    // A hand edit that duplicates a unique value is reported by check, and
-    // blocks creating yet another holder.
+    // A hand edit that duplicates a unique value is reported by check,
+    // serves neither holder, and blocks creating yet another one.
     std::fs::write(&path, good.replace(&key(1), &key(2))).unwrap();
     let report = check(&store).unwrap();
     assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
     assert!(report.problems[0].message.contains("also used by"));
-    assert!(matches!(
-        store.create(&customer(&key(2), None)),
-        Err(StoreError::Taken {
-            field: "publicKey",
-            ..
-        })
-    ));
+    assert!(matches!(store.find::<Customer>("publicKey", &key(2)), Err(StoreError::Duplicate { .. })));
+    assert!(matches!(store.create(&customer(&key(2), None)), Err(StoreError::Taken { field: "publicKey", .. })));
+
+    // Something unreadable under a record's name is one broken record, not
+    // a broken collection.
+    let odd = store.dir(Kind::Customer).join(format!("{}.json", hostr::ids::new_uuid()));
+    std::fs::create_dir(&odd).unwrap();
+    assert!(store.create(&customer(&key(4), None)).is_ok());
+    assert!(store.find::<Customer>("publicKey", &key(4)).unwrap().is_some());
+    let report = check(&store).unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.path == odd && p.message.contains("cannot be read")),
+        "{:?}",
+        report.problems
+    );
 }
 
 #[test]
@@ -446,6 +336,22 @@ fn fields_added_by_hand_survive_a_rewrite_and_prices_stay_exact() {
     .unwrap();
     let plan: Plan = store.get("pro").unwrap();
     assert_eq!(plan.price.cents(), 1050);
+    // A note inside a nested object survives too.
+    let mut c = customer(&key(1), None);
+    c.metadata = Some(hostr::customer::ProfileMetadata { name: Some("A".into()), ..Default::default() });
+    store.create(&c).unwrap();
+    let c_path = store.dir(Kind::Customer).join(format!("{}.json", c.id));
+    let text = std::fs::read_to_string(&c_path).unwrap();
+    std::fs::write(&c_path, text.replace("\"name\": \"A\",", "\"name\": \"A\", \"operatorNote\": \"vip\",")).unwrap();
+    store
+        .update::<Customer, _, StoreError>(&c.id, |c| {
+            c.email = Some("a@example.com".into());
+            Ok(())
+        })
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&c_path).unwrap()).unwrap();
+    assert_eq!(json["metadata"]["operatorNote"], "vip");
+    assert_eq!(json["email"], "a@example.com");
     assert_eq!(plan.currency.as_str(), "USD", "currency defaults to USD");
     store
         .update::<Plan, _, StoreError>("pro", |plan| {
@@ -458,10 +364,7 @@ fn fields_added_by_hand_survive_a_rewrite_and_prices_stay_exact() {
     assert_eq!(json["operatorNote"]["reason"], "launch offer");
     assert_eq!(json["name"], "Pro+");
     assert!(text.contains("\"price\": 10.5,"), "{text}");
-    assert!(
-        text.contains("\"updatedAt\": \"2025-12-31T23:00:00Z\""),
-        "{text}"
-    );
+    assert!(text.contains("\"updatedAt\": \"2025-12-31T23:00:00Z\""), "{text}");
     assert!(text.ends_with("}\n"));
     // Known fields first, in the type's order; hand-added ones after them.
     let id_at = text.find("\"id\"").unwrap();
@@ -470,10 +373,7 @@ fn fields_added_by_hand_survive_a_rewrite_and_prices_stay_exact() {
     assert!(id_at < updated_at && updated_at < note_at, "{text}");
     // Three decimals is not a price.
     std::fs::write(&path, text.replace("10.5", "10.505")).unwrap();
-    assert!(matches!(
-        store.get::<Plan>("pro"),
-        Err(StoreError::Corrupt(_))
-    ));
+    assert!(matches!(store.get::<Plan>("pro"), Err(StoreError::Corrupt(_))));
 }
 
 #[test]
@@ -487,21 +387,29 @@ fn temp_files_left_by_a_crash_are_never_records_and_old_ones_are_removed() {
         std::fs::write(path, "{\"id\": \"basic\", \"half").unwrap();
     }
     let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(&old)
-        .unwrap()
-        .set_modified(hour_ago)
-        .unwrap();
+    std::fs::File::options().write(true).open(&old).unwrap().set_modified(hour_ago).unwrap();
     let reopened = Store::open(dir.path()).unwrap();
-    assert!(
-        !old.exists(),
-        "a temp file from an hour ago is a crash leftover"
-    );
-    assert!(
-        fresh.exists(),
-        "a fresh temp file may be another process's write in progress"
-    );
+    assert!(!old.exists(), "a temp file from an hour ago is a crash leftover");
+    assert!(fresh.exists(), "a fresh temp file may be another process's write in progress");
     assert!(reopened.ids(Kind::Plan).unwrap().is_empty());
     assert!(check(&reopened).unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_replaced_lock_file_does_not_end_locking_between_processes() {
+    const TIMES: usize = 150;
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    counter_plan(&store);
+    increment(&store); // this process now holds the lock file open
+    std::fs::remove_file(store.dir(Kind::Plan).join(".lock")).unwrap();
+    let child = spawn_role(
+        "store::role_incrementer",
+        &[("HOSTR_TEST_DB", dir.path().display().to_string()), ("HOSTR_TEST_TIMES", TIMES.to_string())],
+    );
+    (0..TIMES).for_each(|_| increment(&store));
+    let output = child.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).lines().any(|l| ack(l) == Some("done")));
+    let plan: Plan = store.get("counter").unwrap();
+    assert_eq!(plan.storage as usize, 2 + 2 * TIMES);
 }

@@ -13,9 +13,7 @@ use serde_json::{Value, json};
 use std::time::Instant;
 
 pub fn challenge(app: &App, request: &Request) -> ApiResult<Response> {
-    let challenge = app
-        .challenges
-        .issue(client_ip(app, request), Instant::now())?;
+    let challenge = app.challenges.issue(client_ip(app, request), Instant::now())?;
     let expires_at = Timestamp::from(chrono::Utc::now() + app.challenges.lifetime());
     Ok(Response::json(
         200,
@@ -45,9 +43,7 @@ pub fn verify(app: &App, request: &Request) -> ApiResult<Response> {
     let customer = app.store.find::<Customer>("publicKey", &login.public_key)?;
     let epoch = customer.as_ref().map_or(0, |c| c.session_epoch);
     let token = app.sessions.issue(&login.public_key, epoch, unix_now());
-    let cookie = app
-        .sessions
-        .cookie(&token, app.config.public_url.is_https());
+    let cookie = app.sessions.cookie(&token, app.config.public_url.is_https());
     Ok(Response::json(
         200,
         &json!({
@@ -72,25 +68,20 @@ pub fn logout(app: &App, request: &Request) -> ApiResult<Response> {
     let body: LogoutBody = optional_json(request)?;
     if body.everywhere {
         let customer = session(app, request)?.registered()?;
-        app.store
-            .update::<Customer, _, ApiError>(&customer.id, |c| {
-                c.session_epoch += 1;
-                c.updated_at = Timestamp::now();
-                Ok(())
-            })?;
+        app.store.update::<Customer, _, ApiError>(&customer.id, |c| {
+            c.session_epoch += 1;
+            c.updated_at = Timestamp::now();
+            Ok(())
+        })?;
     }
     let clear = Sessions::clearing_cookie(app.config.public_url.is_https());
     Ok(Response::new(204, "", Vec::new()).with_header("Set-Cookie", clear))
 }
 
 pub fn check(app: &App, request: &Request) -> ApiResult<Response> {
-    let Session {
-        public_key,
-        customer,
-    } = session(app, request)?;
+    let Session { public_key, customer } = session(app, request)?;
     if let Some(asked) = request.query_param("publicKey") {
-        let asked = parse_public_key(&asked)
-            .map_err(|m| ApiError::bad_request("bad_public_key", format!("{m}.")))?;
+        let asked = parse_public_key(&asked).map_err(|m| ApiError::bad_request("bad_public_key", format!("{m}.")))?;
         if asked != public_key {
             return Err(ApiError::new(
                 Failure::Forbidden,

@@ -24,11 +24,7 @@ struct NewUserBody {
 pub fn new_user(app: &App, request: &Request) -> ApiResult<Response> {
     let caller = session(app, request)?;
     if caller.customer.is_some() {
-        let taken = StoreError::Taken {
-            kind: Kind::Customer,
-            field: "publicKey",
-            value: caller.public_key,
-        };
+        let taken = StoreError::Taken { kind: Kind::Customer, field: "publicKey", value: caller.public_key };
         return Err(taken.into());
     }
     let body: NewUserBody = optional_json(request)?;
@@ -37,11 +33,7 @@ pub fn new_user(app: &App, request: &Request) -> ApiResult<Response> {
     // Two sign-ups of one key at once: the store lets one win, the other
     // hears `already_registered`.
     app.store.create(&customer)?;
-    log::info!(
-        "new customer {} ({})",
-        customer.id,
-        npub(&customer.public_key).unwrap_or_default()
-    );
+    log::info!("new customer {} ({})", customer.id, npub(&customer.public_key).unwrap_or_default());
     Ok(Response::json(201, &json!({"customer": customer})))
 }
 
@@ -71,45 +63,28 @@ pub fn update_profile(app: &App, request: &Request) -> ApiResult<Response> {
         other => other,
     };
     let metadata = match &body.metadata {
-        Some(event) => Some(metadata_from_event(
-            event,
-            &customer.public_key,
-            unix_now(),
-        )?),
+        Some(event) => Some(metadata_from_event(event, &customer.public_key, unix_now())?),
         None => None,
     };
-    let updated = app
-        .store
-        .update::<Customer, _, ApiError>(&customer.id, |c| {
-            if let Some(email) = email {
-                c.email = email;
+    let updated = app.store.update::<Customer, _, ApiError>(&customer.id, |c| {
+        if let Some(email) = email {
+            c.email = email;
+        }
+        // Relays may hand the page an older profile than the one kept.
+        let newer = |m: &crate::customer::ProfileMetadata| {
+            c.metadata.as_ref().is_none_or(|old| m.event_created_at > old.event_created_at)
+        };
+        if let Some(mut metadata) = metadata.filter(newer) {
+            let same_nip05 = c.metadata.as_ref().is_some_and(|old| old.nip05 == metadata.nip05);
+            if same_nip05 {
+                metadata.nip05_check = c.metadata.as_ref().and_then(|old| old.nip05_check.clone());
             }
-            // Relays may hand the page an older profile than the one kept.
-            let newer = |m: &crate::customer::ProfileMetadata| {
-                c.metadata
-                    .as_ref()
-                    .is_none_or(|old| m.event_created_at > old.event_created_at)
-            };
-            if let Some(mut metadata) = metadata.filter(newer) {
-                let same_nip05 = c
-                    .metadata
-                    .as_ref()
-                    .is_some_and(|old| old.nip05 == metadata.nip05);
-                if same_nip05 {
-                    metadata.nip05_check =
-                        c.metadata.as_ref().and_then(|old| old.nip05_check.clone());
-                }
-                c.metadata = Some(metadata);
-            }
-            c.updated_at = Timestamp::now();
-            Ok(c.clone())
-        })?;
-    if let Some(nip05) = updated
-        .metadata
-        .as_ref()
-        .filter(|m| m.nip05_check.is_none())
-        .and_then(|m| m.nip05.clone())
-    {
+            c.metadata = Some(metadata);
+        }
+        c.updated_at = Timestamp::now();
+        Ok(c.clone())
+    })?;
+    if let Some(nip05) = updated.metadata.as_ref().filter(|m| m.nip05_check.is_none()).and_then(|m| m.nip05.clone()) {
         app.nip05.schedule(&updated.id, &nip05, &updated.public_key);
     }
     profile_response(app, updated)
@@ -136,28 +111,21 @@ pub fn delete_user(app: &App, request: &Request) -> ApiResult<Response> {
         ));
     }
     let grace = grace(app);
-    let deleted = app
-        .store
-        .update::<Customer, _, ApiError>(&customer.id, |c| {
-            c.soft_delete(Timestamp::now())?;
-            Ok(c.clone())
-        })?;
+    let deleted = app.store.update::<Customer, _, ApiError>(&customer.id, |c| {
+        c.soft_delete(Timestamp::now())?;
+        Ok(c.clone())
+    })?;
     log::info!("customer {} deleted their account", deleted.id);
-    Ok(Response::json(
-        200,
-        &json!({"customer": deleted, "purgeAfter": deleted.purge_after(grace)}),
-    ))
+    Ok(Response::json(200, &json!({"customer": deleted, "purgeAfter": deleted.purge_after(grace)})))
 }
 
 pub fn recover_user(app: &App, request: &Request) -> ApiResult<Response> {
     let customer = session(app, request)?.registered()?;
     let grace = grace(app);
-    let recovered = app
-        .store
-        .update::<Customer, _, ApiError>(&customer.id, |c| {
-            c.recover(Timestamp::now(), grace)?;
-            Ok(c.clone())
-        })?;
+    let recovered = app.store.update::<Customer, _, ApiError>(&customer.id, |c| {
+        c.recover(Timestamp::now(), grace)?;
+        Ok(c.clone())
+    })?;
     log::info!("customer {} recovered their account", recovered.id);
     Ok(Response::json(200, &json!({"customer": recovered})))
 }

@@ -26,10 +26,7 @@ impl Session {
     /// The caller's customer record, or 404 when the key is not registered.
     pub fn registered(self) -> ApiResult<Customer> {
         self.customer.ok_or_else(|| {
-            ApiError::not_found(
-                "not_registered",
-                "This key is not registered yet. Create your account first.",
-            )
+            ApiError::not_found("not_registered", "This key is not registered yet. Create your account first.")
         })
     }
 }
@@ -39,10 +36,7 @@ impl Session {
 /// from the site's own origin: a browser sends the cookie along with
 /// requests that other sites trigger.
 pub fn session(app: &App, request: &Request) -> ApiResult<Session> {
-    let bearer = request
-        .header("authorization")
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim);
+    let bearer = request.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
     let cookie = request.header("cookie").and_then(token_from_cookie_header);
     let token = match (bearer, cookie) {
         (Some(token), _) => token,
@@ -53,11 +47,7 @@ pub fn session(app: &App, request: &Request) -> ApiResult<Session> {
             token
         }
         (None, None) => {
-            return Err(ApiError::new(
-                Failure::Unauthorized,
-                "not_signed_in",
-                "Please sign in first.",
-            ));
+            return Err(ApiError::new(Failure::Unauthorized, "not_signed_in", "Please sign in first."));
         }
     };
     let claims = app.sessions.verify(token)?;
@@ -69,10 +59,7 @@ pub fn session(app: &App, request: &Request) -> ApiResult<Session> {
             "This session was signed out. Please sign in again.",
         ));
     }
-    Ok(Session {
-        public_key: claims.sub,
-        customer,
-    })
+    Ok(Session { public_key: claims.sub, customer })
 }
 
 /// Refuses a request that a page on another site made the browser send.
@@ -86,11 +73,7 @@ pub fn require_own_origin(app: &App, request: &Request) -> ApiResult<()> {
     if own {
         Ok(())
     } else {
-        Err(ApiError::new(
-            Failure::Forbidden,
-            "cross_origin",
-            "This request must come from the site's own pages.",
-        ))
+        Err(ApiError::new(Failure::Forbidden, "cross_origin", "This request must come from the site's own pages."))
     }
 }
 
@@ -100,28 +83,14 @@ pub fn client_ip(app: &App, request: &Request) -> IpAddr {
     let forwarded = app
         .config
         .trust_forwarded_for
-        .then(|| {
-            request
-                .header("x-forwarded-for")?
-                .rsplit(',')
-                .next()?
-                .trim()
-                .parse()
-                .ok()
-        })
+        .then(|| request.header("x-forwarded-for")?.rsplit(',').next()?.trim().parse().ok())
         .flatten();
-    forwarded
-        .or(request.remote.map(|a| a.ip()))
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    forwarded.or(request.remote.map(|a| a.ip())).unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
 /// The JSON body, or `T::default()` when the body is empty.
 pub fn optional_json<T: DeserializeOwned + Default>(request: &Request) -> ApiResult<T> {
-    if request.body.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        request.json()
-    }
+    if request.body.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { request.json() }
 }
 
 /// Unix time now, in seconds.

@@ -8,10 +8,7 @@ use serde_json::json;
 
 pub fn health(app: &App) -> ApiResult<Response> {
     let sandbox = app.sandbox();
-    Ok(Response::json(
-        200,
-        &json!({"status": "ok", "sandbox": {"payments": sandbox.payments, "whm": sandbox.whm}}),
-    ))
+    Ok(Response::json(200, &json!({"status": "ok", "sandbox": {"payments": sandbox.payments, "whm": sandbox.whm}})))
 }
 
 pub fn list(app: &App) -> ApiResult<Response> {

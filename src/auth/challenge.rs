@@ -59,11 +59,7 @@ const MAX_TRACKED_CLIENTS: usize = 50_000;
 impl ChallengeBook {
     pub fn new(lifetime: Duration, capacity: usize, limit: RateLimit) -> ChallengeBook {
         ChallengeBook {
-            book: Mutex::new(Book {
-                entries: HashMap::new(),
-                order: VecDeque::new(),
-                clients: HashMap::new(),
-            }),
+            book: Mutex::new(Book { entries: HashMap::new(), order: VecDeque::new(), clients: HashMap::new() }),
             lifetime,
             capacity: capacity.max(1),
             limit,
@@ -88,13 +84,7 @@ impl ChallengeBook {
             };
         }
         let challenge = super::random_hex::<32>();
-        book.entries.insert(
-            challenge.clone(),
-            Entry {
-                issued: now,
-                used: false,
-            },
-        );
+        book.entries.insert(challenge.clone(), Entry { issued: now, used: false });
         book.order.push_back((now, challenge.clone()));
         Ok(challenge)
     }
@@ -104,10 +94,7 @@ impl ChallengeBook {
     pub fn consume(&self, challenge: &str, now: Instant) -> Result<(), ChallengeError> {
         let mut book = self.book.lock().unwrap_or_else(|p| p.into_inner());
         self.forget_old(&mut book, now);
-        let entry = book
-            .entries
-            .get_mut(challenge)
-            .ok_or(ChallengeError::Unknown)?;
+        let entry = book.entries.get_mut(challenge).ok_or(ChallengeError::Unknown)?;
         if entry.used {
             return Err(ChallengeError::Used);
         }
@@ -137,13 +124,9 @@ impl ChallengeBook {
         let per_minute = u64::from(self.limit.per_minute);
         if book.clients.len() >= MAX_TRACKED_CLIENTS {
             // Clients whose bucket has refilled are indistinguishable from new ones.
-            book.clients
-                .retain(|_, b| refill(b, now, per_minute, full) < full);
+            book.clients.retain(|_, b| refill(b, now, per_minute, full) < full);
         }
-        let bucket = book.clients.entry(client).or_insert(Bucket {
-            milli_tokens: full,
-            updated: now,
-        });
+        let bucket = book.clients.entry(client).or_insert(Bucket { milli_tokens: full, updated: now });
         let tokens = refill(bucket, now, per_minute, full);
         if tokens < 1000 {
             return false;
@@ -169,14 +152,7 @@ mod tests {
     const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
     fn book(capacity: usize, burst: u32) -> ChallengeBook {
-        ChallengeBook::new(
-            Duration::from_secs(300),
-            capacity,
-            RateLimit {
-                burst,
-                per_minute: 60,
-            },
-        )
+        ChallengeBook::new(Duration::from_secs(300), capacity, RateLimit { burst, per_minute: 60 })
     }
 
     #[test]
@@ -188,31 +164,15 @@ mod tests {
         assert_eq!(book.consume(&c, t0), Ok(()));
         assert_eq!(book.consume(&c, t0), Err(ChallengeError::Used));
         let late = book.issue(HOME, t0).unwrap();
-        assert_eq!(
-            book.consume(&late, t0 + Duration::from_secs(301)),
-            Err(ChallengeError::Expired)
-        );
-        assert_eq!(
-            book.consume(&"0".repeat(64), t0),
-            Err(ChallengeError::Unknown)
-        );
+        assert_eq!(book.consume(&late, t0 + Duration::from_secs(301)), Err(ChallengeError::Expired));
+        assert_eq!(book.consume(&"0".repeat(64), t0), Err(ChallengeError::Unknown));
         let forgotten = book.issue(HOME, t0).unwrap();
-        assert_eq!(
-            book.consume(&forgotten, t0 + Duration::from_secs(700)),
-            Err(ChallengeError::Unknown)
-        );
+        assert_eq!(book.consume(&forgotten, t0 + Duration::from_secs(700)), Err(ChallengeError::Unknown));
     }
 
     #[test]
     fn the_book_is_bounded_and_forgets_the_oldest() {
-        let book = ChallengeBook::new(
-            Duration::from_secs(300),
-            3,
-            RateLimit {
-                burst: 100,
-                per_minute: 6000,
-            },
-        );
+        let book = ChallengeBook::new(Duration::from_secs(300), 3, RateLimit { burst: 100, per_minute: 6000 });
         let t0 = Instant::now();
         let all: Vec<String> = (0..5).map(|_| book.issue(HOME, t0).unwrap()).collect();
         assert_eq!(book.consume(&all[0], t0), Err(ChallengeError::Unknown));
@@ -232,9 +192,6 @@ mod tests {
         assert!(book.issue(other, t0).is_ok());
         // One token comes back per second at 60 a minute.
         assert!(book.issue(HOME, t0 + Duration::from_millis(1000)).is_ok());
-        assert_eq!(
-            book.issue(HOME, t0 + Duration::from_millis(1000)),
-            Err(ChallengeError::TooMany)
-        );
+        assert_eq!(book.issue(HOME, t0 + Duration::from_millis(1000)), Err(ChallengeError::TooMany));
     }
 }

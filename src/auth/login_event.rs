@@ -70,20 +70,13 @@ pub fn check(event: &Value, verify_url: &str, now: i64) -> Result<LoginEvent, Lo
         return Err(LoginFailure::WrongMethod);
     }
     let challenge = only_tag(&event, "challenge").ok_or(LoginFailure::MissingChallenge)?;
-    Ok(LoginEvent {
-        public_key: event.pubkey.to_hex(),
-        challenge: challenge.to_owned(),
-    })
+    Ok(LoginEvent { public_key: event.pubkey.to_hex(), challenge: challenge.to_owned() })
 }
 
 /// The value of the single tag named `name`; `None` when it is missing,
 /// repeated, or has no value.
 fn only_tag<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
-    let mut found = event
-        .tags
-        .iter()
-        .map(|t| t.as_slice())
-        .filter(|t| t.first().map(String::as_str) == Some(name));
+    let mut found = event.tags.iter().map(|t| t.as_slice()).filter(|t| t.first().map(String::as_str) == Some(name));
     let first = found.next()?;
     if found.next().is_some() {
         return None;
@@ -94,19 +87,15 @@ fn only_tag<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
 /// The nostr crate's parser is lenient (upper-case hex, `npub` as pubkey);
 /// a sign-in accepts only the canonical form.
 fn check_strict_shape(event: &Value) -> Result<(), LoginFailure> {
-    let object = event
-        .as_object()
-        .ok_or_else(|| LoginFailure::Malformed("`event` must be a JSON object".to_owned()))?;
+    let object =
+        event.as_object().ok_or_else(|| LoginFailure::Malformed("`event` must be a JSON object".to_owned()))?;
     for (field, length) in [("id", 64), ("pubkey", 64), ("sig", 128)] {
-        let ok = object.get(field).and_then(Value::as_str).is_some_and(|v| {
-            v.len() == length
-                && v.bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        });
+        let ok = object
+            .get(field)
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.len() == length && v.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
         if !ok {
-            return Err(LoginFailure::Malformed(format!(
-                "`{field}` must be {length} lowercase hex digits"
-            )));
+            return Err(LoginFailure::Malformed(format!("`{field}` must be {length} lowercase hex digits")));
         }
     }
     Ok(())
@@ -132,11 +121,7 @@ pub(crate) mod tests {
     }
 
     fn login_tags(challenge: &str) -> Vec<Vec<&str>> {
-        vec![
-            vec!["u", URL],
-            vec!["method", "POST"],
-            vec!["challenge", challenge],
-        ]
+        vec![vec!["u", URL], vec!["method", "POST"], vec!["challenge", challenge]]
     }
 
     fn keys() -> Keys {
@@ -147,25 +132,10 @@ pub(crate) mod tests {
     fn a_proper_login_event_names_its_signer_and_challenge() {
         let event = signed(&keys(), 27235, NOW - 10, login_tags("abc"));
         let login = check(&event, URL, NOW).unwrap();
-        assert_eq!(
-            login.public_key,
-            "7e7e9c42a91bfef19fa929e5fda1b72e0ebc1a4c1141673e2794234d86addf4e"
-        );
+        assert_eq!(login.public_key, "7e7e9c42a91bfef19fa929e5fda1b72e0ebc1a4c1141673e2794234d86addf4e");
         assert_eq!(login.challenge, "abc");
-        let lower = signed(
-            &keys(),
-            27235,
-            NOW,
-            vec![
-                vec!["u", URL],
-                vec!["method", "post"],
-                vec!["challenge", "x"],
-            ],
-        );
-        assert!(
-            check(&lower, URL, NOW).is_ok(),
-            "the method is compared in any letter case"
-        );
+        let lower = signed(&keys(), 27235, NOW, vec![vec!["u", URL], vec!["method", "post"], vec!["challenge", "x"]]);
+        assert!(check(&lower, URL, NOW).is_ok(), "the method is compared in any letter case");
     }
 
     #[test]
@@ -175,12 +145,7 @@ pub(crate) mod tests {
         let mut tampered = good.clone();
         tampered["content"] = Value::from("something else");
         let mut forged = good.clone();
-        let other = signed(
-            &Keys::parse(&"1".repeat(64)).unwrap(),
-            27235,
-            NOW,
-            login_tags("abc"),
-        );
+        let other = signed(&Keys::parse(&"1".repeat(64)).unwrap(), 27235, NOW, login_tags("abc"));
         forged["sig"] = other["sig"].clone();
         let mut swapped = good.clone();
         swapped["pubkey"] = other["pubkey"].clone();
@@ -190,28 +155,15 @@ pub(crate) mod tests {
             (tampered, LoginFailure::BadId),
             (forged, LoginFailure::BadSignature),
             (swapped, LoginFailure::BadId),
-            (
-                signed(&k, 22242, NOW, login_tags("abc")),
-                LoginFailure::WrongKind,
-            ),
-            (
-                signed(&k, 27235, NOW - 301, login_tags("abc")),
-                LoginFailure::Stale,
-            ),
-            (
-                signed(&k, 27235, NOW + 61, login_tags("abc")),
-                LoginFailure::Future,
-            ),
+            (signed(&k, 22242, NOW, login_tags("abc")), LoginFailure::WrongKind),
+            (signed(&k, 27235, NOW - 301, login_tags("abc")), LoginFailure::Stale),
+            (signed(&k, 27235, NOW + 61, login_tags("abc")), LoginFailure::Future),
             (
                 signed(
                     &k,
                     27235,
                     NOW,
-                    vec![
-                        vec!["u", "https://evil.example/api/verify"],
-                        vec!["method", "POST"],
-                        vec!["challenge", "a"],
-                    ],
+                    vec![vec!["u", "https://evil.example/api/verify"], vec!["method", "POST"], vec!["challenge", "a"]],
                 ),
                 LoginFailure::WrongUrl,
             ),
@@ -220,50 +172,22 @@ pub(crate) mod tests {
                     &k,
                     27235,
                     NOW,
-                    vec![
-                        vec!["u", URL],
-                        vec!["u", URL],
-                        vec!["method", "POST"],
-                        vec!["challenge", "a"],
-                    ],
+                    vec![vec!["u", URL], vec!["u", URL], vec!["method", "POST"], vec!["challenge", "a"]],
                 ),
                 LoginFailure::WrongUrl,
             ),
             (
-                signed(
-                    &k,
-                    27235,
-                    NOW,
-                    vec![
-                        vec!["u", URL],
-                        vec!["method", "GET"],
-                        vec!["challenge", "a"],
-                    ],
-                ),
+                signed(&k, 27235, NOW, vec![vec!["u", URL], vec!["method", "GET"], vec!["challenge", "a"]]),
                 LoginFailure::WrongMethod,
             ),
-            (
-                signed(&k, 27235, NOW, vec![vec!["u", URL], vec!["method", "POST"]]),
-                LoginFailure::MissingChallenge,
-            ),
+            (signed(&k, 27235, NOW, vec![vec!["u", URL], vec!["method", "POST"]]), LoginFailure::MissingChallenge),
         ];
         for (event, expected) in cases {
             assert_eq!(check(&event, URL, NOW).unwrap_err(), expected);
         }
-        assert!(matches!(
-            check(&upper, URL, NOW),
-            Err(LoginFailure::Malformed(_))
-        ));
-        for junk in [
-            Value::Null,
-            Value::from("event"),
-            serde_json::json!([1, 2]),
-            serde_json::json!({"id": "x"}),
-        ] {
-            assert!(
-                matches!(check(&junk, URL, NOW), Err(LoginFailure::Malformed(_))),
-                "{junk}"
-            );
+        assert!(matches!(check(&upper, URL, NOW), Err(LoginFailure::Malformed(_))));
+        for junk in [Value::Null, Value::from("event"), serde_json::json!([1, 2]), serde_json::json!({"id": "x"})] {
+            assert!(matches!(check(&junk, URL, NOW), Err(LoginFailure::Malformed(_))), "{junk}");
         }
     }
 }

@@ -55,12 +55,7 @@ impl Sessions {
 
     /// A token for `public_key`, issued at unix time `now`.
     pub fn issue(&self, public_key: &str, epoch: u64, now: i64) -> String {
-        let claims = Claims {
-            sub: public_key.to_owned(),
-            iat: now,
-            exp: now + self.lifetime.as_secs() as i64,
-            epoch,
-        };
+        let claims = Claims { sub: public_key.to_owned(), iat: now, exp: now + self.lifetime.as_secs() as i64, epoch };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of plain claims cannot fail")
     }
@@ -72,22 +67,17 @@ impl Sessions {
                 ErrorKind::ExpiredSignature => SessionError::Expired,
                 _ => SessionError::Invalid,
             })
-            .and_then(|claims| {
-                if crate::ids::is_public_key_hex(&claims.sub) {
-                    Ok(claims)
-                } else {
-                    Err(SessionError::Invalid)
-                }
-            })
+            .and_then(
+                |claims| {
+                    if crate::ids::is_public_key_hex(&claims.sub) { Ok(claims) } else { Err(SessionError::Invalid) }
+                },
+            )
     }
 
     /// The `Set-Cookie` value that stores `token` in the browser.
     pub fn cookie(&self, token: &str, secure: bool) -> String {
         let secure = if secure { "; Secure" } else { "" };
-        format!(
-            "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-            self.lifetime.as_secs()
-        )
+        format!("{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", self.lifetime.as_secs())
     }
 
     /// The `Set-Cookie` value that removes the session cookie.
@@ -99,10 +89,7 @@ impl Sessions {
 
 /// The session token in a `Cookie` header, if any.
 pub fn token_from_cookie_header(header: &str) -> Option<&str> {
-    header
-        .split(';')
-        .map(str::trim)
-        .find_map(|pair| pair.strip_prefix(COOKIE_NAME)?.strip_prefix('='))
+    header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(COOKIE_NAME)?.strip_prefix('='))
 }
 
 #[cfg(test)]
@@ -131,56 +118,31 @@ mod tests {
     fn forged_altered_expired_and_unsigned_tokens_are_refused() {
         let s = sessions(b"0123456789abcdef0123456789abcdef");
         let other = sessions(b"another secret, another server!!");
-        assert_eq!(
-            s.verify(&other.issue(KEY, 0, now())),
-            Err(SessionError::Invalid)
-        );
-        assert_eq!(
-            s.verify(&s.issue(KEY, 0, now() - 7200)),
-            Err(SessionError::Expired)
-        );
+        assert_eq!(s.verify(&other.issue(KEY, 0, now())), Err(SessionError::Invalid));
+        assert_eq!(s.verify(&s.issue(KEY, 0, now() - 7200)), Err(SessionError::Expired));
 
         let token = s.issue(KEY, 0, now());
         let parts: Vec<&str> = token.split('.').collect();
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let mut payload: serde_json::Value =
-            serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+        let mut payload: serde_json::Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
         payload["epoch"] = 99.into();
-        let tampered = format!(
-            "{}.{}.{}",
-            parts[0],
-            b64.encode(payload.to_string()),
-            parts[2]
-        );
+        let tampered = format!("{}.{}.{}", parts[0], b64.encode(payload.to_string()), parts[2]);
         assert_eq!(s.verify(&tampered), Err(SessionError::Invalid));
 
         let none_header = b64.encode(r#"{"alg":"none","typ":"JWT"}"#);
-        assert_eq!(
-            s.verify(&format!("{none_header}.{}.", parts[1])),
-            Err(SessionError::Invalid)
-        );
+        assert_eq!(s.verify(&format!("{none_header}.{}.", parts[1])), Err(SessionError::Invalid));
         assert_eq!(s.verify("not a token"), Err(SessionError::Invalid));
-        assert_eq!(
-            s.verify(&s.issue("not-a-key", 0, now())),
-            Err(SessionError::Invalid)
-        );
+        assert_eq!(s.verify(&s.issue("not-a-key", 0, now())), Err(SessionError::Invalid));
     }
 
     #[test]
     fn cookies_are_http_only_strict_and_secure_on_https() {
         let s = sessions(b"0123456789abcdef0123456789abcdef");
         let cookie = s.cookie("t0k3n", true);
-        assert!(
-            cookie.starts_with(
-                "hostr_session=t0k3n; HttpOnly; SameSite=Strict; Path=/; Max-Age=3600"
-            )
-        );
+        assert!(cookie.starts_with("hostr_session=t0k3n; HttpOnly; SameSite=Strict; Path=/; Max-Age=3600"));
         assert!(cookie.ends_with("; Secure"));
         assert!(!s.cookie("t", false).contains("Secure"));
-        assert_eq!(
-            token_from_cookie_header("a=1; hostr_session=abc.def.ghi; b=2"),
-            Some("abc.def.ghi")
-        );
+        assert_eq!(token_from_cookie_header("a=1; hostr_session=abc.def.ghi; b=2"), Some("abc.def.ghi"));
         assert_eq!(token_from_cookie_header("hostr_sessionx=1"), None);
     }
 }

@@ -57,9 +57,7 @@ impl Request {
         for header in raw.headers() {
             let (name, value) = (header.field.as_str().as_str(), header.value.as_str());
             header_bytes += name.len() + value.len() + 4;
-            request
-                .headers
-                .push((name.to_ascii_lowercase(), value.to_owned()));
+            request.headers.push((name.to_ascii_lowercase(), value.to_owned()));
         }
         if header_bytes > MAX_HEADERS {
             return Err(ApiError::new(
@@ -76,21 +74,13 @@ impl Request {
                 format!("The request body is larger than the limit of {max_body} bytes."),
             )
         };
-        if raw
-            .body_length()
-            .is_some_and(|declared| declared > max_body)
-        {
+        if raw.body_length().is_some_and(|declared| declared > max_body) {
             return Err(too_large());
         }
         raw.as_reader()
             .take(max_body as u64 + 1)
             .read_to_end(&mut request.body)
-            .map_err(|_| {
-                ApiError::bad_request(
-                    "body_incomplete",
-                    "The request body could not be read completely.",
-                )
-            })?;
+            .map_err(|_| ApiError::bad_request("body_incomplete", "The request body could not be read completely."))?;
         if request.body.len() > max_body {
             return Err(too_large());
         }
@@ -98,10 +88,7 @@ impl Request {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The decoded value of a query parameter.
@@ -128,10 +115,7 @@ impl Request {
             ));
         }
         serde_json::from_slice(&self.body).map_err(|e| {
-            ApiError::bad_request(
-                "malformed_json",
-                format!("The request body is not what was expected: {e}."),
-            )
+            ApiError::bad_request("malformed_json", format!("The request body is not what was expected: {e}."))
         })
     }
 }
@@ -154,15 +138,9 @@ mod tests {
         let mut rq = Request::new("POST", "/api/x");
         rq.body = br#"{"a": 1}"#.to_vec();
         assert_eq!(rq.json::<serde_json::Value>().unwrap_err().status(), 415);
-        rq.headers.push((
-            "content-type".into(),
-            "application/json; charset=utf-8".into(),
-        ));
+        rq.headers.push(("content-type".into(), "application/json; charset=utf-8".into()));
         assert_eq!(rq.json::<serde_json::Value>().unwrap()["a"], 1);
         rq.body = b"{\"a\": 1,}".to_vec();
-        assert_eq!(
-            rq.json::<serde_json::Value>().unwrap_err().code,
-            "malformed_json"
-        );
+        assert_eq!(rq.json::<serde_json::Value>().unwrap_err().code, "malformed_json");
     }
 }

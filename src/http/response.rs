@@ -12,18 +12,13 @@ pub struct Response {
 
 impl Response {
     pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> Response {
-        Response {
-            status,
-            headers: vec![("Content-Type", content_type.to_owned())],
-            body,
-        }
+        Response { status, headers: vec![("Content-Type", content_type.to_owned())], body }
     }
 
     /// A JSON answer; API answers are never cached.
     pub fn json(status: u16, value: &impl Serialize) -> Response {
         match serde_json::to_vec(value) {
-            Ok(body) => Response::new(status, "application/json", body)
-                .with_header("Cache-Control", "no-store"),
+            Ok(body) => Response::new(status, "application/json", body).with_header("Cache-Control", "no-store"),
             Err(e) => Response::error(&ApiError::internal(&e)),
         }
     }
@@ -38,10 +33,7 @@ impl Response {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 

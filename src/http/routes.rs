@@ -23,14 +23,12 @@ pub fn route(app: &App, request: &Request) -> Response {
         ("POST", "/api/recover-user") => customers::recover_user(app, request),
         (
             _,
-            "/api/health" | "/api/plans" | "/api/challenge" | "/api/verify" | "/api/logout"
-            | "/api/check" | "/api/new-user" | "/api/profile" | "/api/delete-user"
-            | "/api/recover-user",
+            "/api/health" | "/api/plans" | "/api/challenge" | "/api/verify" | "/api/logout" | "/api/check"
+            | "/api/new-user" | "/api/profile" | "/api/delete-user" | "/api/recover-user",
         ) => Err(method_not_allowed(method)),
-        (_, path) if path.starts_with("/api/") => Err(ApiError::not_found(
-            "no_such_endpoint",
-            "There is no API endpoint at this address.",
-        )),
+        (_, path) if path.starts_with("/api/") => {
+            Err(ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address."))
+        }
         ("GET" | "HEAD", _) => static_files::serve(&app.config.public_dir, request),
         _ => Err(method_not_allowed(method)),
     };

@@ -58,11 +58,7 @@ impl RunningServer {
 }
 
 /// Binds `addr` and starts serving with `handler`.
-pub fn start(
-    addr: SocketAddr,
-    settings: &ServerSettings,
-    handler: Handler,
-) -> io::Result<RunningServer> {
+pub fn start(addr: SocketAddr, settings: &ServerSettings, handler: Handler) -> io::Result<RunningServer> {
     raise_open_file_limit();
     let listener = TcpListener::bind(addr)?;
     tune_listener(&listener);
@@ -85,31 +81,19 @@ pub fn start(
                 .spawn(move || work(&server, &stopping, &handler, max_body))
         })
         .collect::<io::Result<Vec<_>>>()?;
-    Ok(RunningServer {
-        addr,
-        stopping,
-        workers,
-        server,
-    })
+    Ok(RunningServer { addr, stopping, workers, server })
 }
 
 /// Each connection costs a few file descriptors; the common soft limit of
 /// 1,024 would cap the server below `max_connections`, so take the hard limit.
 fn raise_open_file_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit and setrlimit with a pointer to a live rlimit.
     unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
             limit.rlim_cur = limit.rlim_max;
             if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                log::warn!(
-                    "cannot raise the open-file limit: {}",
-                    io::Error::last_os_error()
-                );
+                log::warn!("cannot raise the open-file limit: {}", io::Error::last_os_error());
             }
         }
     }
@@ -152,10 +136,7 @@ fn tune_listener(listener: &TcpListener) {
         )
     };
     if listened != 0 || deferred != 0 || no_delay != 0 {
-        log::warn!(
-            "cannot tune the listening socket: {}",
-            io::Error::last_os_error()
-        );
+        log::warn!("cannot tune the listening socket: {}", io::Error::last_os_error());
     }
 }
 
@@ -163,9 +144,7 @@ fn work(server: &tiny_http::Server, stopping: &AtomicBool, handler: &Handler, ma
     let mut drain_deadline: Option<Instant> = None;
     loop {
         let stop = stopping.load(Ordering::SeqCst);
-        if stop
-            && *drain_deadline.get_or_insert_with(|| Instant::now() + DRAIN_LIMIT) < Instant::now()
-        {
+        if stop && *drain_deadline.get_or_insert_with(|| Instant::now() + DRAIN_LIMIT) < Instant::now() {
             return;
         }
         match server.recv_timeout(Duration::from_millis(100)) {
@@ -182,20 +161,12 @@ fn work(server: &tiny_http::Server, stopping: &AtomicBool, handler: &Handler, ma
 
 fn handle(mut raw: tiny_http::Request, handler: &Handler, max_body: usize, stopping: bool) {
     let started = Instant::now();
-    let (method, path) = (
-        raw.method().to_string(),
-        raw.url().split('?').next().unwrap_or("").to_owned(),
-    );
-    let remote = raw
-        .remote_addr()
-        .map_or_else(|| "-".to_owned(), |a| a.ip().to_string());
+    let (method, path) = (raw.method().to_string(), raw.url().split('?').next().unwrap_or("").to_owned());
+    let remote = raw.remote_addr().map_or_else(|| "-".to_owned(), |a| a.ip().to_string());
     let mut close = stopping;
     let response = match Request::read(&mut raw, max_body) {
-        Ok(request) => catch_unwind(AssertUnwindSafe(|| handler(&request))).unwrap_or_else(|_| {
-            Response::error(&ApiError::internal(&format!(
-                "handler panicked on {method} {path}"
-            )))
-        }),
+        Ok(request) => catch_unwind(AssertUnwindSafe(|| handler(&request)))
+            .unwrap_or_else(|_| Response::error(&ApiError::internal(&format!("handler panicked on {method} {path}")))),
         Err(error) => {
             // The rest of a refused body is still on the wire: end the
             // connection rather than read it as the next request.
@@ -212,18 +183,10 @@ fn handle(mut raw: tiny_http::Request, handler: &Handler, max_body: usize, stopp
     );
     let status = response.status;
     let mut reply = tiny_http::Response::from_data(response.body).with_status_code(status);
-    let security = [
-        ("X-Content-Type-Options", "nosniff"),
-        ("X-Frame-Options", "DENY"),
-        ("Referrer-Policy", "same-origin"),
-    ];
+    let security =
+        [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin")];
     let closing = close.then_some(("Connection", "close"));
-    let headers = response
-        .headers
-        .iter()
-        .map(|(n, v)| (*n, v.as_str()))
-        .chain(security)
-        .chain(closing);
+    let headers = response.headers.iter().map(|(n, v)| (*n, v.as_str())).chain(security).chain(closing);
     for (name, value) in headers {
         if value.is_empty() {
             continue;

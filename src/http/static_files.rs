@@ -42,42 +42,25 @@ pub fn serve(root: &Path, request: &Request) -> ApiResult<Response> {
     let metadata = match fs::metadata(&path) {
         Ok(m) if m.is_file() => m,
         Ok(_) => return Err(not_found()),
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
+        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
             return Err(not_found());
         }
         Err(e) => return Err(ApiError::internal(&format!("{}: {e}", path.display()))),
     };
-    let modified = metadata
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .unwrap_or_default();
+    let modified = metadata.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
     let etag = format!("\"{:x}-{:x}\"", modified.as_nanos(), metadata.len());
     let cache = "no-cache";
-    if request
-        .header("if-none-match")
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag))
-    {
-        return Ok(Response::new(304, "", Vec::new())
-            .with_header("ETag", etag)
-            .with_header("Cache-Control", cache));
+    if request.header("if-none-match").is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag)) {
+        return Ok(Response::new(304, "", Vec::new()).with_header("ETag", etag).with_header("Cache-Control", cache));
     }
-    let body =
-        fs::read(&path).map_err(|e| ApiError::internal(&format!("{}: {e}", path.display())))?;
+    let body = fs::read(&path).map_err(|e| ApiError::internal(&format!("{}: {e}", path.display())))?;
     let mime = mime_guess::from_path(&path).first_or_octet_stream();
     let content_type = match mime.type_() {
         mime_guess::mime::TEXT => format!("{mime}; charset=utf-8"),
         _ if mime.subtype() == mime_guess::mime::JAVASCRIPT => format!("{mime}; charset=utf-8"),
         _ => mime.to_string(),
     };
-    Ok(Response::new(200, &content_type, body)
-        .with_header("ETag", etag)
-        .with_header("Cache-Control", cache))
+    Ok(Response::new(200, &content_type, body).with_header("ETag", etag).with_header("Cache-Control", cache))
 }
 
 #[cfg(test)]
@@ -88,16 +71,10 @@ mod tests {
     fn maps_paths_below_the_root_only() {
         let root = Path::new("/srv/public");
         assert_eq!(resolve(root, "/"), Some(root.join("index.html")));
-        assert_eq!(
-            resolve(root, "/products.html"),
-            Some(root.join("products.html"))
-        );
+        assert_eq!(resolve(root, "/products.html"), Some(root.join("products.html")));
         assert_eq!(resolve(root, "/js/app.js"), Some(root.join("js/app.js")));
         assert_eq!(resolve(root, "/js/"), Some(root.join("js/index.html")));
-        assert_eq!(
-            resolve(root, "/my%20page.html"),
-            Some(root.join("my page.html"))
-        );
+        assert_eq!(resolve(root, "/my%20page.html"), Some(root.join("my page.html")));
         for hostile in [
             "/../Cargo.toml",
             "/js/../../etc/passwd",

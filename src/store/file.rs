@@ -21,14 +21,7 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path.display(),
-            self.line,
-            self.column,
-            self.message
-        )
+        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
     }
 }
 
@@ -43,11 +36,15 @@ pub struct FileStamp {
 }
 
 impl FileStamp {
+    /// For a file whose metadata could not be read: matches no real file.
+    pub fn missing() -> FileStamp {
+        FileStamp { inode: 0, modified_ns: -1, len: 0 }
+    }
+
     pub fn of(metadata: &fs::Metadata) -> FileStamp {
         FileStamp {
             inode: metadata.ino(),
-            modified_ns: i128::from(metadata.mtime()) * 1_000_000_000
-                + i128::from(metadata.mtime_nsec()),
+            modified_ns: i128::from(metadata.mtime()) * 1_000_000_000 + i128::from(metadata.mtime_nsec()),
             len: metadata.len(),
         }
     }
@@ -55,31 +52,16 @@ impl FileStamp {
 
 /// Parses and checks the bytes of the record file at `path`, whose name
 /// says the id the record must carry.
-pub fn parse_record<T: Record>(
-    path: &Path,
-    expected_id: &str,
-    bytes: &[u8],
-) -> Result<T, LoadError> {
+pub fn parse_record<T: Record>(path: &Path, expected_id: &str, bytes: &[u8]) -> Result<T, LoadError> {
     let record: T = serde_json::from_slice(bytes).map_err(|e| json_error(path, &e))?;
     let rule = if record.id() != expected_id {
-        Err(Invalid::new(
-            "id",
-            format!(
-                "is `{}` but the file name says `{expected_id}`",
-                record.id()
-            ),
-        ))
+        Err(Invalid::new("id", format!("is `{}` but the file name says `{expected_id}`", record.id())))
     } else {
         record.validate()
     };
     rule.map_err(|invalid| {
         let (line, column) = locate_field(bytes, invalid.field);
-        LoadError {
-            path: path.to_owned(),
-            line,
-            column,
-            message: format!("`{}` {}", invalid.field, invalid.message),
-        }
+        LoadError { path: path.to_owned(), line, column, message: format!("`{}` {}", invalid.field, invalid.message) }
     })?;
     Ok(record)
 }
@@ -96,12 +78,7 @@ fn json_error(path: &Path, error: &serde_json::Error) -> LoadError {
         Some(at) => text[..at].to_owned(),
         None => text,
     };
-    LoadError {
-        path: path.to_owned(),
-        line: error.line(),
-        column: error.column(),
-        message,
-    }
+    LoadError { path: path.to_owned(), line: error.line(), column: error.column(), message }
 }
 
 /// The 1-based line and column of the first `"field":` key in the file, or
@@ -123,24 +100,32 @@ pub fn locate_field(bytes: &[u8], field: &str) -> (usize, usize) {
 /// The bytes of a record file: pretty-printed, fields in a fixed order
 /// (the type's own, then any added by hand in their original order), and a
 /// trailing newline, so that diffs of the folder stay readable.
-pub fn encode<T: Record>(
-    record: &T,
-    hand_added: Option<&Map<String, Value>>,
-) -> io::Result<Vec<u8>> {
+pub fn encode<T: Record>(record: &T, hand_added: Option<&Map<String, Value>>) -> io::Result<Vec<u8>> {
     let mut object = match serde_json::to_value(record)? {
         Value::Object(object) => object,
         _ => return Err(io::Error::other("a record must serialize to a JSON object")),
     };
     if let Some(original) = hand_added {
-        for (key, value) in original {
-            if !object.contains_key(key) {
-                object.insert(key.clone(), value.clone());
-            }
-        }
+        keep_hand_added(&mut object, original);
     }
     let mut bytes = serde_json::to_vec_pretty(&object)?;
     bytes.push(b'\n');
     Ok(bytes)
+}
+
+/// Copies into `written` every field of `original` it lacks, at any depth
+/// of nested objects, so a note an operator put inside `fulfilment` survives
+/// like one at the top.
+fn keep_hand_added(written: &mut Map<String, Value>, original: &Map<String, Value>) {
+    for (key, value) in original {
+        match (written.get_mut(key), value) {
+            (None, _) => {
+                written.insert(key.clone(), value.clone());
+            }
+            (Some(Value::Object(inner)), Value::Object(original_inner)) => keep_hand_added(inner, original_inner),
+            _ => {}
+        }
+    }
 }
 
 /// Replaces `dir/name` with `bytes` so that a reader sees the old or the new
@@ -150,11 +135,7 @@ pub fn encode<T: Record>(
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<FileStamp> {
     let temp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o640)
-            .open(&temp)?;
+        let mut file = OpenOptions::new().write(true).create_new(true).mode(0o640).open(&temp)?;
         file.write_all(bytes)?;
         file.sync_data()?;
         let stamp = FileStamp::of(&file.metadata()?);

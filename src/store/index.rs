@@ -22,14 +22,16 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-/// Reads one record file and returns its index keys.
-pub type KeyLoader = fn(&Path, &str, &[u8]) -> Result<Vec<IndexKey>, LoadError>;
+/// Reads one record file and returns its index keys; for a file that does
+/// not parse, the error and the unique keys it still seems to hold.
+pub type KeyLoader = fn(&Path, &str, &[u8]) -> Result<Vec<IndexKey>, (LoadError, Vec<IndexKey>)>;
 
 /// What reading one record file found.
 enum Reading {
     Gone,
     Keys(FileStamp, Vec<IndexKey>),
-    Broken(LoadError),
+    /// Unusable until fixed; its salvaged unique keys stay reserved.
+    Broken(FileStamp, LoadError, Vec<IndexKey>),
 }
 
 struct Entry {
@@ -60,58 +62,66 @@ impl CollectionIndex {
         let ids = record_ids(&index.dir, kind)?;
         // Reading and parsing dominate the scan; two threads halve it on this
         // kind of small machine without starving request handling for long.
-        let readings: Vec<(String, io::Result<Reading>)> = std::thread::scope(|scope| {
+        let readings: Vec<(String, Reading)> = std::thread::scope(|scope| {
             let halves: Vec<_> = ids
                 .chunks(ids.len().div_ceil(2).max(1))
                 .map(|chunk| {
                     let index = &index;
-                    scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|id| (id.clone(), index.read(id)))
-                            .collect::<Vec<_>>()
-                    })
+                    scope.spawn(move || chunk.iter().map(|id| (id.clone(), index.read(id))).collect::<Vec<_>>())
                 })
                 .collect();
-            halves
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
+            halves.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
         });
         for (id, reading) in readings {
-            index.apply(id, reading?);
+            index.apply(id, reading);
         }
         Ok(index)
     }
 
-    fn read(&self, id: &str) -> io::Result<Reading> {
+    /// Reads one file. Only a failure of the folder itself is an error: a
+    /// file that cannot be opened (a directory by that name, a file only
+    /// root may read) is a broken record like one that does not parse.
+    fn read(&self, id: &str) -> Reading {
         let path = self.dir.join(format!("{id}.json"));
+        let unreadable = |e: io::Error| LoadError {
+            path: path.clone(),
+            line: 1,
+            column: 1,
+            message: format!("cannot be read: {e}"),
+        };
         let mut file = match File::open(&path) {
             Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Reading::Gone),
-            Err(e) => return Err(e),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Reading::Gone,
+            Err(e) => return Reading::Broken(FileStamp::missing(), unreadable(e), Vec::new()),
         };
         // Stamped before reading: should the file change in between, its
         // inotify event finds a newer stamp and the file is read again.
-        let stamp = FileStamp::of(&file.metadata()?);
+        let stamp = match file.metadata() {
+            Ok(metadata) => FileStamp::of(&metadata),
+            Err(e) => return Reading::Broken(FileStamp::missing(), unreadable(e), Vec::new()),
+        };
         let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
-        Ok(match (self.loader)(&path, id, &bytes) {
+        if let Err(e) = file.read_to_end(&mut bytes) {
+            return Reading::Broken(stamp, unreadable(e), Vec::new());
+        }
+        match (self.loader)(&path, id, &bytes) {
             Ok(keys) => Reading::Keys(stamp, keys),
-            Err(error) => Reading::Broken(error),
-        })
+            Err((error, salvaged)) => Reading::Broken(stamp, error, salvaged),
+        }
     }
 
     fn apply(&mut self, id: String, reading: Reading) {
+        let previous = self.entries.get(&id).map(|e| e.keys.clone()).unwrap_or_default();
         self.remove(&id);
+        self.broken.remove(&id);
         match reading {
             Reading::Gone => {}
             Reading::Keys(stamp, keys) => self.insert(id, stamp, keys),
-            Reading::Broken(error) => {
-                log::error!(
-                    "{error} (the {} is left out until the file is fixed)",
-                    self.kind.noun()
-                );
+            Reading::Broken(stamp, error, salvaged) => {
+                log::error!("{error} (the {} is left out until the file is fixed)", self.kind.noun());
+                // A file too broken to salvage keeps the keys it had when it was whole.
+                let reserved = if salvaged.is_empty() { previous } else { salvaged };
+                self.insert(id.clone(), stamp, reserved);
                 self.broken.insert(id, error);
             }
         }
@@ -121,6 +131,7 @@ impl CollectionIndex {
     /// event does not make it read the file again.
     pub fn insert(&mut self, id: String, stamp: FileStamp, keys: Vec<IndexKey>) {
         self.remove(&id);
+        self.broken.remove(&id);
         for key in &keys {
             self.lookup.entry(key.clone()).or_default().push(id.clone());
         }
@@ -128,7 +139,6 @@ impl CollectionIndex {
     }
 
     fn remove(&mut self, id: &str) {
-        self.broken.remove(id);
         if let Some(old) = self.entries.remove(id) {
             for key in old.keys {
                 if let Some(ids) = self.lookup.get_mut(&key) {
@@ -142,17 +152,13 @@ impl CollectionIndex {
     }
 
     fn reload(&mut self, id: &str) {
-        let current = fs::metadata(self.dir.join(format!("{id}.json")))
-            .ok()
-            .map(|m| FileStamp::of(&m));
+        let current = fs::metadata(self.dir.join(format!("{id}.json"))).ok().map(|m| FileStamp::of(&m));
         let known = self.entries.get(id).map(|e| e.stamp);
         if current.is_some() && current == known {
             return;
         }
-        match self.read(id) {
-            Ok(reading) => self.apply(id.to_owned(), reading),
-            Err(error) => log::error!("cannot read {}/{id}.json: {error}", self.dir.display()),
-        }
+        let reading = self.read(id);
+        self.apply(id.to_owned(), reading);
     }
 
     /// Ids of the records that carry `key`.
@@ -191,20 +197,11 @@ pub struct Indexes {
 
 impl Indexes {
     pub fn new(root: PathBuf) -> Indexes {
-        Indexes {
-            root,
-            inotify: None,
-            watches: HashMap::new(),
-            collections: [None, None, None, None],
-        }
+        Indexes { root, inotify: None, watches: HashMap::new(), collections: [None, None, None, None] }
     }
 
     /// The up-to-date table of `kind`, built on first use.
-    pub fn collection(
-        &mut self,
-        kind: Kind,
-        loader: KeyLoader,
-    ) -> io::Result<&mut CollectionIndex> {
+    pub fn collection(&mut self, kind: Kind, loader: KeyLoader) -> io::Result<&mut CollectionIndex> {
         self.refresh()?;
         if self.collections[kind.index()].is_none() {
             let dir = self.root.join(kind.folder());
@@ -224,9 +221,7 @@ impl Indexes {
             self.watches.insert(wd, kind);
             self.collections[kind.index()] = Some(CollectionIndex::build(dir, kind, loader)?);
         }
-        Ok(self.collections[kind.index()]
-            .as_mut()
-            .expect("built just above"))
+        Ok(self.collections[kind.index()].as_mut().expect("built just above"))
     }
 
     /// Applies every change reported since the last call.
@@ -252,21 +247,12 @@ impl Indexes {
                 let Some(&kind) = self.watches.get(&event.wd) else {
                     continue;
                 };
-                if event
-                    .mask
-                    .intersects(EventMask::DELETE_SELF | EventMask::MOVE_SELF | EventMask::IGNORED)
-                {
-                    log::warn!(
-                        "the folder {} was moved or replaced; reading it again",
-                        kind.folder()
-                    );
+                if event.mask.intersects(EventMask::DELETE_SELF | EventMask::MOVE_SELF | EventMask::IGNORED) {
+                    log::warn!("the folder {} was moved or replaced; reading it again", kind.folder());
                     rebuild.push(kind);
                     continue;
                 }
-                if let Some(id) = event
-                    .name
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_suffix(".json"))
+                if let Some(id) = event.name.and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json"))
                     && kind.id_format().accepts(id)
                 {
                     changed.push((kind, id.to_owned()));
@@ -276,12 +262,8 @@ impl Indexes {
         for kind in rebuild {
             // Dropped tables are built again, with a fresh watch, on next use.
             if self.collections[kind.index()].take().is_some() {
-                let stale: Vec<WatchDescriptor> = self
-                    .watches
-                    .iter()
-                    .filter(|(_, k)| **k == kind)
-                    .map(|(wd, _)| wd.clone())
-                    .collect();
+                let stale: Vec<WatchDescriptor> =
+                    self.watches.iter().filter(|(_, k)| **k == kind).map(|(wd, _)| wd.clone()).collect();
                 for wd in stale {
                     self.watches.remove(&wd);
                     // Fails harmlessly when the kernel already dropped the watch.

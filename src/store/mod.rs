@@ -17,14 +17,14 @@ mod index;
 mod record;
 
 pub use file::{FileStamp, LoadError, is_temp_name, locate_field};
-pub use record::{IndexKey, Invalid, Kind, Record};
+pub use record::{IndexKey, Invalid, Kind, Record, raw_string_keys};
 
 use index::{CollectionIndex, Indexes};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -49,6 +49,13 @@ pub enum StoreError {
         kind: Kind,
         field: &'static str,
         value: String,
+    },
+    /// Several records hold one value of a unique field (a hand edit):
+    /// none of them is returned until the operator resolves it.
+    Duplicate {
+        kind: Kind,
+        field: &'static str,
+        ids: Vec<String>,
     },
     /// The record about to be written breaks a rule of its kind.
     Invalid {
@@ -83,14 +90,11 @@ impl fmt::Display for StoreError {
             StoreError::Taken { kind, field, value } => {
                 write!(f, "another {} already has {field} `{value}`", kind.noun())
             }
+            StoreError::Duplicate { kind, field, ids } => {
+                write!(f, "{}s {} share one {field}; run `hostr check` and fix the files", kind.noun(), ids.join(", "))
+            }
             StoreError::Invalid { kind, id, invalid } => {
-                write!(
-                    f,
-                    "{} {id}: `{}` {}",
-                    kind.noun(),
-                    invalid.field,
-                    invalid.message
-                )
+                write!(f, "{} {id}: `{}` {}", kind.noun(), invalid.field, invalid.message)
             }
             StoreError::Corrupt(error) => write!(f, "{error}"),
             StoreError::Io { path, source } => write!(f, "{}: {source}", path.display()),
@@ -140,17 +144,10 @@ impl Store {
         let root = root.into();
         for kind in Kind::ALL {
             let dir = root.join(kind.folder());
-            fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
-                path: dir.clone(),
-                source,
-            })?;
+            fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir.clone(), source })?;
             remove_stale_temp_files(&dir);
         }
-        Ok(Store {
-            indexes: Mutex::new(Indexes::new(root.clone())),
-            root,
-            locks: Default::default(),
-        })
+        Ok(Store { indexes: Mutex::new(Indexes::new(root.clone())), root, locks: Default::default() })
     }
 
     pub fn root(&self) -> &Path {
@@ -163,10 +160,7 @@ impl Store {
 
     fn path_of(&self, kind: Kind, id: &str) -> StoreResult<PathBuf> {
         if !kind.id_format().accepts(id) {
-            return Err(StoreError::InvalidId {
-                kind,
-                id: id.to_owned(),
-            });
+            return Err(StoreError::InvalidId { kind, id: id.to_owned() });
         }
         Ok(self.dir(kind).join(format!("{id}.json")))
     }
@@ -181,11 +175,7 @@ impl Store {
     /// Every record of a kind, each read fresh; broken files come back as
     /// errors in place so that one bad file does not hide the others.
     pub fn list<T: Record>(&self) -> StoreResult<Vec<StoreResult<T>>> {
-        Ok(self
-            .ids(T::KIND)?
-            .iter()
-            .map(|id| self.get::<T>(id))
-            .collect())
+        Ok(self.ids(T::KIND)?.iter().map(|id| self.get::<T>(id)).collect())
     }
 
     /// The ids of all records of a kind, sorted.
@@ -197,7 +187,12 @@ impl Store {
     /// The record whose index `field` has `value` (such as a customer's
     /// `publicKey`), found without reading the folder.
     pub fn find<T: Record>(&self, field: &'static str, value: &str) -> StoreResult<Option<T>> {
-        Ok(self.find_all::<T>(field, value)?.into_iter().next())
+        let mut found = self.find_all::<T>(field, value)?;
+        if found.len() > 1 && T::UNIQUE_FIELDS.contains(&field) {
+            let ids = found.iter().map(|r| r.id().to_owned()).collect();
+            return Err(StoreError::Duplicate { kind: T::KIND, field, ids });
+        }
+        Ok(found.pop())
     }
 
     /// All records whose index `field` has `value`.
@@ -223,22 +218,12 @@ impl Store {
     /// once agree on one.
     pub fn session_secret(&self) -> StoreResult<Vec<u8>> {
         let path = self.root.join(".session-secret");
-        let io_error = |source| StoreError::Io {
-            path: path.clone(),
-            source,
-        };
+        let io_error = |source| StoreError::Io { path: path.clone(), source };
         if !path.exists() {
-            let temp = self.root.join(format!(
-                ".session-secret.{}.tmp",
-                uuid::Uuid::new_v4().simple()
-            ));
+            let temp = self.root.join(format!(".session-secret.{}.tmp", uuid::Uuid::new_v4().simple()));
             let written = (|| {
                 use std::io::Write;
-                let mut file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&temp)?;
+                let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
                 file.write_all(crate::auth::random_hex::<32>().as_bytes())?;
                 file.sync_all()?;
                 match fs::hard_link(&temp, &path) {
@@ -251,9 +236,7 @@ impl Store {
         }
         let secret = fs::read(&path).map_err(io_error)?.trim_ascii().to_vec();
         if secret.len() < 32 {
-            return Err(io_error(io::Error::other(
-                "shorter than 32 bytes; delete it to have a new one made",
-            )));
+            return Err(io_error(io::Error::other("shorter than 32 bytes; delete it to have a new one made")));
         }
         Ok(secret)
     }
@@ -265,8 +248,7 @@ impl Store {
 
     /// Files of this kind that cannot currently be used, with the reason.
     pub fn broken(&self, kind: Kind) -> StoreResult<Vec<LoadError>> {
-        let mut broken =
-            self.with_index(kind, |index| index.broken().cloned().collect::<Vec<_>>())?;
+        let mut broken = self.with_index(kind, |index| index.broken().cloned().collect::<Vec<_>>())?;
         broken.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(broken)
     }
@@ -310,22 +292,13 @@ impl Store {
         Ok(outcome)
     }
 
-    fn write<T: Record>(
-        &self,
-        record: &T,
-        original: Option<&Map<String, Value>>,
-    ) -> StoreResult<()> {
+    fn write<T: Record>(&self, record: &T, original: Option<&Map<String, Value>>) -> StoreResult<()> {
         let dir = self.dir(T::KIND);
         let name = format!("{}.json", record.id());
-        let io_error = |source| StoreError::Io {
-            path: dir.join(&name),
-            source,
-        };
+        let io_error = |source| StoreError::Io { path: dir.join(&name), source };
         let bytes = file::encode(record, original).map_err(io_error)?;
         let stamp = file::write_atomic(&dir, &name, &bytes).map_err(io_error)?;
-        self.with_index(T::KIND, |index| {
-            index.insert(record.id().to_owned(), stamp, record.index_keys())
-        })
+        self.with_index(T::KIND, |index| index.insert(record.id().to_owned(), stamp, record.index_keys()))
     }
 
     fn check_unique<T: Record>(&self, record: &T) -> StoreResult<()> {
@@ -337,79 +310,90 @@ impl Store {
                 .find(|key| index.ids_with(key).iter().any(|other| other != record.id()))
         })?;
         match taken {
-            Some((field, value)) => Err(StoreError::Taken {
-                kind: T::KIND,
-                field,
-                value,
-            }),
+            Some((field, value)) => Err(StoreError::Taken { kind: T::KIND, field, value }),
             None => Ok(()),
         }
     }
 
-    fn with_index<R>(
-        &self,
-        kind: Kind,
-        f: impl FnOnce(&mut CollectionIndex) -> R,
-    ) -> StoreResult<R> {
+    fn with_index<R>(&self, kind: Kind, f: impl FnOnce(&mut CollectionIndex) -> R) -> StoreResult<R> {
         // A panic elsewhere while holding this lock leaves the tables valid
         // (every mutation is a complete insert or remove), so carry on.
         let mut indexes = self.indexes.lock().unwrap_or_else(|p| p.into_inner());
         let collection = indexes
             .collection(kind, LOADERS[kind.index()])
-            .map_err(|source| StoreError::Io {
-                path: self.dir(kind),
-                source,
-            })?;
+            .map_err(|source| StoreError::Io { path: self.dir(kind), source })?;
         Ok(f(collection))
     }
 
     fn lock(&self, kind: Kind) -> StoreResult<CollectionLock<'_>> {
-        let mut guard = self.locks[kind.index()]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.locks[kind.index()].lock().unwrap_or_else(|p| p.into_inner());
         let path = self.dir(kind).join(".lock");
-        if guard.is_none() {
-            let file = OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
-                .map_err(|source| StoreError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-            *guard = Some(file);
+        let io_error = |source| StoreError::Io { path: path.clone(), source };
+        loop {
+            if guard.is_none() {
+                let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_error)?;
+                *guard = Some(file);
+            }
+            let file = guard.as_ref().expect("opened just above");
+            file.lock().map_err(io_error)?;
+            // If the lock file was deleted or replaced (a restore, a `git
+            // clean`), other processes lock a different file: start over
+            // with the one now at the path.
+            let held = file.metadata().map(|m| m.ino()).ok();
+            let current = fs::metadata(&path).map(|m| m.ino()).ok();
+            if held.is_some() && held == current {
+                return Ok(CollectionLock { file: guard });
+            }
+            let _ = file.unlock();
+            *guard = None;
         }
-        let file = guard.as_ref().expect("opened just above");
-        file.lock()
-            .map_err(|source| StoreError::Io { path, source })?;
-        Ok(CollectionLock { file: guard })
+    }
+
+    /// The 1-based line and column of `field` in a record's file, for reports.
+    pub fn locate(&self, kind: Kind, id: &str, field: &str) -> (usize, usize) {
+        self.path_of(kind, id)
+            .ok()
+            .and_then(|path| fs::read(path).ok())
+            .map_or((1, 1), |bytes| locate_field(&bytes, field))
+    }
+
+    /// Files in a collection's folder that are not records and not the
+    /// store's own (`.lock`, temporary files, `.gitkeep`).
+    pub fn stray_files(&self, kind: Kind) -> StoreResult<Vec<PathBuf>> {
+        let dir = self.dir(kind);
+        let entries = fs::read_dir(&dir).map_err(|source| StoreError::Io { path: dir.clone(), source })?;
+        let mut stray: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let is_record = name.strip_suffix(".json").is_some_and(|id| kind.id_format().accepts(id));
+                !(is_record || name == ".lock" || name == ".gitkeep" || is_temp_name(&name))
+            })
+            .map(|entry| entry.path())
+            .collect();
+        stray.sort();
+        Ok(stray)
     }
 }
 
 fn check_rules<T: Record>(record: &T) -> StoreResult<()> {
-    record.validate().map_err(|invalid| StoreError::Invalid {
-        kind: T::KIND,
-        id: record.id().to_owned(),
-        invalid,
-    })
+    record.validate().map_err(|invalid| StoreError::Invalid { kind: T::KIND, id: record.id().to_owned(), invalid })
 }
 
 fn read_file(path: &Path, kind: Kind, id: &str) -> StoreResult<Vec<u8>> {
     fs::read(path).map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => StoreError::NotFound {
-            kind,
-            id: id.to_owned(),
-        },
-        _ => StoreError::Io {
-            path: path.to_owned(),
-            source,
-        },
+        io::ErrorKind::NotFound => StoreError::NotFound { kind, id: id.to_owned() },
+        _ => StoreError::Io { path: path.to_owned(), source },
     })
 }
 
-fn load_keys<T: Record>(path: &Path, id: &str, bytes: &[u8]) -> Result<Vec<IndexKey>, LoadError> {
-    file::parse_record::<T>(path, id, bytes).map(|record| record.index_keys())
+fn load_keys<T: Record>(path: &Path, id: &str, bytes: &[u8]) -> Result<Vec<IndexKey>, (LoadError, Vec<IndexKey>)> {
+    file::parse_record::<T>(path, id, bytes).map(|record| record.index_keys()).map_err(|error| {
+        let salvaged = serde_json::from_slice::<Map<String, Value>>(bytes)
+            .map(|raw| T::salvage_unique_keys(&raw))
+            .unwrap_or_default();
+        (error, salvaged)
+    })
 }
 
 /// How to read the index keys of each kind, in `Kind::index` order.
@@ -433,9 +417,7 @@ fn remove_stale_temp_files(dir: &Path) {
         let stale = entry
             .metadata()
             .and_then(|m| m.modified())
-            .is_ok_and(|modified| {
-                now.duration_since(modified).unwrap_or_default() > STALE_TEMP_AGE
-            });
+            .is_ok_and(|modified| now.duration_since(modified).unwrap_or_default() > STALE_TEMP_AGE);
         if stale {
             let _ = fs::remove_file(entry.path());
         }

@@ -3,6 +3,7 @@
 use crate::ids::IdFormat;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 /// The four collections of the database, one folder each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,12 +15,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
-        Kind::Customer,
-        Kind::CpanelAccount,
-        Kind::Plan,
-        Kind::Payment,
-    ];
+    pub const ALL: [Kind; 4] = [Kind::Customer, Kind::CpanelAccount, Kind::Plan, Kind::Payment];
 
     /// The folder under the database root that holds this kind.
     pub fn folder(self) -> &'static str {
@@ -63,10 +59,7 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(field: &'static str, message: impl Into<String>) -> Invalid {
-        Invalid {
-            field,
-            message: message.into(),
-        }
+        Invalid { field, message: message.into() }
     }
 }
 
@@ -96,4 +89,21 @@ pub trait Record: Serialize + DeserializeOwned + Send + 'static {
     fn index_keys(&self) -> Vec<IndexKey> {
         Vec::new()
     }
+
+    /// The unique values a file that does not parse as this type still
+    /// seems to hold, read from its raw JSON. They stay reserved while the
+    /// file is broken, so that a typo in one customer's file cannot let a
+    /// second customer take their key or email.
+    fn salvage_unique_keys(_raw: &Map<String, Value>) -> Vec<IndexKey> {
+        Vec::new()
+    }
+}
+
+/// The string values of `fields` in `raw`, as index keys, passed through `normalize`.
+pub fn raw_string_keys(
+    raw: &Map<String, Value>,
+    fields: &[&'static str],
+    normalize: fn(&str) -> String,
+) -> Vec<IndexKey> {
+    fields.iter().filter_map(|&field| Some((field, normalize(raw.get(field)?.as_str()?)))).collect()
 }

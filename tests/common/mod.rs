@@ -17,19 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub fn temp_dir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("hostr-test-")
-        .tempdir()
-        .expect("create a temporary folder")
+    tempfile::Builder::new().prefix("hostr-test-").tempdir().expect("create a temporary folder")
 }
 
 pub fn customer(public_key_hex: &str, email: Option<&str>) -> Customer {
-    Customer::new(
-        new_uuid(),
-        public_key_hex.to_owned(),
-        email.map(str::to_owned),
-        Timestamp::now(),
-    )
+    Customer::new(new_uuid(), public_key_hex.to_owned(), email.map(str::to_owned), Timestamp::now())
 }
 
 /// A valid-looking 64-hex public key derived from `n` (not a real curve point;
@@ -78,21 +70,12 @@ impl TestServer {
             header_timeout: config.header_timeout,
             max_body: config.max_body,
         };
-        let server =
-            http::server::start(config.listen, &settings, handler).expect("start the test server");
-        TestServer {
-            addr: server.addr(),
-            app,
-            server: Some(server),
-            _dir: None,
-        }
+        let server = http::server::start(config.listen, &settings, handler).expect("start the test server");
+        TestServer { addr: server.addr(), app, server: Some(server), _dir: None }
     }
 
     pub fn get(&self, path: &str) -> Reply {
-        send(
-            self.addr,
-            &format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"),
-        )
+        send(self.addr, &format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"))
     }
 
     pub fn stop(mut self) {
@@ -119,10 +102,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -132,10 +112,7 @@ impl Reply {
 
     /// The `code` of an API error body.
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        self.json()["error"]["code"].as_str().unwrap_or("").to_owned()
     }
 }
 
@@ -147,9 +124,7 @@ pub fn send(addr: SocketAddr, raw: &str) -> Reply {
 
 pub fn send_bytes(addr: SocketAddr, raw: &[u8]) -> Reply {
     let mut stream = TcpStream::connect(addr).expect("connect to the test server");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     // A server may answer before reading everything (413); ignore the reset.
     let _ = stream.write_all(raw);
     read_reply(&mut stream)
@@ -167,8 +142,7 @@ pub fn read_reply(stream: &mut TcpStream) -> Reply {
             Ok(n) => data.extend_from_slice(&buf[..n]),
         }
     }
-    parse_reply(&data)
-        .unwrap_or_else(|| panic!("incomplete response: {:?}", String::from_utf8_lossy(&data)))
+    parse_reply(&data).unwrap_or_else(|| panic!("incomplete response: {:?}", String::from_utf8_lossy(&data)))
 }
 
 fn parse_reply(data: &[u8]) -> Option<Reply> {
@@ -176,21 +150,15 @@ fn parse_reply(data: &[u8]) -> Option<Reply> {
     let head = std::str::from_utf8(&data[..head_end]).ok()?;
     let mut lines = head.split("\r\n");
     let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())).collect();
     let length: usize = headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
     let body = data.get(head_end + 4..head_end + 4 + length)?.to_vec();
-    Some(Reply {
-        status,
-        headers,
-        body,
-    })
+    Some(Reply { status, headers, body })
 }
 
 /// Runs the test named `role` of this test binary as a separate process,
@@ -199,13 +167,7 @@ fn parse_reply(data: &[u8]) -> Option<Reply> {
 pub fn spawn_role(role: &str, env: &[(&str, String)]) -> Child {
     let mut command = Command::new(std::env::current_exe().expect("the test binary's path"));
     command
-        .args([
-            role,
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-            "--include-ignored",
-        ])
+        .args([role, "--exact", "--nocapture", "--test-threads=1", "--include-ignored"])
         .env("HOSTR_TEST_ROLE", role)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -228,22 +190,13 @@ pub fn ack(line: &str) -> Option<&str> {
 
 impl TestServer {
     /// Sends a request with extra headers and an optional JSON body.
-    pub fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&str>,
-    ) -> Reply {
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
         let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
         for (name, value) in headers {
             raw.push_str(&format!("{name}: {value}\r\n"));
         }
         if let Some(body) = body {
-            raw.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
+            raw.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
         }
         raw.push_str("\r\n");
         raw.push_str(body.unwrap_or(""));
@@ -252,71 +205,38 @@ impl TestServer {
 
     /// A request authenticated with `Authorization: Bearer`.
     pub fn authed(&self, method: &str, path: &str, token: &str, body: Option<&str>) -> Reply {
-        self.request(
-            method,
-            path,
-            &[("Authorization", &format!("Bearer {token}"))],
-            body,
-        )
+        self.request(method, path, &[("Authorization", &format!("Bearer {token}"))], body)
     }
 
     /// A request as the browser sends it: the cookie and the site's Origin.
     pub fn browser(&self, method: &str, path: &str, token: &str, body: Option<&str>) -> Reply {
         let cookie = format!("hostr_session={token}");
         let origin = self.app.config.public_url.origin().to_owned();
-        self.request(
-            method,
-            path,
-            &[("Cookie", &cookie), ("Origin", &origin)],
-            body,
-        )
+        self.request(method, path, &[("Cookie", &cookie), ("Origin", &origin)], body)
     }
 
     pub fn challenge(&self) -> String {
         let reply = self.get("/api/challenge");
-        assert_eq!(
-            reply.status,
-            200,
-            "{:?}",
-            String::from_utf8_lossy(&reply.body)
-        );
+        assert_eq!(reply.status, 200, "{:?}", String::from_utf8_lossy(&reply.body));
         reply.json()["challenge"].as_str().unwrap().to_owned()
     }
 
     /// Signs in with `keys`; returns the session token.
     pub fn sign_in(&self, keys: &nostr::prelude::Keys) -> String {
-        let event = login_event(
-            keys,
-            &self.app.config.public_url.verify_url(),
-            &self.challenge(),
-        );
+        let event = login_event(keys, &self.app.config.public_url.verify_url(), &self.challenge());
         let reply = self.verify(&event);
-        assert_eq!(
-            reply.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&reply.body)
-        );
+        assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
         reply.json()["token"].as_str().unwrap().to_owned()
     }
 
     pub fn verify(&self, event: &serde_json::Value) -> Reply {
-        self.request(
-            "POST",
-            "/api/verify",
-            &[],
-            Some(&serde_json::json!({"event": event}).to_string()),
-        )
+        self.request("POST", "/api/verify", &[], Some(&serde_json::json!({"event": event}).to_string()))
     }
 }
 
 /// A proper NIP-98 sign-in event for `url` and `challenge`, signed now.
 pub fn login_event(keys: &nostr::prelude::Keys, url: &str, challenge: &str) -> serde_json::Value {
-    let tags = vec![
-        vec!["u", url],
-        vec!["method", "POST"],
-        vec!["challenge", challenge],
-    ];
+    let tags = vec![vec!["u", url], vec!["method", "POST"], vec!["challenge", challenge]];
     signed_event(keys, 27235, hostr::api::unix_now(), tags)
 }
 
