@@ -4,7 +4,6 @@
 use crate::auth::challenge::{ChallengeBook, RateLimit};
 use crate::auth::session::Sessions;
 use crate::config::Config;
-use crate::error::ApiResult;
 use crate::nip05::{Nip05Checker, Nip05Source};
 use crate::plan::Plan;
 use crate::store::{Kind, Store, StoreError, StoreResult};
@@ -61,7 +60,7 @@ impl App {
 
     /// Plans customers can buy, in id order. A broken plan file is logged
     /// and left out rather than taking the whole list down.
-    pub fn plans_on_sale(&self) -> ApiResult<Vec<Plan>> {
+    pub fn plans_on_sale(&self) -> StoreResult<Vec<Plan>> {
         let mut plans = Vec::new();
         for plan in self.store.list::<Plan>()? {
             match plan {

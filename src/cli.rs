@@ -22,7 +22,7 @@ type CliResult = Result<ExitCode, String>;
 pub fn run(cli: Cli) -> ExitCode {
     let json = cli.json;
     let outcome = match cli.command {
-        None => serve(cli.database, &cli.serve),
+        None => serve(cli.database, &ServeArgs::from_env()),
         Some(Command::Serve(args)) => serve(cli.database, &args),
         Some(Command::Check) => open_store(&cli.database).and_then(|store| run_check(&store, json)),
         Some(Command::Plan(command)) => open_store(&cli.database).and_then(|store| plan(&store, command, json)),
@@ -140,7 +140,7 @@ fn plan(store: &Store, command: PlanCommand, json: bool) -> CliResult {
                     p.bandwidth,
                     p.price,
                     p.currency,
-                    cycle_name(p.billing_cycle),
+                    p.billing_cycle.as_str(),
                     if p.available { "yes" } else { "no" }
                 );
             }
@@ -148,7 +148,7 @@ fn plan(store: &Store, command: PlanCommand, json: bool) -> CliResult {
         }
         PlanCommand::Show { id } => {
             let plan: Plan = store.get(&id).map_err(|e| e.to_string())?;
-            print_record(&plan, json)
+            print_json(&plan)
         }
         PlanCommand::Add(args) => {
             let plan = plan_from_args(args)?;
@@ -161,7 +161,7 @@ fn plan(store: &Store, command: PlanCommand, json: bool) -> CliResult {
             if !json {
                 println!("added plan {}", plan.id);
             }
-            print_record(&plan, json)
+            print_json(&plan)
         }
     }
 }
@@ -194,13 +194,6 @@ fn plan_from_args(args: PlanAddArgs) -> Result<Plan, String> {
     })
 }
 
-fn cycle_name(cycle: BillingCycle) -> &'static str {
-    match cycle {
-        BillingCycle::Monthly => "monthly",
-        BillingCycle::Yearly => "yearly",
-    }
-}
-
 fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
     match command {
         CustomerCommand::List => {
@@ -220,7 +213,7 @@ fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
                     "{:<36} {:<63} {:<9} {:<20} {:<30}",
                     c.id,
                     npub(&c.public_key).unwrap_or_else(|| c.public_key.clone()),
-                    format!("{:?}", c.status).to_uppercase(),
+                    c.status.as_str(),
                     c.created_at.to_string(),
                     c.email.as_deref().unwrap_or("-")
                 );
@@ -229,7 +222,7 @@ fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
         }
         CustomerCommand::Show { customer } => {
             let found = find_customer(store, &customer)?;
-            print_record(&found, json)
+            print_json(&found)
         }
         CustomerCommand::SetKey { customer, new_key } => {
             let found = find_customer(store, &customer)?;
@@ -251,7 +244,7 @@ fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
             if !json {
                 println!("customer {} now signs in with {}", moved.id, npub(&moved.public_key).unwrap_or_default());
             }
-            print_record(&moved, json)
+            print_json(&moved)
         }
     }
 }
@@ -266,11 +259,6 @@ pub fn find_customer(store: &Store, text: &str) -> Result<Customer, String> {
         .find::<Customer>("publicKey", &key)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no customer has the public key {key}"))
-}
-
-fn print_record(record: &impl Serialize, _json: bool) -> CliResult {
-    // A record's JSON is already its most readable form: the same as its file.
-    print_json(record)
 }
 
 fn print_json(value: &impl Serialize) -> CliResult {

@@ -21,9 +21,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    #[command(flatten)]
-    pub serve: ServeArgs,
-
+    /// What to do; without one, `serve` with its settings from the environment.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -253,6 +251,11 @@ impl Config {
 }
 
 impl ServeArgs {
+    /// The settings of `serve` from the environment and the defaults alone.
+    pub fn from_env() -> ServeArgs {
+        ServeArgs::parse_from(["hostr"])
+    }
+
     fn parse_from<I: IntoIterator<Item = T>, T: Into<std::ffi::OsString> + Clone>(args: I) -> ServeArgs {
         #[derive(Parser)]
         struct Only {

@@ -17,6 +17,17 @@ pub enum CustomerStatus {
     Deleted,
 }
 
+impl CustomerStatus {
+    /// The name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerStatus::Active => "ACTIVE",
+            CustomerStatus::Suspended => "SUSPENDED",
+            CustomerStatus::Deleted => "DELETED",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Customer {
@@ -196,6 +207,20 @@ impl Record for Customer {
     }
 }
 
+/// A public key as a client or operator may write it (64 hex digits or
+/// `npub1…`), in its stored form: lowercase hex.
+pub fn parse_public_key(text: &str) -> Result<String, String> {
+    nostr::key::PublicKey::parse(text.trim())
+        .map(|key| key.to_hex())
+        .map_err(|_| format!("`{text}` is not a Nostr public key: give 64 hex digits or an npub1… key"))
+}
+
+/// The `npub1…` form of a stored hex key.
+pub fn npub(public_key_hex: &str) -> Option<String> {
+    use nostr::nips::nip19::ToBech32;
+    nostr::key::PublicKey::from_hex(public_key_hex).ok()?.to_bech32().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,25 +250,6 @@ mod tests {
         }
         assert_eq!(email_key(" Alice@Example.COM "), "alice@example.com");
     }
-}
-
-/// A public key as a client or operator may write it (64 hex digits or
-/// `npub1…`), in its stored form: lowercase hex.
-pub fn parse_public_key(text: &str) -> Result<String, String> {
-    nostr::key::PublicKey::parse(text.trim())
-        .map(|key| key.to_hex())
-        .map_err(|_| format!("`{text}` is not a Nostr public key: give 64 hex digits or an npub1… key"))
-}
-
-/// The `npub1…` form of a stored hex key.
-pub fn npub(public_key_hex: &str) -> Option<String> {
-    use nostr::nips::nip19::ToBech32;
-    nostr::key::PublicKey::from_hex(public_key_hex).ok()?.to_bech32().ok()
-}
-
-#[cfg(test)]
-mod key_tests {
-    use super::*;
 
     #[test]
     fn keys_are_accepted_as_hex_or_npub() {

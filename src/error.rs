@@ -26,6 +26,7 @@ pub enum Failure {
     Gone,
     PayloadTooLarge,
     UnsupportedMediaType,
+    UriTooLong,
     HeadersTooLarge,
     TooManyRequests,
     /// A bug in hostr, or the machine failing (disk full, permissions).
@@ -51,6 +52,7 @@ impl Failure {
             Failure::PayloadTooLarge => 413,
             Failure::UnsupportedMediaType => 415,
             Failure::TooManyRequests => 429,
+            Failure::UriTooLong => 414,
             Failure::HeadersTooLarge => 431,
             Failure::Internal => 500,
             Failure::BadGateway => 502,

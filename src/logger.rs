@@ -1,15 +1,14 @@
 //! A minimal logger for the `log` facade: one line per message on stderr,
 //! with a UTC timestamp, for journald or a terminal.
 
-use log::{Level, LevelFilter, Log, Metadata, Record};
+use log::{LevelFilter, Log, Metadata, Record};
 use std::io::Write;
 
 struct StderrLogger;
 
 impl Log for StderrLogger {
     fn enabled(&self, metadata: &Metadata) -> bool {
-        // tiny_http reports every dropped connection at debug level.
-        metadata.level() <= Level::Info || !metadata.target().starts_with("tiny_http")
+        metadata.level() <= log::max_level()
     }
 
     fn log(&self, record: &Record) {

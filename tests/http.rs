@@ -49,6 +49,9 @@ fn unknown_routes_and_wrong_methods_get_json_errors() {
     assert!(reply.json()["error"]["message"].as_str().unwrap().len() > 10);
     let reply = send(server.addr, "DELETE /api/plans HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     assert_eq!((reply.status, reply.error_code().as_str()), (405, "method_not_allowed"));
+    assert_eq!(reply.header("allow"), Some("GET"));
+    let profile = send(server.addr, "DELETE /api/profile HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!(profile.header("allow"), Some("GET, PUT"));
     let reply = server.get("/no-such-page.html");
     assert_eq!((reply.status, reply.error_code().as_str()), (404, "not_found"));
 }
@@ -79,7 +82,8 @@ fn bodies_over_the_limit_are_refused_with_413() {
 fn oversized_heads_and_urls_are_refused() {
     let server = TestServer::start();
     let long_url = format!("GET /api/health?x={} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", "a".repeat(20_000));
-    assert!(matches!(send(server.addr, &long_url).status, 414 | 431), "URL over the limit");
+    let reply = send(server.addr, &long_url);
+    assert_eq!((reply.status, reply.error_code().as_str()), (414, "url_too_long"));
     let many = "X-Filler: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n".repeat(2_000);
     let reply = send(server.addr, &format!("GET /api/health HTTP/1.1\r\nHost: t\r\n{many}\r\n"));
     assert_eq!(reply.status, 431);
@@ -101,7 +105,6 @@ fn static_files_have_types_and_revalidation_and_no_traversal() {
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty());
 
-    let secret = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
     for path in [
         "/../Cargo.toml",
         "/%2e%2e/Cargo.toml",
@@ -116,7 +119,6 @@ fn static_files_have_types_and_revalidation_and_no_traversal() {
         let reply = send(server.addr, &format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
         assert!(matches!(reply.status, 400 | 404), "{path}: {}", reply.status);
         assert!(!String::from_utf8_lossy(&reply.body).contains("[package]"), "{path} leaked a file");
-        assert!(!secret.is_empty());
     }
 }
 
@@ -142,21 +144,37 @@ fn a_panicking_handler_answers_500_and_the_worker_keeps_serving() {
 }
 
 #[test]
-fn idle_and_half_sent_connections_do_not_lock_out_a_new_client() {
-    let server = TestServer::start();
-    let idle: Vec<TcpStream> = (0..300).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
-    let half: Vec<TcpStream> = (0..300)
+fn idle_and_half_sent_connections_beyond_the_cap_do_not_lock_out_a_new_client() {
+    let dir = crate::common::temp_dir();
+    // A small cap, so that the flood below is many times over it.
+    let server = TestServer::start_on(dir.path().join("db"), |c| c.max_connections = 16);
+    let idle: Vec<TcpStream> = (0..100).map(|_| TcpStream::connect(server.addr).unwrap()).collect();
+    let half: Vec<TcpStream> = (0..100)
         .map(|_| {
             let mut s = TcpStream::connect(server.addr).unwrap();
             s.write_all(b"GET /api/health HTTP/1.1\r\nHost: t\r\nX-Slow: ").unwrap();
             s
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(300));
     for _ in 0..5 {
         assert_eq!(server.get("/api/health").status, 200);
     }
-    drop((idle, half));
+    // The server made room by closing the longest-waiting half-sent ones.
+    let closed = half
+        .into_iter()
+        .filter(|mut s| {
+            s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            // Closed: end of stream or reset; still open: the read times out.
+            match s.read(&mut [0u8; 1]) {
+                Ok(0) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+                Ok(_) => false,
+            }
+        })
+        .count();
+    assert!(closed >= 80, "only {closed} of 100 half-sent connections were closed");
+    drop(idle);
 }
 
 #[test]

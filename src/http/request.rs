@@ -47,7 +47,7 @@ impl Request {
         let target = raw.url();
         if target.len() > MAX_URL {
             return Err(ApiError::new(
-                Failure::HeadersTooLarge,
+                Failure::UriTooLong,
                 "url_too_long",
                 format!("The address is longer than {MAX_URL} bytes."),
             ));

@@ -1,44 +1,52 @@
-//! The routing table: one `match` on method and path, each arm one call.
+//! The routing table: every API endpoint in one list, method and path to
+//! handler. Anything else under `/api/` is a 404; other GETs are pages.
 
 use super::request::Request;
 use super::response::Response;
 use super::static_files;
 use crate::api::{auth, customers, plans};
 use crate::app::App;
-use crate::error::{ApiError, Failure};
+use crate::error::{ApiError, ApiResult, Failure};
+
+type Handler = fn(&App, &Request) -> ApiResult<Response>;
+
+const ROUTES: &[(&str, &str, Handler)] = &[
+    ("GET", "/api/health", plans::health),
+    ("GET", "/api/plans", plans::list),
+    ("GET", "/api/challenge", auth::challenge),
+    ("POST", "/api/verify", auth::verify),
+    ("POST", "/api/logout", auth::logout),
+    ("GET", "/api/check", auth::check),
+    ("POST", "/api/new-user", customers::new_user),
+    ("GET", "/api/profile", customers::profile),
+    ("PUT", "/api/profile", customers::update_profile),
+    ("POST", "/api/delete-user", customers::delete_user),
+    ("POST", "/api/recover-user", customers::recover_user),
+];
 
 pub fn route(app: &App, request: &Request) -> Response {
-    let method = request.method.as_str();
-    let result = match (method, request.path.as_str()) {
-        ("GET", "/api/health") => plans::health(app),
-        ("GET", "/api/plans") => plans::list(app),
-        ("GET", "/api/challenge") => auth::challenge(app, request),
-        ("POST", "/api/verify") => auth::verify(app, request),
-        ("POST", "/api/logout") => auth::logout(app, request),
-        ("GET", "/api/check") => auth::check(app, request),
-        ("POST", "/api/new-user") => customers::new_user(app, request),
-        ("GET", "/api/profile") => customers::profile(app, request),
-        ("PUT", "/api/profile") => customers::update_profile(app, request),
-        ("POST", "/api/delete-user") => customers::delete_user(app, request),
-        ("POST", "/api/recover-user") => customers::recover_user(app, request),
-        (
-            _,
-            "/api/health" | "/api/plans" | "/api/challenge" | "/api/verify" | "/api/logout" | "/api/check"
-            | "/api/new-user" | "/api/profile" | "/api/delete-user" | "/api/recover-user",
-        ) => Err(method_not_allowed(method)),
-        (_, path) if path.starts_with("/api/") => {
+    let (method, path) = (request.method.as_str(), request.path.as_str());
+    let same_path = || ROUTES.iter().filter(move |(_, p, _)| *p == path);
+    let result = match same_path().find(|(m, _, _)| *m == method) {
+        Some((_, _, handler)) => handler(app, request),
+        None if same_path().next().is_some() => {
+            let allowed: Vec<&str> = same_path().map(|(m, _, _)| *m).collect();
+            return method_not_allowed(method, &allowed.join(", "));
+        }
+        None if path.starts_with("/api/") => {
             Err(ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address."))
         }
-        ("GET" | "HEAD", _) => static_files::serve(&app.config.public_dir, request),
-        _ => Err(method_not_allowed(method)),
+        None if matches!(method, "GET" | "HEAD") => static_files::serve(&app.config.public_dir, request),
+        None => return method_not_allowed(method, "GET, HEAD"),
     };
     result.unwrap_or_else(Response::from)
 }
 
-fn method_not_allowed(method: &str) -> ApiError {
-    ApiError::new(
+fn method_not_allowed(method: &str, allowed: &str) -> Response {
+    let error = ApiError::new(
         Failure::MethodNotAllowed,
         "method_not_allowed",
-        format!("{} is not allowed here.", method.escape_debug()),
-    )
+        format!("{} is not allowed here; use {allowed}.", method.escape_debug()),
+    );
+    Response::from(error).with_header("Allow", allowed)
 }
