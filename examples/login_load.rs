@@ -4,7 +4,7 @@
 //! started in this process over a temporary database in which every
 //! client's key is a registered customer (so each login looks one up).
 //!
-//! `cargo run --release --example login_load -- [--clients 16] [--seconds 10]`
+//! `cargo run --release --example login_load -- [--clients 16] [--seconds 10] [--workers 16]`
 //!
 //! Prints logins per second, login latency (both requests) p50/p99, and the
 //! raw BIP-340 verification rate of this machine, measured in the same run.
@@ -35,6 +35,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut config = Config::for_database(dir.path().join("database"), "127.0.0.1:0".parse()?);
     config.challenge_rate = u32::MAX; // every client shares one address here
     config.max_connections = 4096;
+    config.workers = arg("--workers", config.workers as u64) as usize;
     let app = Arc::new(App::open(config.clone())?);
     let keys: Vec<Keys> = (0..clients).map(|_| Keys::generate()).collect();
     for key in &keys {
@@ -77,11 +78,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         .collect();
     let mut latencies: Vec<Duration> = Vec::new();
     let mut failures = 0;
+    let mut per_client = Vec::new();
     for thread in threads {
         let (mut samples, failed) = thread.join().map_err(|_| "a client thread panicked")??;
+        per_client.push(samples.len());
         latencies.append(&mut samples);
         failures += failed;
     }
+    per_client.sort();
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
@@ -92,6 +96,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         ms(pct(0.50)),
         ms(pct(0.99)),
         ms(*latencies.last().unwrap_or(&Duration::ZERO)),
+    );
+    println!(
+        "logins per client: min {}, max {}",
+        per_client.first().unwrap_or(&0),
+        per_client.last().unwrap_or(&0)
     );
     server.stop();
     Ok(())
