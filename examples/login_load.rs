@@ -12,7 +12,7 @@
 use hostr::app::App;
 use hostr::config::Config;
 use hostr::customer::Customer;
-use hostr::http::{self, ServerSettings};
+use hostr::http;
 use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Tag};
 use std::error::Error;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -49,15 +49,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             Customer::new(hostr::ids::new_uuid(), format!("{n:064x}"), None, hostr::timestamp::Timestamp::now());
         app.store.create(&customer)?;
     }
-    let handler_app = app.clone();
-    let handler: http::Handler = Arc::new(move |rq| http::routes::route(&handler_app, rq));
-    let settings = ServerSettings {
-        workers: config.workers,
-        max_connections: config.max_connections,
-        header_timeout: config.header_timeout,
-        max_body: config.max_body,
-    };
-    let server = http::server::start(config.listen, &settings, handler)?;
+    let server = http::serve_app(app.clone())?;
     let addr = server.addr();
     let verify_url = config.public_url.verify_url();
 
@@ -97,11 +89,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         ms(pct(0.99)),
         ms(*latencies.last().unwrap_or(&Duration::ZERO)),
     );
-    println!(
-        "logins per client: min {}, max {}",
-        per_client.first().unwrap_or(&0),
-        per_client.last().unwrap_or(&0)
-    );
+    println!("logins per client: min {}, max {}", per_client.first().unwrap_or(&0), per_client.last().unwrap_or(&0));
     server.stop();
     Ok(())
 }

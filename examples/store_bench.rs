@@ -28,7 +28,6 @@
 use hostr::app::App;
 use hostr::config::Config;
 use hostr::customer::Customer;
-use hostr::http::server::{self, ServerSettings};
 use hostr::store::{Record, Store, StoreError};
 use hostr::timestamp::Timestamp;
 use std::error::Error;
@@ -459,15 +458,7 @@ fn start_up(db: &Path, key: &str, customers: usize, out: &mut Vec<String>) -> Be
     let config = Config::for_database(db.to_owned(), "127.0.0.1:0".parse()?);
     let app = Arc::new(App::open(config.clone())?);
     let opened = t0.elapsed();
-    let settings = ServerSettings {
-        workers: config.workers,
-        max_connections: config.max_connections,
-        header_timeout: config.header_timeout,
-        max_body: config.max_body,
-    };
-    let handler_app = app.clone();
-    let handler: hostr::http::Handler = Arc::new(move |request| hostr::http::routes::route(&handler_app, request));
-    let running = server::start(config.listen, &settings, handler)?;
+    let running = hostr::http::serve_app(app.clone())?;
     let started = t0.elapsed();
     let health = get_health(running.addr())?;
     let healthy = t0.elapsed();
@@ -492,7 +483,7 @@ fn start_up(db: &Path, key: &str, customers: usize, out: &mut Vec<String>) -> Be
     out.push(format!(
         "5. server start-up with {} customers ({} workers), ms from the start of App::open",
         group(customers),
-        settings.workers
+        config.workers
     ));
     out.push(format!(
         "  App::open {:.1}  →  server::start {:.1}  →  GET /api/health {health} {:.1}  →  first find by publicKey {:.1}",

@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::check;
 use crate::config::{Cli, Command, Config, CustomerCommand, PlanAddArgs, PlanCommand, ServeArgs};
 use crate::customer::{Customer, npub, parse_public_key};
-use crate::http::{self, ServerSettings};
+use crate::http;
 use crate::ids::IdFormat;
 use crate::plan::{BillingCycle, Plan};
 use crate::store::{Store, StoreError};
@@ -41,16 +41,7 @@ fn open_store(database: &std::path::Path) -> Result<Store, String> {
 fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
     let config = Config::from_args(database, args)?;
     let app = Arc::new(App::open(config.clone()).map_err(|e| format!("cannot open the database: {e}"))?);
-    let settings = ServerSettings {
-        workers: config.workers,
-        max_connections: config.max_connections,
-        header_timeout: config.header_timeout,
-        max_body: config.max_body,
-    };
-    let handler_app = app.clone();
-    let handler: http::Handler = Arc::new(move |request| http::routes::route(&handler_app, request));
-    let server = http::server::start(config.listen, &settings, handler)
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let server = http::serve_app(app.clone()).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let sandbox = app.sandbox();
     log::info!(
         "hostr {} listening on {} for {}, database {}",

@@ -5,6 +5,7 @@
 //! Consuming the challenge is the caller's next step.
 
 use nostr::prelude::Event;
+use serde::Deserialize;
 use serde_json::Value;
 
 /// The kind of NIP-98 HTTP-auth events.
@@ -39,7 +40,7 @@ pub struct LoginEvent {
 /// nostr crate's parser does not).
 pub fn parse_signed(event: &Value) -> Result<Event, LoginFailure> {
     check_strict_shape(event)?;
-    let event: Event = serde_json::from_value(event.clone())
+    let event = Event::deserialize(event)
         .map_err(|e| LoginFailure::Malformed(format!("the event does not follow NIP-01: {e}")))?;
     if !event.verify_id() {
         return Err(LoginFailure::BadId);

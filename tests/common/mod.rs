@@ -64,12 +64,7 @@ impl TestServer {
     /// A server whose requests all go to `handler`, for testing the shell.
     pub fn with_handler(app: Arc<App>, handler: http::Handler) -> TestServer {
         let config = &app.config;
-        let settings = ServerSettings {
-            workers: config.workers,
-            max_connections: config.max_connections,
-            header_timeout: config.header_timeout,
-            max_body: config.max_body,
-        };
+        let settings = ServerSettings::from_config(config);
         let server = http::server::start(config.listen, &settings, handler).expect("start the test server");
         TestServer { addr: server.addr(), app, server: Some(server), _dir: None }
     }
