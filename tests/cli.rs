@@ -101,7 +101,7 @@ fn serve_logs_a_broken_file_with_its_position_and_stops_on_sigterm() {
     std::fs::write(db.join("plans/broken.json"), "{\n  \"id\": \"broken\",\n  \"storage\": \"ten\"\n}\n").unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hostr"))
-        .args(["--database", db.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database", db.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
