@@ -156,3 +156,19 @@ fn set_key_moves_a_customer_to_a_new_key_and_keeps_every_reference() {
     assert!(!junk.status.success());
     assert_eq!(store.get::<hostr::customer::Customer>(&c.id).unwrap().public_key, new_key);
 }
+
+#[test]
+fn serve_settings_belong_to_serve_and_do_not_trouble_other_commands() {
+    let dir = temp_dir();
+    let misplaced = hostr(dir.path(), &["--workers", "0", "check"]);
+    assert!(!misplaced.status.success(), "a serve flag before another command must be refused");
+    let checked = Command::new(env!("CARGO_BIN_EXE_hostr"))
+        .args(["--database", dir.path().to_str().unwrap(), "check"])
+        .env("HOSTR_LISTEN", "not an address")
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    let bad = hostr(dir.path(), &["serve", "--workers", "0"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--workers must be between 1 and 256"));
+}
