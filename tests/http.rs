@@ -67,13 +67,14 @@ fn bodies_over_the_limit_are_refused_with_413() {
     );
     let reply = send(server.addr, &declared);
     assert_eq!((reply.status, reply.error_code().as_str()), (413, "body_too_large"));
-    // Chunked bodies are counted as they arrive.
+    // Chunked bodies are not accepted at all: the API's bodies are small
+    // JSON with a known length.
     let chunked = format!(
         "POST /api/plans HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
         body.len()
     );
     let reply = send(server.addr, &chunked);
-    assert_eq!((reply.status, reply.error_code().as_str()), (413, "body_too_large"));
+    assert_eq!((reply.status, reply.error_code().as_str()), (411, "length_required"));
     // The server is still serving.
     assert_eq!(server.get("/api/health").status, 200);
 }
@@ -215,4 +216,64 @@ fn shutdown_finishes_requests_in_progress() {
         let n = late.read(&mut answer).unwrap_or(0);
         assert!(!answer[..n].starts_with(b"HTTP/1.1 200"), "a stopped server answered");
     }
+}
+
+/// Sends `raw` on one connection and returns everything the server sends
+/// back until it closes the connection (or 5 s pass).
+fn exchange_until_close(addr: std::net::SocketAddr, raw: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = stream.write_all(raw);
+    let mut all = Vec::new();
+    let _ = stream.read_to_end(&mut all);
+    String::from_utf8_lossy(&all).into_owned()
+}
+
+#[test]
+fn a_refused_body_is_never_read_as_the_next_request() {
+    let server = TestServer::start();
+    let smuggled = "GET /api/smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+    // A chunked body is refused with 411, and the connection ends there.
+    let chunked = format!(
+        "POST /api/verify HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{smuggled}\r\n0\r\n\r\n",
+        smuggled.len()
+    );
+    let answer = exchange_until_close(server.addr, chunked.as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 411"), "{answer}");
+    assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "exactly one response: {answer}");
+    // A declared body over the limit is refused unread; what follows is not a request.
+    let limit = server.app.config.max_body;
+    let declared = format!(
+        "POST /api/verify HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{smuggled}",
+        limit * 4
+    );
+    let answer = exchange_until_close(server.addr, declared.as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(!answer.contains("no_such_endpoint"), "the smuggled request was answered: {answer}");
+    // Upgrades are refused before anything is read.
+    let upgrade = "GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+    let answer = exchange_until_close(server.addr, upgrade.as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 400") && answer.contains("upgrade_not_supported"), "{answer}");
+}
+
+#[test]
+fn slow_bodies_do_not_hold_the_workers() {
+    let dir = crate::common::temp_dir();
+    let server = TestServer::start_on(dir.path().join("db"), |c| c.workers = 2);
+    // Each declares 5,000 bytes and sends 1,000: they wait in their own
+    // connection threads, never in a worker.
+    let slow: Vec<TcpStream> = (0..6)
+        .map(|_| {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            let head = "POST /api/verify HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n";
+            s.write_all(head.as_bytes()).unwrap();
+            s.write_all(&[b' '; 1000]).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    for _ in 0..3 {
+        assert_eq!(server.get("/api/health").status, 200);
+    }
+    drop(slow);
 }

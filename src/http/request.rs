@@ -67,6 +67,19 @@ impl Request {
             ));
         }
         request.remote = raw.remote_addr().copied();
+        // An upgrade would hand this worker the raw socket for as long as the
+        // client likes; hostr speaks plain HTTP only.
+        let upgrading = request.header("connection").is_some_and(|c| c.to_ascii_lowercase().contains("upgrade"));
+        if upgrading || request.header("upgrade").is_some() {
+            return Err(ApiError::bad_request("upgrade_not_supported", "This server does not switch protocols."));
+        }
+        if raw.body_length().is_none() && request.header("transfer-encoding").is_some() {
+            return Err(ApiError::new(
+                Failure::LengthRequired,
+                "length_required",
+                "Send the request body with a Content-Length header.",
+            ));
+        }
         let too_large = || {
             ApiError::new(
                 Failure::PayloadTooLarge,

@@ -47,7 +47,8 @@ impl RunningServer {
     }
 
     /// Stops gracefully: requests already received are answered (with
-    /// `Connection: close`), then the workers end and the socket closes.
+    /// their connections closed after the response), then the workers end
+    /// and the socket closes.
     pub fn stop(self) {
         self.stopping.store(true, Ordering::SeqCst);
         for worker in self.workers {
@@ -66,6 +67,9 @@ pub fn start(addr: SocketAddr, settings: &ServerSettings, handler: Handler) -> i
     let limits = tiny_http::ConnectionLimits {
         max_connections: settings.max_connections,
         head_timeout: Some(settings.header_timeout),
+        // Whole bodies arrive before a worker sees the request, under the
+        // head deadline: a slow body costs an evictable connection, not a worker.
+        max_buffered_body: settings.max_body,
         ..tiny_http::ConnectionLimits::default()
     };
     let server = tiny_http::Server::from_listener_with_limits(listener, None, limits)
@@ -163,17 +167,19 @@ fn handle(mut raw: tiny_http::Request, handler: &Handler, max_body: usize, stopp
     let started = Instant::now();
     let (method, path) = (raw.method().to_string(), raw.url().split('?').next().unwrap_or("").to_owned());
     let remote = raw.remote_addr().map_or_else(|| "-".to_owned(), |a| a.ip().to_string());
-    let mut close = stopping;
     let response = match Request::read(&mut raw, max_body) {
         Ok(request) => catch_unwind(AssertUnwindSafe(|| handler(&request)))
             .unwrap_or_else(|_| Response::error(&ApiError::internal(&format!("handler panicked on {method} {path}")))),
         Err(error) => {
-            // The rest of a refused body is still on the wire: end the
-            // connection rather than read it as the next request.
-            close = true;
+            // Whatever of a refused request is still on the wire must never
+            // be read as the next request.
+            raw.close_connection();
             Response::error(&error)
         }
     };
+    if stopping {
+        raw.close_connection();
+    }
     log::info!(
         "{remote} \"{method} {}\" {} {} {}ms",
         path.escape_debug(),
@@ -185,8 +191,7 @@ fn handle(mut raw: tiny_http::Request, handler: &Handler, max_body: usize, stopp
     let mut reply = tiny_http::Response::from_data(response.body).with_status_code(status);
     let security =
         [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin")];
-    let closing = close.then_some(("Connection", "close"));
-    let headers = response.headers.iter().map(|(n, v)| (*n, v.as_str())).chain(security).chain(closing);
+    let headers = response.headers.iter().map(|(n, v)| (*n, v.as_str())).chain(security);
     for (name, value) in headers {
         if value.is_empty() {
             continue;

@@ -2,12 +2,15 @@ use ascii::AsciiString;
 
 use std::io::Error as IoError;
 use std::io::Result as IoResult;
-use std::io::{BufReader, BufWriter, ErrorKind, Read};
+use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::common::{HTTPVersion, Method};
+use crate::limits::{ConnControl, UnreadBody, LINGER_MAX_BYTES, LINGER_TIMEOUT, MAX_DRAIN_BYTES};
+use crate::request::BodyOptions;
 use crate::util::RefinedTcpStream;
 use crate::util::{SequentialReader, SequentialReaderBuilder, SequentialWriterBuilder};
 use crate::Request;
@@ -39,6 +42,15 @@ pub struct ClientConnection {
     // for the head being read
     max_head_bytes: usize,
     head_bytes_left: usize,
+
+    // PATCH (request bodies): the connection's control block (through which a request
+    // reports `close_connection()` and what it left of its body), the limit of bodies
+    // read before a request is handed out, whether a request was handed out whose
+    // leftovers are not settled yet, and whether to end with a lingering close
+    control: Option<Arc<ConnControl>>,
+    max_buffered_body: usize,
+    request_out: bool,
+    linger: bool,
 }
 
 /// Error that can happen when reading a request.
@@ -74,6 +86,107 @@ impl ClientConnection {
             secure,
             max_head_bytes: usize::MAX,
             head_bytes_left: usize::MAX,
+            control: None,
+            max_buffered_body: 1024,
+            request_out: false,
+            linger: false,
+        }
+    }
+
+    /// PATCH (request bodies): the connection's control block (see `ConnBody`,
+    /// `Request::close_connection`). Without one, bodies are handled as upstream.
+    pub(crate) fn set_control(&mut self, control: Arc<ConnControl>) {
+        self.control = Some(control);
+    }
+
+    /// PATCH (request bodies): bodies with a `Content-Length` of at most this are read
+    /// before the request is handed out (default: 1024, as upstream).
+    pub(crate) fn set_max_buffered_body(&mut self, max_buffered_body: usize) {
+        self.max_buffered_body = max_buffered_body;
+    }
+
+    /// PATCH (request bodies): called once the response to the request handed out last
+    /// is done, before anything else is read from the connection. Waits until the
+    /// application has dropped that request's body reader, then settles what the request
+    /// left: nothing (go on), a `Content-Length` rest of at most `MAX_DRAIN_BYTES` (read
+    /// and discarded here, under the keep-alive deadline, then go on), or anything else or
+    /// `Request::close_connection()` (return `false`: close, with a lingering close).
+    fn settle_previous_request(&mut self) -> bool {
+        let control = match &self.control {
+            Some(control) => control.clone(),
+            None => return true, // upstream behaviour: `EqualReader` drains when dropped
+        };
+        self.next_header_source.wait_turn();
+        let after = control.take_after_request();
+        let keep = match after.unread {
+            UnreadBody::Nothing => !after.close,
+            UnreadBody::Bytes(left)
+                if !after.close && !self.no_more_requests && left <= MAX_DRAIN_BYTES =>
+            {
+                match self.discard(left) {
+                    Ok(()) => true,
+                    // too slow, or gone: nothing to linger for
+                    Err(_) => return false,
+                }
+            }
+            _ => false,
+        };
+        self.linger |= !keep;
+        keep
+    }
+
+    /// PATCH (request bodies): reads and discards exactly `len` bytes.
+    fn discard(&mut self, mut len: usize) -> IoResult<()> {
+        let mut buf = [0u8; 8 * 1024];
+        while len > 0 {
+            let chunk = len.min(buf.len());
+            match self.next_header_source.read(&mut buf[..chunk]) {
+                Ok(0) => return Err(IoError::from(ErrorKind::UnexpectedEof)),
+                Ok(n) => len -= n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// PATCH (request bodies): ends the connection (the connection thread calls this once
+    /// it reads no more requests). Normally this just drops it. After
+    /// `Request::close_connection()`, or when a request body was left unread, the client
+    /// may still be sending, and closing a socket with unread data makes the kernel send a
+    /// reset, which can destroy the response before the client has read it. So then: flush
+    /// the response, shut down the sending side (the client sees the end of the stream),
+    /// and read and discard what still arrives, until the client closes its side, for at
+    /// most `LINGER_TIMEOUT` and `LINGER_MAX_BYTES`. The connection stays evictable
+    /// meanwhile (it is waiting for a head, as far as the `Tracker` is concerned).
+    pub(crate) fn close(mut self) {
+        if self.request_out {
+            // the connection thread stopped before asking for the next request (server
+            // closing, connection evicted): nothing will be drained
+            self.request_out = false;
+            self.no_more_requests = true;
+            self.settle_previous_request();
+        }
+        let control = match (&self.control, self.linger) {
+            (Some(control), true) => control.clone(),
+            _ => return,
+        };
+        // the last response may still be in the write buffer (`Request::into_writer()`
+        // and the error responses of `next()` do not flush)
+        if self.sink.next().unwrap().flush().is_err() {
+            return;
+        }
+        control.shutdown_write();
+        control.expect_head(Some(LINGER_TIMEOUT));
+        let mut buf = [0u8; 8 * 1024];
+        let mut total = 0;
+        while total < LINGER_MAX_BYTES {
+            match self.next_header_source.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => total += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
         }
     }
 
@@ -178,6 +291,11 @@ impl ClientConnection {
             *self.remote_addr.as_ref().unwrap(),
             data_source,
             writer,
+            // PATCH (request bodies)
+            BodyOptions {
+                max_buffered: self.max_buffered_body,
+                control: self.control.clone(),
+            },
         )
         .map_err(|e| {
             use crate::request;
@@ -202,101 +320,118 @@ impl Iterator for ClientConnection {
     fn next(&mut self) -> Option<Request> {
         use crate::{Response, StatusCode};
 
+        // PATCH (request bodies): first deal with what the previous request left on the
+        // connection (its response is done by now)
+        if self.request_out {
+            self.request_out = false;
+            if !self.settle_previous_request() {
+                return None;
+            }
+        }
+
         // the client sent a "connection: close" header in this previous request
         //  or is using HTTP 1.0, meaning that no new request will come
         if self.no_more_requests {
             return None;
         }
 
-        loop {
-            let rq = match self.read() {
-                Err(ReadError::WrongRequestLine) => {
-                    let writer = self.sink.next().unwrap();
-                    let response = Response::new_empty(StatusCode(400));
-                    response
-                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
-                        .ok();
-                    return None; // we don't know where the next request would start,
-                                 // se we have to close
-                }
-
-                Err(ReadError::WrongHeader(ver)) => {
-                    let writer = self.sink.next().unwrap();
-                    let response = Response::new_empty(StatusCode(400));
-                    response.raw_print(writer, ver, &[], false, None).ok();
-                    return None; // we don't know where the next request would start,
-                                 // se we have to close
-                }
-
-                Err(ReadError::ReadIoError(ref err)) if err.kind() == ErrorKind::TimedOut => {
-                    // request timeout
-                    let writer = self.sink.next().unwrap();
-                    let response = Response::new_empty(StatusCode(408));
-                    response
-                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
-                        .ok();
-                    return None; // closing the connection
-                }
-
-                Err(ReadError::ExpectationFailed(ver)) => {
-                    let writer = self.sink.next().unwrap();
-                    let response = Response::new_empty(StatusCode(417));
-                    response.raw_print(writer, ver, &[], true, None).ok();
-                    return None; // TODO: should be recoverable, but needs handling in case of body
-                }
-
-                Err(ReadError::HeadTooLarge) => {
-                    // PATCH (connection limits)
-                    let writer = self.sink.next().unwrap();
-                    let response = Response::new_empty(StatusCode(431));
-                    response
-                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
-                        .ok();
-                    return None; // closing the connection
-                }
-
-                Err(ReadError::ReadIoError(_)) => return None,
-
-                Ok(rq) => rq,
-            };
-
-            // checking HTTP version
-            if *rq.http_version() > (1, 1) {
+        // PATCH: the `loop` around this is gone: its only `continue` (after a 505) now
+        // closes the connection, see below
+        let rq = match self.read() {
+            Err(ReadError::WrongRequestLine) => {
                 let writer = self.sink.next().unwrap();
-                let response = Response::from_string(
-                    "This server only supports HTTP versions 1.0 and 1.1".to_owned(),
-                )
-                .with_status_code(StatusCode(505));
+                let response = Response::new_empty(StatusCode(400));
                 response
                     .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
                     .ok();
-                continue;
+                return None; // we don't know where the next request would start,
+                             // se we have to close
             }
 
-            // updating the status of the connection
-            let connection_header = rq
-                .headers()
-                .iter()
-                .find(|h| h.field.equiv("Connection"))
-                .map(|h| h.value.as_str());
+            Err(ReadError::WrongHeader(ver)) => {
+                let writer = self.sink.next().unwrap();
+                let response = Response::new_empty(StatusCode(400));
+                response.raw_print(writer, ver, &[], false, None).ok();
+                return None; // we don't know where the next request would start,
+                             // se we have to close
+            }
 
-            let lowercase = connection_header.map(|h| h.to_ascii_lowercase());
+            Err(ReadError::ReadIoError(ref err)) if err.kind() == ErrorKind::TimedOut => {
+                // request timeout
+                let writer = self.sink.next().unwrap();
+                let response = Response::new_empty(StatusCode(408));
+                response
+                    .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
+                    .ok();
+                return None; // closing the connection
+            }
 
-            match lowercase {
-                Some(ref val) if val.contains("close") => self.no_more_requests = true,
-                Some(ref val) if val.contains("upgrade") => self.no_more_requests = true,
-                Some(ref val)
-                    if !val.contains("keep-alive") && *rq.http_version() == HTTPVersion(1, 0) =>
-                {
-                    self.no_more_requests = true
-                }
-                None if *rq.http_version() == HTTPVersion(1, 0) => self.no_more_requests = true,
-                _ => (),
-            };
+            Err(ReadError::ExpectationFailed(ver)) => {
+                let writer = self.sink.next().unwrap();
+                let response = Response::new_empty(StatusCode(417));
+                response.raw_print(writer, ver, &[], true, None).ok();
+                return None; // TODO: should be recoverable, but needs handling in case of body
+            }
 
-            // returning the request
-            return Some(rq);
+            Err(ReadError::HeadTooLarge) => {
+                // PATCH (connection limits)
+                let writer = self.sink.next().unwrap();
+                let response = Response::new_empty(StatusCode(431));
+                response
+                    .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
+                    .ok();
+                return None; // closing the connection
+            }
+
+            Err(ReadError::ReadIoError(_)) => return None,
+
+            Ok(rq) => rq,
+        };
+
+        // checking HTTP version
+        if *rq.http_version() > (1, 1) {
+            // PATCH: upstream wrote this through a new writer while `rq`, whose writer
+            // comes first, was still alive: the write waited for `rq` forever, and the
+            // connection's thread hung for good (with the connection limits, its slot
+            // was never freed either). Write it through `rq`'s own writer, and close
+            // the connection (`rq`'s body, if any, was not read).
+            let writer = rq.into_writer();
+            let response = Response::from_string(
+                "This server only supports HTTP versions 1.0 and 1.1".to_owned(),
+            )
+            .with_status_code(StatusCode(505));
+            response
+                .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
+                .ok();
+            self.request_out = true;
+            self.no_more_requests = true;
+            return None;
         }
+
+        // updating the status of the connection
+        let connection_header = rq
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Connection"))
+            .map(|h| h.value.as_str());
+
+        let lowercase = connection_header.map(|h| h.to_ascii_lowercase());
+
+        match lowercase {
+            Some(ref val) if val.contains("close") => self.no_more_requests = true,
+            Some(ref val) if val.contains("upgrade") => self.no_more_requests = true,
+            Some(ref val)
+                if !val.contains("keep-alive") && *rq.http_version() == HTTPVersion(1, 0) =>
+            {
+                self.no_more_requests = true
+            }
+            None if *rq.http_version() == HTTPVersion(1, 0) => self.no_more_requests = true,
+            _ => (),
+        };
+
+        // returning the request
+        self.request_out = true; // PATCH (request bodies)
+        Some(rq)
     }
 }
 

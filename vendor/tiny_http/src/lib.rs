@@ -381,6 +381,12 @@ impl Server {
                     read_closable.set_control(slot.control());
                     let mut client = ClientConnection::new(write_closable, read_closable);
                     client.set_max_head_bytes(slot.max_head_bytes());
+                    // PATCH (request bodies): bodies up to `max_buffered_body` are read
+                    // here, before the request is handed out; what a request leaves
+                    // unread, and `Request::close_connection()`, come back through the
+                    // control block
+                    client.set_max_buffered_body(slot.max_buffered_body());
+                    client.set_control(slot.control());
 
                     // PATCH: requests of a connection are handled one at a time (upstream
                     // did this for HTTPS only): the next head is read once the response
@@ -396,6 +402,8 @@ impl Server {
                             break;
                         }
                     }
+                    // PATCH (request bodies): a lingering close where needed
+                    client.close();
                 });
                 tasks_pool.spawn(Box::new(move || {
                     if let Some(task) = task.take() {

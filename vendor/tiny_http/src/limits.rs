@@ -14,6 +14,10 @@
 //!   (a total deadline, so dripping bytes does not extend it) and the per-read body timeout.
 //! * [`Tracker`] counts live connections, knows which ones are waiting for a request head
 //!   (and since when), and evicts the longest-waiting one when the cap is reached.
+//! * (Request bodies) [`ConnControl`] also carries what the request being handled leaves
+//!   for the connection thread to do after the response ([`AfterRequest`]): close the
+//!   connection (`Request::close_connection()`), drain an unread body, or close because
+//!   the end of the body is unknown. See `ClientConnection` and `ConnBody`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Error as IoError, ErrorKind, Result as IoResult};
@@ -72,11 +76,24 @@ pub struct ConnectionLimits {
     /// head is answered with `431 Request Header Fields Too Large` and the connection is
     /// closed.
     pub max_head_bytes: usize,
+
+    /// Largest request body (by its declared `Content-Length`) that is read completely
+    /// by the connection's own thread, before the request is handed to the application,
+    /// under the same total deadline as the request head (`head_timeout` /
+    /// `keep_alive_timeout`): a slowly sent body then costs no application thread, and
+    /// the connection can still be evicted while it arrives. `Request::as_reader()` then
+    /// reads from memory. Larger bodies, and bodies with `Transfer-Encoding: chunked`, are
+    /// handed over unread and are read by the application (per-read
+    /// `body_read_timeout` only). A request with `Expect: 100-continue` and a body within
+    /// this limit gets its `100 Continue` from the connection thread before the body is
+    /// read. Up to `max_connections` such bodies can be held in memory at once.
+    pub max_buffered_body: usize,
 }
 
 impl Default for ConnectionLimits {
     /// `max_connections`: 1024, `head_timeout`: 10 s, `keep_alive_timeout`: 15 s,
-    /// `body_read_timeout`: 30 s, `write_timeout`: 30 s, `max_head_bytes`: 64 KiB.
+    /// `body_read_timeout`: 30 s, `write_timeout`: 30 s, `max_head_bytes`: 64 KiB,
+    /// `max_buffered_body`: 64 KiB.
     fn default() -> Self {
         ConnectionLimits {
             max_connections: 1024,
@@ -85,6 +102,7 @@ impl Default for ConnectionLimits {
             body_read_timeout: Some(Duration::from_secs(30)),
             write_timeout: Some(Duration::from_secs(30)),
             max_head_bytes: 64 * 1024,
+            max_buffered_body: 64 * 1024,
         }
     }
 }
@@ -101,6 +119,8 @@ impl ConnectionLimits {
             body_read_timeout: None,
             write_timeout: None,
             max_head_bytes: usize::MAX,
+            // upstream read bodies of at most 1024 bytes before handing the request out
+            max_buffered_body: 1024,
         }
     }
 }
@@ -124,6 +144,42 @@ enum ReadMode {
     Body,
 }
 
+/// PATCH (request bodies): a connection whose request left more than this many body bytes
+/// unread is closed rather than drained (by the connection thread) for the next request.
+pub(crate) const MAX_DRAIN_BYTES: usize = 256 * 1024;
+
+/// PATCH (request bodies): when the server closes a connection on which the client may
+/// still be sending (`Request::close_connection()`, or a request body left unread), it
+/// first shuts down its sending side and then reads and discards what arrives, for at
+/// most this long and this many bytes, before closing the socket. Closing a socket with
+/// unread data makes the kernel send a reset, which can destroy the response before the
+/// client has read it.
+pub(crate) const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const LINGER_MAX_BYTES: usize = 1024 * 1024;
+
+/// PATCH (request bodies): what is left of the body of the request being handled, as
+/// reported when the application drops its body reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum UnreadBody {
+    /// Read to its end (or it had none, or it was read before the request was handed out).
+    #[default]
+    Nothing,
+    /// This many bytes of a `Content-Length` body were not read.
+    Bytes(usize),
+    /// Where the body ends is unknown: a chunked body not read to its end, or a body
+    /// whose reading failed. The connection cannot be used for another request.
+    Unknown,
+}
+
+/// PATCH (request bodies): what the connection thread must do once the response to the
+/// current request is done.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AfterRequest {
+    /// The application asked for the connection to be closed after the response.
+    pub(crate) close: bool,
+    pub(crate) unread: UnreadBody,
+}
+
 /// Per-connection control block, shared (through `Arc`) by the read half of the socket,
 /// the connection's thread and the [`Tracker`].
 pub(crate) struct ConnControl {
@@ -133,6 +189,9 @@ pub(crate) struct ConnControl {
     sock: Connection,
     mode: Mutex<ReadMode>,
     body_read_timeout: Option<Duration>,
+    /// PATCH (request bodies): set by the current request (`Request::close_connection`,
+    /// its body reader), taken by the connection thread once the response is done.
+    after: Mutex<AfterRequest>,
 }
 
 impl ConnControl {
@@ -199,6 +258,29 @@ impl ConnControl {
 
     fn shutdown(&self) {
         let _ = self.sock.shutdown(Shutdown::Both);
+    }
+
+    /// PATCH (request bodies): ends the sending side of the connection (the client sees
+    /// the end of the stream after the last response), reads remain possible.
+    pub(crate) fn shutdown_write(&self) {
+        let _ = self.sock.shutdown(Shutdown::Write);
+    }
+
+    /// PATCH (request bodies): `Request::close_connection()` was called.
+    pub(crate) fn request_close(&self) {
+        self.after.lock().unwrap().close = true;
+    }
+
+    /// PATCH (request bodies): the application dropped the body reader of the current
+    /// request before its end.
+    pub(crate) fn set_unread_body(&self, unread: UnreadBody) {
+        self.after.lock().unwrap().unread = unread;
+    }
+
+    /// PATCH (request bodies): what the request just answered left behind; resets it for
+    /// the next request.
+    pub(crate) fn take_after_request(&self) -> AfterRequest {
+        std::mem::take(&mut *self.after.lock().unwrap())
     }
 }
 
@@ -330,6 +412,7 @@ impl Tracker {
             sock,
             mode: Mutex::new(ReadMode::Body),
             body_read_timeout: self.limits.body_read_timeout,
+            after: Mutex::new(AfterRequest::default()),
         });
         // Also bounds the TLS handshake (per read), which happens before the first head.
         let _ = ctl.sock.set_read_timeout(self.limits.head_timeout);
@@ -379,6 +462,11 @@ impl Slot {
 
     pub(crate) fn max_head_bytes(&self) -> usize {
         self.tracker.limits.max_head_bytes
+    }
+
+    /// PATCH (request bodies): see `ConnectionLimits::max_buffered_body`.
+    pub(crate) fn max_buffered_body(&self) -> usize {
+        self.tracker.limits.max_buffered_body
     }
 
     /// The request head has been received and the request is about to be handed to the

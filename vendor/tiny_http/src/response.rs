@@ -453,6 +453,14 @@ where
         Ok(())
     }
 
+    /// PATCH (request bodies): adds `Connection: close`, for `Request::close_connection()`
+    /// (`add_header` ignores `Connection` headers).
+    pub(crate) fn with_connection_close(mut self) -> Self {
+        self.headers
+            .push(Header::from_bytes(&b"Connection"[..], &b"close"[..]).unwrap());
+        self
+    }
+
     /// Retrieves the current value of the `Response` status code
     pub fn status_code(&self) -> StatusCode {
         self.status_code

@@ -69,11 +69,17 @@ impl TaskPool {
     pub fn spawn(&self, code: Box<dyn FnMut() + Send>) {
         let mut queue = self.sharing.todo.lock().unwrap();
 
-        if self.sharing.waiting_tasks.load(Ordering::Acquire) == 0 {
-            self.add_thread(Some(code));
-        } else {
+        // PATCH: queue the task only if an idle thread is left for it. A
+        // woken thread stays counted as waiting until it takes its task, so
+        // upstream's `waiting_tasks == 0` test could queue a second task for
+        // the same thread; as every task is a whole keep-alive connection,
+        // that connection then waited for another one to close (seen as a
+        // client stalled for the whole of a benchmark run).
+        if self.sharing.waiting_tasks.load(Ordering::Acquire) > queue.len() {
             queue.push_back(code);
             self.sharing.condvar.notify_one();
+        } else {
+            self.add_thread(Some(code));
         }
     }
 
