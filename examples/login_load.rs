@@ -13,7 +13,7 @@ use hostr::app::App;
 use hostr::config::Config;
 use hostr::customer::Customer;
 use hostr::http;
-use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Tag};
+use nostr::prelude::{Event, EventBuilder, FinalizeUnsignedEvent, Keys, Kind, Tag};
 use std::error::Error;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -54,25 +54,29 @@ fn main() -> Result<(), Box<dyn Error>> {
     let verify_url = config.public_url.verify_url();
 
     println!("hostr login_load: {} cores, {clients} clients, {seconds} s, server workers {}", cores(), config.workers);
-    let verify_rate = bip340_verifications_per_second(&keys[0]);
-    println!("raw BIP-340 verification (one thread): {verify_rate:.0} per second");
-    let signing_rate = signings_per_second(&keys[0], &verify_url);
-    println!("raw event signing, client side (one thread): {signing_rate:.0} per second");
+    let first_key = keys[0].clone();
+    let cpu_before = cpu_by_thread_group();
 
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let threads: Vec<_> = keys
         .into_iter()
-        .map(|key| {
+        .enumerate()
+        .map(|(n, key)| {
             let url = verify_url.clone();
-            std::thread::spawn(move || client(addr, &key, &url, deadline))
+            std::thread::Builder::new()
+                .name(format!("client-{n}"))
+                .spawn(move || client(addr, &key, &url, deadline))
+                .expect("start a client thread")
         })
         .collect();
     let mut latencies: Vec<Duration> = Vec::new();
     let mut failures = 0;
     let mut per_client = Vec::new();
+    let mut client_cpu = 0.0;
     for thread in threads {
-        let (mut samples, failed) = thread.join().map_err(|_| "a client thread panicked")??;
+        let (mut samples, failed, cpu) = thread.join().map_err(|_| "a client thread panicked")??;
+        client_cpu += cpu;
         per_client.push(samples.len());
         latencies.append(&mut samples);
         failures += failed;
@@ -89,12 +93,28 @@ fn main() -> Result<(), Box<dyn Error>> {
         ms(pct(0.99)),
         ms(*latencies.last().unwrap_or(&Duration::ZERO)),
     );
+    let cpu_after = cpu_by_thread_group();
+    let spent = |group: &str| cpu_after.get(group).unwrap_or(&0.0) - cpu_before.get(group).unwrap_or(&0.0);
+    let logins = latencies.len().max(1) as f64;
+    println!(
+        "CPU per login: server {:.0} µs (workers {:.0}, connection threads {:.0}), load generator {:.0} µs",
+        (spent("worker") + spent("connection")) / logins * 1e6,
+        spent("worker") / logins * 1e6,
+        spent("connection") / logins * 1e6,
+        client_cpu / logins * 1e6,
+    );
     println!("logins per client: min {}, max {}", per_client.first().unwrap_or(&0), per_client.last().unwrap_or(&0));
+    println!("raw BIP-340 verification (one thread): {:.0} per second", bip340_verifications_per_second(&first_key));
+    println!(
+        "raw event signing, client side (one thread): {:.0} per second",
+        signings_per_second(&first_key, &verify_url)
+    );
     server.stop();
     Ok(())
 }
 
-type ClientResult = Result<(Vec<Duration>, usize), String>;
+/// Latencies, failures and the thread's own CPU seconds.
+type ClientResult = Result<(Vec<Duration>, usize, f64), String>;
 
 fn client(addr: SocketAddr, key: &Keys, verify_url: &str, deadline: Instant) -> ClientResult {
     let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
@@ -121,17 +141,22 @@ fn client(addr: SocketAddr, key: &Keys, verify_url: &str, deadline: Instant) -> 
             failed += 1;
         }
     }
-    Ok((samples, failed))
+    Ok((samples, failed, thread_cpu_seconds("/proc/thread-self/stat")))
 }
 
+/// Signs a sign-in event as a browser signer does. (The nostr crate's
+/// `finalize` also verifies what it has just signed, which would double
+/// the generator's own cryptography and blur the server's figures.)
 fn sign(key: &Keys, url: &str, challenge: &str) -> serde_json::Value {
     let tags = [vec!["u", url], vec!["method", "POST"], vec!["challenge", challenge]]
         .into_iter()
         .map(|t| Tag::parse(t).expect("valid tag"));
-    let event = EventBuilder::new(Kind::from(27235u16), "Sign in to hostr")
-        .tags(tags)
-        .finalize(key)
-        .expect("signing with a local key");
+    let unsigned =
+        EventBuilder::new(Kind::from(27235u16), "Sign in to hostr").tags(tags).finalize_unsigned(key.public_key());
+    let id = unsigned.compute_id();
+    let sig = key.sign_schnorr(id.as_bytes());
+    let event =
+        Event::new(id, unsigned.pubkey, unsigned.created_at, unsigned.kind, unsigned.tags, unsigned.content, sig);
     serde_json::to_value(&event).expect("an event is JSON")
 }
 
@@ -171,8 +196,7 @@ fn exchange(
 }
 
 fn bip340_verifications_per_second(key: &Keys) -> f64 {
-    let event: nostr::prelude::Event =
-        serde_json::from_value(sign(key, "https://bench.example/api/verify", "x")).expect("an event");
+    let event: Event = serde_json::from_value(sign(key, "https://bench.example/api/verify", "x")).expect("an event");
     let started = Instant::now();
     let mut n = 0u64;
     while started.elapsed() < Duration::from_secs(1) {
@@ -190,6 +214,34 @@ fn signings_per_second(key: &Keys, url: &str) -> f64 {
         n += 1;
     }
     n as f64 / started.elapsed().as_secs_f64()
+}
+
+/// CPU seconds used so far by this process's threads, grouped by name:
+/// `worker` (request handlers) and `connection` (tiny_http's connection and
+/// accept threads, which are unnamed); the clients count their own.
+fn cpu_by_thread_group() -> std::collections::HashMap<String, f64> {
+    let mut groups = std::collections::HashMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return groups };
+    for task in tasks.flatten() {
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let group = match name.trim() {
+            n if n.starts_with("worker") => "worker",
+            "login_load" => "connection",
+            _ => "other",
+        };
+        *groups.entry(group.to_owned()).or_insert(0.0) += thread_cpu_seconds(task.path().join("stat"));
+    }
+    groups
+}
+
+/// User plus system CPU seconds from a `/proc/…/stat` file.
+fn thread_cpu_seconds(stat: impl AsRef<std::path::Path>) -> f64 {
+    const TICKS_PER_SECOND: f64 = 100.0; // USER_HZ on Linux
+    let stat = std::fs::read_to_string(stat).unwrap_or_default();
+    // After the ")" that closes the name, utime and stime are the 12th and 13th fields.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let field = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (field(11) + field(12)) / TICKS_PER_SECOND
 }
 
 fn ms(d: Duration) -> f64 {
