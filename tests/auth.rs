@@ -422,3 +422,34 @@ fn nip05_identifiers_are_checked_by_the_server() {
         assert_eq!(check["valid"], valid, "{identifier}: {check}");
     }
 }
+
+#[test]
+fn recovery_ends_with_the_grace_period_and_the_session_secret_is_private_and_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir();
+    let db = dir.path().join("db");
+    let keys = new_keys();
+    let (token, customer_id) = {
+        let server = TestServer::start_on(db.clone(), |_| {});
+        let token = server.sign_in(&keys);
+        let created = server.authed("POST", "/api/new-user", &token, None).json();
+        let npub = npub(&keys.public_key().to_hex()).unwrap();
+        let body = json!({"confirm": npub}).to_string();
+        assert_eq!(server.authed("POST", "/api/delete-user", &token, Some(&body)).status, 200);
+        (token, created["customer"]["id"].as_str().unwrap().to_owned())
+    };
+    let secret = db.join(".session-secret");
+    assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
+
+    // An operator (or time) moves the deletion 40 days back; after a restart
+    // the old session still works, and recovery is refused.
+    let path = db.join("customers").join(format!("{customer_id}.json"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let record: Value = serde_json::from_str(&text).unwrap();
+    let deleted_at = record["deletedAt"].as_str().unwrap();
+    let long_ago = hostr::timestamp::Timestamp::from(chrono::Utc::now() - chrono::Duration::days(40)).to_string();
+    std::fs::write(&path, text.replace(deleted_at, &long_ago)).unwrap();
+    let server = TestServer::start_on(db, |_| {});
+    let late = server.authed("POST", "/api/recover-user", &token, None);
+    assert_eq!((late.status, late.error_code().as_str()), (410, "grace_period_over"));
+}

@@ -128,9 +128,22 @@ impl Request {
             ));
         }
         serde_json::from_slice(&self.body).map_err(|e| {
-            ApiError::bad_request("malformed_json", format!("The request body is not what was expected: {e}."))
+            ApiError::bad_request(
+                "malformed_json",
+                format!("The request body is not what was expected: {}.", plain_words(&e)),
+            )
         })
     }
+}
+
+/// serde's message without the names of hostr's Rust types
+/// ("expected struct VerifyBody" becomes "expected a JSON object").
+fn plain_words(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let Some(at) = text.find("struct ") else { return text };
+    let after = &text[at + "struct ".len()..];
+    let name_end = after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len());
+    format!("{}a JSON object{}", &text[..at], &after[name_end..])
 }
 
 #[cfg(test)]
@@ -155,5 +168,15 @@ mod tests {
         assert_eq!(rq.json::<serde_json::Value>().unwrap()["a"], 1);
         rq.body = b"{\"a\": 1,}".to_vec();
         assert_eq!(rq.json::<serde_json::Value>().unwrap_err().code, "malformed_json");
+
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct SecretInternalName {
+            a: u8,
+        }
+        rq.body = b"\"text\"".to_vec();
+        let message = rq.json::<SecretInternalName>().unwrap_err().message;
+        assert!(!message.contains("SecretInternalName"), "{message}");
+        assert!(message.contains("a JSON object"), "{message}");
     }
 }
