@@ -241,6 +241,7 @@ fn challenges_are_rate_limited_per_address() {
     }
     let limited = server.get("/api/challenge");
     assert_eq!((limited.status, limited.error_code().as_str()), (429, "too_many_challenges"));
+    assert_eq!(limited.header("retry-after"), Some("12"));
 }
 
 #[test]

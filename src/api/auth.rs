@@ -13,7 +13,14 @@ use serde_json::{Value, json};
 use std::time::Instant;
 
 pub fn challenge(app: &App, request: &Request) -> ApiResult<Response> {
-    let challenge = app.challenges.issue(client_ip(app, request), Instant::now())?;
+    let challenge = match app.challenges.issue(client_ip(app, request), Instant::now()) {
+        Ok(challenge) => challenge,
+        Err(error) => {
+            // One challenge comes back every 60 / rate seconds.
+            let wait = 60u32.div_ceil(app.config.challenge_rate).max(1);
+            return Ok(Response::from(ApiError::from(error)).with_header("Retry-After", wait.to_string()));
+        }
+    };
     let expires_at = Timestamp::from(chrono::Utc::now() + app.challenges.lifetime());
     Ok(Response::json(
         200,
