@@ -285,7 +285,11 @@ impl PublicUrl {
         if !authority_ok {
             return Err(bad("must be only a scheme, a host and an optional port, without a path"));
         }
-        Ok(PublicUrl { origin: format!("{scheme}://{}", authority.to_ascii_lowercase()) })
+        // Browsers leave the default port out of `Origin`; so must we.
+        let authority = authority.to_ascii_lowercase();
+        let default_port = if scheme == "https" { ":443" } else { ":80" };
+        let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+        Ok(PublicUrl { origin: format!("{scheme}://{authority}") })
     }
 
     /// `scheme://host[:port]`, as browsers send it in the `Origin` header.
@@ -320,6 +324,9 @@ mod tests {
             assert!(PublicUrl::parse(bad).is_err(), "{bad}");
         }
         assert!(PublicUrl::parse("https://x.com").unwrap().is_https());
+        assert_eq!(PublicUrl::parse("https://x.com:443").unwrap().origin(), "https://x.com");
+        assert_eq!(PublicUrl::parse("http://x.com:80/").unwrap().origin(), "http://x.com");
+        assert_eq!(PublicUrl::parse("https://x.com:8443").unwrap().origin(), "https://x.com:8443");
     }
 
     #[test]

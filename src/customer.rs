@@ -104,6 +104,8 @@ impl Customer {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LifecycleError {
+    /// Suspended by the operator: deleting would let a recovery lift it.
+    Suspended,
     AlreadyDeleted,
     NotDeleted,
     GracePeriodOver,
@@ -112,8 +114,10 @@ pub enum LifecycleError {
 impl Customer {
     /// Soft delete: nothing is erased before `grace` has passed.
     pub fn soft_delete(&mut self, now: Timestamp) -> Result<(), LifecycleError> {
-        if self.status == CustomerStatus::Deleted {
-            return Err(LifecycleError::AlreadyDeleted);
+        match self.status {
+            CustomerStatus::Active => {}
+            CustomerStatus::Suspended => return Err(LifecycleError::Suspended),
+            CustomerStatus::Deleted => return Err(LifecycleError::AlreadyDeleted),
         }
         self.status = CustomerStatus::Deleted;
         self.deleted_at = Some(now);
@@ -238,6 +242,8 @@ mod tests {
         assert_eq!(c.clone().recover(late, grace), Err(LifecycleError::GracePeriodOver));
         c.recover(Timestamp::parse("2026-01-30T00:00:00Z").unwrap(), grace).unwrap();
         assert_eq!((c.status, c.deleted_at), (CustomerStatus::Active, None));
+        c.status = CustomerStatus::Suspended;
+        assert_eq!(c.soft_delete(t0), Err(LifecycleError::Suspended), "a suspension is not lifted by delete + recover");
     }
 
     #[test]

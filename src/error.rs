@@ -220,6 +220,11 @@ impl From<SessionError> for ApiError {
 impl From<LifecycleError> for ApiError {
     fn from(error: LifecycleError) -> ApiError {
         match error {
+            LifecycleError::Suspended => ApiError::new(
+                Failure::Forbidden,
+                "customer_suspended",
+                "Your account is suspended. Please contact the operator.",
+            ),
             LifecycleError::AlreadyDeleted => {
                 ApiError::new(Failure::Conflict, "already_deleted", "This account is already deleted.")
             }

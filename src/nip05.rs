@@ -11,9 +11,10 @@
 use crate::customer::{Customer, Nip05Check};
 use crate::store::Store;
 use crate::timestamp::Timestamp;
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -41,22 +42,33 @@ pub enum Nip05Source {
 
 pub struct Nip05Checker {
     queue: SyncSender<Job>,
+    /// Checks queued and not yet done, as (customer id, identifier), so that
+    /// one customer sending their profile again and again queues one check.
+    pending: Arc<Mutex<PendingSet>>,
 }
+
+type PendingSet = HashSet<(String, String)>;
 
 impl Nip05Checker {
     pub fn start(store: Arc<Store>, source: Nip05Source) -> Nip05Checker {
         let (queue, jobs) = sync_channel(QUEUE);
         let agent = agent(&source);
+        let pending: Arc<Mutex<PendingSet>> = Arc::default();
+        let done = pending.clone();
         std::thread::Builder::new()
             .name("nip05".to_owned())
-            .spawn(move || work(&store, &agent, &source, &jobs))
+            .spawn(move || work(&store, &agent, &source, &jobs, &done))
             .expect("start the NIP-05 thread");
-        Nip05Checker { queue }
+        Nip05Checker { queue, pending }
     }
 
     /// Queues a check of `identifier` for the customer; the result is
     /// written to their `metadata.nip05Check`.
     pub fn schedule(&self, customer_id: &str, identifier: &str, public_key: &str) {
+        let key = (customer_id.to_owned(), identifier.to_owned());
+        if !self.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone()) {
+            return;
+        }
         let job = Job {
             customer_id: customer_id.to_owned(),
             identifier: identifier.to_owned(),
@@ -64,6 +76,7 @@ impl Nip05Checker {
         };
         if let Err(TrySendError::Full(job)) = self.queue.try_send(job) {
             log::warn!("NIP-05 queue full: not checking {} now", job.identifier);
+            self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
         }
     }
 }
@@ -72,6 +85,8 @@ fn agent(source: &Nip05Source) -> ureq::Agent {
     let test = matches!(source, Nip05Source::TestServer(_));
     let config = ureq::Agent::config_builder()
         .https_only(!test)
+        // A proxy would resolve the customer's domain itself, past PublicOnly.
+        .proxy(None)
         .max_redirects(0)
         .http_status_as_error(false)
         .timeout_global(Some(TIMEOUT))
@@ -80,7 +95,7 @@ fn agent(source: &Nip05Source) -> ureq::Agent {
     ureq::Agent::with_parts(config, DefaultConnector::default(), PublicOnly { allow_loopback: test })
 }
 
-fn work(store: &Store, agent: &ureq::Agent, source: &Nip05Source, jobs: &Receiver<Job>) {
+fn work(store: &Store, agent: &ureq::Agent, source: &Nip05Source, jobs: &Receiver<Job>, pending: &Mutex<PendingSet>) {
     for job in jobs {
         let outcome = check(agent, source, &job.identifier, &job.public_key);
         let result = Nip05Check {
@@ -100,6 +115,7 @@ fn work(store: &Store, agent: &ureq::Agent, source: &Nip05Source, jobs: &Receive
         if let Err(error) = recorded {
             log::error!("cannot record the NIP-05 check of {}: {error}", job.customer_id);
         }
+        pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&(job.customer_id, job.identifier));
     }
 }
 
@@ -143,7 +159,7 @@ impl Resolver for PublicOnly {
         let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let mut found = self.empty();
-        for address in (host, port).to_socket_addrs().map_err(|_| ureq::Error::HostNotFound)? {
+        for address in resolve_within(host, port, TIMEOUT)? {
             let ip = address.ip();
             if !(is_public(ip) || (self.allow_loopback && ip.is_loopback())) {
                 log::warn!("NIP-05 check refused to connect to {ip} for {host}");
@@ -154,6 +170,21 @@ impl Resolver for PublicOnly {
             }
         }
         if found.is_empty() { Err(ureq::Error::HostNotFound) } else { Ok(found) }
+    }
+}
+
+/// Looks a name up on a thread of its own, so a DNS server that never
+/// answers costs at most `limit` (the system resolver has no timeout of its own).
+fn resolve_within(host: &str, port: u16, limit: Duration) -> Result<Vec<std::net::SocketAddr>, ureq::Error> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let host = host.to_owned();
+    std::thread::spawn(move || {
+        let _ = sender.send((host.as_str(), port).to_socket_addrs().map(Iterator::collect));
+    });
+    match receiver.recv_timeout(limit) {
+        Ok(Ok(addresses)) => Ok(addresses),
+        Ok(Err(_)) => Err(ureq::Error::HostNotFound),
+        Err(_) => Err(ureq::Error::Timeout(ureq::Timeout::Resolve)),
     }
 }
 
@@ -237,10 +268,12 @@ mod tests {
     #[test]
     fn the_resolver_refuses_loopback_unless_allowed() {
         let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://localhost:{}/", server.local_addr().unwrap().port());
+        let port = server.local_addr().unwrap().port();
         let strict = agent(&Nip05Source::Web);
-        let error = strict.get(&url).call().unwrap_err();
-        assert!(matches!(error, ureq::Error::HostNotFound | ureq::Error::RequireHttpsOnly(_)), "{error}");
+        assert!(strict.config().proxy().is_none(), "no proxy may resolve names past the resolver");
+        let error = strict.get(&format!("https://localhost:{port}/")).call().unwrap_err();
+        assert!(matches!(error, ureq::Error::HostNotFound), "{error}");
+        let url = format!("http://localhost:{port}/");
         let uri: ureq::http::Uri = url.parse().unwrap();
         let config = ureq::config::Config::default();
         let refused = PublicOnly { allow_loopback: false }.resolve(&uri, &config, NextTimeout::default());

@@ -13,7 +13,9 @@ fn url(server: &TestServer) -> String {
 
 #[test]
 fn a_new_key_signs_in_registers_edits_deletes_recovers_and_signs_out_everywhere() {
-    let server = TestServer::start();
+    let dir = temp_dir();
+    let nostr_json = fake_nostr_json(json!({}));
+    let server = TestServer::start_on(dir.path().join("db"), |c| c.test_nip05_server = Some(nostr_json));
     let keys = new_keys();
     let hex = keys.public_key().to_hex();
 
@@ -77,6 +79,8 @@ fn a_new_key_signs_in_registers_edits_deletes_recovers_and_signs_out_everywhere(
     assert!(deleted.json()["purgeAfter"].as_str().unwrap().ends_with('Z'));
     let again = server.browser("POST", "/api/delete-user", &token, Some(&json!({"confirm": npub}).to_string()));
     assert_eq!(again.error_code(), "already_deleted");
+    let frozen = server.browser("PUT", "/api/profile", &token, Some(r#"{"email": "x@example.com"}"#));
+    assert_eq!((frozen.status, frozen.error_code().as_str()), (403, "customer_deleted"));
 
     let recovered = server.browser("POST", "/api/recover-user", &token, None);
     assert_eq!(recovered.json()["customer"]["status"], "ACTIVE");
@@ -453,4 +457,38 @@ fn recovery_ends_with_the_grace_period_and_the_session_secret_is_private_and_kep
     let server = TestServer::start_on(db, |_| {});
     let late = server.authed("POST", "/api/recover-user", &token, None);
     assert_eq!((late.status, late.error_code().as_str()), (410, "grace_period_over"));
+}
+
+#[test]
+fn an_operator_suspension_survives_delete_and_recover() {
+    let server = TestServer::start();
+    let keys = new_keys();
+    let token = server.sign_in(&keys);
+    let id = server.authed("POST", "/api/new-user", &token, None).json()["customer"]["id"].as_str().unwrap().to_owned();
+    let path = server.app.store.dir(hostr::store::Kind::Customer).join(format!("{id}.json"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"ACTIVE\"", "\"SUSPENDED\"")).unwrap();
+    let npub = npub(&keys.public_key().to_hex()).unwrap();
+    let refused = server.authed("POST", "/api/delete-user", &token, Some(&json!({"confirm": npub}).to_string()));
+    assert_eq!((refused.status, refused.error_code().as_str()), (403, "customer_suspended"));
+    assert_eq!(server.authed("POST", "/api/recover-user", &token, None).error_code(), "not_deleted");
+    assert_eq!(server.authed("GET", "/api/check", &token, None).json()["status"], "SUSPENDED");
+}
+
+#[test]
+fn logout_always_clears_the_cookie_and_refuses_other_sites() {
+    let server = TestServer::start();
+    let token = server.sign_in(&new_keys());
+    let cookie = format!("hostr_session={token}");
+    let forced =
+        server.request("POST", "/api/logout", &[("Cookie", &cookie), ("Origin", "https://evil.example")], None);
+    assert_eq!(forced.status, 403);
+    assert!(forced.header("set-cookie").unwrap().contains("Max-Age=0"));
+    // Everywhere, for a key that never registered: refused, cookie cleared all the same.
+    let unregistered = server.browser("POST", "/api/logout", &token, Some(r#"{"everywhere": true}"#));
+    assert_eq!((unregistered.status, unregistered.error_code().as_str()), (404, "not_registered"));
+    assert!(unregistered.header("set-cookie").unwrap().contains("Max-Age=0"));
+    // The scheme name of Authorization is case-insensitive.
+    let lower = server.request("GET", "/api/check", &[("Authorization", &format!("bearer {token}"))], None);
+    assert_eq!(lower.status, 200);
 }

@@ -45,7 +45,8 @@ pub fn verify(app: &App, request: &Request) -> ApiResult<Response> {
         require_own_origin(app, request)?;
     }
     let body: VerifyBody = request.json()?;
-    let login = login_event::check(&body.event, &app.config.public_url.verify_url(), unix_now())?;
+    let max_age = app.challenges.lifetime().as_secs() as i64;
+    let login = login_event::check(&body.event, &app.config.public_url.verify_url(), unix_now(), max_age)?;
     app.challenges.consume(&login.challenge, Instant::now())?;
     let customer = app.store.find::<Customer>("publicKey", &login.public_key)?;
     let epoch = customer.as_ref().map_or(0, |c| c.session_epoch);
@@ -71,7 +72,18 @@ struct LogoutBody {
     everywhere: bool,
 }
 
+/// Signs out: the cookie is cleared whatever else happens, so a browser is
+/// never left holding a session its owner asked to end.
 pub fn logout(app: &App, request: &Request) -> ApiResult<Response> {
+    let clear = Sessions::clearing_cookie(app.config.public_url.is_https());
+    let outcome = sign_out(app, request).map_or_else(Response::from, |()| Response::new(204, "", Vec::new()));
+    Ok(outcome.with_header("Set-Cookie", clear))
+}
+
+fn sign_out(app: &App, request: &Request) -> ApiResult<()> {
+    if request.header("origin").is_some() {
+        require_own_origin(app, request)?;
+    }
     let body: LogoutBody = optional_json(request)?;
     if body.everywhere {
         let customer = session(app, request)?.registered()?;
@@ -81,8 +93,7 @@ pub fn logout(app: &App, request: &Request) -> ApiResult<Response> {
             Ok(())
         })?;
     }
-    let clear = Sessions::clearing_cookie(app.config.public_url.is_https());
-    Ok(Response::new(204, "", Vec::new()).with_header("Set-Cookie", clear))
+    Ok(())
 }
 
 pub fn check(app: &App, request: &Request) -> ApiResult<Response> {

@@ -4,8 +4,8 @@
 use super::{optional_json, session, unix_now};
 use crate::app::App;
 use crate::cpanel_account::CpanelAccount;
-use crate::customer::{Customer, check_email, npub, parse_public_key};
-use crate::error::{ApiError, ApiResult};
+use crate::customer::{Customer, CustomerStatus, check_email, npub, parse_public_key};
+use crate::error::{ApiError, ApiResult, Failure};
 use crate::http::{Request, Response};
 use crate::ids::new_uuid;
 use crate::payment::Payment;
@@ -57,6 +57,13 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<S
 
 pub fn update_profile(app: &App, request: &Request) -> ApiResult<Response> {
     let customer = session(app, request)?.registered()?;
+    if customer.status == CustomerStatus::Deleted {
+        return Err(ApiError::new(
+            Failure::Forbidden,
+            "customer_deleted",
+            "This account is deleted. Recover it first to change it.",
+        ));
+    }
     let body: ProfileBody = request.json()?;
     let email = match body.email {
         Some(Some(email)) => Some(Some(valid_email(&email)?)),

@@ -36,7 +36,12 @@ impl Session {
 /// from the site's own origin: a browser sends the cookie along with
 /// requests that other sites trigger.
 pub fn session(app: &App, request: &Request) -> ApiResult<Session> {
-    let bearer = request.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
+    // The scheme name is case-insensitive (RFC 9110).
+    let bearer = request
+        .header("authorization")
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
     let cookie = request.header("cookie").and_then(token_from_cookie_header);
     let token = match (bearer, cookie) {
         (Some(token), _) => token,

@@ -120,6 +120,7 @@ impl ChallengeBook {
     }
 
     fn take_token(&self, book: &mut Book, client: IpAddr, now: Instant) -> bool {
+        let client = rate_limit_key(client);
         let full = u64::from(self.limit.burst) * 1000;
         let per_minute = u64::from(self.limit.per_minute);
         if book.clients.len() >= MAX_TRACKED_CLIENTS {
@@ -134,6 +135,18 @@ impl ChallengeBook {
         bucket.milli_tokens = tokens - 1000;
         bucket.updated = now;
         true
+    }
+}
+
+/// Whom a client address is counted as: itself for IPv4, its /64 network
+/// for IPv6, since one subscriber commonly holds a whole /64.
+fn rate_limit_key(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V4(_) => client,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
     }
 }
 
@@ -190,6 +203,12 @@ mod tests {
         assert_eq!(book.issue(HOME, t0), Err(ChallengeError::TooMany));
         let other: IpAddr = "192.0.2.7".parse().unwrap();
         assert!(book.issue(other, t0).is_ok());
+        // Addresses of one IPv6 /64 share one allowance.
+        for n in 1..=3 {
+            assert!(book.issue(format!("2001:db8:1:2::{n}").parse().unwrap(), t0).is_ok());
+        }
+        assert_eq!(book.issue("2001:db8:1:2:ffff::9".parse().unwrap(), t0), Err(ChallengeError::TooMany));
+        assert!(book.issue("2001:db8:1:3::1".parse().unwrap(), t0).is_ok());
         // One token comes back per second at 60 a minute.
         assert!(book.issue(HOME, t0 + Duration::from_millis(1000)).is_ok());
         assert_eq!(book.issue(HOME, t0 + Duration::from_millis(1000)), Err(ChallengeError::TooMany));

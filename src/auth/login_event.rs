@@ -10,8 +10,6 @@ use serde_json::Value;
 
 /// The kind of NIP-98 HTTP-auth events.
 pub const HTTP_AUTH_KIND: u16 = 27235;
-/// How old an event may be: the challenge lifetime, so a slow signer prompt still works.
-pub const MAX_AGE_SECONDS: i64 = 300;
 /// How far ahead of our clock an event may be.
 pub const MAX_AHEAD_SECONDS: i64 = 60;
 
@@ -51,14 +49,15 @@ pub fn parse_signed(event: &Value) -> Result<Event, LoginFailure> {
     Ok(event)
 }
 
-/// Checks `event` as a sign-in for `verify_url` at unix time `now`.
-pub fn check(event: &Value, verify_url: &str, now: i64) -> Result<LoginEvent, LoginFailure> {
+/// Checks `event` as a sign-in for `verify_url` at unix time `now`. It may
+/// be as old as a challenge lives (`max_age`), so a slow signer prompt works.
+pub fn check(event: &Value, verify_url: &str, now: i64, max_age: i64) -> Result<LoginEvent, LoginFailure> {
     let event = parse_signed(event)?;
     if event.kind.as_u16() != HTTP_AUTH_KIND {
         return Err(LoginFailure::WrongKind);
     }
     let created_at = event.created_at.as_secs() as i64;
-    if created_at < now - MAX_AGE_SECONDS {
+    if created_at < now - max_age {
         return Err(LoginFailure::Stale);
     }
     if created_at > now + MAX_AHEAD_SECONDS {
@@ -132,11 +131,11 @@ pub(crate) mod tests {
     #[test]
     fn a_proper_login_event_names_its_signer_and_challenge() {
         let event = signed(&keys(), 27235, NOW - 10, login_tags("abc"));
-        let login = check(&event, URL, NOW).unwrap();
+        let login = check(&event, URL, NOW, 300).unwrap();
         assert_eq!(login.public_key, "7e7e9c42a91bfef19fa929e5fda1b72e0ebc1a4c1141673e2794234d86addf4e");
         assert_eq!(login.challenge, "abc");
         let lower = signed(&keys(), 27235, NOW, vec![vec!["u", URL], vec!["method", "post"], vec!["challenge", "x"]]);
-        assert!(check(&lower, URL, NOW).is_ok(), "the method is compared in any letter case");
+        assert!(check(&lower, URL, NOW, 300).is_ok(), "the method is compared in any letter case");
     }
 
     #[test]
@@ -184,11 +183,11 @@ pub(crate) mod tests {
             (signed(&k, 27235, NOW, vec![vec!["u", URL], vec!["method", "POST"]]), LoginFailure::MissingChallenge),
         ];
         for (event, expected) in cases {
-            assert_eq!(check(&event, URL, NOW).unwrap_err(), expected);
+            assert_eq!(check(&event, URL, NOW, 300).unwrap_err(), expected);
         }
-        assert!(matches!(check(&upper, URL, NOW), Err(LoginFailure::Malformed(_))));
+        assert!(matches!(check(&upper, URL, NOW, 300), Err(LoginFailure::Malformed(_))));
         for junk in [Value::Null, Value::from("event"), serde_json::json!([1, 2]), serde_json::json!({"id": "x"})] {
-            assert!(matches!(check(&junk, URL, NOW), Err(LoginFailure::Malformed(_))), "{junk}");
+            assert!(matches!(check(&junk, URL, NOW, 300), Err(LoginFailure::Malformed(_))), "{junk}");
         }
     }
 }
