@@ -125,6 +125,26 @@ impl Customer {
         Ok(())
     }
 
+    /// Keeps `metadata` unless the profile held is at least as new (relays
+    /// may hand the page an older one); the server's check of an unchanged
+    /// NIP-05 identifier carries over.
+    pub fn keep_newer_profile(&mut self, mut metadata: ProfileMetadata) {
+        if let Some(old) = &self.metadata {
+            if metadata.event_created_at <= old.event_created_at {
+                return;
+            }
+            if old.nip05 == metadata.nip05 {
+                metadata.nip05_check = old.nip05_check.clone();
+            }
+        }
+        self.metadata = Some(metadata);
+    }
+
+    /// The NIP-05 identifier the server has not checked yet, if any.
+    pub fn unchecked_nip05(&self) -> Option<&str> {
+        self.metadata.as_ref().filter(|m| m.nip05_check.is_none()).and_then(|m| m.nip05.as_deref())
+    }
+
     /// When a soft-deleted customer's data may be erased.
     pub fn purge_after(&self, grace: chrono::Duration) -> Option<Timestamp> {
         self.deleted_at.map(|t| Timestamp::from(t.as_datetime() + grace))
@@ -244,6 +264,27 @@ mod tests {
         assert_eq!((c.status, c.deleted_at), (CustomerStatus::Active, None));
         c.status = CustomerStatus::Suspended;
         assert_eq!(c.soft_delete(t0), Err(LifecycleError::Suspended), "a suspension is not lifted by delete + recover");
+    }
+
+    #[test]
+    fn the_newest_profile_wins_and_keeps_a_check_of_the_same_identifier() {
+        let t0 = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let mut c = Customer::new("id".into(), "ab".repeat(32), None, t0);
+        let profile = |at: i64, nip05: &str| ProfileMetadata {
+            nip05: Some(nip05.to_owned()),
+            event_created_at: at,
+            ..Default::default()
+        };
+        c.keep_newer_profile(profile(10, "a@x.com"));
+        assert_eq!(c.unchecked_nip05(), Some("a@x.com"));
+        let check = Nip05Check { identifier: "a@x.com".into(), valid: true, reason: None, checked_at: t0 };
+        c.metadata.as_mut().unwrap().nip05_check = Some(check.clone());
+        c.keep_newer_profile(profile(5, "old@x.com"));
+        assert_eq!(c.metadata.as_ref().unwrap().event_created_at, 10, "an older event is ignored");
+        c.keep_newer_profile(profile(20, "a@x.com"));
+        assert_eq!(c.metadata.as_ref().unwrap().nip05_check, Some(check), "same identifier: check kept");
+        c.keep_newer_profile(profile(30, "b@x.com"));
+        assert_eq!(c.unchecked_nip05(), Some("b@x.com"), "a new identifier is checked anew");
     }
 
     #[test]

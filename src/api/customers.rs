@@ -77,22 +77,14 @@ pub fn update_profile(app: &App, request: &Request) -> ApiResult<Response> {
         if let Some(email) = email {
             c.email = email;
         }
-        // Relays may hand the page an older profile than the one kept.
-        let newer = |m: &crate::customer::ProfileMetadata| {
-            c.metadata.as_ref().is_none_or(|old| m.event_created_at > old.event_created_at)
-        };
-        if let Some(mut metadata) = metadata.filter(newer) {
-            let same_nip05 = c.metadata.as_ref().is_some_and(|old| old.nip05 == metadata.nip05);
-            if same_nip05 {
-                metadata.nip05_check = c.metadata.as_ref().and_then(|old| old.nip05_check.clone());
-            }
-            c.metadata = Some(metadata);
+        if let Some(metadata) = metadata {
+            c.keep_newer_profile(metadata);
         }
         c.updated_at = Timestamp::now();
         Ok(c.clone())
     })?;
-    if let Some(nip05) = updated.metadata.as_ref().filter(|m| m.nip05_check.is_none()).and_then(|m| m.nip05.clone()) {
-        app.nip05.schedule(&updated.id, &nip05, &updated.public_key);
+    if let Some(nip05) = updated.unchecked_nip05() {
+        app.nip05.schedule(&updated.id, nip05, &updated.public_key);
     }
     profile_response(app, updated)
 }
