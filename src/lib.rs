@@ -19,4 +19,5 @@ pub mod payment;
 pub mod plan;
 pub mod profile;
 pub mod store;
+pub mod strike;
 pub mod timestamp;

@@ -42,6 +42,11 @@ impl Money {
     pub fn cents(self) -> i64 {
         self.cents
     }
+
+    /// The amount with exactly two decimals, as payment APIs want it: `5.00`.
+    pub fn to_fixed_2(self) -> String {
+        format!("{}.{:02}", self.cents / 100, self.cents % 100)
+    }
 }
 
 impl FromStr for Money {

@@ -7,3 +7,4 @@ mod auth;
 mod cli;
 mod http;
 mod store;
+mod strike;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake_strike;
+
 use hostr::app::App;
 use hostr::config::Config;
 use hostr::customer::Customer;
