@@ -3,7 +3,6 @@
 
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
-use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
