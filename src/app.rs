@@ -1,14 +1,20 @@
-//! The application: configuration and the database, with the use cases the
-//! HTTP handlers and the CLI share.
+//! The application: configuration, the database and the services around it
+//! (sign-in, checkout, background workers), shared by the HTTP handlers and
+//! the CLI.
 
 use crate::auth::challenge::{ChallengeBook, RateLimit};
 use crate::auth::session::Sessions;
+use crate::checkout::Checkout;
 use crate::config::Config;
 use crate::nip05::{Nip05Checker, Nip05Source};
+use crate::payment::Payment;
 use crate::plan::Plan;
 use crate::store::{Kind, Store, StoreError, StoreResult};
+use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Which integrations run as in-process sandboxes instead of the real thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +29,15 @@ pub struct App {
     pub challenges: ChallengeBook,
     pub sessions: Sessions,
     pub nip05: Nip05Checker,
+    pub checkout: Checkout,
+    /// Invoice ids from Strike's webhooks, for the payment worker to re-read.
+    webhook_hints: SyncSender<String>,
+    webhook_inbox: Mutex<Option<Receiver<String>>>,
 }
+
+/// Webhook hints waiting at most; beyond it they are dropped (the poller
+/// still finds those payments).
+const WEBHOOK_QUEUE: usize = 1024;
 
 /// Unanswered challenges kept at most; the oldest give way beyond it.
 const MAX_OPEN_CHALLENGES: usize = 100_000;
@@ -43,7 +57,18 @@ impl App {
             Some(base) => Nip05Source::TestServer(base.clone()),
             None => Nip05Source::Web,
         };
+        let checkout = match &config.strike {
+            Some(strike) => {
+                let client = StrikeClient::with_timeout(&strike.api_url, &strike.api_key, strike.timeout);
+                Checkout::new(Arc::new(client), config.invoice_lifetime)
+            }
+            None => Checkout::sandboxed(config.invoice_lifetime),
+        };
+        let (webhook_hints, inbox) = sync_channel(WEBHOOK_QUEUE);
         Ok(App {
+            checkout,
+            webhook_hints,
+            webhook_inbox: Mutex::new(Some(inbox)),
             nip05: Nip05Checker::start(store.clone(), nip05_source),
             challenges: ChallengeBook::new(config.challenge_lifetime, MAX_OPEN_CHALLENGES, rate),
             sessions: Sessions::new(&secret, config.session_lifetime),
@@ -53,9 +78,74 @@ impl App {
     }
 
     pub fn sandbox(&self) -> Sandbox {
-        // The Strike and WHM clients arrive with their own issues; until
-        // then every payment and every account is a sandbox one.
-        Sandbox { payments: true, whm: true }
+        // The WHM client arrives with its own issue; until then every
+        // account is a sandbox one.
+        Sandbox { payments: self.checkout.is_sandbox(), whm: true }
+    }
+
+    /// Passes a webhook's invoice id to the payment worker; never blocks.
+    pub fn hint_invoice(&self, invoice_id: String) {
+        if self.webhook_hints.try_send(invoice_id).is_err() {
+            log::warn!("webhook queue full or closed; the poller will find the payment");
+        }
+    }
+
+    /// Starts the background worker that settles payments: it re-reads the
+    /// invoices webhooks point at, and every poll interval looks at each
+    /// pending payment, so a lost webhook (or none configured) still ends in
+    /// PAID. Its cost follows the number of pending payments, not of all
+    /// payments ever made, and it calls the provider at most a few times a
+    /// second.
+    pub fn start_payment_worker(self: &Arc<Self>) {
+        let Some(inbox) = self.webhook_inbox.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+            return;
+        };
+        let app = self.clone();
+        let spawned =
+            std::thread::Builder::new().name("payments".to_owned()).spawn(move || app.settle_payments(&inbox));
+        if let Err(e) = spawned {
+            log::error!("cannot start the payment worker: {e}");
+        }
+    }
+
+    fn settle_payments(&self, inbox: &Receiver<String>) {
+        /// Pause between provider calls: Strike's read limit is 1,000 per 10 minutes.
+        const PACE: Duration = Duration::from_millis(250);
+        let mut next_poll = Instant::now();
+        loop {
+            let wait = next_poll.saturating_duration_since(Instant::now());
+            match inbox.recv_timeout(wait) {
+                Ok(invoice_id) => self.settle_hinted(&invoice_id),
+                Err(RecvTimeoutError::Timeout) => {
+                    let pending = self.store.find_all::<Payment>("open", "pending").unwrap_or_else(|e| {
+                        log::error!("cannot list pending payments: {e}");
+                        Vec::new()
+                    });
+                    for payment in pending {
+                        if let Err(e) = self.checkout.refresh(&self.store, &payment.id, false) {
+                            log::warn!("payment {}: {e}", payment.id);
+                        }
+                        std::thread::sleep(PACE);
+                    }
+                    next_poll = Instant::now() + self.config.payment_poll_interval;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    /// A webhook said an invoice changed: re-read it from the provider and
+    /// act on what the provider says. Unknown invoices change nothing.
+    fn settle_hinted(&self, invoice_id: &str) {
+        match self.store.find::<Payment>("strikeInvoiceId", invoice_id) {
+            Ok(Some(payment)) => {
+                if let Err(e) = self.checkout.refresh(&self.store, &payment.id, false) {
+                    log::warn!("payment {}: {e}", payment.id);
+                }
+            }
+            Ok(None) => log::info!("webhook for invoice {invoice_id}, which is not one of ours"),
+            Err(e) => log::error!("webhook for invoice {invoice_id}: {e}"),
+        }
     }
 
     /// Plans customers can buy, in id order. A broken plan file is logged

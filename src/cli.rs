@@ -42,6 +42,7 @@ fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
     let config = Config::from_args(database, args)?;
     let app = Arc::new(App::open(config.clone()).map_err(|e| format!("cannot open the database: {e}"))?);
     let server = http::serve_app(app.clone()).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    app.start_payment_worker();
     let sandbox = app.sandbox();
     log::info!(
         "hostr {} listening on {} for {}, database {}",

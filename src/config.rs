@@ -152,10 +152,53 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
+    /// Minutes an unpaid invoice stays open before its payment expires.
+    #[arg(long, env = "HOSTR_INVOICE_MINUTES", default_value_t = 60)]
+    pub invoice_minutes: u32,
+
+    /// Seconds between background checks of pending payments with the provider.
+    #[arg(long, env = "HOSTR_PAYMENT_POLL_SECONDS", default_value_t = 20)]
+    pub payment_poll_seconds: u64,
+
     /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
     /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
     #[arg(long, env = "HOSTR_TEST_NIP05_SERVER", hide = true)]
     pub test_nip05_server: Option<String>,
+}
+
+/// Strike settings, from the environment only: they are secrets.
+#[derive(Clone)]
+pub struct StrikeSettings {
+    pub api_key: String,
+    pub api_url: String,
+    pub webhook_secret: Option<String>,
+    /// How long one call to Strike may take.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for StrikeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StrikeSettings").field("api_url", &self.api_url).finish_non_exhaustive()
+    }
+}
+
+impl StrikeSettings {
+    /// Reads `STRIKE_API_KEY`, `STRIKE_API_URL` and `STRIKE_WEBHOOK_SECRET`.
+    pub fn from_env() -> Result<Option<StrikeSettings>, String> {
+        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let Some(api_key) = var("STRIKE_API_KEY") else {
+            return Ok(None);
+        };
+        let api_url = var("STRIKE_API_URL").unwrap_or_else(|| crate::strike::PRODUCTION_URL.to_owned());
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://127.0.0.1:")) {
+            return Err(format!("STRIKE_API_URL `{api_url}` must be an https:// URL"));
+        }
+        let webhook_secret = var("STRIKE_WEBHOOK_SECRET");
+        if webhook_secret.as_ref().is_some_and(|s| !(10..=50).contains(&s.len())) {
+            return Err("STRIKE_WEBHOOK_SECRET must be 10 to 50 characters (Strike's rule)".to_owned());
+        }
+        Ok(Some(StrikeSettings { api_key, api_url, webhook_secret, timeout: Duration::from_secs(15) }))
+    }
 }
 
 /// The server's settings, checked.
@@ -178,6 +221,10 @@ pub struct Config {
     /// one is generated and kept in the database folder.
     pub session_secret: Option<String>,
     pub test_nip05_server: Option<String>,
+    pub invoice_lifetime: Duration,
+    pub payment_poll_interval: Duration,
+    /// Strike, when `STRIKE_API_KEY` is set; otherwise sandbox payments.
+    pub strike: Option<StrikeSettings>,
 }
 
 impl Config {
@@ -209,6 +256,15 @@ impl Config {
         {
             return Err("--test-nip05-server must be http://127.0.0.1:PORT".to_owned());
         }
+        if !(5..=24 * 60).contains(&args.invoice_minutes) {
+            return Err(format!("--invoice-minutes must be between 5 and 1440, not {}", args.invoice_minutes));
+        }
+        if !(2..=3600).contains(&args.payment_poll_seconds) {
+            return Err(format!(
+                "--payment-poll-seconds must be between 2 and 3600, not {}",
+                args.payment_poll_seconds
+            ));
+        }
         if !(1..=900).contains(&args.challenge_lifetime) {
             return Err(format!(
                 "--challenge-lifetime must be between 1 and 900 seconds, not {}",
@@ -239,6 +295,9 @@ impl Config {
             trust_forwarded_for: args.trust_forwarded_for,
             session_secret,
             test_nip05_server: args.test_nip05_server.clone(),
+            invoice_lifetime: Duration::from_secs(u64::from(args.invoice_minutes) * 60),
+            payment_poll_interval: Duration::from_secs(args.payment_poll_seconds),
+            strike: StrikeSettings::from_env()?,
         })
     }
 

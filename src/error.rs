@@ -11,6 +11,7 @@ use crate::auth::session::SessionError;
 use crate::customer::LifecycleError;
 use crate::profile::ProfileError;
 use crate::store::{Kind, StoreError};
+use crate::strike::StrikeError;
 use serde_json::json;
 
 /// What kind of failure this is; decides the HTTP status.
@@ -126,7 +127,9 @@ impl From<StoreError> for ApiError {
                 let (code, message) = match (kind, field) {
                     (Kind::Customer, "publicKey") => ("already_registered", "This key is already registered."),
                     (Kind::Customer, "email") => ("email_taken", "Another account already uses this email address."),
-                    (Kind::CpanelAccount, "domain") => ("domain_taken", "This domain is already hosted here."),
+                    (Kind::CpanelAccount, "domain") | (Kind::Payment, "openDomain") => {
+                        ("domain_taken", "This domain is already hosted here, or being bought.")
+                    }
                     (Kind::CpanelAccount, "username") => ("username_taken", "This cPanel username is taken."),
                     _ => ("taken", "Another record already uses this value."),
                 };
@@ -252,5 +255,19 @@ impl From<ProfileError> for ApiError {
                 ApiError::new(Failure::Forbidden, "not_your_profile", "The profile event is signed by another key.")
             }
         }
+    }
+}
+
+impl From<StrikeError> for ApiError {
+    fn from(error: StrikeError) -> ApiError {
+        log::error!("payment provider: {error}");
+        let message = match error {
+            StrikeError::Unreachable(_) => "The payment provider did not answer. Please try again in a minute.",
+            StrikeError::RateLimited { .. } => "The payment provider is busy. Please try again in a minute.",
+            StrikeError::Refused { .. } | StrikeError::Nonsense(_) => {
+                "The payment provider could not make an invoice right now. Please try again later."
+            }
+        };
+        ApiError::new(Failure::BadGateway, "payment_provider_error", message)
     }
 }

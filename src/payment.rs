@@ -40,13 +40,28 @@ pub struct Fulfilment {
     pub last_error: Option<String>,
 }
 
+/// An operator's note that a payment arrived by other means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkedPaid {
+    pub reason: String,
+    pub at: Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     pub id: String,
     pub customer_id: String,
     pub plan_id: String,
+    /// The account this payment creates (an id chosen in advance) or renews.
     pub account_id: Option<String>,
+    /// For a new account: the domain it will host.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Made in the sandbox: never real money, never served in production.
+    #[serde(default)]
+    pub sandbox: bool,
     pub amount: Money,
     pub currency: Currency,
     pub strike_invoice_id: Option<String>,
@@ -56,14 +71,42 @@ pub struct Payment {
     #[serde(default)]
     pub fulfilment: Fulfilment,
     pub paid_at: Option<Timestamp>,
+    /// Set when the operator recorded the payment as paid by other means.
+    #[serde(default)]
+    pub marked_paid: Option<MarkedPaid>,
     pub period_start: Option<Timestamp>,
     pub period_end: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
+impl Payment {
+    /// Whether this payment still holds its domain against other buyers:
+    /// while it may be paid, and once paid until its account exists.
+    fn holds_domain(&self) -> bool {
+        match self.state {
+            PaymentState::Pending => true,
+            PaymentState::Paid => self.fulfilment.status != FulfilmentStatus::Done,
+            PaymentState::Expired | PaymentState::Cancelled => false,
+        }
+    }
+
+    /// Records the move to PAID; false when it was already recorded, so
+    /// that whatever follows payment happens once.
+    pub fn record_paid(&mut self, now: Timestamp) -> bool {
+        if self.state == PaymentState::Paid {
+            return false;
+        }
+        self.state = PaymentState::Paid;
+        self.paid_at = Some(now);
+        self.updated_at = now;
+        true
+    }
+}
+
 impl Record for Payment {
     const KIND: Kind = Kind::Payment;
+    const UNIQUE_FIELDS: &'static [&'static str] = &["openDomain", "strikeInvoiceId"];
 
     fn id(&self) -> &str {
         &self.id
@@ -84,6 +127,11 @@ impl Record for Payment {
         if self.state == PaymentState::Paid && self.paid_at.is_none() {
             return Err(Invalid::new("paidAt", "a PAID payment must say when it was paid"));
         }
+        if let Some(domain) = &self.domain
+            && let Err(why) = crate::cpanel_account::check_domain(domain)
+        {
+            return Err(Invalid::new("domain", why));
+        }
         if let (Some(start), Some(end)) = (self.period_start, self.period_end)
             && end <= start
         {
@@ -94,6 +142,12 @@ impl Record for Payment {
 
     fn index_keys(&self) -> Vec<IndexKey> {
         let mut keys = vec![("customerId", self.customer_id.clone())];
+        if let Some(invoice) = &self.strike_invoice_id {
+            keys.push(("strikeInvoiceId", invoice.clone()));
+        }
+        if let Some(domain) = self.domain.as_ref().filter(|_| self.holds_domain()) {
+            keys.push(("openDomain", domain.clone()));
+        }
         // Open work is looked up by state so that background workers cost
         // what is pending, not what was ever paid.
         if self.state == PaymentState::Pending {

@@ -6,5 +6,6 @@ mod common;
 mod auth;
 mod cli;
 mod http;
+mod payments;
 mod store;
 mod strike;

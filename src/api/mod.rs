@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod customers;
+pub mod payments;
 pub mod plans;
 
 use crate::app::App;

@@ -4,7 +4,7 @@
 use super::request::Request;
 use super::response::Response;
 use super::static_files;
-use crate::api::{auth, customers, plans};
+use crate::api::{auth, customers, payments, plans};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, Failure};
 
@@ -22,6 +22,11 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("PUT", "/api/profile", customers::update_profile),
     ("POST", "/api/delete-user", customers::delete_user),
     ("POST", "/api/recover-user", customers::recover_user),
+    ("POST", "/api/create-invoice", payments::create_invoice),
+    ("GET", "/api/check-invoice", payments::check_invoice),
+    ("GET", "/api/paywall", payments::paywall),
+    ("POST", "/api/sandbox/pay", payments::sandbox_pay),
+    ("POST", "/api/webhooks/strike", payments::strike_webhook),
 ];
 
 pub fn route(app: &App, request: &Request) -> Response {

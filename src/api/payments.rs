@@ -1,0 +1,176 @@
+//! `POST /api/create-invoice`, `GET /api/check-invoice`, `GET /api/paywall`,
+//! `POST /api/sandbox/pay` and Strike's `POST /api/webhooks/strike`.
+
+use super::session;
+use crate::app::App;
+use crate::checkout::Purchase;
+use crate::cpanel_account::{AccountStatus, CpanelAccount};
+use crate::customer::{Customer, CustomerStatus};
+use crate::error::{ApiError, ApiResult, Failure};
+use crate::http::{Request, Response};
+use crate::payment::Payment;
+use crate::plan::Plan;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateInvoiceBody {
+    plan_id: Option<String>,
+    domain: Option<String>,
+    account_id: Option<String>,
+    // Anything else a client sends (a price, an amount) is ignored: prices
+    // come from the plan on the server.
+}
+
+pub fn create_invoice(app: &App, request: &Request) -> ApiResult<Response> {
+    let customer = session(app, request)?.registered()?;
+    let body: CreateInvoiceBody = request.json()?;
+    let purchase = match body {
+        CreateInvoiceBody { account_id: Some(account_id), plan_id: None, domain: None } => {
+            Purchase::Renewal { account_id }
+        }
+        CreateInvoiceBody { plan_id: Some(plan_id), domain: Some(domain), account_id: None } => {
+            Purchase::NewAccount { plan_id, domain }
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_purchase",
+                "Send either {\"planId\", \"domain\"} for a new account or {\"accountId\"} to renew one.",
+            ));
+        }
+    };
+    let payment = app.checkout.create_invoice(&app.store, &customer, purchase)?;
+    Ok(Response::json(201, &json!({"payment": payment, "qrSvg": qr_svg(&payment), "sandbox": payment.sandbox})))
+}
+
+pub fn check_invoice(app: &App, request: &Request) -> ApiResult<Response> {
+    let customer = session(app, request)?.registered()?;
+    let payment_id = request
+        .query_param("paymentId")
+        .ok_or_else(|| ApiError::bad_request("payment_id_required", "Say which payment: ?paymentId=…"))?;
+    own_payment(app, &customer, &payment_id)?;
+    let refresh = request.query_param("refresh").is_some_and(|v| v == "true" || v == "1");
+    let payment = app.checkout.check(&app.store, &payment_id, refresh)?;
+    let account = match payment.account_id.as_deref() {
+        Some(id) => app.store.get::<CpanelAccount>(id).ok(),
+        None => None,
+    };
+    Ok(Response::json(200, &json!({"payment": payment, "qrSvg": qr_svg(&payment), "account": account})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SandboxPayBody {
+    payment_id: String,
+}
+
+pub fn sandbox_pay(app: &App, request: &Request) -> ApiResult<Response> {
+    if !app.checkout.is_sandbox() {
+        return Err(ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address."));
+    }
+    let customer = session(app, request)?.registered()?;
+    let body: SandboxPayBody = request.json()?;
+    let payment = own_payment(app, &customer, &body.payment_id)?;
+    let payment = app.checkout.pay_in_sandbox(&app.store, &payment)?;
+    Ok(Response::json(200, &json!({"payment": payment, "sandbox": true})))
+}
+
+pub fn paywall(app: &App, request: &Request) -> ApiResult<Response> {
+    let customer = session(app, request)?.registered()?;
+    let accounts: Vec<CpanelAccount> =
+        customer.cpanel_account_ids.iter().filter_map(|id| app.store.get::<CpanelAccount>(id).ok()).collect();
+    let reason = match customer.status {
+        CustomerStatus::Deleted => "deleted",
+        CustomerStatus::Suspended => "suspended",
+        CustomerStatus::Active if accounts.iter().any(|a| a.status == AccountStatus::Active) => {
+            let active: Vec<&CpanelAccount> = accounts.iter().filter(|a| a.status == AccountStatus::Active).collect();
+            return Ok(Response::json(200, &json!({"access": true, "accounts": active})));
+        }
+        CustomerStatus::Active if accounts.iter().any(|a| a.status == AccountStatus::Suspended) => "suspended",
+        CustomerStatus::Active if !accounts.is_empty() => "expired",
+        CustomerStatus::Active => "no_plan",
+    };
+    let plans: Vec<Plan> = app.plans_on_sale()?;
+    let offers: Vec<_> = plans.iter().map(Plan::offer).collect();
+    Ok(Response::json(402, &json!({"access": false, "reason": reason, "plans": offers})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WebhookEvent {
+    event_type: String,
+    data: WebhookData,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WebhookData {
+    entity_id: String,
+}
+
+/// Strike's webhook: accepted only with a valid signature over the raw body,
+/// and only a hint: the invoice is read back from Strike by the payment
+/// worker, so duplicates, replays and reordering change nothing. Answers at
+/// once, well within Strike's 5-second budget.
+pub fn strike_webhook(app: &App, request: &Request) -> ApiResult<Response> {
+    let secret = app.config.strike.as_ref().and_then(|s| s.webhook_secret.as_deref());
+    let signature = request.header("x-webhook-signature").unwrap_or("");
+    if !secret.is_some_and(|secret| signature_matches(secret, &request.body, signature)) {
+        return Err(ApiError::new(Failure::Unauthorized, "bad_signature", "The webhook signature does not match."));
+    }
+    let event: WebhookEvent = serde_json::from_slice(&request.body)
+        .map_err(|_| ApiError::bad_request("malformed_event", "The webhook is not a Strike event."))?;
+    let plausible_id = event.data.entity_id.len() <= 64
+        && event.data.entity_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if event.event_type.starts_with("invoice.") && plausible_id {
+        app.hint_invoice(event.data.entity_id);
+    }
+    Ok(Response::json(200, &json!({"received": true})))
+}
+
+/// HMAC-SHA256 of the raw body with the secret, against the hex header (any
+/// letter case), compared in constant time.
+pub fn signature_matches(secret: &str, body: &[u8], header: &str) -> bool {
+    let Ok(given) = hex::decode(header.trim()) else { return false };
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else { return false };
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
+}
+
+fn own_payment(app: &App, customer: &Customer, payment_id: &str) -> ApiResult<Payment> {
+    let payment: Payment = app.store.get(payment_id)?;
+    if payment.customer_id != customer.id {
+        return Err(ApiError::new(Failure::Forbidden, "not_your_payment", "That is not one of your payments."));
+    }
+    Ok(payment)
+}
+
+/// The BOLT11 as a QR code in SVG, `lightning:`-prefixed and upper-cased
+/// (which QR codes store most compactly, and wallets accept).
+fn qr_svg(payment: &Payment) -> Option<String> {
+    let bolt11 = payment.bolt11.as_deref()?;
+    let code = qrcode::QrCode::new(format!("LIGHTNING:{}", bolt11.to_uppercase())).ok()?;
+    Some(code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).quiet_zone(true).build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_signatures_are_hmac_sha256_hex_in_any_case() {
+        let body = br#"{"id":"e1","eventType":"invoice.updated","data":{"entityId":"abc"}}"#;
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"secret-1234").unwrap();
+        mac.update(body);
+        let good = hex::encode(mac.finalize().into_bytes());
+        assert!(signature_matches("secret-1234", body, &good));
+        assert!(signature_matches("secret-1234", body, &good.to_uppercase()));
+        assert!(!signature_matches("secret-1234", b"{}", &good), "another body");
+        assert!(!signature_matches("another-secret", body, &good));
+        assert!(!signature_matches("secret-1234", body, ""));
+        assert!(!signature_matches("secret-1234", body, "zz"));
+        assert!(!signature_matches("secret-1234", body, &good[..32]));
+    }
+}

@@ -1,0 +1,86 @@
+//! Sandbox payments: an in-process stand-in for Strike, used when no
+//! Strike key is configured, so the whole purchase can be clicked through
+//! locally. Its invoices say "sandbox" in their BOLT11-shaped string, no
+//! wallet can pay them, and they are settled by `POST /api/sandbox/pay`.
+
+use super::provider::PaymentProvider;
+use crate::money::{Currency, Money};
+use crate::strike::{Invoice, InvoiceState, Quote, StrikeError, StrikeResult};
+use crate::timestamp::Timestamp;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// How long a sandbox quote is valid, as Strike's are.
+const QUOTE_SECONDS: i64 = 60;
+
+#[derive(Default)]
+pub struct SandboxPayments {
+    invoices: Mutex<HashMap<String, Invoice>>,
+}
+
+impl SandboxPayments {
+    /// Marks a sandbox invoice paid, as a wallet paying it would; false for
+    /// an invoice this sandbox never issued.
+    pub fn settle(&self, invoice_id: &str) -> bool {
+        let mut invoices = self.invoices.lock().unwrap_or_else(|p| p.into_inner());
+        match invoices.get_mut(invoice_id) {
+            Some(invoice) if invoice.state == InvoiceState::Unpaid => {
+                invoice.state = InvoiceState::Paid;
+                log::warn!("SANDBOX: invoice {invoice_id} marked paid; no money moved");
+                true
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+}
+
+impl PaymentProvider for SandboxPayments {
+    fn is_sandbox(&self) -> bool {
+        true
+    }
+
+    fn issue_invoice(
+        &self,
+        correlation_id: &str,
+        _description: &str,
+        amount: Money,
+        currency: &Currency,
+    ) -> StrikeResult<Invoice> {
+        let invoice = Invoice {
+            id: crate::ids::new_uuid(),
+            state: InvoiceState::Unpaid,
+            amount,
+            currency: currency.clone(),
+            correlation_id: Some(correlation_id.to_owned()),
+        };
+        self.invoices.lock().unwrap_or_else(|p| p.into_inner()).insert(invoice.id.clone(), invoice.clone());
+        log::warn!("SANDBOX: invoice {} for {amount} {currency} issued; it cannot be paid with real money", invoice.id);
+        Ok(invoice)
+    }
+
+    fn issue_quote(&self, invoice_id: &str) -> StrikeResult<Quote> {
+        let invoices = self.invoices.lock().unwrap_or_else(|p| p.into_inner());
+        let invoice = invoices.get(invoice_id).ok_or_else(|| StrikeError::Refused {
+            status: 404,
+            code: "NOT_FOUND".to_owned(),
+            message: "no such sandbox invoice".to_owned(),
+            trace_id: None,
+        })?;
+        Ok(Quote {
+            // Shaped like a BOLT11 so pages and QR codes work, and marked so
+            // that nobody mistakes it for a real one.
+            bolt11: format!("lnsandbox{}n1sandboxnotpayable{}", invoice.amount.cents(), invoice_id.replace('-', "")),
+            expires_at: Timestamp::from(chrono::Utc::now() + chrono::Duration::seconds(QUOTE_SECONDS)),
+        })
+    }
+
+    fn find_invoice(&self, invoice_id: &str) -> StrikeResult<Option<Invoice>> {
+        Ok(self.invoices.lock().unwrap_or_else(|p| p.into_inner()).get(invoice_id).cloned())
+    }
+
+    fn find_by_correlation(&self, correlation_id: &str) -> StrikeResult<Option<Invoice>> {
+        let invoices = self.invoices.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(invoices.values().find(|i| i.correlation_id.as_deref() == Some(correlation_id)).cloned())
+    }
+}

@@ -1,0 +1,385 @@
+//! Buying hosting: invoices through the sandbox and through a fake Strike,
+//! polling and webhooks, and every way a purchase must be refused.
+
+use crate::common::fake_strike::{FakeStrike, Fault, KEY};
+use crate::common::{TestServer, new_keys, temp_dir};
+use hmac::{Hmac, Mac};
+use hostr::config::StrikeSettings;
+use hostr::payment::{FulfilmentStatus, Payment, PaymentState};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "webhook-secret-123";
+
+/// A server over a fresh database talking to `fake` (or the sandbox).
+fn server(
+    fake: Option<&FakeStrike>,
+    adjust: impl FnOnce(&mut hostr::config::Config),
+) -> (TestServer, tempfile::TempDir) {
+    let dir = temp_dir();
+    let strike = fake.map(|f| StrikeSettings {
+        api_key: KEY.into(),
+        api_url: f.url.clone(),
+        webhook_secret: Some(SECRET.into()),
+        timeout: Duration::from_secs(2),
+    });
+    let server = TestServer::start_on(dir.path().join("db"), |c| {
+        c.strike = strike;
+        c.payment_poll_interval = Duration::from_secs(3600);
+        adjust(c);
+    });
+    (server, dir)
+}
+
+/// A registered customer's token.
+fn customer(server: &TestServer) -> String {
+    let token = server.sign_in(&new_keys());
+    assert_eq!(server.authed("POST", "/api/new-user", &token, None).status, 201);
+    token
+}
+
+fn buy(server: &TestServer, token: &str, body: Value) -> crate::common::Reply {
+    server.authed("POST", "/api/create-invoice", token, Some(&body.to_string()))
+}
+
+fn stored(server: &TestServer, id: &str) -> Payment {
+    server.app.store.get(id).unwrap()
+}
+
+/// Waits (bounded) until the stored payment satisfies `done`.
+fn eventually(server: &TestServer, id: &str, done: impl Fn(&Payment) -> bool) -> Payment {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let payment = stored(server, id);
+        if done(&payment) || Instant::now() > deadline {
+            return payment;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn signed(body: &str, secret: &str) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    hex::encode(mac.finalize().into_bytes()).to_uppercase()
+}
+
+fn webhook(server: &TestServer, body: &str, signature: Option<&str>) -> u16 {
+    let headers: Vec<(&str, &str)> = signature.map(|s| vec![("X-Webhook-Signature", s)]).unwrap_or_default();
+    server.request("POST", "/api/webhooks/strike", &headers, Some(body)).status
+}
+
+fn event_for(invoice_id: &str) -> String {
+    json!({"id": uuid::Uuid::new_v4().to_string(), "eventType": "invoice.updated", "webhookVersion": "v1",
+           "data": {"entityId": invoice_id, "changes": ["state"]}, "created": "2026-11-25T10:00:00+00:00"})
+    .to_string()
+}
+
+#[test]
+fn a_sandbox_purchase_is_paid_once_and_starts_fulfilment() {
+    let (server, _dir) = server(None, |_| {});
+    assert_eq!(server.get("/api/health").json()["sandbox"]["payments"], true);
+    let token = customer(&server);
+    let reply =
+        buy(&server, &token, json!({"planId": "basic", "domain": "Example.COM", "price": 0.01, "amount": "0.01"}));
+    assert_eq!(reply.status, 201, "{:?}", reply.json());
+    let body = reply.json();
+    let payment = &body["payment"];
+    assert_eq!(
+        (payment["amount"].clone(), payment["currency"].as_str()),
+        (json!(5), Some("USD")),
+        "the plan's price, not the client's"
+    );
+    assert_eq!(payment["domain"], "example.com");
+    assert_eq!(payment["state"], "PENDING");
+    assert!(payment["bolt11"].as_str().unwrap().starts_with("lnsandbox"));
+    assert!(body["qrSvg"].as_str().unwrap().contains("<svg"));
+    let id = payment["id"].as_str().unwrap().to_owned();
+
+    // A double click, or a second tab: the same payment.
+    let again = buy(&server, &token, json!({"planId": "basic", "domain": "example.com"}));
+    assert_eq!(again.json()["payment"]["id"], id.as_str());
+
+    let check = server.authed("GET", &format!("/api/check-invoice?paymentId={id}"), &token, None).json();
+    assert_eq!(check["payment"]["state"], "PENDING");
+    let paid = server.authed("POST", "/api/sandbox/pay", &token, Some(&json!({"paymentId": id}).to_string()));
+    assert_eq!(paid.status, 200, "{:?}", paid.json());
+    assert_eq!(paid.json()["payment"]["state"], "PAID");
+    let payment = stored(&server, &id);
+    assert!(payment.paid_at.is_some() && payment.sandbox);
+    assert_eq!(payment.fulfilment.status, FulfilmentStatus::Provisioning);
+    // Paying twice changes nothing.
+    let twice = server.authed("POST", "/api/sandbox/pay", &token, Some(&json!({"paymentId": id}).to_string()));
+    assert_eq!(twice.json()["payment"]["paidAt"], json!(payment.paid_at.unwrap().to_string()));
+    let profile = server.authed("GET", "/api/profile", &token, None).json();
+    assert_eq!(profile["payments"][0]["id"], id.as_str());
+    let paywall = server.authed("GET", "/api/paywall", &token, None);
+    assert_eq!((paywall.status, paywall.json()["reason"].as_str()), (402, Some("no_plan")));
+    assert_eq!(paywall.json()["plans"][0]["id"], "basic");
+}
+
+#[test]
+fn through_strike_a_payment_is_settled_by_polling() {
+    let fake = FakeStrike::start();
+    let (server, _dir) = server(Some(&fake), |_| {});
+    assert_eq!(server.get("/api/health").json()["sandbox"]["payments"], false);
+    let token = customer(&server);
+    let body = buy(&server, &token, json!({"planId": "basic", "domain": "shop.example"})).json();
+    let id = body["payment"]["id"].as_str().unwrap().to_owned();
+    let invoice = body["payment"]["strikeInvoiceId"].as_str().unwrap().to_owned();
+    {
+        let state = fake.state.lock().unwrap();
+        let at_strike = &state.invoices[&invoice];
+        assert_eq!((at_strike.amount.as_str(), at_strike.correlation_id.as_str()), ("5.00", id.as_str()));
+        assert!(at_strike.description.contains("shop.example"));
+    }
+    assert!(body["payment"]["bolt11"].as_str().unwrap().starts_with("lnbc"));
+    assert_eq!(
+        server.authed("POST", "/api/sandbox/pay", &token, Some(&json!({"paymentId": id}).to_string())).status,
+        404,
+        "no sandbox with real credentials"
+    );
+
+    let check =
+        |server: &TestServer| server.authed("GET", &format!("/api/check-invoice?paymentId={id}"), &token, None).json();
+    assert_eq!(check(&server)["payment"]["state"], "PENDING");
+    fake.set_state(&invoice, "PAID");
+    std::thread::sleep(Duration::from_millis(1100)); // checks are paced to one a second
+    assert_eq!(check(&server)["payment"]["state"], "PAID");
+    assert_eq!(stored(&server, &id).fulfilment.status, FulfilmentStatus::Provisioning);
+    // However often the page polls, Strike is asked about once a second.
+    let before = fake.calls(&format!("GET /v1/invoices/{invoice}"));
+    for _ in 0..20 {
+        check(&server);
+    }
+    assert!(fake.calls(&format!("GET /v1/invoices/{invoice}")) - before <= 1);
+}
+
+#[test]
+fn webhooks_are_verified_and_only_a_hint() {
+    let fake = FakeStrike::start();
+    let (server, _dir) = server(Some(&fake), |_| {});
+    let token = customer(&server);
+    let body = buy(&server, &token, json!({"planId": "basic", "domain": "hook.example"})).json();
+    let id = body["payment"]["id"].as_str().unwrap().to_owned();
+    let invoice = body["payment"]["strikeInvoiceId"].as_str().unwrap().to_owned();
+    let event = event_for(&invoice);
+
+    assert_eq!(webhook(&server, &event, None), 401, "no signature");
+    assert_eq!(webhook(&server, &event, Some(&"ab".repeat(32))), 401, "wrong signature");
+    assert_eq!(webhook(&server, &event, Some(&signed("{}", SECRET))), 401, "signature over another body");
+    assert_eq!(webhook(&server, &event, Some(&signed(&event, "another-secret"))), 401, "another secret");
+    let unknown = event_for(&uuid::Uuid::new_v4().to_string());
+    assert_eq!(webhook(&server, &unknown, Some(&signed(&unknown, SECRET))), 200, "unknown invoices are fine");
+
+    // "Changed", but Strike still says UNPAID: nothing changes.
+    assert_eq!(webhook(&server, &event, Some(&signed(&event, SECRET))), 200);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(stored(&server, &id).state, PaymentState::Pending);
+
+    fake.set_state(&invoice, "PAID");
+    for _ in 0..5 {
+        assert_eq!(webhook(&server, &event, Some(&signed(&event, SECRET).to_lowercase())), 200);
+    }
+    let paid = eventually(&server, &id, |p| p.state == PaymentState::Paid);
+    assert_eq!(paid.state, PaymentState::Paid, "settled through the webhook");
+    let paid_at = paid.paid_at;
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(stored(&server, &id).paid_at, paid_at, "replays change nothing");
+    let garbage = "not json";
+    assert_eq!(webhook(&server, garbage, Some(&signed(garbage, SECRET))), 400);
+}
+
+#[test]
+fn purchases_are_refused_when_they_must_be() {
+    let (server, _dir) = server(None, |_| {});
+    let token = customer(&server);
+    let other = customer(&server);
+    let code = |reply: crate::common::Reply| (reply.status, reply.error_code());
+    assert_eq!(
+        code(buy(&server, &token, json!({"planId": "gold", "domain": "a.example"}))),
+        (404, "unknown_plan".into())
+    );
+    assert_eq!(
+        code(buy(&server, &token, json!({"planId": "basic", "domain": "not a domain"}))),
+        (400, "bad_domain".into())
+    );
+    assert_eq!(code(buy(&server, &token, json!({"planId": "basic"}))), (400, "bad_purchase".into()));
+    assert_eq!(code(buy(&server, &token, json!({"planId": 5, "domain": "a.example"}))), (400, "malformed_json".into()));
+
+    // Someone else's pending purchase holds the domain.
+    assert_eq!(buy(&server, &other, json!({"planId": "basic", "domain": "taken.example"})).status, 201);
+    assert_eq!(
+        code(buy(&server, &token, json!({"planId": "basic", "domain": "TAKEN.example"}))),
+        (409, "domain_taken".into())
+    );
+
+    // Renewing an account that is not yours (or does not exist).
+    let other_id =
+        server.authed("GET", "/api/profile", &other, None).json()["customer"]["id"].as_str().unwrap().to_owned();
+    let now = hostr::timestamp::Timestamp::now();
+    let account = hostr::cpanel_account::CpanelAccount {
+        id: hostr::ids::new_uuid(),
+        username: "theirs".into(),
+        domain: "theirs.example".into(),
+        status: hostr::cpanel_account::AccountStatus::Active,
+        resource_usage: None,
+        customer_id: other_id,
+        plan_id: "basic".into(),
+        paid_until: None,
+        created_at: now,
+        updated_at: now,
+    };
+    server.app.store.create(&account).unwrap();
+    assert_eq!(code(buy(&server, &token, json!({"accountId": account.id}))), (403, "not_your_account".into()));
+    assert_eq!(
+        code(buy(&server, &token, json!({"accountId": hostr::ids::new_uuid()}))),
+        (403, "not_your_account".into())
+    );
+    assert_eq!(
+        code(buy(&server, &token, json!({"planId": "basic", "domain": "theirs.example"}))),
+        (409, "domain_taken".into())
+    );
+    assert_eq!(buy(&server, &other, json!({"accountId": account.id})).status, 201, "the owner may renew");
+
+    // Someone else's payment cannot be checked or paid.
+    let theirs = buy(&server, &other, json!({"planId": "basic", "domain": "mine.example"})).json()["payment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let peek = server.authed("GET", &format!("/api/check-invoice?paymentId={theirs}"), &token, None);
+    assert_eq!((peek.status, peek.error_code().as_str()), (403, "not_your_payment"));
+    let pay = server.authed("POST", "/api/sandbox/pay", &token, Some(&json!({"paymentId": theirs}).to_string()));
+    assert_eq!(pay.status, 403);
+    let bad = server.authed("GET", "/api/check-invoice?paymentId=../../etc", &token, None);
+    assert_eq!(bad.status, 400);
+
+    // A suspended customer buys nothing.
+    let id = server.authed("GET", "/api/profile", &token, None).json()["customer"]["id"].as_str().unwrap().to_owned();
+    let path = server.app.store.dir(hostr::store::Kind::Customer).join(format!("{id}.json"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"ACTIVE\"", "\"SUSPENDED\"")).unwrap();
+    assert_eq!(
+        code(buy(&server, &token, json!({"planId": "basic", "domain": "b.example"}))),
+        (403, "customer_suspended".into())
+    );
+    assert_eq!(server.authed("GET", "/api/paywall", &token, None).json()["reason"], "suspended");
+}
+
+#[test]
+fn a_failed_or_lost_invoice_creation_is_recovered_without_a_second_invoice() {
+    let fake = FakeStrike::start();
+    let (server, _dir) = server(Some(&fake), |_| {});
+    let token = customer(&server);
+
+    // Strike fails: 502 for the customer, the payment stays PENDING and traceable.
+    fake.fault(Fault::Status(503, "SERVICE_UNAVAILABLE"));
+    let failed = buy(&server, &token, json!({"planId": "basic", "domain": "retry.example"}));
+    assert_eq!((failed.status, failed.error_code().as_str()), (502, "payment_provider_error"));
+    let profile = server.authed("GET", "/api/profile", &token, None).json();
+    let id = profile["payments"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(stored(&server, &id).state, PaymentState::Pending);
+    // The second click goes through, with the same payment and one invoice.
+    let retried = buy(&server, &token, json!({"planId": "basic", "domain": "retry.example"}));
+    assert_eq!(retried.json()["payment"]["id"], id.as_str());
+    assert_eq!(fake.invoice_count(), 1);
+}
+
+#[test]
+fn a_creation_that_timed_out_is_found_by_correlation_id() {
+    let fake = FakeStrike::start();
+    let (server, _dir) = server(Some(&fake), |_| {});
+    let token = customer(&server);
+    // Strike makes the invoice but the answer never arrives in time.
+    fake.fault(Fault::Slow(Duration::from_secs(3)));
+    let lost = buy(&server, &token, json!({"planId": "basic", "domain": "slow.example"}));
+    assert_eq!(lost.status, 502);
+    assert_eq!(fake.invoice_count(), 1);
+    std::thread::sleep(Duration::from_millis(1200)); // the fake finishes its slow answer
+    let id =
+        server.authed("GET", "/api/profile", &token, None).json()["payments"][0]["id"].as_str().unwrap().to_owned();
+    let check = server.authed("GET", &format!("/api/check-invoice?paymentId={id}"), &token, None).json();
+    assert!(check["payment"]["bolt11"].as_str().unwrap().starts_with("lnbc"), "{check}");
+    assert_eq!(fake.invoice_count(), 1, "no second invoice");
+}
+
+#[test]
+fn quotes_are_refreshed_and_invoices_expire_or_get_cancelled() {
+    let fake = FakeStrike::start();
+    fake.state.lock().unwrap().quote_seconds = 1;
+    let (server, _dir) = server(Some(&fake), |c| c.invoice_lifetime = Duration::from_secs(3));
+    let token = customer(&server);
+    let body = buy(&server, &token, json!({"planId": "basic", "domain": "quote.example"})).json();
+    let id = body["payment"]["id"].as_str().unwrap().to_owned();
+    let first = body["payment"]["bolt11"].as_str().unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(1200));
+    let refreshed =
+        server.authed("GET", &format!("/api/check-invoice?paymentId={id}&refresh=true"), &token, None).json();
+    let second = refreshed["payment"]["bolt11"].as_str().unwrap().to_owned();
+    assert_ne!(first, second, "a fresh quote replaces the expired one");
+    assert_eq!(refreshed["payment"]["state"], "PENDING");
+    std::thread::sleep(Duration::from_millis(3500)); // times are kept to the second
+    let expired = server.authed("GET", &format!("/api/check-invoice?paymentId={id}"), &token, None).json();
+    assert_eq!(expired["payment"]["state"], "EXPIRED", "past the invoice's lifetime");
+
+    let body = buy(&server, &token, json!({"planId": "basic", "domain": "cancel.example"})).json();
+    let (id, invoice) = (
+        body["payment"]["id"].as_str().unwrap().to_owned(),
+        body["payment"]["strikeInvoiceId"].as_str().unwrap().to_owned(),
+    );
+    fake.set_state(&invoice, "CANCELLED");
+    let cancelled = server.authed("GET", &format!("/api/check-invoice?paymentId={id}"), &token, None).json();
+    assert_eq!(cancelled["payment"]["state"], "CANCELLED");
+    // The domain is free again once nothing holds it.
+    assert_eq!(buy(&server, &token, json!({"planId": "basic", "domain": "cancel.example"})).status, 201);
+}
+
+#[test]
+fn a_crash_between_recording_and_invoicing_is_resolved_by_the_poller() {
+    let fake = FakeStrike::start();
+    let (server, _dir) = server(Some(&fake), |c| {
+        c.invoice_lifetime = Duration::from_secs(2);
+        c.payment_poll_interval = Duration::from_secs(1);
+    });
+    let token = customer(&server);
+    let profile = server.authed("GET", "/api/profile", &token, None).json();
+    let customer_id = profile["customer"]["id"].as_str().unwrap();
+    // As a crashed server left them: PENDING, no invoice; Strike has one of them.
+    let orphan = |domain: &str| {
+        let now = hostr::timestamp::Timestamp::now();
+        let payment = Payment {
+            id: hostr::ids::new_uuid(),
+            customer_id: customer_id.to_owned(),
+            plan_id: "basic".into(),
+            account_id: Some(hostr::ids::new_uuid()),
+            domain: Some(domain.into()),
+            sandbox: false,
+            amount: "5".parse().unwrap(),
+            currency: hostr::money::Currency::usd(),
+            strike_invoice_id: None,
+            bolt11: None,
+            expires_at: None,
+            state: PaymentState::Pending,
+            fulfilment: Default::default(),
+            paid_at: None,
+            marked_paid: None,
+            period_start: None,
+            period_end: None,
+            created_at: now,
+            updated_at: now,
+        };
+        server.app.store.create(&payment).unwrap();
+        payment.id
+    };
+    let never_invoiced = orphan("lost.example");
+    let invoiced = orphan("found.example");
+    let strike = hostr::strike::StrikeClient::new(&fake.url, KEY);
+    let at_strike = strike.issue_invoice(&invoiced, "d", "5".parse().unwrap(), &hostr::money::Currency::usd()).unwrap();
+    fake.set_state(&at_strike.id, "PAID");
+
+    let found = eventually(&server, &invoiced, |p| p.state == PaymentState::Paid);
+    assert_eq!(found.strike_invoice_id.as_deref(), Some(at_strike.id.as_str()));
+    let lost = eventually(&server, &never_invoiced, |p| p.state == PaymentState::Expired);
+    assert_eq!(lost.state, PaymentState::Expired, "nothing at Strike and past its lifetime");
+    assert_eq!(fake.invoice_count(), 1, "the poller never creates invoices");
+}
