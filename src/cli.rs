@@ -3,12 +3,18 @@
 
 use crate::app::App;
 use crate::check;
-use crate::config::{Cli, Command, Config, CustomerCommand, PlanAddArgs, PlanCommand, ServeArgs};
+use crate::checkout;
+use crate::config::{
+    Cli, Command, Config, CustomerCommand, PaymentCommand, PlanAddArgs, PlanCommand, PublicUrl, ServeArgs,
+    StrikeCommand, StrikeSettings,
+};
 use crate::customer::{Customer, npub, parse_public_key};
 use crate::http;
 use crate::ids::IdFormat;
+use crate::payment::Payment;
 use crate::plan::{BillingCycle, Plan};
 use crate::store::{Store, StoreError};
+use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
 use serde::Serialize;
 use std::process::ExitCode;
@@ -27,6 +33,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Check) => open_store(&cli.database).and_then(|store| run_check(&store, json)),
         Some(Command::Plan(command)) => open_store(&cli.database).and_then(|store| plan(&store, command, json)),
         Some(Command::Customer(command)) => open_store(&cli.database).and_then(|store| customer(&store, command, json)),
+        Some(Command::Payment(command)) => open_store(&cli.database).and_then(|store| payment(&store, command, json)),
+        Some(Command::Strike(command)) => strike(command),
     };
     outcome.unwrap_or_else(|message| {
         eprintln!("hostr: {message}");
@@ -239,6 +247,70 @@ fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
             print_json(&moved)
         }
     }
+}
+
+fn payment(store: &Store, command: PaymentCommand, json: bool) -> CliResult {
+    match command {
+        PaymentCommand::List { state } => {
+            let mut payments = Vec::new();
+            for payment in store.list::<Payment>().map_err(|e| e.to_string())? {
+                match payment {
+                    Ok(p) if state.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(p.state.as_str())) => {
+                        payments.push(p)
+                    }
+                    Ok(_) => {}
+                    Err(error) => eprintln!("hostr: skipping a broken payment: {error}"),
+                }
+            }
+            payments.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+            if json {
+                return print_json(&payments);
+            }
+            println!("{:<36} {:<9} {:<12} {:>10} {:<20} FOR", "ID", "STATE", "FULFILMENT", "AMOUNT", "CREATED");
+            for p in &payments {
+                let target = p.domain.clone().or_else(|| p.account_id.as_ref().map(|a| format!("renewal of {a}")));
+                println!(
+                    "{:<36} {:<9} {:<12} {:>6} {} {:<20} {}{}",
+                    p.id,
+                    p.state.as_str(),
+                    p.fulfilment.status.as_str(),
+                    p.amount,
+                    p.currency,
+                    p.created_at.to_string(),
+                    target.unwrap_or_default(),
+                    if p.sandbox { " (sandbox)" } else { "" }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PaymentCommand::Show { id } => print_json(&store.get::<Payment>(&id).map_err(|e| e.to_string())?),
+        PaymentCommand::MarkPaid { id, reason } => {
+            let payment = checkout::mark_paid(store, &id, &reason).map_err(|e| e.message)?;
+            if !json {
+                println!("payment {} recorded as paid: {}", payment.id, reason.trim());
+            }
+            print_json(&payment)
+        }
+    }
+}
+
+fn strike(command: StrikeCommand) -> CliResult {
+    let settings = StrikeSettings::from_env()?.ok_or("STRIKE_API_KEY is not set: payments run in the sandbox")?;
+    let client = StrikeClient::new(&settings.api_url, &settings.api_key);
+    match command {
+        StrikeCommand::Test => {
+            client.check_key().map_err(|e| e.to_string())?;
+            println!("Strike at {}: the key works and may read invoices", settings.api_url);
+        }
+        StrikeCommand::Subscribe { public_url } => {
+            let secret = settings.webhook_secret.ok_or("set STRIKE_WEBHOOK_SECRET (10 to 50 characters) first")?;
+            let public_url = PublicUrl::parse(&public_url)?;
+            let webhook = format!("{}/api/webhooks/strike", public_url.origin());
+            let id = client.subscribe(&webhook, &secret).map_err(|e| e.to_string())?;
+            println!("Strike will send invoice.updated events to {webhook} (subscription {id})");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A customer by id, hex public key or npub.

@@ -38,6 +38,43 @@ pub enum Command {
     /// Show customers.
     #[command(subcommand)]
     Customer(CustomerCommand),
+    /// Show payments, and record one paid by other means.
+    #[command(subcommand)]
+    Payment(PaymentCommand),
+    /// Check the Strike key and register the webhook.
+    #[command(subcommand)]
+    Strike(StrikeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentCommand {
+    /// List payments, newest first.
+    List {
+        /// Only payments in this state: PENDING, PAID, EXPIRED or CANCELLED.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Show one payment.
+    Show { id: String },
+    /// Record a payment as paid by other means; fulfilment follows as for any payment.
+    MarkPaid {
+        id: String,
+        /// Why it counts as paid (kept on the payment).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StrikeCommand {
+    /// Check that STRIKE_API_KEY works and may read invoices.
+    Test,
+    /// Register this server's webhook (invoice.updated) with Strike, signed with STRIKE_WEBHOOK_SECRET.
+    Subscribe {
+        /// The public URL customers use, e.g. https://hosting.example.com.
+        #[arg(long, env = "HOSTR_PUBLIC_URL")]
+        public_url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -80,6 +80,30 @@ pub struct Payment {
     pub updated_at: Timestamp,
 }
 
+impl PaymentState {
+    /// The name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentState::Pending => "PENDING",
+            PaymentState::Paid => "PAID",
+            PaymentState::Expired => "EXPIRED",
+            PaymentState::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+impl FulfilmentStatus {
+    /// The name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FulfilmentStatus::None => "NONE",
+            FulfilmentStatus::Provisioning => "PROVISIONING",
+            FulfilmentStatus::Done => "DONE",
+            FulfilmentStatus::Failed => "FAILED",
+        }
+    }
+}
+
 impl Payment {
     /// Whether this payment still holds its domain against other buyers:
     /// while it may be paid, and once paid until its account exists.

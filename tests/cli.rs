@@ -172,3 +172,78 @@ fn serve_settings_belong_to_serve_and_do_not_trouble_other_commands() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--workers must be between 1 and 256"));
 }
+
+#[test]
+fn payments_are_listed_shown_and_marked_paid_by_the_operator() {
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let c = customer(&key(11), None);
+    store.create(&c).unwrap();
+    let now = hostr::timestamp::Timestamp::now();
+    let payment = hostr::payment::Payment {
+        id: hostr::ids::new_uuid(),
+        customer_id: c.id.clone(),
+        plan_id: "basic".into(),
+        account_id: Some(hostr::ids::new_uuid()),
+        domain: Some("cash.example".into()),
+        sandbox: false,
+        amount: "5".parse().unwrap(),
+        currency: hostr::money::Currency::usd(),
+        strike_invoice_id: None,
+        bolt11: None,
+        expires_at: None,
+        state: hostr::payment::PaymentState::Expired,
+        fulfilment: Default::default(),
+        paid_at: None,
+        marked_paid: None,
+        period_start: None,
+        period_end: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create(&payment).unwrap();
+    let list = stdout(&hostr(dir.path(), &["payment", "list"]));
+    assert!(list.contains(&payment.id) && list.contains("EXPIRED") && list.contains("cash.example"), "{list}");
+    assert!(!stdout(&hostr(dir.path(), &["payment", "list", "--state", "paid"])).contains(&payment.id));
+
+    let no_reason = hostr(dir.path(), &["payment", "mark-paid", &payment.id, "--reason", " "]);
+    assert!(!no_reason.status.success());
+    let marked = hostr(dir.path(), &["payment", "mark-paid", &payment.id, "--reason", "paid in cash at the office"]);
+    assert!(marked.status.success(), "{}", String::from_utf8_lossy(&marked.stderr));
+    let after: hostr::payment::Payment = store.get(&payment.id).unwrap();
+    assert_eq!(after.state, hostr::payment::PaymentState::Paid);
+    assert_eq!(after.marked_paid.unwrap().reason, "paid in cash at the office");
+    assert_eq!(after.fulfilment.status, hostr::payment::FulfilmentStatus::Provisioning, "fulfilment follows");
+    let twice = hostr(dir.path(), &["payment", "mark-paid", &payment.id, "--reason", "again"]);
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("already paid"));
+    let shown: serde_json::Value =
+        serde_json::from_slice(&hostr(dir.path(), &["payment", "show", &payment.id]).stdout).unwrap();
+    assert_eq!(shown["markedPaid"]["reason"], "paid in cash at the office");
+}
+
+#[test]
+fn strike_test_and_subscribe_talk_to_strike() {
+    use crate::common::fake_strike::{FakeStrike, KEY};
+    let fake = FakeStrike::start();
+    let dir = temp_dir();
+    let run = |key: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hostr"))
+            .args(["--database", dir.path().to_str().unwrap()])
+            .args(args)
+            .env("STRIKE_API_KEY", key)
+            .env("STRIKE_API_URL", &fake.url)
+            .env("STRIKE_WEBHOOK_SECRET", "cli-secret-1234")
+            .output()
+            .unwrap()
+    };
+    let ok = run(KEY, &["strike", "test"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let bad = run("wrong-key", &["strike", "test"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("UNAUTHORIZED"));
+    assert!(!String::from_utf8_lossy(&bad.stderr).contains("wrong-key"), "the key is never printed");
+    let subscribed = run(KEY, &["strike", "subscribe", "--public-url", "https://hosting.example.com"]);
+    assert!(subscribed.status.success(), "{}", String::from_utf8_lossy(&subscribed.stderr));
+    assert!(stdout(&subscribed).contains("https://hosting.example.com/api/webhooks/strike"));
+    assert_eq!(fake.calls("POST /v1/subscriptions"), 1);
+}

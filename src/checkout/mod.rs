@@ -264,7 +264,7 @@ impl Checkout {
             return Ok(payment);
         }
         match invoice.state {
-            InvoiceState::Paid => self.record_paid(store, payment_id, Some(&invoice.id), None),
+            InvoiceState::Paid => record_paid(store, payment_id, Some(&invoice.id), None),
             InvoiceState::Cancelled => self.close(store, payment_id, PaymentState::Cancelled),
             InvoiceState::Unpaid if self.lifetime_over(&payment, now) => {
                 self.close(store, payment_id, PaymentState::Expired)
@@ -305,45 +305,6 @@ impl Checkout {
         self.refresh(store, &payment.id, false)
     }
 
-    /// The operator's "paid by other means": recorded with the reason and
-    /// time, then fulfilled like any payment.
-    pub fn mark_paid(&self, store: &Store, payment_id: &str, reason: &str) -> ApiResult<Payment> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(ApiError::bad_request("reason_required", "Say why the payment counts as paid."));
-        }
-        let marked = MarkedPaid { reason: reason.to_owned(), at: Timestamp::now() };
-        self.record_paid(store, payment_id, None, Some(marked))
-    }
-
-    /// The move to PAID, recorded once; fulfilment starts only the first time.
-    fn record_paid(
-        &self,
-        store: &Store,
-        payment_id: &str,
-        invoice_id: Option<&str>,
-        marked: Option<MarkedPaid>,
-    ) -> ApiResult<Payment> {
-        let (payment, first) = store.update::<Payment, _, ApiError>(payment_id, |p| {
-            if marked.is_some() && p.state == PaymentState::Paid {
-                return Err(ApiError::new(Failure::Conflict, "already_paid", "This payment is already paid."));
-            }
-            let first = p.record_paid(Timestamp::now());
-            if first {
-                if let Some(id) = invoice_id {
-                    p.strike_invoice_id.get_or_insert_with(|| id.to_owned());
-                }
-                p.marked_paid = marked.clone();
-            }
-            Ok((p.clone(), first))
-        })?;
-        if first {
-            log::info!("payment {payment_id} PAID ({} {})", payment.amount, payment.currency);
-            return fulfil(store, &payment);
-        }
-        Ok(payment)
-    }
-
     fn close(&self, store: &Store, payment_id: &str, state: PaymentState) -> ApiResult<Payment> {
         log::info!("payment {payment_id} is now {state:?}");
         Ok(store.update::<Payment, _, StoreError>(payment_id, |p| {
@@ -358,6 +319,44 @@ impl Checkout {
     fn lifetime_over(&self, payment: &Payment, now: Timestamp) -> bool {
         now.as_datetime() > payment.created_at.as_datetime() + self.invoice_lifetime
     }
+}
+
+/// The operator's "paid by other means": recorded with the reason and
+/// time, then fulfilled like any payment.
+pub fn mark_paid(store: &Store, payment_id: &str, reason: &str) -> ApiResult<Payment> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::bad_request("reason_required", "Say why the payment counts as paid."));
+    }
+    let marked = MarkedPaid { reason: reason.to_owned(), at: Timestamp::now() };
+    record_paid(store, payment_id, None, Some(marked))
+}
+
+/// The move to PAID, recorded once; fulfilment starts only the first time.
+fn record_paid(
+    store: &Store,
+    payment_id: &str,
+    invoice_id: Option<&str>,
+    marked: Option<MarkedPaid>,
+) -> ApiResult<Payment> {
+    let (payment, first) = store.update::<Payment, _, ApiError>(payment_id, |p| {
+        if marked.is_some() && p.state == PaymentState::Paid {
+            return Err(ApiError::new(Failure::Conflict, "already_paid", "This payment is already paid."));
+        }
+        let first = p.record_paid(Timestamp::now());
+        if first {
+            if let Some(id) = invoice_id {
+                p.strike_invoice_id.get_or_insert_with(|| id.to_owned());
+            }
+            p.marked_paid = marked.clone();
+        }
+        Ok((p.clone(), first))
+    })?;
+    if first {
+        log::info!("payment {payment_id} PAID ({} {})", payment.amount, payment.currency);
+        return fulfil(store, &payment);
+    }
+    Ok(payment)
 }
 
 /// Delivers what a PAID payment bought. Provisioning (creating or renewing
