@@ -262,7 +262,7 @@ fn payment(store: &Store, command: PaymentCommand, json: bool) -> CliResult {
                     Err(error) => eprintln!("hostr: skipping a broken payment: {error}"),
                 }
             }
-            payments.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+            payments.sort_by_key(|p| std::cmp::Reverse(p.created_at));
             if json {
                 return print_json(&payments);
             }
