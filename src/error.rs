@@ -109,6 +109,8 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+impl std::error::Error for ApiError {}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         let noun = |kind: Kind| kind.noun();

@@ -1,0 +1,258 @@
+//! Payment benchmark: `create-invoice` and `check-invoice` latency and
+//! throughput at N clients against a fake Strike on loopback that answers
+//! at once, and the cost of one pass of the pending-payment poller with
+//! many settled and a few pending payments in the database.
+//!
+//! `cargo run --release --example payment_load -- [--clients 16] [--seconds 5] [--settled 10000] [--pending 100]`
+
+#[path = "../tests/common/fake_strike.rs"]
+#[allow(dead_code)]
+mod fake_strike;
+
+use fake_strike::{FakeStrike, KEY};
+use hostr::app::App;
+use hostr::config::{Config, StrikeSettings};
+use hostr::customer::Customer;
+use hostr::payment::{FulfilmentStatus, Payment, PaymentState};
+use hostr::timestamp::Timestamp;
+use std::error::Error;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: u64| -> u64 {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (clients, seconds) = (arg("--clients", 16) as usize, arg("--seconds", 5));
+    let (settled, pending) = (arg("--settled", 10_000) as usize, arg("--pending", 100) as usize);
+
+    let fake = FakeStrike::start();
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::for_database(dir.path().join("database"), "127.0.0.1:0".parse()?);
+    config.strike = Some(StrikeSettings {
+        api_key: KEY.into(),
+        api_url: fake.url.clone(),
+        webhook_secret: None,
+        timeout: Duration::from_secs(5),
+    });
+    let app = Arc::new(App::open(config)?);
+    let server = hostr::http::serve_app(app.clone())?;
+    println!(
+        "hostr payment_load: {} cores, {clients} clients, {seconds} s per phase, fake Strike on loopback",
+        cores()
+    );
+
+    let tokens: Vec<String> = (0..clients)
+        .map(|n| {
+            let customer = Customer::new(hostr::ids::new_uuid(), format!("{:064x}", n + 1), None, Timestamp::now());
+            app.store.create(&customer).expect("create a customer");
+            app.sessions.issue(&customer.public_key, 0, chrono::Utc::now().timestamp())
+        })
+        .collect();
+
+    // Phase 1: every request makes a new payment, invoice and quote.
+    let created = run_phase(server.addr(), &tokens, seconds, |client, n| {
+        let body = format!(r#"{{"planId":"basic","domain":"c{client}-n{n}.example"}}"#);
+        ("POST".to_owned(), "/api/create-invoice".to_owned(), body)
+    })?;
+    report("create-invoice", &created);
+
+    // Phase 2: polling one's own latest payment, as the page does.
+    let latest: Vec<String> = tokens
+        .iter()
+        .map(|token| {
+            let claims = app.sessions.verify(token).expect("own token");
+            let customer: Customer = app.store.find("publicKey", &claims.sub).expect("store").expect("customer");
+            customer.payment_ids.last().cloned().unwrap_or_default()
+        })
+        .collect();
+    let checked = run_phase(server.addr(), &tokens, seconds, |client, _| {
+        ("GET".to_owned(), format!("/api/check-invoice?paymentId={}", latest[client]), String::new())
+    })?;
+    report("check-invoice", &checked);
+    let strike_reads = fake.calls("GET /v1/invoices/");
+    println!(
+        "  Strike reads during check-invoice: {strike_reads} for {} checks (paced to about one a second per payment)",
+        checked.latencies.len()
+    );
+    server.stop();
+
+    // Phase 3: the poller's pass, with many settled payments and a few pending.
+    poller_pass(&app, &fake, settled / 10, pending)?;
+    poller_pass(&app, &fake, settled, pending)?;
+    Ok(())
+}
+
+struct Phase {
+    latencies: Vec<Duration>,
+    failures: usize,
+    elapsed: Duration,
+}
+
+fn run_phase(
+    addr: SocketAddr,
+    tokens: &[String],
+    seconds: u64,
+    request: impl Fn(usize, usize) -> (String, String, String) + Sync,
+) -> Result<Phase, Box<dyn Error>> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let results: Vec<(Vec<Duration>, usize)> = std::thread::scope(|scope| {
+        let threads: Vec<_> = tokens
+            .iter()
+            .enumerate()
+            .map(|(client, token)| {
+                let request = &request;
+                scope.spawn(move || -> Result<(Vec<Duration>, usize), String> {
+                    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+                    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+                    let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+                    let mut writer = stream;
+                    let (mut latencies, mut failures) = (Vec::new(), 0);
+                    let mut n = 0;
+                    while Instant::now() < deadline {
+                        let (method, path, body) = request(client, n);
+                        n += 1;
+                        let begun = Instant::now();
+                        let status = exchange(&mut reader, &mut writer, &method, &path, token, &body)?;
+                        if (200..300).contains(&status) {
+                            latencies.push(begun.elapsed());
+                        } else {
+                            failures += 1;
+                        }
+                    }
+                    Ok((latencies, failures))
+                })
+            })
+            .collect();
+        threads.into_iter().filter_map(|t| t.join().ok().and_then(Result::ok)).collect()
+    });
+    let elapsed = started.elapsed();
+    let mut latencies: Vec<Duration> = results.iter().flat_map(|(l, _)| l.clone()).collect();
+    latencies.sort();
+    Ok(Phase { latencies, failures: results.iter().map(|(_, f)| f).sum(), elapsed })
+}
+
+fn report(name: &str, phase: &Phase) {
+    let l = &phase.latencies;
+    if l.is_empty() {
+        println!("{name}: no successful requests ({} failed)", phase.failures);
+        return;
+    }
+    let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)].as_secs_f64() * 1000.0;
+    println!(
+        "{name}: {} in {:.1} s = {:.0}/s; failed {}; p50 {:.2} ms, p99 {:.2} ms",
+        l.len(),
+        phase.elapsed.as_secs_f64(),
+        l.len() as f64 / phase.elapsed.as_secs_f64(),
+        phase.failures,
+        pct(0.50),
+        pct(0.99)
+    );
+}
+
+fn exchange(
+    reader: &mut BufReader<TcpStream>,
+    writer: &mut TcpStream,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> Result<u16, String> {
+    let content = if body.is_empty() {
+        String::new()
+    } else {
+        format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len())
+    };
+    write!(writer, "{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n{content}\r\n{body}")
+        .map_err(|e| e.to_string())?;
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(|e| e.to_string())?;
+    let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or(format!("bad status line {line:?}"))?;
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).map_err(|e| e.to_string())?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().map_err(|_| "bad content-length")?;
+        }
+    }
+    let mut sink = vec![0; length];
+    reader.read_exact(&mut sink).map_err(|e| e.to_string())?;
+    Ok(status)
+}
+
+/// One pass of the poller over a database holding `settled` PAID payments
+/// and `pending` PENDING ones: what it reads and how many provider calls
+/// it makes. The pacing between calls is left out; it is a fixed sleep.
+fn poller_pass(app: &App, fake: &FakeStrike, settled: usize, pending: usize) -> Result<(), Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let store = hostr::store::Store::open(dir.path())?;
+    let now = Timestamp::now();
+    let customer_id = hostr::ids::new_uuid();
+    let strike = hostr::strike::StrikeClient::new(&fake.url, KEY);
+    for n in 0..settled + pending {
+        let mut payment = Payment {
+            id: hostr::ids::new_uuid(),
+            customer_id: customer_id.clone(),
+            plan_id: "basic".into(),
+            account_id: Some(hostr::ids::new_uuid()),
+            domain: None,
+            sandbox: false,
+            amount: "5".parse()?,
+            currency: hostr::money::Currency::usd(),
+            strike_invoice_id: None,
+            bolt11: None,
+            expires_at: None,
+            state: PaymentState::Paid,
+            fulfilment: Default::default(),
+            paid_at: Some(now),
+            marked_paid: None,
+            period_start: None,
+            period_end: None,
+            created_at: now,
+            updated_at: now,
+        };
+        if n < settled {
+            payment.fulfilment.status = FulfilmentStatus::Done;
+        } else {
+            payment.state = PaymentState::Pending;
+            payment.paid_at = None;
+            let invoice = strike.issue_invoice(&payment.id, "bench", payment.amount, &payment.currency)?;
+            payment.strike_invoice_id = Some(invoice.id);
+        }
+        store.create(&payment)?;
+    }
+    let calls_before = fake.calls("GET /v1/invoices/");
+    let started = Instant::now();
+    let open = store.find_all::<Payment>("open", "pending")?;
+    let found = started.elapsed();
+    for payment in &open {
+        app.checkout.refresh(&store, &payment.id, false)?;
+    }
+    let total = started.elapsed();
+    println!(
+        "poller pass, {settled} settled + {pending} pending: {} Strike calls; finding the {} pending {:.2} ms; whole pass {:.1} ms",
+        fake.calls("GET /v1/invoices/") - calls_before,
+        open.len(),
+        found.as_secs_f64() * 1000.0,
+        total.as_secs_f64() * 1000.0,
+    );
+    Ok(())
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
