@@ -80,6 +80,7 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     }
     report_duplicates(store, &customers, &mut report);
     report_duplicates(store, &accounts, &mut report);
+    report_duplicates(store, &payments, &mut report);
     report.problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     Ok(report)
 }
