@@ -12,6 +12,7 @@ use crate::plan::Plan;
 use crate::store::{Kind, Store, StoreError, StoreResult};
 use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -109,14 +110,20 @@ impl App {
     }
 
     fn settle_payments(&self, inbox: &Receiver<String>) {
-        /// Pause between provider calls: Strike's read limit is 1,000 per 10 minutes.
-        const PACE: Duration = Duration::from_millis(250);
+        /// Pause between provider calls: Strike allows 1,000 reads per 10
+        /// minutes, and pages and webhooks need their share.
+        const PACE: Duration = Duration::from_millis(1000);
         let mut next_poll = Instant::now();
         loop {
             let wait = next_poll.saturating_duration_since(Instant::now());
-            match inbox.recv_timeout(wait) {
+            let received = inbox.recv_timeout(wait);
+            if let Err(RecvTimeoutError::Disconnected) = received {
+                return;
+            }
+            // A bug must not end the settling of payments for good.
+            let survived = catch_unwind(AssertUnwindSafe(|| match received {
                 Ok(invoice_id) => self.settle_hinted(&invoice_id),
-                Err(RecvTimeoutError::Timeout) => {
+                Err(_) => {
                     let pending = self.store.find_all::<Payment>("open", "pending").unwrap_or_else(|e| {
                         log::error!("cannot list pending payments: {e}");
                         Vec::new()
@@ -127,9 +134,13 @@ impl App {
                         }
                         std::thread::sleep(PACE);
                     }
-                    next_poll = Instant::now() + self.config.payment_poll_interval;
                 }
-                Err(RecvTimeoutError::Disconnected) => return,
+            }));
+            if survived.is_err() {
+                log::error!("the payment worker hit a bug; carrying on");
+            }
+            if Instant::now() >= next_poll {
+                next_poll = Instant::now() + self.config.payment_poll_interval;
             }
         }
     }

@@ -197,6 +197,12 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_PAYMENT_POLL_SECONDS", default_value_t = 20)]
     pub payment_poll_seconds: u64,
 
+    /// Run sandbox payments although the public URL is https (a public demo).
+    /// Without this, an https site without STRIKE_API_KEY refuses to start, so
+    /// a missing key can never mean free hosting.
+    #[arg(long, env = "HOSTR_ALLOW_SANDBOX_PAYMENTS")]
+    pub allow_sandbox_payments: bool,
+
     /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
     /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
     #[arg(long, env = "HOSTR_TEST_NIP05_SERVER", hide = true)]
@@ -315,6 +321,14 @@ impl Config {
         if session_secret.as_ref().is_some_and(|s| s.len() < 32) {
             return Err("HOSTR_SESSION_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)".to_owned());
         }
+        let strike = StrikeSettings::from_env()?;
+        if strike.is_none() && public_url.is_https() && !args.allow_sandbox_payments {
+            return Err(format!(
+                "{} is a public https site but STRIKE_API_KEY is not set: set it, or pass \
+                 --allow-sandbox-payments to run a demo where nothing is paid for real",
+                public_url.origin()
+            ));
+        }
         const DAY: u64 = 24 * 60 * 60;
         Ok(Config {
             listen: args.listen,
@@ -334,7 +348,7 @@ impl Config {
             test_nip05_server: args.test_nip05_server.clone(),
             invoice_lifetime: Duration::from_secs(u64::from(args.invoice_minutes) * 60),
             payment_poll_interval: Duration::from_secs(args.payment_poll_seconds),
-            strike: StrikeSettings::from_env()?,
+            strike,
         })
     }
 

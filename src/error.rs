@@ -129,6 +129,9 @@ impl From<StoreError> for ApiError {
                 let (code, message) = match (kind, field) {
                     (Kind::Customer, "publicKey") => ("already_registered", "This key is already registered."),
                     (Kind::Customer, "email") => ("email_taken", "Another account already uses this email address."),
+                    (Kind::Payment, "openRenewal") => {
+                        ("renewal_open", "A renewal of this account is already waiting to be paid.")
+                    }
                     (Kind::CpanelAccount, "domain") | (Kind::Payment, "openDomain") => {
                         ("domain_taken", "This domain is already hosted here, or being bought.")
                     }
@@ -263,13 +266,17 @@ impl From<ProfileError> for ApiError {
 impl From<StrikeError> for ApiError {
     fn from(error: StrikeError) -> ApiError {
         log::error!("payment provider: {error}");
-        let message = match error {
-            StrikeError::Unreachable(_) => "The payment provider did not answer. Please try again in a minute.",
-            StrikeError::RateLimited { .. } => "The payment provider is busy. Please try again in a minute.",
+        let (failure, message) = match error {
+            StrikeError::Unreachable(_) => {
+                (Failure::GatewayTimeout, "The payment provider did not answer. Please try again in a minute.")
+            }
+            StrikeError::RateLimited { .. } => {
+                (Failure::Unavailable, "The payment provider is busy. Please try again in a minute.")
+            }
             StrikeError::Refused { .. } | StrikeError::Nonsense(_) => {
-                "The payment provider could not make an invoice right now. Please try again later."
+                (Failure::BadGateway, "The payment provider did not give a usable answer. Please try again later.")
             }
         };
-        ApiError::new(Failure::BadGateway, "payment_provider_error", message)
+        ApiError::new(failure, "payment_provider_error", message)
     }
 }

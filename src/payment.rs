@@ -130,7 +130,7 @@ impl Payment {
 
 impl Record for Payment {
     const KIND: Kind = Kind::Payment;
-    const UNIQUE_FIELDS: &'static [&'static str] = &["openDomain", "strikeInvoiceId"];
+    const UNIQUE_FIELDS: &'static [&'static str] = &["openDomain", "openRenewal", "strikeInvoiceId"];
 
     fn id(&self) -> &str {
         &self.id
@@ -171,6 +171,10 @@ impl Record for Payment {
         }
         if let Some(domain) = self.domain.as_ref().filter(|_| self.holds_domain()) {
             keys.push(("openDomain", domain.clone()));
+        }
+        // One open renewal per account: two tabs must not make two invoices.
+        if let (None, Some(account), PaymentState::Pending) = (&self.domain, &self.account_id, self.state) {
+            keys.push(("openRenewal", account.clone()));
         }
         // Open work is looked up by state so that background workers cost
         // what is pending, not what was ever paid.

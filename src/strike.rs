@@ -257,6 +257,14 @@ impl StrikeClient {
         list.items.into_iter().next().map(WireInvoice::into_invoice).transpose()
     }
 
+    /// `PATCH /v1/invoices/{id}/cancel`: an unpaid invoice can no longer be
+    /// paid. Strike refuses for a paid one.
+    pub fn cancel_invoice(&self, invoice_id: &str) -> StrikeResult<Invoice> {
+        let path = format!("/v1/invoices/{}/cancel", path_segment(invoice_id)?);
+        let wire: WireInvoice = self.send_once::<(), _>("PATCH", &path, None)?;
+        wire.into_invoice()
+    }
+
     /// `POST /v1/subscriptions` for `invoice.updated` events to `webhook_url`.
     pub fn subscribe(&self, webhook_url: &str, secret: &str) -> StrikeResult<String> {
         let body = WireNewSubscription {

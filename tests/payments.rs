@@ -293,34 +293,45 @@ fn a_creation_that_timed_out_is_found_by_correlation_id() {
     // Strike makes the invoice but the answer never arrives in time.
     fake.fault(Fault::Slow(Duration::from_secs(3)));
     let lost = buy(&server, &token, json!({"planId": "basic", "domain": "slow.example"}));
-    assert_eq!(lost.status, 502);
+    assert_eq!((lost.status, lost.error_code().as_str()), (504, "payment_provider_error"));
     assert_eq!(fake.invoice_count(), 1);
     std::thread::sleep(Duration::from_millis(1200)); // the fake finishes its slow answer
     let id =
         server.authed("GET", "/api/profile", &token, None).json()["payments"][0]["id"].as_str().unwrap().to_owned();
     let check = server.authed("GET", &format!("/api/check-invoice?paymentId={id}"), &token, None).json();
     assert!(check["payment"]["bolt11"].as_str().unwrap().starts_with("lnbc"), "{check}");
-    assert_eq!(fake.invoice_count(), 1, "no second invoice");
+    assert_eq!(fake.calls("POST /v1/invoices "), 0);
+    assert_eq!(fake.calls("POST /v1/invoices"), 2, "one creation and one quote: no second invoice");
 }
 
 #[test]
 fn quotes_are_refreshed_and_invoices_expire_or_get_cancelled() {
     let fake = FakeStrike::start();
-    fake.state.lock().unwrap().quote_seconds = 1;
+    // Every quote is already past its expiry, so the expiry of the payment
+    // depends on its own lifetime only.
+    fake.state.lock().unwrap().quote_seconds = -120;
     let (server, _dir) = server(Some(&fake), |c| c.invoice_lifetime = Duration::from_secs(3));
     let token = customer(&server);
     let body = buy(&server, &token, json!({"planId": "basic", "domain": "quote.example"})).json();
     let id = body["payment"]["id"].as_str().unwrap().to_owned();
+    let invoice = body["payment"]["strikeInvoiceId"].as_str().unwrap().to_owned();
     let first = body["payment"]["bolt11"].as_str().unwrap().to_owned();
-    std::thread::sleep(Duration::from_millis(1200));
+    std::thread::sleep(Duration::from_millis(1100)); // checks are paced to one a second
     let refreshed =
         server.authed("GET", &format!("/api/check-invoice?paymentId={id}&refresh=true"), &token, None).json();
     let second = refreshed["payment"]["bolt11"].as_str().unwrap().to_owned();
     assert_ne!(first, second, "a fresh quote replaces the expired one");
     assert_eq!(refreshed["payment"]["state"], "PENDING");
+    // Asking again at once is paced: no new quote, no call to Strike.
+    let quotes = fake.state.lock().unwrap().quotes;
+    for _ in 0..10 {
+        server.authed("GET", &format!("/api/check-invoice?paymentId={id}&refresh=true"), &token, None);
+    }
+    assert_eq!(fake.state.lock().unwrap().quotes, quotes, "refresh requests are paced too");
     std::thread::sleep(Duration::from_millis(3500)); // times are kept to the second
     let expired = server.authed("GET", &format!("/api/check-invoice?paymentId={id}"), &token, None).json();
     assert_eq!(expired["payment"]["state"], "EXPIRED", "past the invoice's lifetime");
+    assert_eq!(fake.state.lock().unwrap().invoices[&invoice].state, "CANCELLED", "closed at Strike first");
 
     let body = buy(&server, &token, json!({"planId": "basic", "domain": "cancel.example"})).json();
     let (id, invoice) = (
@@ -332,6 +343,86 @@ fn quotes_are_refreshed_and_invoices_expire_or_get_cancelled() {
     assert_eq!(cancelled["payment"]["state"], "CANCELLED");
     // The domain is free again once nothing holds it.
     assert_eq!(buy(&server, &token, json!({"planId": "basic", "domain": "cancel.example"})).status, 201);
+}
+
+#[test]
+fn money_paid_at_the_last_moment_or_late_is_never_lost() {
+    let fake = FakeStrike::start();
+    fake.state.lock().unwrap().quote_seconds = -120;
+    let (server, _dir) = server(Some(&fake), |c| c.invoice_lifetime = Duration::from_secs(2));
+    let token = customer(&server);
+    let check = |id: &str| server.authed("GET", &format!("/api/check-invoice?paymentId={id}"), &token, None).json();
+
+    // Paid just as hostr was about to expire it: the cancel is refused and
+    // the payment is recorded as paid.
+    let body = buy(&server, &token, json!({"planId": "basic", "domain": "last.example"})).json();
+    let (id, invoice) = (
+        body["payment"]["id"].as_str().unwrap().to_owned(),
+        body["payment"]["strikeInvoiceId"].as_str().unwrap().to_owned(),
+    );
+    std::thread::sleep(Duration::from_millis(3200));
+    fake.set_state(&invoice, "PAID");
+    assert_eq!(check(&id)["payment"]["state"], "PAID");
+    assert_eq!(stored(&server, &id).fulfilment.status, FulfilmentStatus::Provisioning);
+
+    // Paid after hostr expired it: the webhook still brings it in.
+    let body = buy(&server, &token, json!({"planId": "basic", "domain": "late.example"})).json();
+    let (id, invoice) = (
+        body["payment"]["id"].as_str().unwrap().to_owned(),
+        body["payment"]["strikeInvoiceId"].as_str().unwrap().to_owned(),
+    );
+    std::thread::sleep(Duration::from_millis(3200));
+    assert_eq!(check(&id)["payment"]["state"], "EXPIRED");
+    fake.set_state(&invoice, "PAID");
+    let event = event_for(&invoice);
+    assert_eq!(webhook(&server, &event, Some(&signed(&event, SECRET))), 200);
+    assert_eq!(eventually(&server, &id, |p| p.state == PaymentState::Paid).state, PaymentState::Paid);
+}
+
+#[test]
+fn simultaneous_clicks_make_one_payment_and_one_invoice() {
+    let fake = FakeStrike::start();
+    let (server, _dir) = server(Some(&fake), |_| {});
+    let server = std::sync::Arc::new(server);
+    let token = std::sync::Arc::new(customer(&server));
+    let race = |body: Value| -> Vec<String> {
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (server, token, body) = (server.clone(), token.clone(), body.clone());
+                std::thread::spawn(move || {
+                    let reply = buy(&server, &token, body);
+                    let json = reply.json();
+                    json["payment"]["id"].as_str().map(str::to_owned).ok_or_else(|| format!("{} {json}", reply.status))
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap().unwrap_or_else(|e| panic!("a click failed: {e}"))).collect()
+    };
+    let ids = race(json!({"planId": "basic", "domain": "race.example"}));
+    assert_eq!(ids.len(), 4, "every click is answered");
+    assert!(ids.iter().all(|id| id == &ids[0]), "one payment: {ids:?}");
+    assert_eq!(fake.invoice_count(), 1, "one invoice at Strike");
+
+    let profile = server.authed("GET", "/api/profile", &token, None).json();
+    let customer_id = profile["customer"]["id"].as_str().unwrap().to_owned();
+    let now = hostr::timestamp::Timestamp::now();
+    let account = hostr::cpanel_account::CpanelAccount {
+        id: hostr::ids::new_uuid(),
+        username: "mine".into(),
+        domain: "mine.example".into(),
+        status: hostr::cpanel_account::AccountStatus::Active,
+        resource_usage: None,
+        customer_id,
+        plan_id: "basic".into(),
+        paid_until: None,
+        created_at: now,
+        updated_at: now,
+    };
+    server.app.store.create(&account).unwrap();
+    let ids = race(json!({"accountId": account.id}));
+    assert_eq!(ids.len(), 4);
+    assert!(ids.iter().all(|id| id == &ids[0]), "one renewal: {ids:?}");
+    assert_eq!(fake.invoice_count(), 2);
 }
 
 #[test]

@@ -44,6 +44,9 @@ pub struct Checkout {
     sandbox: Option<Arc<SandboxPayments>>,
     invoice_lifetime: chrono::Duration,
     last_checked: Mutex<HashMap<String, Instant>>,
+    /// One lock per payment being invoiced, so that two requests for the
+    /// same payment (a double click) never ask for two invoices.
+    invoicing: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl Checkout {
@@ -66,6 +69,7 @@ impl Checkout {
             sandbox,
             invoice_lifetime: chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::hours(1)),
             last_checked: Mutex::new(HashMap::new()),
+            invoicing: Mutex::new(HashMap::new()),
         }
     }
 
@@ -84,13 +88,14 @@ impl Checkout {
         if let Some(open) = self.open_payment(store, customer, &plan, account_id.as_deref(), domain.as_deref())? {
             return self.ensure_invoice(store, open, &plan, false);
         }
+        let renewal_of = account_id;
         let now = Timestamp::now();
         let payment = Payment {
             id: new_uuid(),
             customer_id: customer.id.clone(),
             plan_id: plan.id.clone(),
             // A new account's id is chosen now, so the payment names it from the start.
-            account_id: Some(account_id.unwrap_or_else(new_uuid)),
+            account_id: Some(renewal_of.clone().unwrap_or_else(new_uuid)),
             domain,
             sandbox: self.is_sandbox(),
             amount: plan.price,
@@ -107,7 +112,17 @@ impl Checkout {
             created_at: now,
             updated_at: now,
         };
-        store.create(&payment)?;
+        if let Err(error) = store.create(&payment) {
+            // Another request of this very customer won the race for the
+            // same purchase: answer with its payment.
+            if let StoreError::Taken { field: "openDomain" | "openRenewal", .. } = error
+                && let Some(open) =
+                    self.open_payment(store, customer, &plan, renewal_of.as_deref(), payment.domain.as_deref())?
+            {
+                return self.ensure_invoice(store, open, &plan, false);
+            }
+            return Err(error.into());
+        }
         store.update::<Customer, _, StoreError>(&customer.id, |c| {
             c.payment_ids.push(payment.id.clone());
             c.updated_at = now;
@@ -185,11 +200,18 @@ impl Checkout {
         if payment.bolt11.is_some() {
             return Ok(payment);
         }
-        let invoice = match payment.strike_invoice_id.as_deref() {
-            Some(id) => self.provider.find_invoice(id)?,
-            None if fresh => None,
-            None => self.provider.find_by_correlation(&payment.id)?,
+        let lock = {
+            let mut invoicing = self.invoicing.lock().unwrap_or_else(|p| p.into_inner());
+            invoicing.retain(|_, lock| Arc::strong_count(lock) > 1);
+            invoicing.entry(payment.id.clone()).or_default().clone()
         };
+        let _invoicing = lock.lock().unwrap_or_else(|p| p.into_inner());
+        // Whoever held the lock before may have finished the job.
+        let payment: Payment = store.get(&payment.id)?;
+        if payment.bolt11.is_some() {
+            return Ok(payment);
+        }
+        let invoice = if fresh { None } else { self.invoice_of(&payment)? };
         let invoice = match invoice {
             Some(invoice) => invoice,
             None => {
@@ -200,14 +222,18 @@ impl Checkout {
         self.attach_quote(store, &payment.id, &invoice)
     }
 
-    /// Records the invoice and a fresh quote (BOLT11) on the payment.
+    /// Records the invoice and a fresh quote (BOLT11) on the payment, unless
+    /// the payment moved on meanwhile (closed, or bound to another invoice).
     fn attach_quote(&self, store: &Store, payment_id: &str, invoice: &Invoice) -> ApiResult<Payment> {
         let quote = self.provider.issue_quote(&invoice.id)?;
         Ok(store.update::<Payment, _, StoreError>(payment_id, |p| {
-            p.strike_invoice_id = Some(invoice.id.clone());
-            p.bolt11 = Some(quote.bolt11.clone());
-            p.expires_at = Some(quote.expires_at);
-            p.updated_at = Timestamp::now();
+            let same_invoice = p.strike_invoice_id.as_deref().is_none_or(|id| id == invoice.id);
+            if p.state == PaymentState::Pending && same_invoice {
+                p.strike_invoice_id = Some(invoice.id.clone());
+                p.bolt11 = Some(quote.bolt11.clone());
+                p.expires_at = Some(quote.expires_at);
+                p.updated_at = Timestamp::now();
+            }
             Ok(p.clone())
         })?)
     }
@@ -229,24 +255,26 @@ impl Checkout {
                 }
             }
         };
-        if due || new_quote { self.refresh(store, payment_id, new_quote) } else { Ok(store.get(payment_id)?) }
+        // A request for a new quote is paced like any other check: one
+        // customer must not spend the shop's allowance of provider calls.
+        if due { self.refresh(store, payment_id, new_quote) } else { Ok(store.get(payment_id)?) }
     }
 
     /// Brings a pending payment up to date with what the provider says.
     /// Used by page polls, webhooks and the background poller alike.
     pub fn refresh(&self, store: &Store, payment_id: &str, new_quote: bool) -> ApiResult<Payment> {
         let payment: Payment = store.get(payment_id)?;
-        if payment.state != PaymentState::Pending {
+        // A closed payment with an invoice is still looked at: a wallet may
+        // have paid in the moment it closed, and that money must not be lost.
+        let closed_with_invoice = matches!(payment.state, PaymentState::Expired | PaymentState::Cancelled)
+            && payment.strike_invoice_id.is_some();
+        if payment.state != PaymentState::Pending && !closed_with_invoice {
             return Ok(payment);
         }
         let now = Timestamp::now();
-        let invoice = match payment.strike_invoice_id.as_deref() {
-            Some(id) => self.provider.find_invoice(id)?,
-            None => self.provider.find_by_correlation(&payment.id)?,
-        };
-        let Some(invoice) = invoice else {
+        let Some(invoice) = self.invoice_of(&payment)? else {
             // Never reached the provider (a crash or an outage at creation).
-            return if self.lifetime_over(&payment, now) {
+            return if payment.state == PaymentState::Pending && self.lifetime_over(&payment, now) {
                 self.close(store, payment_id, PaymentState::Expired)
             } else {
                 Ok(payment)
@@ -264,15 +292,21 @@ impl Checkout {
             return Ok(payment);
         }
         match invoice.state {
-            InvoiceState::Paid => record_paid(store, payment_id, Some(&invoice.id), None),
-            InvoiceState::Cancelled => self.close(store, payment_id, PaymentState::Cancelled),
-            InvoiceState::Unpaid if self.lifetime_over(&payment, now) => {
-                self.close(store, payment_id, PaymentState::Expired)
+            InvoiceState::Paid => {
+                if payment.state != PaymentState::Pending {
+                    log::warn!("payment {payment_id} was paid after it was {:?}; recording it as paid", payment.state);
+                }
+                record_paid(store, payment_id, Some(&invoice.id), None)
             }
+            _ if payment.state != PaymentState::Pending => Ok(payment),
+            InvoiceState::Cancelled => self.close(store, payment_id, PaymentState::Cancelled),
+            InvoiceState::Unpaid if self.expired(&payment, now) => self.expire(store, &payment, &invoice),
             InvoiceState::Unpaid | InvoiceState::Pending => {
                 let quote_expired = payment.expires_at.is_none_or(|at| at <= now);
                 let no_quote = payment.bolt11.is_none() || payment.strike_invoice_id.is_none();
-                if no_quote || (new_quote && quote_expired && invoice.state == InvoiceState::Unpaid) {
+                // No fresh quote once the payment's own lifetime is over.
+                let may_quote = invoice.state == InvoiceState::Unpaid && !self.lifetime_over(&payment, now);
+                if may_quote && (no_quote || (new_quote && quote_expired)) {
                     self.attach_quote(store, payment_id, &invoice)
                 } else {
                     Ok(payment)
@@ -284,6 +318,58 @@ impl Checkout {
                     invoice.id
                 );
                 Ok(payment)
+            }
+        }
+    }
+
+    /// The payment's invoice at the provider, checked to be that very one.
+    fn invoice_of(&self, payment: &Payment) -> ApiResult<Option<Invoice>> {
+        let found = match payment.strike_invoice_id.as_deref() {
+            Some(id) => self.provider.find_invoice(id)?.filter(|invoice| invoice.id == id),
+            None => self.provider.find_by_correlation(&payment.id)?,
+        };
+        Ok(found.filter(|invoice| {
+            let ours = invoice.correlation_id.as_deref().is_none_or(|c| c == payment.id);
+            if !ours {
+                log::error!(
+                    "payment {}: the provider answered with invoice {} of another payment",
+                    payment.id,
+                    invoice.id
+                );
+            }
+            ours
+        }))
+    }
+
+    /// Past the payment's lifetime and past the last quote it handed out
+    /// (with a minute's grace for a wallet still paying it).
+    fn expired(&self, payment: &Payment, now: Timestamp) -> bool {
+        let quote_open =
+            payment.expires_at.is_some_and(|at| now.as_datetime() <= at.as_datetime() + chrono::Duration::seconds(60));
+        self.lifetime_over(payment, now) && !quote_open
+    }
+
+    /// Closes an unpaid invoice at the provider before calling the payment
+    /// EXPIRED. If the provider refuses (it was paid a moment ago), the
+    /// invoice is read again and a payment is recorded as such.
+    fn expire(&self, store: &Store, payment: &Payment, invoice: &Invoice) -> ApiResult<Payment> {
+        match self.provider.cancel_invoice(&invoice.id) {
+            Ok(_) => self.close(store, &payment.id, PaymentState::Expired),
+            Err(error) => {
+                log::warn!(
+                    "payment {}: cancelling invoice {} failed ({error}); reading it again",
+                    payment.id,
+                    invoice.id
+                );
+                match self.provider.find_invoice(&invoice.id)? {
+                    Some(again) if again.state == InvoiceState::Paid => {
+                        record_paid(store, &payment.id, Some(&invoice.id), None)
+                    }
+                    Some(again) if again.state == InvoiceState::Cancelled => {
+                        self.close(store, &payment.id, PaymentState::Expired)
+                    }
+                    _ => Ok(payment.clone()),
+                }
             }
         }
     }
@@ -332,7 +418,8 @@ pub fn mark_paid(store: &Store, payment_id: &str, reason: &str) -> ApiResult<Pay
     record_paid(store, payment_id, None, Some(marked))
 }
 
-/// The move to PAID, recorded once; fulfilment starts only the first time.
+/// The move to PAID, recorded once, and fulfilment started in the same
+/// write, so that no paid payment is ever left without its fulfilment begun.
 fn record_paid(
     store: &Store,
     payment_id: &str,
@@ -349,12 +436,12 @@ fn record_paid(
                 p.strike_invoice_id.get_or_insert_with(|| id.to_owned());
             }
             p.marked_paid = marked.clone();
+            fulfil(p);
         }
         Ok((p.clone(), first))
     })?;
     if first {
         log::info!("payment {payment_id} PAID ({} {})", payment.amount, payment.currency);
-        return fulfil(store, &payment);
     }
     Ok(payment)
 }
@@ -362,14 +449,10 @@ fn record_paid(
 /// Delivers what a PAID payment bought. Provisioning (creating or renewing
 /// the cPanel account in WHM) arrives with its own issue; until then the
 /// fulfilment is recorded as begun, for the provisioning worker to pick up.
-pub fn fulfil(store: &Store, payment: &Payment) -> ApiResult<Payment> {
-    Ok(store.update::<Payment, _, StoreError>(&payment.id, |p| {
-        if p.state == PaymentState::Paid && p.fulfilment.status == FulfilmentStatus::None {
-            p.fulfilment.status = FulfilmentStatus::Provisioning;
-            p.updated_at = Timestamp::now();
-        }
-        Ok(p.clone())
-    })?)
+pub fn fulfil(payment: &mut Payment) {
+    if payment.state == PaymentState::Paid && payment.fulfilment.status == FulfilmentStatus::None {
+        payment.fulfilment.status = FulfilmentStatus::Provisioning;
+    }
 }
 
 fn describe(plan: &Plan, payment: &Payment) -> String {

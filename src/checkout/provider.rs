@@ -17,6 +17,8 @@ pub trait PaymentProvider: Send + Sync {
     fn issue_quote(&self, invoice_id: &str) -> StrikeResult<Quote>;
     fn find_invoice(&self, invoice_id: &str) -> StrikeResult<Option<Invoice>>;
     fn find_by_correlation(&self, correlation_id: &str) -> StrikeResult<Option<Invoice>>;
+    /// Makes an unpaid invoice unpayable; refused for a paid one.
+    fn cancel_invoice(&self, invoice_id: &str) -> StrikeResult<Invoice>;
 }
 
 impl PaymentProvider for StrikeClient {
@@ -44,5 +46,9 @@ impl PaymentProvider for StrikeClient {
 
     fn find_by_correlation(&self, correlation_id: &str) -> StrikeResult<Option<Invoice>> {
         StrikeClient::find_by_correlation(self, correlation_id)
+    }
+
+    fn cancel_invoice(&self, invoice_id: &str) -> StrikeResult<Invoice> {
+        StrikeClient::cancel_invoice(self, invoice_id)
     }
 }

@@ -79,6 +79,22 @@ impl PaymentProvider for SandboxPayments {
         Ok(self.invoices.lock().unwrap_or_else(|p| p.into_inner()).get(invoice_id).cloned())
     }
 
+    fn cancel_invoice(&self, invoice_id: &str) -> StrikeResult<Invoice> {
+        let mut invoices = self.invoices.lock().unwrap_or_else(|p| p.into_inner());
+        let refused = |status, code: &str| StrikeError::Refused {
+            status,
+            code: code.to_owned(),
+            message: "sandbox".to_owned(),
+            trace_id: None,
+        };
+        let invoice = invoices.get_mut(invoice_id).ok_or_else(|| refused(404, "NOT_FOUND"))?;
+        if invoice.state == InvoiceState::Paid {
+            return Err(refused(409, "INVOICE_PAID"));
+        }
+        invoice.state = InvoiceState::Cancelled;
+        Ok(invoice.clone())
+    }
+
     fn find_by_correlation(&self, correlation_id: &str) -> StrikeResult<Option<Invoice>> {
         let invoices = self.invoices.lock().unwrap_or_else(|p| p.into_inner());
         Ok(invoices.values().find(|i| i.correlation_id.as_deref() == Some(correlation_id)).cloned())

@@ -183,6 +183,14 @@ fn route(method: &str, url: &str, body: &str, state: &Mutex<State>) -> (u16, Str
             });
             (201, reply.to_string())
         }
+        ("PATCH", ["v1", "invoices", id, "cancel"]) => match state.invoices.get_mut(*id) {
+            Some(invoice) if invoice.state == "UNPAID" => {
+                invoice.state = "CANCELLED";
+                (200, invoice_json(id, invoice).to_string())
+            }
+            Some(_) => (409, envelope(409, "INVALID_STATE_FOR_INVOICE_CANCELLATION").to_string()),
+            None => (404, envelope(404, "NOT_FOUND").to_string()),
+        },
         ("GET", ["v1", "invoices", id]) => match state.invoices.get(*id) {
             Some(invoice) => (200, invoice_json(id, invoice).to_string()),
             None => (404, envelope(404, "NOT_FOUND").to_string()),
