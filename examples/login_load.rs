@@ -9,13 +9,16 @@
 //! Prints logins per second, login latency (both requests) p50/p99, and the
 //! raw BIP-340 verification rate of this machine, measured in the same run.
 
+#[path = "support/keepalive.rs"]
+mod keepalive;
+
 use hostr::app::App;
 use hostr::config::Config;
 use hostr::customer::Customer;
 use hostr::http;
 use nostr::prelude::{Event, EventBuilder, FinalizeUnsignedEvent, Keys, Kind, Tag};
 use std::error::Error;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -125,7 +128,7 @@ fn client(addr: SocketAddr, key: &Keys, verify_url: &str, deadline: Instant) -> 
     let mut failed = 0;
     while Instant::now() < deadline {
         let begun = Instant::now();
-        let (status, body) = exchange(&mut reader, &mut writer, "GET", "/api/challenge", "")?;
+        let (status, body) = keepalive::exchange(&mut reader, &mut writer, "GET", "/api/challenge", "", "")?;
         if status != 200 {
             failed += 1;
             continue;
@@ -134,7 +137,7 @@ fn client(addr: SocketAddr, key: &Keys, verify_url: &str, deadline: Instant) -> 
         let challenge = challenge["challenge"].as_str().ok_or("no challenge")?.to_owned();
         let event = sign(key, verify_url, &challenge);
         let body = serde_json::json!({"event": event}).to_string();
-        let (status, _) = exchange(&mut reader, &mut writer, "POST", "/api/verify", &body)?;
+        let (status, _) = keepalive::exchange(&mut reader, &mut writer, "POST", "/api/verify", "", &body)?;
         if status == 200 {
             samples.push(begun.elapsed());
         } else {
@@ -158,41 +161,6 @@ fn sign(key: &Keys, url: &str, challenge: &str) -> serde_json::Value {
     let event =
         Event::new(id, unsigned.pubkey, unsigned.created_at, unsigned.kind, unsigned.tags, unsigned.content, sig);
     serde_json::to_value(&event).expect("an event is JSON")
-}
-
-/// One request and its response on a keep-alive connection.
-fn exchange(
-    reader: &mut BufReader<TcpStream>,
-    writer: &mut TcpStream,
-    method: &str,
-    path: &str,
-    body: &str,
-) -> Result<(u16, Vec<u8>), String> {
-    let content = if body.is_empty() {
-        String::new()
-    } else {
-        format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len())
-    };
-    write!(writer, "{method} {path} HTTP/1.1\r\nHost: bench\r\n{content}\r\n{body}").map_err(|e| e.to_string())?;
-    let mut line = String::new();
-    reader.read_line(&mut line).map_err(|e| e.to_string())?;
-    let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or(format!("bad status line {line:?}"))?;
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        reader.read_line(&mut line).map_err(|e| e.to_string())?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().map_err(|_| "bad content-length")?;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).map_err(|e| e.to_string())?;
-    Ok((status, body))
 }
 
 fn bip340_verifications_per_second(key: &Keys) -> f64 {

@@ -8,6 +8,8 @@
 #[path = "../tests/common/fake_strike.rs"]
 #[allow(dead_code)]
 mod fake_strike;
+#[path = "support/keepalive.rs"]
+mod keepalive;
 
 use fake_strike::{FakeStrike, KEY};
 use hostr::app::App;
@@ -16,7 +18,7 @@ use hostr::customer::Customer;
 use hostr::payment::{FulfilmentStatus, Payment, PaymentState};
 use hostr::timestamp::Timestamp;
 use std::error::Error;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -121,7 +123,8 @@ fn run_phase(
                         let (method, path, body) = request(client, n);
                         n += 1;
                         let begun = Instant::now();
-                        let status = exchange(&mut reader, &mut writer, &method, &path, token, &body)?;
+                        let auth = format!("Authorization: Bearer {token}\r\n");
+                        let (status, _) = keepalive::exchange(&mut reader, &mut writer, &method, &path, &auth, &body)?;
                         if (200..300).contains(&status) {
                             latencies.push(begun.elapsed());
                         } else {
@@ -158,42 +161,6 @@ fn report(name: &str, phase: &Phase) {
     );
 }
 
-fn exchange(
-    reader: &mut BufReader<TcpStream>,
-    writer: &mut TcpStream,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: &str,
-) -> Result<u16, String> {
-    let content = if body.is_empty() {
-        String::new()
-    } else {
-        format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len())
-    };
-    write!(writer, "{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n{content}\r\n{body}")
-        .map_err(|e| e.to_string())?;
-    let mut line = String::new();
-    reader.read_line(&mut line).map_err(|e| e.to_string())?;
-    let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or(format!("bad status line {line:?}"))?;
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        reader.read_line(&mut line).map_err(|e| e.to_string())?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().map_err(|_| "bad content-length")?;
-        }
-    }
-    let mut sink = vec![0; length];
-    reader.read_exact(&mut sink).map_err(|e| e.to_string())?;
-    Ok(status)
-}
-
 /// One pass of the poller over a database holding `settled` PAID payments
 /// and `pending` PENDING ones: what it reads and how many provider calls
 /// it makes. The pacing between calls is left out; it is a fixed sleep.
@@ -203,27 +170,12 @@ fn poller_pass(app: &App, fake: &FakeStrike, settled: usize, pending: usize) -> 
     let now = Timestamp::now();
     let customer_id = hostr::ids::new_uuid();
     let strike = hostr::strike::StrikeClient::new(&fake.url, KEY);
+    let plan = hostr::plan::Plan::seed(now);
     for n in 0..settled + pending {
         let mut payment = Payment {
-            id: hostr::ids::new_uuid(),
-            customer_id: customer_id.clone(),
-            plan_id: "basic".into(),
-            account_id: Some(hostr::ids::new_uuid()),
-            domain: None,
-            sandbox: false,
-            amount: "5".parse()?,
-            currency: hostr::money::Currency::usd(),
-            strike_invoice_id: None,
-            bolt11: None,
-            expires_at: None,
             state: PaymentState::Paid,
-            fulfilment: Default::default(),
             paid_at: Some(now),
-            marked_paid: None,
-            period_start: None,
-            period_end: None,
-            created_at: now,
-            updated_at: now,
+            ..Payment::pending(&customer_id, &plan, hostr::ids::new_uuid(), None, now)
         };
         if n < settled {
             payment.fulfilment.status = FulfilmentStatus::Done;

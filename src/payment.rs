@@ -5,6 +5,7 @@
 
 use crate::ids::IdFormat;
 use crate::money::{Currency, Money};
+use crate::plan::Plan;
 use crate::store::{IndexKey, Invalid, Kind, Record};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,38 @@ impl FulfilmentStatus {
 }
 
 impl Payment {
+    /// A new PENDING payment for `plan` (its price, in its currency), with
+    /// nothing asked of the provider yet.
+    pub fn pending(
+        customer_id: &str,
+        plan: &Plan,
+        account_id: String,
+        domain: Option<String>,
+        now: Timestamp,
+    ) -> Payment {
+        Payment {
+            id: crate::ids::new_uuid(),
+            customer_id: customer_id.to_owned(),
+            plan_id: plan.id.clone(),
+            account_id: Some(account_id),
+            domain,
+            sandbox: false,
+            amount: plan.price,
+            currency: plan.currency.clone(),
+            strike_invoice_id: None,
+            bolt11: None,
+            expires_at: None,
+            state: PaymentState::Pending,
+            fulfilment: Fulfilment::default(),
+            paid_at: None,
+            marked_paid: None,
+            period_start: None,
+            period_end: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// Whether this payment still holds its domain against other buyers:
     /// while it may be paid, and once paid until its account exists.
     fn holds_domain(&self) -> bool {

@@ -179,27 +179,16 @@ fn payments_are_listed_shown_and_marked_paid_by_the_operator() {
     let store = Store::open(dir.path()).unwrap();
     let c = customer(&key(11), None);
     store.create(&c).unwrap();
-    let now = hostr::timestamp::Timestamp::now();
+    let plan = hostr::plan::Plan::seed(hostr::timestamp::Timestamp::now());
     let payment = hostr::payment::Payment {
-        id: hostr::ids::new_uuid(),
-        customer_id: c.id.clone(),
-        plan_id: "basic".into(),
-        account_id: Some(hostr::ids::new_uuid()),
-        domain: Some("cash.example".into()),
-        sandbox: false,
-        amount: "5".parse().unwrap(),
-        currency: hostr::money::Currency::usd(),
-        strike_invoice_id: None,
-        bolt11: None,
-        expires_at: None,
         state: hostr::payment::PaymentState::Expired,
-        fulfilment: Default::default(),
-        paid_at: None,
-        marked_paid: None,
-        period_start: None,
-        period_end: None,
-        created_at: now,
-        updated_at: now,
+        ..hostr::payment::Payment::pending(
+            &c.id,
+            &plan,
+            hostr::ids::new_uuid(),
+            Some("cash.example".into()),
+            plan.created_at,
+        )
     };
     store.create(&payment).unwrap();
     let list = stdout(&hostr(dir.path(), &["payment", "list"]));

@@ -439,28 +439,9 @@ fn a_crash_between_recording_and_invoicing_is_resolved_by_the_poller() {
     let customer_id = profile["customer"]["id"].as_str().unwrap();
     // As a crashed server left them: PENDING, no invoice; Strike has one of them.
     let orphan = |domain: &str| {
-        let now = hostr::timestamp::Timestamp::now();
-        let payment = Payment {
-            id: hostr::ids::new_uuid(),
-            customer_id: customer_id.to_owned(),
-            plan_id: "basic".into(),
-            account_id: Some(hostr::ids::new_uuid()),
-            domain: Some(domain.into()),
-            sandbox: false,
-            amount: "5".parse().unwrap(),
-            currency: hostr::money::Currency::usd(),
-            strike_invoice_id: None,
-            bolt11: None,
-            expires_at: None,
-            state: PaymentState::Pending,
-            fulfilment: Default::default(),
-            paid_at: None,
-            marked_paid: None,
-            period_start: None,
-            period_end: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let plan = hostr::plan::Plan::seed(hostr::timestamp::Timestamp::now());
+        let payment =
+            Payment::pending(customer_id, &plan, hostr::ids::new_uuid(), Some(domain.into()), plan.created_at);
         server.app.store.create(&payment).unwrap();
         payment.id
     };

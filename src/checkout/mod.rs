@@ -90,28 +90,10 @@ impl Checkout {
         }
         let renewal_of = account_id;
         let now = Timestamp::now();
-        let payment = Payment {
-            id: new_uuid(),
-            customer_id: customer.id.clone(),
-            plan_id: plan.id.clone(),
-            // A new account's id is chosen now, so the payment names it from the start.
-            account_id: Some(renewal_of.clone().unwrap_or_else(new_uuid)),
-            domain,
-            sandbox: self.is_sandbox(),
-            amount: plan.price,
-            currency: plan.currency.clone(),
-            strike_invoice_id: None,
-            bolt11: None,
-            expires_at: None,
-            state: PaymentState::Pending,
-            fulfilment: Default::default(),
-            paid_at: None,
-            marked_paid: None,
-            period_start: None,
-            period_end: None,
-            created_at: now,
-            updated_at: now,
-        };
+        // A new account's id is chosen now, so the payment names it from the start.
+        let account = renewal_of.clone().unwrap_or_else(new_uuid);
+        let payment =
+            Payment { sandbox: self.is_sandbox(), ..Payment::pending(&customer.id, &plan, account, domain, now) };
         if let Err(error) = store.create(&payment) {
             // Another request of this very customer won the race for the
             // same purchase: answer with its payment.
