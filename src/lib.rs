@@ -22,3 +22,4 @@ pub mod profile;
 pub mod store;
 pub mod strike;
 pub mod timestamp;
+pub mod whm;

@@ -9,3 +9,4 @@ mod http;
 mod payments;
 mod store;
 mod strike;
+mod whm;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake_strike;
+pub mod fake_whm;
 
 use hostr::app::App;
 use hostr::config::Config;

@@ -1,0 +1,379 @@
+//! The WHM API 1 client: creating, suspending and removing cPanel accounts,
+//! reading their state and usage, and cPanel single sign-on.
+//!
+//! Every call is `POST {WHM_URL}/json-api/<function>?api.version=1` with a
+//! form body (passwords never go into URLs) and `Authorization: whm
+//! <user>:<token>`. WHM answers HTTP 200 for failures too, so the outcome is
+//! judged by `metadata.result` (a number or a string); a 403 or a legacy
+//! `cpanelresult` error is an authentication failure, and HTML or non-JSON
+//! is told apart from an API refusal. Account creation and removal get
+//! minutes, everything else seconds. TLS is verified unless the operator
+//! opts out or names a CA file. Tokens and passwords never appear in logs
+//! or errors.
+
+use serde_json::{Map, Value};
+use std::fmt;
+use std::time::Duration;
+
+const SHORT_TIMEOUT: Duration = Duration::from_secs(20);
+const LONG_TIMEOUT: Duration = Duration::from_secs(300);
+const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How the WHM server's certificate is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WhmTls {
+    /// Against the public roots (the default).
+    Verify,
+    /// Against this PEM bundle (a self-signed server certificate).
+    CaFile(std::path::PathBuf),
+    /// Not at all: an explicit operator choice.
+    Insecure,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WhmError {
+    /// No usable answer: unreachable, timed out, cut off, or a server error.
+    /// The call may or may not have taken effect.
+    Unreachable(String),
+    /// The token or user was refused: retrying will not help.
+    Auth(String),
+    /// WHM understood and said no (`metadata.result` 0), with its reason.
+    Refused { function: String, reason: String },
+    /// An answer that is not WHM API 1 JSON (an HTML page, a proxy, API 0).
+    Nonsense(String),
+}
+
+impl fmt::Display for WhmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WhmError::Unreachable(why) => write!(f, "WHM could not be reached: {why}"),
+            WhmError::Auth(why) => write!(f, "WHM refused the API token: {why}"),
+            WhmError::Refused { function, reason } => write!(f, "WHM {function} refused: {reason}"),
+            WhmError::Nonsense(why) => write!(f, "WHM answered something unexpected: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for WhmError {}
+
+pub type WhmResult<T> = Result<T, WhmError>;
+
+/// One cPanel account as WHM reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhmAccount {
+    pub user: String,
+    pub domain: String,
+    pub plan: String,
+    pub suspended: bool,
+    pub suspend_reason: Option<String>,
+    pub disk_used_mb: u64,
+    /// `None` is unlimited.
+    pub disk_limit_mb: Option<u64>,
+}
+
+pub struct WhmClient {
+    short: ureq::Agent,
+    long: ureq::Agent,
+    base: String,
+    authorization: String,
+}
+
+impl fmt::Debug for WhmClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the token.
+        f.debug_struct("WhmClient").field("base", &self.base).finish_non_exhaustive()
+    }
+}
+
+impl WhmClient {
+    pub fn new(url: &str, user: &str, token: &str, tls: &WhmTls) -> Result<WhmClient, String> {
+        WhmClient::with_timeouts(url, user, token, tls, SHORT_TIMEOUT, LONG_TIMEOUT)
+    }
+
+    /// A client with other timeouts (tests use short ones).
+    pub fn with_timeouts(
+        url: &str,
+        user: &str,
+        token: &str,
+        tls: &WhmTls,
+        short: Duration,
+        long: Duration,
+    ) -> Result<WhmClient, String> {
+        let tls_config = match tls {
+            WhmTls::Verify => ureq::tls::TlsConfig::builder().build(),
+            WhmTls::Insecure => ureq::tls::TlsConfig::builder().disable_verification(true).build(),
+            WhmTls::CaFile(path) => {
+                let pem =
+                    std::fs::read(path).map_err(|e| format!("cannot read the WHM CA file {}: {e}", path.display()))?;
+                let certs = ureq::tls::parse_pem(&pem)
+                    .filter_map(|item| match item {
+                        Ok(ureq::tls::PemItem::Certificate(cert)) => Some(Ok(cert)),
+                        Ok(_) => None,
+                        Err(e) => Some(Err(e)),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("the WHM CA file {} is not PEM: {e}", path.display()))?;
+                if certs.is_empty() {
+                    return Err(format!("the WHM CA file {} holds no certificate", path.display()));
+                }
+                ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::new_with_certs(&certs)).build()
+            }
+        };
+        let agent = |timeout: Duration| -> ureq::Agent {
+            ureq::Agent::config_builder()
+                .timeout_connect(Some(Duration::from_secs(10).min(timeout)))
+                .timeout_global(Some(timeout))
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .tls_config(tls_config.clone())
+                .user_agent(concat!("hostr/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .into()
+        };
+        Ok(WhmClient {
+            short: agent(short),
+            long: agent(long),
+            base: url.trim_end_matches('/').to_owned(),
+            authorization: format!("whm {user}:{token}"),
+        })
+    }
+
+    /// `createacct`. The password travels in the body and `showpass=n` keeps
+    /// it out of WHM's own output. After `Unreachable`, ask
+    /// [`account_summary`](Self::account_summary) before trying again.
+    pub fn create_account(
+        &self,
+        username: &str,
+        domain: &str,
+        package: &str,
+        email: Option<&str>,
+        password: &str,
+    ) -> WhmResult<()> {
+        let mut params = vec![
+            ("username", username),
+            ("domain", domain),
+            ("plan", package),
+            ("password", password),
+            ("showpass", "n"),
+        ];
+        if let Some(email) = email {
+            params.push(("contactemail", email));
+        }
+        self.call("createacct", &params, true).map(drop)
+    }
+
+    /// `accountsummary`; `None` when WHM has no such account.
+    pub fn account_summary(&self, username: &str) -> WhmResult<Option<WhmAccount>> {
+        match self.call("accountsummary", &[("user", username)], false) {
+            Ok(data) => Ok(accounts(&data)?.into_iter().next()),
+            Err(WhmError::Refused { reason, .. }) if reason.to_ascii_lowercase().contains("does not exist") => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Every account on the server (`listaccts`), in one call.
+    pub fn list_accounts(&self) -> WhmResult<Vec<WhmAccount>> {
+        let data =
+            self.call("listaccts", &[("want", "user,domain,plan,suspended,suspendreason,diskused,disklimit")], false)?;
+        accounts(&data)
+    }
+
+    pub fn suspend(&self, username: &str, reason: &str) -> WhmResult<()> {
+        self.call("suspendacct", &[("user", username), ("reason", reason)], false).map(drop)
+    }
+
+    pub fn unsuspend(&self, username: &str) -> WhmResult<()> {
+        self.call("unsuspendacct", &[("user", username)], false).map(drop)
+    }
+
+    /// `removeacct`: the account and its files are gone.
+    pub fn remove_account(&self, username: &str) -> WhmResult<()> {
+        self.call("removeacct", &[("username", username), ("keepdns", "0")], true).map(drop)
+    }
+
+    /// Bandwidth used this month by every account (`showbw`), in bytes by username.
+    pub fn bandwidth(&self) -> WhmResult<Vec<(String, u64)>> {
+        let data = self.call("showbw", &[], false)?;
+        let list = data.get("acct").and_then(Value::as_array).ok_or_else(|| nonsense("showbw has no acct list"))?;
+        list.iter()
+            .map(|acct| {
+                let user =
+                    acct.get("user").and_then(Value::as_str).ok_or_else(|| nonsense("showbw entry without user"))?;
+                Ok((user.to_owned(), number(acct.get("totalbytes")).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    /// A one-time cPanel login URL for `username` (`create_user_session`).
+    /// Never cache, store or log it.
+    pub fn login_url(&self, username: &str) -> WhmResult<String> {
+        let data = self.call("create_user_session", &[("user", username), ("service", "cpaneld")], false)?;
+        let url = data.get("url").and_then(Value::as_str).ok_or_else(|| nonsense("create_user_session gave no url"))?;
+        if !url.starts_with("https://") && !url.starts_with("http://") {
+            return Err(nonsense("create_user_session gave no URL"));
+        }
+        Ok(url.to_owned())
+    }
+
+    /// Whether WHM would accept `username` for a new account.
+    pub fn username_available(&self, username: &str) -> WhmResult<bool> {
+        match self.call("verify_new_username", &[("user", username)], false) {
+            Ok(_) => Ok(true),
+            Err(WhmError::Refused { .. }) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The functions the token may call (`applist`).
+    pub fn applist(&self) -> WhmResult<Vec<String>> {
+        let data = self.call("applist", &[], false)?;
+        let apps = data.get("app").ok_or_else(|| nonsense("applist has no app list"))?;
+        Ok(match apps {
+            Value::Array(list) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Value::Object(map) => map.keys().cloned().collect(),
+            _ => return Err(nonsense("applist's app is neither a list nor a map")),
+        })
+    }
+
+    fn call(&self, function: &str, params: &[(&str, &str)], long: bool) -> WhmResult<Value> {
+        let url = format!("{}/json-api/{function}?api.version=1", self.base);
+        let mut body = String::from("api.version=1");
+        for (name, value) in params {
+            body.push('&');
+            body.push_str(name);
+            body.push('=');
+            body.extend(percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC));
+        }
+        let agent = if long { &self.long } else { &self.short };
+        let response = agent
+            .post(&url)
+            .header("Authorization", &self.authorization)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(body.as_bytes());
+        let mut response = response.map_err(|e| WhmError::Unreachable(format!("{function}: {e}")))?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_string()
+            .map_err(|e| WhmError::Unreachable(format!("{function}: the answer was cut off: {e}")))?;
+        judge(function, status, &text)
+    }
+}
+
+/// What a WHM answer means, from its status and body.
+fn judge(function: &str, status: u16, text: &str) -> WhmResult<Value> {
+    let json: Option<Value> = serde_json::from_str(text).ok();
+    let legacy_error = json
+        .as_ref()
+        .and_then(|j| j.get("cpanelresult"))
+        .and_then(|c| c.get("error").or_else(|| c.get("data").and_then(|d| d.get("reason"))))
+        .and_then(Value::as_str);
+    if status == 401 || status == 403 || legacy_error.is_some() {
+        return Err(WhmError::Auth(legacy_error.unwrap_or("access denied").to_owned()));
+    }
+    if status >= 500 {
+        return Err(WhmError::Unreachable(format!("{function}: HTTP {status}")));
+    }
+    let Some(json) = json else {
+        let why = if text.contains("Brute Force Protection") {
+            "WHM's brute-force protection blocked this server's address".to_owned()
+        } else if text.to_ascii_lowercase().contains("<html") {
+            format!("{function} answered an HTML page (HTTP {status}): check WHM_URL (https, port 2087)")
+        } else {
+            format!("{function} answered HTTP {status} without JSON")
+        };
+        return Err(WhmError::Nonsense(why));
+    };
+    let metadata = json.get("metadata").and_then(Value::as_object).ok_or_else(|| {
+        WhmError::Nonsense(format!("{function} answered without WHM API 1 metadata (is api.version=1 honoured?)"))
+    })?;
+    if number(metadata.get("result")) != Some(1) {
+        let reason = metadata.get("reason").and_then(Value::as_str).unwrap_or("no reason given");
+        return Err(WhmError::Refused { function: function.to_owned(), reason: reason.to_owned() });
+    }
+    Ok(json.get("data").cloned().unwrap_or(Value::Object(Map::new())))
+}
+
+/// A count or size that WHM sends as a number or as a string ("1", "14M").
+fn number(value: Option<&Value>) -> Option<u64> {
+    match value? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().trim_end_matches(['M', 'm']).parse().ok(),
+        _ => None,
+    }
+}
+
+fn accounts(data: &Value) -> WhmResult<Vec<WhmAccount>> {
+    let list = data.get("acct").and_then(Value::as_array).ok_or_else(|| nonsense("no acct list"))?;
+    list.iter()
+        .map(|acct| {
+            let text = |field: &str| acct.get(field).and_then(Value::as_str).unwrap_or("").to_owned();
+            let user = text("user");
+            if user.is_empty() {
+                return Err(nonsense("an account without a user"));
+            }
+            let reason = acct.get("suspendreason").and_then(Value::as_str).filter(|r| *r != "not suspended");
+            Ok(WhmAccount {
+                domain: text("domain"),
+                plan: text("plan"),
+                suspended: number(acct.get("suspended")) == Some(1),
+                suspend_reason: reason.map(str::to_owned),
+                disk_used_mb: number(acct.get("diskused")).unwrap_or(0),
+                disk_limit_mb: number(acct.get("disklimit")).filter(|&mb| mb > 0),
+                user,
+            })
+        })
+        .collect()
+}
+
+fn nonsense(why: &str) -> WhmError {
+    WhmError::Nonsense(why.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_judged_by_metadata_not_by_status() {
+        let ok = r#"{"metadata":{"command":"suspendacct","version":1,"result":1,"reason":"OK"}}"#;
+        assert!(judge("suspendacct", 200, ok).is_ok());
+        let as_string = r#"{"metadata":{"result":"1","reason":"OK"},"data":{"x":1}}"#;
+        assert_eq!(judge("f", 200, as_string).unwrap()["x"], 1);
+        let refused = r#"{"metadata":{"result":0,"reason":"API failure: (XID abc) domain exists"}}"#;
+        assert!(
+            matches!(judge("createacct", 200, refused), Err(WhmError::Refused { reason, .. }) if reason.contains("domain exists"))
+        );
+        let refused_string = r#"{"metadata":{"result":"0","reason":"no"}}"#;
+        assert!(matches!(judge("f", 200, refused_string), Err(WhmError::Refused { .. })));
+        let denied = r#"{"cpanelresult":{"apiversion":"2","error":"Access denied","data":{"reason":"Access denied","result":"0"}}}"#;
+        assert!(matches!(judge("f", 403, denied), Err(WhmError::Auth(_))));
+        assert!(matches!(judge("f", 200, denied), Err(WhmError::Auth(_))));
+        assert!(
+            matches!(judge("f", 200, "<html>Brute Force Protection</html>"), Err(WhmError::Nonsense(w)) if w.contains("brute-force"))
+        );
+        assert!(matches!(judge("f", 200, "<HTML><meta http-equiv=refresh>"), Err(WhmError::Nonsense(_))));
+        assert!(matches!(judge("f", 500, ""), Err(WhmError::Unreachable(_))));
+        assert!(matches!(judge("f", 200, r#"{"result":[{"status":1}]}"#), Err(WhmError::Nonsense(_))), "API 0 shape");
+    }
+
+    #[test]
+    fn accounts_read_loose_types_and_units() {
+        let data: Value = serde_json::from_str(
+            r#"{"acct":[{"user":"acme","domain":"acme.example","plan":"basic","suspended":0,
+               "suspendreason":"not suspended","diskused":"212M","disklimit":"5000M"},
+              {"user":"beta","domain":"beta.example","plan":"basic","suspended":"1",
+               "suspendreason":"Overdue","diskused":"0M","disklimit":"unlimited"}]}"#,
+        )
+        .unwrap();
+        let list = accounts(&data).unwrap();
+        assert_eq!((list[0].disk_used_mb, list[0].disk_limit_mb, list[0].suspended), (212, Some(5000), false));
+        assert_eq!(list[0].suspend_reason, None);
+        assert_eq!(
+            (list[1].suspended, list[1].suspend_reason.as_deref(), list[1].disk_limit_mb),
+            (true, Some("Overdue"), None)
+        );
+    }
+}

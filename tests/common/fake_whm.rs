@@ -1,0 +1,232 @@
+//! A fake WHM API 1 server on 127.0.0.1 for tests: form bodies, the
+//! metadata envelope (results sometimes as strings, as real WHM sends them),
+//! 403 `cpanelresult` for a bad token, and faults.
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub const TOKEN: &str = "TESTTOKEN123";
+
+#[derive(Debug, Clone)]
+pub enum WhmFault {
+    /// An HTML page instead of JSON.
+    Html,
+    /// Do the work, then answer only after this long.
+    Slow(Duration),
+    /// HTTP 500 with an empty body.
+    ServerError,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeAccount {
+    pub domain: String,
+    pub plan: String,
+    pub suspended: Option<String>,
+    pub disk_used_mb: u64,
+    pub bandwidth_bytes: u64,
+}
+
+#[derive(Default)]
+pub struct WhmState {
+    pub accounts: BTreeMap<String, FakeAccount>,
+    /// Every call as `function body`, for assertions.
+    pub calls: Vec<(String, String, String)>,
+    pub faults: VecDeque<WhmFault>,
+}
+
+pub struct FakeWhm {
+    pub url: String,
+    pub state: Arc<Mutex<WhmState>>,
+    server: Arc<tiny_http::Server>,
+}
+
+impl FakeWhm {
+    pub fn start() -> FakeWhm {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind the fake WHM"));
+        let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let state = Arc::new(Mutex::new(WhmState::default()));
+        for _ in 0..4 {
+            let (server, state) = (server.clone(), state.clone());
+            std::thread::spawn(move || {
+                while let Ok(request) = server.recv() {
+                    handle(request, &state);
+                }
+            });
+        }
+        FakeWhm { url, state, server }
+    }
+
+    pub fn fault(&self, fault: WhmFault) {
+        self.state.lock().unwrap().faults.push_back(fault);
+    }
+
+    /// How many calls of `function` were made.
+    pub fn calls(&self, function: &str) -> usize {
+        self.state.lock().unwrap().calls.iter().filter(|(f, _, _)| f == function).count()
+    }
+}
+
+impl Drop for FakeWhm {
+    fn drop(&mut self) {
+        for _ in 0..4 {
+            self.server.unblock();
+        }
+    }
+}
+
+fn form(body: &str) -> BTreeMap<String, String> {
+    body.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| {
+            (k.to_owned(), percent_encoding::percent_decode_str(&v.replace('+', " ")).decode_utf8_lossy().into_owned())
+        })
+        .collect()
+}
+
+fn ok(function: &str, data: Option<Value>) -> Value {
+    // Real WHM sends `result` as a number or a string; the fake does both.
+    let result = if function.len().is_multiple_of(2) { json!(1) } else { json!("1") };
+    let mut answer = json!({"metadata": {"command": function, "version": 1, "result": result, "reason": "OK"}});
+    if let Some(data) = data {
+        answer["data"] = data;
+    }
+    answer
+}
+
+fn refused(function: &str, reason: &str) -> Value {
+    json!({"metadata": {"command": function, "version": 1, "result": 0, "reason": format!("API failure: (XID t3st) {reason}")}})
+}
+
+fn handle(mut request: tiny_http::Request, state: &Mutex<WhmState>) {
+    let url = request.url().to_owned();
+    let function = url.trim_start_matches("/json-api/").split('?').next().unwrap_or("").to_owned();
+    let mut body = String::new();
+    let _ = request.as_reader().read_to_string(&mut body);
+    let authorized = request
+        .headers()
+        .iter()
+        .any(|h| h.field.equiv("Authorization") && h.value.as_str() == format!("whm root:{TOKEN}"));
+    let fault = {
+        let mut state = state.lock().unwrap();
+        state.calls.push((function.clone(), url.clone(), body.clone()));
+        state.faults.pop_front()
+    };
+    let (status, text) = if !authorized {
+        (403, json!({"cpanelresult": {"apiversion": "2", "error": "Access denied", "data": {"reason": "Access denied", "result": "0"}, "type": "text"}}).to_string())
+    } else if !url.contains("api.version=1") {
+        (
+            200,
+            json!({"result": [{"status": 0, "statusmsg": "Unknown App Requested for this version (0) of the api"}]})
+                .to_string(),
+        )
+    } else {
+        (200, answer(&function, &form(&body), state).to_string())
+    };
+    let (status, text) = match fault {
+        Some(WhmFault::Html) => (200, "<html><head><META HTTP-EQUIV=\"refresh\"></head></html>".to_owned()),
+        Some(WhmFault::ServerError) => (500, String::new()),
+        Some(WhmFault::Slow(delay)) => {
+            std::thread::sleep(delay);
+            (status, text)
+        }
+        None => (status, text),
+    };
+    let _ = request.respond(tiny_http::Response::from_string(text).with_status_code(status));
+}
+
+fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmState>) -> Value {
+    let mut state = state.lock().unwrap();
+    let param = |name: &str| params.get(name).cloned().unwrap_or_default();
+    match function {
+        "createacct" => {
+            let (user, domain) = (param("username"), param("domain"));
+            if state.accounts.contains_key(&user) {
+                return refused(function, &format!("This system already has an account named “{user}”."));
+            }
+            if state.accounts.values().any(|a| a.domain == domain) {
+                return refused(function, &format!("The domain “{domain}” already exists on this server."));
+            }
+            if param("password").len() < 12 || param("showpass") != "n" {
+                return refused(function, "weak password or showpass");
+            }
+            let account = FakeAccount {
+                domain,
+                plan: param("plan"),
+                suspended: None,
+                disk_used_mb: 12,
+                bandwidth_bytes: 3 * 1048576,
+            };
+            state.accounts.insert(user, account);
+            ok(function, Some(json!({"ip": "192.0.2.10", "package": param("plan")})))
+        }
+        "accountsummary" | "listaccts" => {
+            let wanted = param("user");
+            let list: Vec<Value> = state
+                .accounts
+                .iter()
+                .filter(|(user, _)| function == "listaccts" || **user == wanted)
+                .map(|(user, a)| {
+                    json!({"user": user, "domain": a.domain, "plan": a.plan,
+                           "suspended": if a.suspended.is_some() { 1 } else { 0 },
+                           "suspendreason": a.suspended.clone().unwrap_or_else(|| "not suspended".into()),
+                           "diskused": format!("{}M", a.disk_used_mb), "disklimit": "10240M"})
+                })
+                .collect();
+            if function == "accountsummary" && list.is_empty() {
+                return refused(function, &format!("Account “{wanted}” does not exist."));
+            }
+            ok(function, Some(json!({"acct": list})))
+        }
+        "suspendacct" | "unsuspendacct" | "removeacct" => {
+            let user = if function == "removeacct" { param("username") } else { param("user") };
+            let Some(account) = state.accounts.get_mut(&user) else {
+                return refused(function, &format!("Account “{user}” does not exist."));
+            };
+            match function {
+                "suspendacct" => account.suspended = Some(param("reason")),
+                "unsuspendacct" => account.suspended = None,
+                _ => {
+                    state.accounts.remove(&user);
+                }
+            }
+            ok(function, None)
+        }
+        "showbw" => {
+            let list: Vec<Value> = state
+                .accounts
+                .iter()
+                .map(|(user, a)| json!({"user": user, "maindomain": a.domain, "totalbytes": a.bandwidth_bytes, "limit": "unlimited"}))
+                .collect();
+            ok(function, Some(json!({"month": 11, "year": 2026, "acct": list})))
+        }
+        "create_user_session" => {
+            let user = param("user");
+            if !state.accounts.contains_key(&user) || param("service") != "cpaneld" {
+                return refused(function, "no such user");
+            }
+            ok(
+                function,
+                Some(
+                    json!({"url": format!("https://server.example:2083/cpsess1234/login/?session={user}%3aonce"), "expires": 1_800_000_000}),
+                ),
+            )
+        }
+        "verify_new_username" => {
+            let user = param("user");
+            if state.accounts.contains_key(&user) {
+                refused(function, &format!("This system already has an account named “{user}”."))
+            } else {
+                ok(function, None)
+            }
+        }
+        "applist" => ok(
+            function,
+            Some(
+                json!({"app": ["createacct", "accountsummary", "listaccts", "suspendacct", "unsuspendacct", "removeacct", "showbw", "create_user_session", "verify_new_username", "applist"]}),
+            ),
+        ),
+        _ => refused(function, "Unknown app"),
+    }
+}
