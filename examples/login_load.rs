@@ -9,6 +9,8 @@
 //! Prints logins per second, login latency (both requests) p50/p99, and the
 //! raw BIP-340 verification rate of this machine, measured in the same run.
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/keepalive.rs"]
 mod keepalive;
 
@@ -24,21 +26,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: u64| -> u64 {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let (clients, seconds) = (arg("--clients", 16) as usize, arg("--seconds", 10));
+    let (clients, seconds) = (args::number("--clients", 16) as usize, args::number("--seconds", 10));
 
     let dir = tempfile::tempdir()?;
     let mut config = Config::for_database(dir.path().join("database"), "127.0.0.1:0".parse()?);
     config.challenge_rate = u32::MAX; // every client shares one address here
     config.max_connections = 4096;
-    config.workers = arg("--workers", config.workers as u64) as usize;
+    config.workers = args::number("--workers", config.workers as u64) as usize;
     let app = Arc::new(App::open(config.clone())?);
     let keys: Vec<Keys> = (0..clients).map(|_| Keys::generate()).collect();
     for key in &keys {

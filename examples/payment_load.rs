@@ -5,6 +5,8 @@
 //!
 //! `cargo run --release --example payment_load -- [--clients 16] [--seconds 5] [--settled 10000] [--pending 100]`
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "../tests/common/fake_strike.rs"]
 #[allow(dead_code)]
 mod fake_strike;
@@ -24,16 +26,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: u64| -> u64 {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let (clients, seconds) = (arg("--clients", 16) as usize, arg("--seconds", 5));
-    let (settled, pending) = (arg("--settled", 10_000) as usize, arg("--pending", 100) as usize);
+    let (clients, seconds) = (args::number("--clients", 16) as usize, args::number("--seconds", 5));
+    let (settled, pending) = (args::number("--settled", 10_000) as usize, args::number("--pending", 100) as usize);
 
     let fake = FakeStrike::start();
     let dir = tempfile::tempdir()?;

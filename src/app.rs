@@ -162,15 +162,7 @@ impl App {
     /// Plans customers can buy, in id order. A broken plan file is logged
     /// and left out rather than taking the whole list down.
     pub fn plans_on_sale(&self) -> StoreResult<Vec<Plan>> {
-        let mut plans = Vec::new();
-        for plan in self.store.list::<Plan>()? {
-            match plan {
-                Ok(plan) if plan.available => plans.push(plan),
-                Ok(_) => {}
-                Err(error) => log::error!("plan left out of the listing: {error}"),
-            }
-        }
-        Ok(plans)
+        Ok(self.store.list_readable::<Plan>()?.into_iter().filter(|plan| plan.available).collect())
     }
 }
 

@@ -117,13 +117,7 @@ fn run_check(store: &Store, json: bool) -> CliResult {
 fn plan(store: &Store, command: PlanCommand, json: bool) -> CliResult {
     match command {
         PlanCommand::List => {
-            let mut plans = Vec::new();
-            for plan in store.list::<Plan>().map_err(|e| e.to_string())? {
-                match plan {
-                    Ok(plan) => plans.push(plan),
-                    Err(error) => eprintln!("hostr: skipping a broken plan: {error}"),
-                }
-            }
+            let plans = store.list_readable::<Plan>().map_err(|e| e.to_string())?;
             if json {
                 return print_json(&plans);
             }
@@ -197,13 +191,7 @@ fn plan_from_args(args: PlanAddArgs) -> Result<Plan, String> {
 fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
     match command {
         CustomerCommand::List => {
-            let mut customers = Vec::new();
-            for customer in store.list::<Customer>().map_err(|e| e.to_string())? {
-                match customer {
-                    Ok(customer) => customers.push(customer),
-                    Err(error) => eprintln!("hostr: skipping a broken customer: {error}"),
-                }
-            }
+            let customers = store.list_readable::<Customer>().map_err(|e| e.to_string())?;
             if json {
                 return print_json(&customers);
             }
@@ -252,16 +240,8 @@ fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
 fn payment(store: &Store, command: PaymentCommand, json: bool) -> CliResult {
     match command {
         PaymentCommand::List { state } => {
-            let mut payments = Vec::new();
-            for payment in store.list::<Payment>().map_err(|e| e.to_string())? {
-                match payment {
-                    Ok(p) if state.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(p.state.as_str())) => {
-                        payments.push(p)
-                    }
-                    Ok(_) => {}
-                    Err(error) => eprintln!("hostr: skipping a broken payment: {error}"),
-                }
-            }
+            let mut payments = store.list_readable::<Payment>().map_err(|e| e.to_string())?;
+            payments.retain(|p| state.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(p.state.as_str())));
             payments.sort_by_key(|p| std::cmp::Reverse(p.created_at));
             if json {
                 return print_json(&payments);

@@ -178,6 +178,19 @@ impl Store {
         Ok(self.ids(T::KIND)?.iter().map(|id| self.get::<T>(id)).collect())
     }
 
+    /// Every record of a kind that can be read; a broken file is logged
+    /// with its position and left out, so one bad file hides nothing else.
+    pub fn list_readable<T: Record>(&self) -> StoreResult<Vec<T>> {
+        let mut readable = Vec::new();
+        for record in self.list::<T>()? {
+            match record {
+                Ok(record) => readable.push(record),
+                Err(error) => log::error!("{} left out: {error}", T::KIND.noun()),
+            }
+        }
+        Ok(readable)
+    }
+
     /// The ids of all records of a kind, sorted.
     pub fn ids(&self, kind: Kind) -> StoreResult<Vec<String>> {
         let dir = self.dir(kind);
