@@ -31,10 +31,6 @@ impl Response {
         self.headers.push((name, value.into()));
         self
     }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
 }
 
 impl From<ApiError> for Response {
