@@ -6,12 +6,17 @@ use crate::auth::challenge::{ChallengeBook, RateLimit};
 use crate::auth::session::Sessions;
 use crate::checkout::Checkout;
 use crate::config::Config;
+use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::nip05::{Nip05Checker, Nip05Source};
 use crate::payment::Payment;
 use crate::plan::Plan;
+use crate::provisioning::Provisioner;
+use crate::provisioning::panel::HostingPanel;
+use crate::provisioning::sandbox::SandboxPanel;
 use crate::store::{Kind, Store, StoreError, StoreResult};
 use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
+use crate::whm::WhmAccount;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -31,6 +36,7 @@ pub struct App {
     pub sessions: Sessions,
     pub nip05: Nip05Checker,
     pub checkout: Checkout,
+    pub provisioner: Arc<Provisioner>,
     /// Invoice ids from Strike's webhooks, for the payment worker to re-read.
     webhook_hints: SyncSender<String>,
     webhook_inbox: Mutex<Option<Receiver<String>>>,
@@ -65,9 +71,13 @@ impl App {
             }
             None => Checkout::sandboxed(config.invoice_lifetime),
         };
+        let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, config.schedule.clone()));
+        let woken = provisioner.clone();
+        checkout.when_paid(Box::new(move || woken.wake()));
         let (webhook_hints, inbox) = sync_channel(WEBHOOK_QUEUE);
         Ok(App {
             checkout,
+            provisioner,
             webhook_hints,
             webhook_inbox: Mutex::new(Some(inbox)),
             nip05: Nip05Checker::start(store.clone(), nip05_source),
@@ -79,9 +89,7 @@ impl App {
     }
 
     pub fn sandbox(&self) -> Sandbox {
-        // The WHM client arrives with its own issue; until then every
-        // account is a sandbox one.
-        Sandbox { payments: self.checkout.is_sandbox(), whm: true }
+        Sandbox { payments: self.checkout.is_sandbox(), whm: self.provisioner.is_sandbox() }
     }
 
     /// Passes a webhook's invoice id to the payment worker; never blocks.
@@ -91,13 +99,19 @@ impl App {
         }
     }
 
-    /// Starts the background worker that settles payments: it re-reads the
+    /// The background worker that settles payments: it re-reads the
     /// invoices webhooks point at, and every poll interval looks at each
     /// pending payment, so a lost webhook (or none configured) still ends in
     /// PAID. Its cost follows the number of pending payments, not of all
     /// payments ever made, and it calls the provider at most a few times a
     /// second.
-    pub fn start_payment_worker(self: &Arc<Self>) {
+    /// Starts the background workers: payments, and accounts.
+    pub fn start_workers(self: &Arc<Self>) {
+        self.start_payment_worker();
+        self.provisioner.start();
+    }
+
+    fn start_payment_worker(self: &Arc<Self>) {
         let Some(inbox) = self.webhook_inbox.lock().unwrap_or_else(|p| p.into_inner()).take() else {
             return;
         };
@@ -164,6 +178,33 @@ impl App {
     pub fn plans_on_sale(&self) -> StoreResult<Vec<Plan>> {
         Ok(self.store.list_readable::<Plan>()?.into_iter().filter(|plan| plan.available).collect())
     }
+}
+
+/// WHM when configured; else the sandbox panel, holding the accounts the
+/// files say exist.
+fn panel(config: &Config, store: &Store) -> StoreResult<Box<dyn HostingPanel>> {
+    if let Some(whm) = &config.whm {
+        return whm.client().map(|client| Box::new(client) as Box<dyn HostingPanel>).map_err(|why| {
+            // A CA file that cannot be read.
+            StoreError::Io { path: whm.url.clone().into(), source: std::io::Error::other(why) }
+        });
+    }
+    log::warn!("SANDBOX WHM: no WHM_URL configured; accounts are simulated in this process, nobody gets hosting");
+    let existing = store
+        .list_readable::<CpanelAccount>()?
+        .into_iter()
+        .filter(|a| !matches!(a.status, AccountStatus::Provisioning | AccountStatus::Terminated))
+        .map(|a| WhmAccount {
+            user: a.username,
+            domain: a.domain,
+            plan: a.plan_id,
+            suspended: false,
+            suspend_reason: None,
+            disk_used_mb: 0,
+            disk_limit_mb: None,
+        })
+        .collect();
+    Ok(Box::new(SandboxPanel::new(config.public_url.origin(), existing)))
 }
 
 fn seed_plan_if_none(store: &Store) -> StoreResult<()> {

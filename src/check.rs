@@ -6,7 +6,7 @@
 
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
-use crate::payment::Payment;
+use crate::payment::{FulfilmentStatus, Payment, PaymentState};
 use crate::plan::Plan;
 use crate::store::{Kind, LoadError, Record, Store, StoreError, StoreResult};
 use serde::Serialize;
@@ -74,8 +74,24 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     for p in &payments {
         refs.expect::<Payment>(&p.id, "customerId", Kind::Customer, &p.customer_id, &customer_ids);
         refs.expect::<Payment>(&p.id, "planId", Kind::Plan, &p.plan_id, &plan_ids);
-        if let Some(account_id) = &p.account_id {
+        // A new account's id is chosen with the payment; its file exists
+        // once fulfilment starts.
+        let account_due = p.domain.is_none() || p.fulfilment.status == FulfilmentStatus::Done;
+        if let Some(account_id) = p.account_id.as_ref().filter(|_| account_due) {
             refs.expect::<Payment>(&p.id, "accountId", Kind::CpanelAccount, account_id, &account_ids);
+        }
+        if p.state == PaymentState::Paid && p.fulfilment.status == FulfilmentStatus::Failed {
+            let f = &p.fulfilment;
+            let next = match f.next_attempt_at {
+                Some(at) => format!("tried again at {at}"),
+                None => format!("waits for the operator: fix the cause, then `hostr payment retry {}`", p.id),
+            };
+            let message = format!(
+                "paid but not delivered: fulfilment FAILED after {} attempt(s): {}; {next}",
+                f.attempts,
+                f.last_error.as_deref().unwrap_or("no error recorded")
+            );
+            refs.report.problems.push(field_problem(store, Kind::Payment, &p.id, "fulfilment", message));
         }
     }
     report_duplicates(store, &customers, &mut report);

@@ -5,14 +5,17 @@ use crate::app::App;
 use crate::check;
 use crate::checkout;
 use crate::config::{
-    Cli, Command, Config, CustomerCommand, PaymentCommand, PlanAddArgs, PlanCommand, PublicUrl, ServeArgs,
-    StrikeCommand, StrikeSettings,
+    AccountCommand, Cli, Command, Config, CustomerCommand, PaymentCommand, PlanAddArgs, PlanCommand, PublicUrl,
+    ServeArgs, StrikeCommand, StrikeSettings, WhmCommand, WhmSettings,
 };
+use crate::cpanel_account::CpanelAccount;
 use crate::customer::{Customer, npub, parse_public_key};
 use crate::http;
 use crate::ids::IdFormat;
 use crate::payment::Payment;
 use crate::plan::{BillingCycle, Plan};
+use crate::provisioning::panel::REQUIRED_FUNCTIONS;
+use crate::provisioning::{self, Provisioner, operator};
 use crate::store::{Store, StoreError};
 use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
@@ -35,6 +38,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Customer(command)) => open_store(&cli.database).and_then(|store| customer(&store, command, json)),
         Some(Command::Payment(command)) => open_store(&cli.database).and_then(|store| payment(&store, command, json)),
         Some(Command::Strike(command)) => strike(command),
+        Some(Command::Account(command)) => open_store(&cli.database).and_then(|store| account(&store, command, json)),
+        Some(Command::Whm(command)) => open_store(&cli.database).and_then(|store| whm(store, command, json)),
     };
     outcome.unwrap_or_else(|message| {
         eprintln!("hostr: {message}");
@@ -50,7 +55,7 @@ fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
     let config = Config::from_args(database, args)?;
     let app = Arc::new(App::open(config.clone()).map_err(|e| format!("cannot open the database: {e}"))?);
     let server = http::serve_app(app.clone()).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    app.start_payment_worker();
+    app.start_workers();
     let sandbox = app.sandbox();
     log::info!(
         "hostr {} listening on {} for {}, database {}",
@@ -264,6 +269,14 @@ fn payment(store: &Store, command: PaymentCommand, json: bool) -> CliResult {
             Ok(ExitCode::SUCCESS)
         }
         PaymentCommand::Show { id } => print_json(&store.get::<Payment>(&id).map_err(|e| e.to_string())?),
+        PaymentCommand::Retry { id } => {
+            let payment = provisioning::retry(store, &id)?;
+            if !json {
+                println!("payment {} will be fulfilled again by the running server within seconds", payment.id);
+                return Ok(ExitCode::SUCCESS);
+            }
+            print_json(&payment)
+        }
         PaymentCommand::MarkPaid { id, reason } => {
             let payment = checkout::mark_paid(store, &id, &reason).map_err(|e| e.message)?;
             if !json {
@@ -291,6 +304,90 @@ fn strike(command: StrikeCommand) -> CliResult {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn account(store: &Store, command: AccountCommand, json: bool) -> CliResult {
+    let changed = match command {
+        AccountCommand::List => {
+            let mut accounts = store.list_readable::<CpanelAccount>().map_err(|e| e.to_string())?;
+            accounts.sort_by(|a, b| a.username.cmp(&b.username));
+            if json {
+                return print_json(&accounts);
+            }
+            println!("{:<8} {:<12} {:<20} {:<36} DOMAIN", "USERNAME", "STATUS", "PAID UNTIL", "ID");
+            for a in &accounts {
+                let until = a.paid_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
+                println!("{:<8} {:<12} {:<20} {:<36} {}", a.username, a.status.as_str(), until, a.id, a.domain);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        AccountCommand::Show { account } => return print_json(&operator::find_account(store, &account)?),
+        AccountCommand::Suspend { account, reason } => {
+            let account = operator::find_account(store, &account)?;
+            operator::set_suspension(store, &account.id, Some(&reason))?
+        }
+        AccountCommand::Unsuspend { account } => {
+            let account = operator::find_account(store, &account)?;
+            operator::set_suspension(store, &account.id, None)?
+        }
+    };
+    if json {
+        return print_json(&changed);
+    }
+    println!(
+        "account {} is now {}; the running server applies it in WHM within seconds",
+        changed.username,
+        changed.status.as_str()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn whm(store: Store, command: WhmCommand, json: bool) -> CliResult {
+    let settings = WhmSettings::from_env()?.ok_or("WHM_URL is not set: accounts are simulated by the sandbox")?;
+    let client = settings.client()?;
+    match command {
+        WhmCommand::Test => {
+            let allowed = client.applist().map_err(|e| e.to_string())?;
+            let missing: Vec<&str> =
+                REQUIRED_FUNCTIONS.iter().copied().filter(|f| !allowed.iter().any(|a| a == f)).collect();
+            if !missing.is_empty() {
+                return Err(format!("WHM at {}: the token may not call {}", settings.url, missing.join(", ")));
+            }
+            let accounts = client.list_accounts().map_err(|e| e.to_string())?;
+            println!(
+                "WHM at {} as {}: the token works and may call everything hostr needs; {} account(s) on the server",
+                settings.url,
+                settings.user,
+                accounts.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        WhmCommand::Sync { fix } => {
+            let provisioner = Provisioner::new(Arc::new(store), Box::new(client), Default::default());
+            let (report, foreign) = provisioner.sync(fix)?;
+            if json {
+                let summary = serde_json::json!({
+                    "suspended": report.suspended,
+                    "unsuspended": report.unsuspended,
+                    "differences": report.drift,
+                    "notInHostr": foreign,
+                });
+                return print_json(&summary);
+            }
+            for line in &report.drift {
+                println!("{line}");
+            }
+            for account in &foreign {
+                println!("on WHM but not in hostr: {account}");
+            }
+            if fix {
+                println!("suspended {}, unsuspended {}", report.suspended, report.unsuspended);
+            }
+            let in_line = report.drift.is_empty();
+            println!("hostr whm sync: {}", if in_line { "WHM matches the files" } else { "differences found" });
+            Ok(if in_line { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    }
 }
 
 /// A customer by id, hex public key or npub.

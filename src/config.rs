@@ -1,6 +1,8 @@
 //! Command-line flags with environment overrides, validated once at
 //! start-up into [`Config`], which is then passed explicitly.
 
+use crate::provisioning::Schedule;
+use crate::whm::WhmTls;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,6 +46,41 @@ pub enum Command {
     /// Check the Strike key and register the webhook.
     #[command(subcommand)]
     Strike(StrikeCommand),
+    /// Show cPanel accounts; suspend or unsuspend one (the server applies it in WHM).
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Check the WHM connection; compare WHM's accounts with the files.
+    #[command(subcommand)]
+    Whm(WhmCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// List accounts.
+    List,
+    /// Show one account, by username or id.
+    Show { account: String },
+    /// Suspend an account for review; a payment never lifts this.
+    Suspend {
+        account: String,
+        /// Why (kept on the account and sent to WHM).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift an operator's suspension: ACTIVE again if paid, else EXPIRED.
+    Unsuspend { account: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WhmCommand {
+    /// Connect with WHM_URL/WHM_API_TOKEN and check the token may call what hostr needs.
+    Test,
+    /// Compare WHM's accounts with the files and report the differences.
+    Sync {
+        /// Also suspend and unsuspend in WHM what the files say.
+        #[arg(long)]
+        fix: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +93,8 @@ pub enum PaymentCommand {
     },
     /// Show one payment.
     Show { id: String },
+    /// Try a failed fulfilment again now (after fixing its cause).
+    Retry { id: String },
     /// Record a payment as paid by other means; fulfilment follows as for any payment.
     MarkPaid {
         id: String,
@@ -203,6 +242,33 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_ALLOW_SANDBOX_PAYMENTS")]
     pub allow_sandbox_payments: bool,
 
+    /// Run with the sandbox WHM although real payments (STRIKE_API_KEY) are
+    /// on. Without this, real money could buy a sandbox account.
+    #[arg(long, env = "HOSTR_ALLOW_SANDBOX_WHM")]
+    pub allow_sandbox_whm: bool,
+
+    /// Seconds between passes of the accounts worker: how soon a hand edit
+    /// of an account reaches WHM.
+    #[arg(long, env = "HOSTR_ACCOUNT_CHECK_SECONDS", default_value_t = 5)]
+    pub account_check_seconds: u64,
+
+    /// Seconds after which WHM's list of accounts is read again (one `listaccts`).
+    #[arg(long, env = "HOSTR_WHM_REFRESH_SECONDS", default_value_t = 60)]
+    pub whm_refresh_seconds: u64,
+
+    /// Minutes between readings of disk and bandwidth usage.
+    #[arg(long, env = "HOSTR_USAGE_MINUTES", default_value_t = 60)]
+    pub usage_minutes: u64,
+
+    /// Days after `paidUntil` before an unpaid account is suspended.
+    #[arg(long, env = "HOSTR_EXPIRY_GRACE_DAYS", default_value_t = 0)]
+    pub expiry_grace_days: u32,
+
+    /// Remove accounts from WHM (with their files!) once expired this many
+    /// days. Off unless set.
+    #[arg(long, env = "HOSTR_TERMINATE_AFTER_DAYS")]
+    pub terminate_after_days: Option<u32>,
+
     /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
     /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
     #[arg(long, env = "HOSTR_TEST_NIP05_SERVER", hide = true)]
@@ -244,6 +310,69 @@ impl StrikeSettings {
     }
 }
 
+/// WHM settings, from the environment only: the token is a secret.
+#[derive(Clone)]
+pub struct WhmSettings {
+    pub url: String,
+    pub user: String,
+    pub token: String,
+    pub tls: WhmTls,
+    /// For every call but the two below.
+    pub timeout: Duration,
+    /// For `createacct` and `removeacct`, which take minutes on a busy server.
+    pub create_timeout: Duration,
+}
+
+impl std::fmt::Debug for WhmSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhmSettings").field("url", &self.url).field("user", &self.user).finish_non_exhaustive()
+    }
+}
+
+impl WhmSettings {
+    pub fn client(&self) -> Result<crate::whm::WhmClient, String> {
+        crate::whm::WhmClient::with_timeouts(
+            &self.url,
+            &self.user,
+            &self.token,
+            &self.tls,
+            self.timeout,
+            self.create_timeout,
+        )
+    }
+
+    /// Reads `WHM_URL`, `WHM_USER` (default `root`), `WHM_API_TOKEN`, and
+    /// `WHM_CA_FILE` or `WHM_TLS_INSECURE=1` for a self-signed certificate.
+    pub fn from_env() -> Result<Option<WhmSettings>, String> {
+        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let Some(url) = var("WHM_URL") else {
+            if var("WHM_API_TOKEN").is_some() {
+                return Err("WHM_API_TOKEN is set but WHM_URL is not (e.g. https://server.example.com:2087)".to_owned());
+            }
+            return Ok(None);
+        };
+        if !(url.starts_with("https://") || url.starts_with("http://127.0.0.1:")) {
+            return Err(format!("WHM_URL `{url}` must be an https:// URL such as https://server.example.com:2087"));
+        }
+        let token = var("WHM_API_TOKEN").ok_or("WHM_URL is set but WHM_API_TOKEN is not")?;
+        let tls = match (var("WHM_CA_FILE"), var("WHM_TLS_INSECURE").as_deref()) {
+            (Some(_), Some("1")) => return Err("set WHM_CA_FILE or WHM_TLS_INSECURE=1, not both".to_owned()),
+            (Some(file), _) => WhmTls::CaFile(file.into()),
+            (None, Some("1")) => WhmTls::Insecure,
+            (None, None | Some("0")) => WhmTls::Verify,
+            (None, Some(other)) => return Err(format!("WHM_TLS_INSECURE must be 1 or 0, not `{other}`")),
+        };
+        Ok(Some(WhmSettings {
+            url,
+            user: var("WHM_USER").unwrap_or_else(|| "root".to_owned()),
+            token,
+            tls,
+            timeout: crate::whm::SHORT_TIMEOUT,
+            create_timeout: crate::whm::LONG_TIMEOUT,
+        }))
+    }
+}
+
 /// The server's settings, checked.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -268,6 +397,9 @@ pub struct Config {
     pub payment_poll_interval: Duration,
     /// Strike, when `STRIKE_API_KEY` is set; otherwise sandbox payments.
     pub strike: Option<StrikeSettings>,
+    /// WHM, when `WHM_URL` is set; otherwise the sandbox panel.
+    pub whm: Option<WhmSettings>,
+    pub schedule: Schedule,
 }
 
 impl Config {
@@ -329,6 +461,28 @@ impl Config {
                 public_url.origin()
             ));
         }
+        let whm = WhmSettings::from_env()?;
+        if strike.is_some() && whm.is_none() && !args.allow_sandbox_whm {
+            return Err("STRIKE_API_KEY is set but WHM_URL is not: real payments would buy sandbox accounts. \
+                 Set WHM_URL and WHM_API_TOKEN, or pass --allow-sandbox-whm"
+                .to_owned());
+        }
+        let schedule = Schedule {
+            cycle: Duration::from_secs(in_range("--account-check-seconds", args.account_check_seconds, 1..=3600)?),
+            whm_refresh: Duration::from_secs(in_range("--whm-refresh-seconds", args.whm_refresh_seconds, 10..=86_400)?),
+            usage: Duration::from_secs(60 * in_range("--usage-minutes", args.usage_minutes, 1..=7 * 24 * 60)?),
+            expiry_grace: chrono::Duration::days(in_range(
+                "--expiry-grace-days",
+                args.expiry_grace_days.into(),
+                0..=365,
+            )? as i64),
+            terminate_after: args
+                .terminate_after_days
+                .map(|days| in_range("--terminate-after-days", days.into(), 1..=3650))
+                .transpose()?
+                .map(|days| chrono::Duration::days(days as i64)),
+            ..Schedule::default()
+        };
         const DAY: u64 = 24 * 60 * 60;
         Ok(Config {
             listen: args.listen,
@@ -349,6 +503,8 @@ impl Config {
             invoice_lifetime: Duration::from_secs(u64::from(args.invoice_minutes) * 60),
             payment_poll_interval: Duration::from_secs(args.payment_poll_seconds),
             strike,
+            whm,
+            schedule,
         })
     }
 
@@ -357,6 +513,14 @@ impl Config {
     pub fn for_database(database: PathBuf, listen: SocketAddr) -> Config {
         let args = ServeArgs::parse_from(["hostr", "--listen", &listen.to_string()]);
         Config::from_args(database, &args).expect("the defaults are valid")
+    }
+}
+
+fn in_range(flag: &str, value: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{flag} must be between {} and {}, not {value}", range.start(), range.end()))
     }
 }
 

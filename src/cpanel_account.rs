@@ -1,9 +1,11 @@
 //! cPanel accounts: the hosting a customer has bought.
 //!
 //! Invariants: `username` follows WHM's rules and is unique; `domain` is a
-//! lowercase hostname and unique; the account belongs to one customer.
+//! lowercase hostname and unique; the account belongs to one customer; each
+//! payment extends `paidUntil` at most once (`appliedPaymentIds`).
 
 use crate::ids::IdFormat;
+use crate::plan::BillingCycle;
 use crate::store::{IndexKey, Invalid, Kind, Record, raw_string_keys};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -11,12 +13,30 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AccountStatus {
+    /// Paid for, being created in WHM under the username recorded here.
+    Provisioning,
     /// Access available.
     Active,
     /// The paid period is over: access denied until payment.
     Expired,
     /// Set by the operator: access denied until review.
     Suspended,
+    /// Removed from WHM after a long expiry (only when the operator turned
+    /// termination on). The record stays as history.
+    Terminated,
+}
+
+impl AccountStatus {
+    /// The name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Provisioning => "PROVISIONING",
+            AccountStatus::Active => "ACTIVE",
+            AccountStatus::Expired => "EXPIRED",
+            AccountStatus::Suspended => "SUSPENDED",
+            AccountStatus::Terminated => "TERMINATED",
+        }
+    }
 }
 
 /// Disk and bandwidth as last read from WHM, in megabytes.
@@ -42,22 +62,94 @@ pub struct CpanelAccount {
     pub customer_id: String,
     pub plan_id: String,
     pub paid_until: Option<Timestamp>,
+    /// The operator's reason for a SUSPENDED account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspend_reason: Option<String>,
+    /// Payments whose period has been added to `paidUntil`.
+    #[serde(default)]
+    pub applied_payment_ids: Vec<String>,
+    /// When `createacct` was last sent for this account: after a crash or an
+    /// unclear answer, WHM is asked whether the account exists before any
+    /// second attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_requested_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
-/// WHM's username rules: 1 to 8 of `a-z0-9`, not starting with a digit or `test`.
+impl CpanelAccount {
+    /// A new account, paid for but not yet created in WHM.
+    pub fn provisioning(
+        id: &str,
+        username: &str,
+        domain: &str,
+        customer_id: &str,
+        plan_id: &str,
+        now: Timestamp,
+    ) -> CpanelAccount {
+        CpanelAccount {
+            id: id.to_owned(),
+            username: username.to_owned(),
+            domain: domain.to_owned(),
+            status: AccountStatus::Provisioning,
+            resource_usage: None,
+            customer_id: customer_id.to_owned(),
+            plan_id: plan_id.to_owned(),
+            paid_until: None,
+            suspend_reason: None,
+            applied_payment_ids: Vec::new(),
+            create_requested_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Adds one billing period bought by `payment_id` to `paidUntil`,
+    /// counting from the later of now and the old end; once per payment.
+    /// Returns the period added, or `None` when this payment was applied
+    /// before. An EXPIRED account becomes ACTIVE again; an operator's
+    /// suspension stays.
+    pub fn apply_payment(
+        &mut self,
+        payment_id: &str,
+        cycle: BillingCycle,
+        now: Timestamp,
+    ) -> Option<(Timestamp, Timestamp)> {
+        if self.applied_payment_ids.iter().any(|id| id == payment_id) {
+            return None;
+        }
+        let start = self.paid_until.map_or(now, |until| until.max(now));
+        let end = cycle.after(start);
+        self.paid_until = Some(end);
+        self.applied_payment_ids.push(payment_id.to_owned());
+        if matches!(self.status, AccountStatus::Provisioning | AccountStatus::Expired) {
+            self.status = AccountStatus::Active;
+        }
+        self.updated_at = now;
+        Some((start, end))
+    }
+
+    /// Paid for at `now` (an account without `paidUntil` is paid indefinitely,
+    /// as an operator may set by hand).
+    pub fn is_paid(&self, now: Timestamp) -> bool {
+        self.paid_until.is_none_or(|until| until > now)
+    }
+}
+
+/// WHM's username rules: 1 to 8 of `a-z0-9`, not starting with a digit or
+/// `test`, not ending in `assword`.
 pub fn check_username(username: &str) -> Result<(), String> {
     let ok = (1..=8).contains(&username.len())
         && username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && !username.as_bytes()[0].is_ascii_digit()
-        && !username.starts_with("test");
+        && !username.starts_with("test")
+        && !username.ends_with("assword");
     if ok {
         Ok(())
     } else {
         Err(format!(
             "`{username}` is not a cPanel username: 1 to 8 lowercase letters and digits, \
-             starting with a letter, not starting with `test`"
+             starting with a letter, not starting with `test`, not ending in `assword`"
         ))
     }
 }

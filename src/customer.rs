@@ -221,6 +221,11 @@ impl Record for Customer {
         if let Some(email) = &self.email {
             keys.push(("email", email_key(email)));
         }
+        // The few customers whose accounts must stay suspended are found
+        // without reading every customer.
+        if self.status != CustomerStatus::Active {
+            keys.push(("status", self.status.as_str().to_owned()));
+        }
         keys
     }
 

@@ -12,6 +12,7 @@ use crate::customer::LifecycleError;
 use crate::profile::ProfileError;
 use crate::store::{Kind, StoreError};
 use crate::strike::StrikeError;
+use crate::whm::WhmError;
 use serde_json::json;
 
 /// What kind of failure this is; decides the HTTP status.
@@ -260,6 +261,17 @@ impl From<ProfileError> for ApiError {
                 ApiError::new(Failure::Forbidden, "not_your_profile", "The profile event is signed by another key.")
             }
         }
+    }
+}
+
+impl From<WhmError> for ApiError {
+    fn from(error: WhmError) -> ApiError {
+        log::error!("WHM: {error}");
+        ApiError::new(
+            Failure::BadGateway,
+            "whm_error",
+            "The hosting server did not answer as expected. Please try again later.",
+        )
     }
 }
 

@@ -19,6 +19,7 @@ pub mod nip05;
 pub mod payment;
 pub mod plan;
 pub mod profile;
+pub mod provisioning;
 pub mod store;
 pub mod strike;
 pub mod timestamp;

@@ -39,6 +39,10 @@ pub struct Fulfilment {
     pub attempts: u32,
     #[serde(default)]
     pub last_error: Option<String>,
+    /// When a FAILED fulfilment is tried again; none means it waits for the
+    /// operator (`hostr payment retry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<Timestamp>,
 }
 
 /// An operator's note that a payment arrived by other means.

@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::time::Duration;
 
-const SHORT_TIMEOUT: Duration = Duration::from_secs(20);
-const LONG_TIMEOUT: Duration = Duration::from_secs(300);
+pub const SHORT_TIMEOUT: Duration = Duration::from_secs(20);
+pub const LONG_TIMEOUT: Duration = Duration::from_secs(300);
 const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
 
 /// How the WHM server's certificate is checked.

@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod http;
 mod payments;
+mod provisioning;
 mod store;
 mod strike;
 mod whm;

@@ -76,7 +76,7 @@ fn event_for(invoice_id: &str) -> String {
 }
 
 #[test]
-fn a_sandbox_purchase_is_paid_once_and_starts_fulfilment() {
+fn a_sandbox_purchase_is_paid_once_and_becomes_an_active_account() {
     let (server, _dir) = server(None, |_| {});
     assert_eq!(server.get("/api/health").json()["sandbox"]["payments"], true);
     let token = customer(&server);
@@ -105,17 +105,19 @@ fn a_sandbox_purchase_is_paid_once_and_starts_fulfilment() {
     let paid = server.authed("POST", "/api/sandbox/pay", &token, Some(&json!({"paymentId": id}).to_string()));
     assert_eq!(paid.status, 200, "{:?}", paid.json());
     assert_eq!(paid.json()["payment"]["state"], "PAID");
-    let payment = stored(&server, &id);
+    let payment = eventually(&server, &id, |p| p.fulfilment.status == FulfilmentStatus::Done);
     assert!(payment.paid_at.is_some() && payment.sandbox);
-    assert_eq!(payment.fulfilment.status, FulfilmentStatus::Provisioning);
+    assert_eq!(payment.fulfilment.attempts, 1);
     // Paying twice changes nothing.
     let twice = server.authed("POST", "/api/sandbox/pay", &token, Some(&json!({"paymentId": id}).to_string()));
     assert_eq!(twice.json()["payment"]["paidAt"], json!(payment.paid_at.unwrap().to_string()));
     let profile = server.authed("GET", "/api/profile", &token, None).json();
     assert_eq!(profile["payments"][0]["id"], id.as_str());
+    let account = &profile["cpanelAccounts"][0];
+    assert_eq!((account["status"].as_str(), account["domain"].as_str()), (Some("ACTIVE"), Some("example.com")));
+    assert_eq!(account["id"], payment.account_id.as_deref().unwrap());
     let paywall = server.authed("GET", "/api/paywall", &token, None);
-    assert_eq!((paywall.status, paywall.json()["reason"].as_str()), (402, Some("no_plan")));
-    assert_eq!(paywall.json()["plans"][0]["id"], "basic");
+    assert_eq!((paywall.status, paywall.json()["access"].as_bool()), (200, Some(true)));
 }
 
 #[test]
@@ -154,7 +156,7 @@ fn through_strike_a_payment_is_settled_by_polling() {
     fake.set_state(&invoice, "PAID");
     std::thread::sleep(Duration::from_millis(1100)); // checks are paced to one a second
     assert_eq!(check(&server)["payment"]["state"], "PAID");
-    assert_eq!(stored(&server, &id).fulfilment.status, FulfilmentStatus::Provisioning);
+    assert_ne!(stored(&server, &id).fulfilment.status, FulfilmentStatus::None, "fulfilment started");
 }
 
 #[test]
@@ -221,16 +223,15 @@ fn purchases_are_refused_when_they_must_be() {
         server.authed("GET", "/api/profile", &other, None).json()["customer"]["id"].as_str().unwrap().to_owned();
     let now = hostr::timestamp::Timestamp::now();
     let account = hostr::cpanel_account::CpanelAccount {
-        id: hostr::ids::new_uuid(),
-        username: "theirs".into(),
-        domain: "theirs.example".into(),
         status: hostr::cpanel_account::AccountStatus::Active,
-        resource_usage: None,
-        customer_id: other_id,
-        plan_id: "basic".into(),
-        paid_until: None,
-        created_at: now,
-        updated_at: now,
+        ..hostr::cpanel_account::CpanelAccount::provisioning(
+            &hostr::ids::new_uuid(),
+            "theirs",
+            "theirs.example",
+            &other_id,
+            "basic",
+            now,
+        )
     };
     server.app.store.create(&account).unwrap();
     assert_eq!(code(buy(&server, &token, json!({"accountId": account.id}))), (403, "not_your_account".into()));
@@ -365,7 +366,7 @@ fn money_paid_at_the_last_moment_or_late_is_never_lost() {
     std::thread::sleep(Duration::from_millis(3200));
     fake.set_state(&invoice, "PAID");
     assert_eq!(check(&id)["payment"]["state"], "PAID");
-    assert_eq!(stored(&server, &id).fulfilment.status, FulfilmentStatus::Provisioning);
+    assert_ne!(stored(&server, &id).fulfilment.status, FulfilmentStatus::None, "fulfilment started");
 
     // Paid after hostr expired it: the webhook still brings it in.
     let body = buy(&server, &token, json!({"planId": "basic", "domain": "late.example"})).json();
@@ -409,16 +410,15 @@ fn simultaneous_clicks_make_one_payment_and_one_invoice() {
     let customer_id = profile["customer"]["id"].as_str().unwrap().to_owned();
     let now = hostr::timestamp::Timestamp::now();
     let account = hostr::cpanel_account::CpanelAccount {
-        id: hostr::ids::new_uuid(),
-        username: "mine".into(),
-        domain: "mine.example".into(),
         status: hostr::cpanel_account::AccountStatus::Active,
-        resource_usage: None,
-        customer_id,
-        plan_id: "basic".into(),
-        paid_until: None,
-        created_at: now,
-        updated_at: now,
+        ..hostr::cpanel_account::CpanelAccount::provisioning(
+            &hostr::ids::new_uuid(),
+            "mine",
+            "mine.example",
+            &customer_id,
+            "basic",
+            now,
+        )
     };
     server.app.store.create(&account).unwrap();
     let ids = race(json!({"accountId": account.id}));

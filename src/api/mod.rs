@@ -2,6 +2,7 @@
 //! the application and its answer back into a response. Shared here: who is
 //! asking (the session), where from (client address, Origin), and bodies.
 
+pub mod accounts;
 pub mod auth;
 pub mod customers;
 pub mod payments;

@@ -47,6 +47,8 @@ pub struct Checkout {
     /// One lock per payment being invoiced, so that two requests for the
     /// same payment (a double click) never ask for two invoices.
     invoicing: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Told when a payment turns PAID, so fulfilment starts at once.
+    on_paid: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl Checkout {
@@ -70,7 +72,21 @@ impl Checkout {
             invoice_lifetime: chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::hours(1)),
             last_checked: Mutex::new(HashMap::new()),
             invoicing: Mutex::new(HashMap::new()),
+            on_paid: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets who hears that a payment was just recorded as PAID.
+    pub fn when_paid(&self, hook: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.on_paid.set(hook);
+    }
+
+    fn paid(&self, store: &Store, payment_id: &str, invoice_id: &str) -> ApiResult<Payment> {
+        let payment = record_paid(store, payment_id, Some(invoice_id), None)?;
+        if let Some(hook) = self.on_paid.get() {
+            hook();
+        }
+        Ok(payment)
     }
 
     pub fn is_sandbox(&self) -> bool {
@@ -278,7 +294,7 @@ impl Checkout {
                 if payment.state != PaymentState::Pending {
                     log::warn!("payment {payment_id} was paid after it was {:?}; recording it as paid", payment.state);
                 }
-                record_paid(store, payment_id, Some(&invoice.id), None)
+                self.paid(store, payment_id, &invoice.id)
             }
             _ if payment.state != PaymentState::Pending => Ok(payment),
             InvoiceState::Cancelled => self.close(store, payment_id, PaymentState::Cancelled),
@@ -344,9 +360,7 @@ impl Checkout {
                     invoice.id
                 );
                 match self.provider.find_invoice(&invoice.id)? {
-                    Some(again) if again.state == InvoiceState::Paid => {
-                        record_paid(store, &payment.id, Some(&invoice.id), None)
-                    }
+                    Some(again) if again.state == InvoiceState::Paid => self.paid(store, &payment.id, &invoice.id),
                     Some(again) if again.state == InvoiceState::Cancelled => {
                         self.close(store, &payment.id, PaymentState::Expired)
                     }
@@ -428,9 +442,8 @@ fn record_paid(
     Ok(payment)
 }
 
-/// Delivers what a PAID payment bought. Provisioning (creating or renewing
-/// the cPanel account in WHM) arrives with its own issue; until then the
-/// fulfilment is recorded as begun, for the provisioning worker to pick up.
+/// Marks what a PAID payment bought as due for delivery; the accounts
+/// worker (`provisioning`) creates or renews the account.
 pub fn fulfil(payment: &mut Payment) {
     if payment.state == PaymentState::Paid && payment.fulfilment.status == FulfilmentStatus::None {
         payment.fulfilment.status = FulfilmentStatus::Provisioning;

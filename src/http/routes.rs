@@ -4,7 +4,7 @@
 use super::request::Request;
 use super::response::Response;
 use super::static_files;
-use crate::api::{auth, customers, payments, plans};
+use crate::api::{accounts, auth, customers, payments, plans};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, Failure};
 
@@ -26,6 +26,7 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/api/check-invoice", payments::check_invoice),
     ("GET", "/api/paywall", payments::paywall),
     ("POST", "/api/sandbox/pay", payments::sandbox_pay),
+    ("POST", "/api/cpanel-login", accounts::cpanel_login),
     ("POST", "/api/webhooks/strike", payments::strike_webhook),
 ];
 

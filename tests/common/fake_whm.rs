@@ -34,6 +34,10 @@ pub struct WhmState {
     /// Every call as `function body`, for assertions.
     pub calls: Vec<(String, String, String)>,
     pub faults: VecDeque<WhmFault>,
+    /// This function does its work, then answers only after this long.
+    pub slow_function: Option<(String, Duration)>,
+    /// This function answers HTTP 500 without doing anything, this many more times.
+    pub failing_function: Option<(String, usize)>,
 }
 
 pub struct FakeWhm {
@@ -60,6 +64,18 @@ impl FakeWhm {
 
     pub fn fault(&self, fault: WhmFault) {
         self.state.lock().unwrap().faults.push_back(fault);
+    }
+
+    /// An account made on WHM by someone other than hostr.
+    pub fn add_account(&self, user: &str, domain: &str) {
+        let account = FakeAccount {
+            domain: domain.to_owned(),
+            plan: "other".to_owned(),
+            suspended: None,
+            disk_used_mb: 1,
+            bandwidth_bytes: 0,
+        };
+        self.state.lock().unwrap().accounts.insert(user.to_owned(), account);
     }
 
     /// How many calls of `function` were made.
@@ -111,9 +127,23 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<WhmState>) {
     let fault = {
         let mut state = state.lock().unwrap();
         state.calls.push((function.clone(), url.clone(), body.clone()));
-        state.faults.pop_front()
+        let failing = match &mut state.failing_function {
+            Some((f, times)) if *f == function && *times > 0 => {
+                *times -= 1;
+                true
+            }
+            _ => false,
+        };
+        let slow = state.slow_function.clone().filter(|(f, _)| *f == function).map(|(_, delay)| delay);
+        match (failing, slow) {
+            (true, _) => Some(WhmFault::ServerError),
+            (false, Some(delay)) => Some(WhmFault::Slow(delay)),
+            (false, None) => state.faults.pop_front(),
+        }
     };
-    let (status, text) = if !authorized {
+    let (status, text) = if matches!(fault, Some(WhmFault::ServerError)) {
+        (500, String::new())
+    } else if !authorized {
         (403, json!({"cpanelresult": {"apiversion": "2", "error": "Access denied", "data": {"reason": "Access denied", "result": "0"}, "type": "text"}}).to_string())
     } else if !url.contains("api.version=1") {
         (

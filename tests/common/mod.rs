@@ -59,7 +59,7 @@ impl TestServer {
         config.public_dir = public_dir();
         adjust(&mut config);
         let app = Arc::new(App::open(config.clone()).expect("open the test database"));
-        app.start_payment_worker();
+        app.start_workers();
         let handler_app = app.clone();
         let handler: http::Handler = Arc::new(move |rq| http::routes::route(&handler_app, rq));
         TestServer::with_handler(app, handler)

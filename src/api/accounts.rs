@@ -1,0 +1,68 @@
+//! `POST /api/cpanel-login`: single sign-on into cPanel for the caller's
+//! own ACTIVE account.
+
+use super::session;
+use crate::app::App;
+use crate::cpanel_account::{AccountStatus, CpanelAccount};
+use crate::customer::CustomerStatus;
+use crate::error::{ApiError, ApiResult, Failure};
+use crate::http::{Request, Response};
+use crate::store::StoreError;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LoginBody {
+    account_id: String,
+}
+
+pub fn cpanel_login(app: &App, request: &Request) -> ApiResult<Response> {
+    let customer = session(app, request)?.registered()?;
+    let body: LoginBody = request.json()?;
+    let account = match app.store.get::<CpanelAccount>(&body.account_id) {
+        Ok(account) if account.customer_id == customer.id => account,
+        Ok(_) | Err(StoreError::NotFound { .. } | StoreError::InvalidId { .. }) => {
+            return Err(ApiError::new(Failure::Forbidden, "not_your_account", "That is not one of your accounts."));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if customer.status != CustomerStatus::Active {
+        return Err(ApiError::new(
+            Failure::Forbidden,
+            "account_suspended",
+            "Your hosting is suspended while your customer account is deleted or under review.",
+        ));
+    }
+    match account.status {
+        AccountStatus::Active => {}
+        AccountStatus::Expired => {
+            return Err(ApiError::new(
+                Failure::PaymentRequired,
+                "account_expired",
+                "This account's paid period is over. Renew it to open cPanel again.",
+            ));
+        }
+        AccountStatus::Suspended => {
+            return Err(ApiError::new(
+                Failure::Forbidden,
+                "account_suspended",
+                "This account is suspended for review. Please contact the operator.",
+            ));
+        }
+        AccountStatus::Provisioning => {
+            return Err(ApiError::new(
+                Failure::Conflict,
+                "account_not_ready",
+                "This account is still being set up. Please try again in a minute.",
+            ));
+        }
+        AccountStatus::Terminated => {
+            return Err(ApiError::new(Failure::Gone, "account_terminated", "This account was removed."));
+        }
+    }
+    // The URL is a one-time credential: answered, never logged or kept.
+    let url = app.provisioner.login_url(&account)?;
+    log::info!("single sign-on into cPanel for account {}", account.username);
+    Ok(Response::json(200, &json!({"url": url})))
+}

@@ -1,0 +1,344 @@
+//! Delivering a PAID payment: creating the cPanel account it bought, or
+//! adding a period to the account it renews, exactly once.
+//!
+//! The order of writes is what makes this safe to crash anywhere:
+//! 1. the account record is written as PROVISIONING with its username
+//!    before WHM hears of it;
+//! 2. `createRequestedAt` is written before every `createacct`, and whenever
+//!    it is set WHM is asked (`accountsummary`) before anything else, so an
+//!    account whose creation timed out is found, not created twice;
+//! 3. the period is added to `paidUntil` once per payment
+//!    (`appliedPaymentIds`), then the payment is marked DONE.
+
+use super::{Provisioner, WhmView};
+use crate::cpanel_account::{AccountStatus, CpanelAccount, check_username};
+use crate::customer::Customer;
+use crate::payment::Payment;
+use crate::plan::Plan;
+use crate::store::StoreError;
+use crate::timestamp::Timestamp;
+use crate::whm::{WhmAccount, WhmError};
+
+/// Usernames tried for one domain before giving up.
+const MAX_USERNAMES: usize = 30;
+
+/// Why a fulfilment did not finish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Worth trying again later by itself (WHM down, a timeout).
+    Retry(String),
+    /// Needs the operator; tried again after `hostr payment retry`.
+    Stuck(String),
+}
+
+impl From<StoreError> for Fault {
+    fn from(error: StoreError) -> Fault {
+        Fault::Retry(error.to_string())
+    }
+}
+
+impl From<WhmError> for Fault {
+    fn from(error: WhmError) -> Fault {
+        Fault::Retry(error.to_string())
+    }
+}
+
+type Step<T> = Result<T, Fault>;
+
+/// The period a payment added: `None` when it had been added before.
+pub type Period = Option<(Timestamp, Timestamp)>;
+
+impl Provisioner {
+    /// Does what `payment` bought. Returns the period added.
+    pub(super) fn deliver(&self, payment: &Payment) -> Step<Period> {
+        if payment.sandbox && !self.panel.is_sandbox() {
+            return Err(Fault::Stuck(
+                "this payment was made in the sandbox: hostr never creates real accounts for it".to_owned(),
+            ));
+        }
+        let plan: Plan = self.store.get(&payment.plan_id).map_err(|e| Fault::Stuck(format!("its plan: {e}")))?;
+        let account_id =
+            payment.account_id.as_deref().ok_or_else(|| Fault::Stuck("the payment names no account".to_owned()))?;
+        let account = match (self.store.get::<CpanelAccount>(account_id), &payment.domain) {
+            (Ok(account), _) => account,
+            (Err(StoreError::NotFound { .. }), Some(domain)) => self.reserve(payment, account_id, domain)?,
+            (Err(StoreError::NotFound { .. }), None) => {
+                return Err(Fault::Stuck(format!("the account {account_id} it renews does not exist")));
+            }
+            (Err(other), _) => return Err(other.into()),
+        };
+        let matches_payment = account.customer_id == payment.customer_id
+            && payment.domain.as_ref().is_none_or(|domain| *domain == account.domain);
+        if !matches_payment {
+            return Err(Fault::Stuck(format!("account {} belongs to another customer or domain", account.id)));
+        }
+        self.link_to_customer(&account)?;
+        match account.status {
+            AccountStatus::Terminated => {
+                return Err(Fault::Stuck(format!("account {} was terminated", account.username)));
+            }
+            AccountStatus::Provisioning => self.create_in_whm(account, &plan)?,
+            _ => {}
+        }
+        let now = Timestamp::now();
+        let period = self.store.update::<CpanelAccount, _, StoreError>(account_id, |a| {
+            Ok(a.apply_payment(&payment.id, plan.billing_cycle, now))
+        })?;
+        Ok(period)
+    }
+
+    /// Lists the account on its customer's record (from the moment it is
+    /// being set up, so the profile can say so).
+    fn link_to_customer(&self, account: &CpanelAccount) -> Step<()> {
+        let customer: Customer = self.store.get(&account.customer_id)?;
+        if customer.cpanel_account_ids.contains(&account.id) && customer.plan_id.as_ref() == Some(&account.plan_id) {
+            return Ok(());
+        }
+        self.store.update::<Customer, _, StoreError>(&account.customer_id, |c| {
+            if !c.cpanel_account_ids.contains(&account.id) {
+                c.cpanel_account_ids.push(account.id.clone());
+            }
+            c.plan_id = Some(account.plan_id.clone());
+            c.updated_at = Timestamp::now();
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Chooses a username and writes the account as PROVISIONING.
+    fn reserve(&self, payment: &Payment, account_id: &str, domain: &str) -> Step<CpanelAccount> {
+        for username in usernames(domain).take(MAX_USERNAMES) {
+            if !self.username_free(&username)? {
+                continue;
+            }
+            let account = CpanelAccount::provisioning(
+                account_id,
+                &username,
+                domain,
+                &payment.customer_id,
+                &payment.plan_id,
+                Timestamp::now(),
+            );
+            match self.store.create(&account) {
+                Ok(()) => {
+                    log::info!("payment {}: account {} will be {}", payment.id, account.id, account.username);
+                    return Ok(account);
+                }
+                Err(StoreError::Taken { field: "username", .. }) => continue,
+                Err(StoreError::Taken { field: "domain", .. }) => {
+                    return Err(Fault::Stuck(format!("another account in the database already hosts {domain}")));
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(Fault::Stuck(format!("no free cPanel username found for {domain}")))
+    }
+
+    /// Free in the database and on WHM.
+    fn username_free(&self, username: &str) -> Step<bool> {
+        if self.store.find::<CpanelAccount>("username", username)?.is_some() {
+            return Ok(false);
+        }
+        Ok(self.call(|panel| panel.username_available(username))?)
+    }
+
+    /// Creates the account in WHM, exactly once, under its recorded username
+    /// or, when WHM has that name for someone else, the next free one.
+    fn create_in_whm(&self, mut account: CpanelAccount, plan: &Plan) -> Step<()> {
+        let email = self.store.get::<Customer>(&account.customer_id).ok().and_then(|c| c.email);
+        for _ in 0..MAX_USERNAMES {
+            if account.create_requested_at.is_some() {
+                match self.existing(&account)? {
+                    Existing::Ours => return Ok(()),
+                    Existing::Someone => {
+                        account = self.rename(&account)?;
+                        continue;
+                    }
+                    Existing::None => {}
+                }
+            }
+            let now = Timestamp::now();
+            account = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
+                a.create_requested_at = Some(now);
+                a.updated_at = now;
+                Ok(a.clone())
+            })?;
+            let password = strong_password();
+            let created = self.call(|panel| {
+                panel.create_account(&account.username, &account.domain, &plan.whm_package, email.as_deref(), &password)
+            });
+            let error = match created {
+                Ok(()) => {
+                    self.view.lock().unwrap_or_else(|p| p.into_inner()).created(&account, &plan.whm_package);
+                    log::info!("account {} ({}) created in WHM", account.username, account.domain);
+                    return Ok(());
+                }
+                Err(error) => error,
+            };
+            // Whatever the answer, WHM may have created it (a lost answer,
+            // or a second try of one that had worked): ask before judging.
+            let existing = self.existing(&account);
+            if let Ok(Existing::Ours) = existing {
+                return Ok(());
+            }
+            match error {
+                WhmError::Refused { reason, .. } if reason.contains(&account.domain) || mentions(&reason, "domain") => {
+                    return Err(Fault::Stuck(format!(
+                        "WHM refused the domain {}: {reason}. Free it on WHM (or refund the customer), \
+                         then run `hostr payment retry`",
+                        account.domain
+                    )));
+                }
+                WhmError::Refused { reason, .. } if mentions(&reason, "user") || mentions(&reason, "account named") => {
+                    log::warn!("username {} refused by WHM ({reason}); choosing another", account.username);
+                    account = self.rename(&account)?;
+                }
+                WhmError::Refused { reason, .. } => {
+                    return Err(Fault::Retry(format!("WHM createacct refused: {reason}")));
+                }
+                other => {
+                    return Err(Fault::Retry(format!(
+                        "{other}; WHM will be asked whether the account exists before any new attempt"
+                    )));
+                }
+            }
+        }
+        Err(Fault::Stuck(format!("no free cPanel username found for {}", account.domain)))
+    }
+
+    /// Whether WHM has an account under this one's username, and whose.
+    fn existing(&self, account: &CpanelAccount) -> Step<Existing> {
+        Ok(match self.call(|panel| panel.account_summary(&account.username))? {
+            Some(found) if found.domain == account.domain => {
+                self.view.lock().unwrap_or_else(|p| p.into_inner()).seen(found);
+                Existing::Ours
+            }
+            Some(_) => Existing::Someone,
+            None => Existing::None,
+        })
+    }
+
+    /// Moves a PROVISIONING account to the next free username.
+    fn rename(&self, account: &CpanelAccount) -> Step<CpanelAccount> {
+        for username in usernames(&account.domain).take(MAX_USERNAMES) {
+            if username == account.username || !self.username_free(&username)? {
+                continue;
+            }
+            let renamed = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
+                a.username = username.clone();
+                a.create_requested_at = None;
+                a.updated_at = Timestamp::now();
+                Ok(a.clone())
+            });
+            match renamed {
+                Ok(renamed) => return Ok(renamed),
+                Err(StoreError::Taken { field: "username", .. }) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(Fault::Stuck(format!("no free cPanel username found for {}", account.domain)))
+    }
+}
+
+enum Existing {
+    Ours,
+    Someone,
+    None,
+}
+
+impl WhmView {
+    fn created(&mut self, account: &CpanelAccount, package: &str) {
+        self.seen(WhmAccount {
+            user: account.username.clone(),
+            domain: account.domain.clone(),
+            plan: package.to_owned(),
+            suspended: false,
+            suspend_reason: None,
+            disk_used_mb: 0,
+            disk_limit_mb: None,
+        });
+    }
+}
+
+fn mentions(reason: &str, word: &str) -> bool {
+    reason.to_ascii_lowercase().contains(word)
+}
+
+/// Username candidates for `domain` by WHM's rules: its letters and digits
+/// (without the top-level domain) cut to 8, then with a number in place of
+/// the last characters: `myshopex`, `myshope1`, `myshope2`, …
+pub fn usernames(domain: &str) -> impl Iterator<Item = String> {
+    let name = domain.rsplit_once('.').map_or(domain, |(name, _tld)| name);
+    let mut base: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .skip_while(char::is_ascii_digit)
+        .collect();
+    if base.starts_with("test") {
+        base.replace_range(0..4, "tst");
+    }
+    if base.is_empty() {
+        base = "site".to_owned();
+    }
+    (0u32..1000)
+        .map(move |n| {
+            let suffix = if n == 0 { String::new() } else { n.to_string() };
+            let keep = base.len().min(8 - suffix.len());
+            format!("{}{suffix}", &base[..keep])
+        })
+        .filter(|candidate| check_username(candidate).is_ok())
+}
+
+/// A password for `createacct`: 24 characters of mixed classes. It is sent
+/// once and never stored; the customer signs in through single sign-on.
+fn strong_password() -> String {
+    const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%*+-=?@^_";
+    loop {
+        let mut bytes = [0u8; 24];
+        getrandom::fill(&mut bytes).expect("the operating system's random source works");
+        // 256 is not a multiple of the alphabet: drop the bytes that would bias it.
+        let limit = (256 / CHARS.len() * CHARS.len()) as u8;
+        if bytes.iter().any(|&b| b >= limit) {
+            continue;
+        }
+        let password: String = bytes.iter().map(|&b| CHARS[usize::from(b) % CHARS.len()] as char).collect();
+        let classes = [
+            password.bytes().any(|b| b.is_ascii_lowercase()),
+            password.bytes().any(|b| b.is_ascii_uppercase()),
+            password.bytes().any(|b| b.is_ascii_digit()),
+            password.bytes().any(|b| !b.is_ascii_alphanumeric()),
+        ];
+        if classes.iter().all(|&has| has) {
+            return password;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_come_from_the_domain_by_whm_rules() {
+        let first: Vec<String> = usernames("my-shop.example.com").take(3).collect();
+        assert_eq!(first, ["myshopex", "myshope1", "myshope2"]);
+        assert_eq!(usernames("a.io").next().unwrap(), "a");
+        assert_eq!(usernames("a.io").nth(1).unwrap(), "a1");
+        assert_eq!(usernames("2024shop.com").next().unwrap(), "shop");
+        assert_eq!(usernames("testing.com").next().unwrap(), "tsting");
+        assert_eq!(usernames("123.com").next().unwrap(), "site");
+        let many: Vec<String> = usernames("abcdefghij.com").take(100).collect();
+        assert!(many.iter().all(|u| check_username(u).is_ok()), "{many:?}");
+        assert_eq!(many.len(), many.iter().collect::<std::collections::HashSet<_>>().len());
+        assert_eq!(many[10], "abcdef10");
+    }
+
+    #[test]
+    fn passwords_are_strong_and_fresh() {
+        let (a, b) = (strong_password(), strong_password());
+        assert_eq!(a.len(), 24);
+        assert_ne!(a, b);
+        assert!(a.bytes().any(|c| c.is_ascii_digit()) && a.bytes().any(|c| !c.is_ascii_alphanumeric()));
+    }
+}

@@ -1,0 +1,189 @@
+//! The account lifecycle as pure decisions: which accounts expire, what
+//! WHM's state should be, and what must change to get there. The files are
+//! the desired state; WHM is brought in line with them.
+
+use crate::cpanel_account::{AccountStatus, CpanelAccount, ResourceUsage};
+use crate::customer::CustomerStatus;
+use crate::plan::Plan;
+use crate::timestamp::Timestamp;
+use crate::whm::WhmAccount;
+use std::collections::HashMap;
+
+/// Every suspension hostr makes carries this prefix, so that suspensions by
+/// someone else (WHM's own admin, abuse handling) are recognised and left alone.
+pub const REASON_PREFIX: &str = "hostr:";
+
+/// ACTIVE accounts whose paid period (plus `grace`) is over.
+pub fn expires(account: &CpanelAccount, now: Timestamp, grace: chrono::Duration) -> bool {
+    account.status == AccountStatus::Active
+        && account.paid_until.is_some_and(|until| until.as_datetime() + grace <= now.as_datetime())
+}
+
+/// EXPIRED accounts unpaid for `after` beyond their paid period.
+pub fn terminates(account: &CpanelAccount, now: Timestamp, after: chrono::Duration) -> bool {
+    account.status == AccountStatus::Expired
+        && account.paid_until.is_some_and(|until| until.as_datetime() + after <= now.as_datetime())
+}
+
+/// Whether WHM should have the account suspended, and why. `None` for
+/// accounts WHM does not (or no longer) hold.
+pub fn suspension(account: &CpanelAccount, owner: CustomerStatus) -> Option<Option<String>> {
+    let reason = match (account.status, owner) {
+        (AccountStatus::Provisioning | AccountStatus::Terminated, _) => return None,
+        (AccountStatus::Suspended, _) => {
+            let why = account.suspend_reason.as_deref().unwrap_or("no reason given");
+            Some(format!("{REASON_PREFIX} suspended by the operator: {why}"))
+        }
+        (_, CustomerStatus::Suspended) => Some(format!("{REASON_PREFIX} the customer is suspended")),
+        (_, CustomerStatus::Deleted) => Some(format!("{REASON_PREFIX} the customer deleted their account")),
+        (AccountStatus::Expired, _) => {
+            let until = account.paid_until.map_or_else(|| "—".to_owned(), |t| t.to_string());
+            Some(format!("{REASON_PREFIX} non-payment (paid until {until})"))
+        }
+        (AccountStatus::Active, CustomerStatus::Active) => None,
+    };
+    Some(reason)
+}
+
+/// One step to bring WHM in line with the files, or a difference hostr
+/// must not fix by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Suspend { account_id: String, username: String, reason: String },
+    Unsuspend { account_id: String, username: String },
+    Drift { account_id: String, username: String, problem: String },
+}
+
+/// What to do so that WHM (as last read, `whm` by username) matches the
+/// files. Only accounts that differ produce an action.
+pub fn reconcile(accounts: &[(CpanelAccount, CustomerStatus)], whm: &HashMap<String, WhmAccount>) -> Vec<Action> {
+    let mut actions = Vec::new();
+    for (account, owner) in accounts {
+        let Some(wanted) = suspension(account, *owner) else { continue };
+        let (account_id, username) = (account.id.clone(), account.username.clone());
+        let Some(actual) = whm.get(&account.username) else {
+            let problem = format!("{} is {} here but does not exist on WHM", account.username, account.status.as_str());
+            actions.push(Action::Drift { account_id, username, problem });
+            continue;
+        };
+        if actual.domain != account.domain {
+            let problem = format!("{} hosts {} on WHM but {} here", account.username, actual.domain, account.domain);
+            actions.push(Action::Drift { account_id: account_id.clone(), username: username.clone(), problem });
+        }
+        match (wanted, actual.suspended) {
+            (Some(reason), false) => actions.push(Action::Suspend { account_id, username, reason }),
+            (None, true) => {
+                let theirs = actual.suspend_reason.as_deref().unwrap_or("");
+                if theirs.starts_with(REASON_PREFIX) {
+                    actions.push(Action::Unsuspend { account_id, username });
+                } else {
+                    let problem = format!(
+                        "{} is suspended on WHM by someone else ({}); hostr leaves it so",
+                        account.username,
+                        if theirs.is_empty() { "no reason given" } else { theirs }
+                    );
+                    actions.push(Action::Drift { account_id, username, problem });
+                }
+            }
+            _ => {}
+        }
+    }
+    actions
+}
+
+/// Usage as read from WHM: disk from `listaccts` (MB), transfer from
+/// `showbw` (bytes, converted to MB); the transfer limit is the plan's.
+pub fn usage(actual: &WhmAccount, bandwidth_bytes: u64, plan: Option<&Plan>, now: Timestamp) -> ResourceUsage {
+    const MB: u64 = 1024 * 1024;
+    ResourceUsage {
+        disk_used_mb: actual.disk_used_mb,
+        disk_limit_mb: actual.disk_limit_mb.or_else(|| plan.map(|p| u64::from(p.storage) * 1024)),
+        bandwidth_used_mb: bandwidth_bytes.div_ceil(MB),
+        bandwidth_limit_mb: plan.map(|p| u64::from(p.bandwidth) * 1024),
+        read_at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(status: AccountStatus, paid_until: &str) -> CpanelAccount {
+        let t = Timestamp::parse("2026-11-01T00:00:00Z").unwrap();
+        CpanelAccount {
+            status,
+            paid_until: Some(Timestamp::parse(paid_until).unwrap()),
+            ..CpanelAccount::provisioning("a", "shop", "shop.example", "c", "basic", t)
+        }
+    }
+
+    fn on_whm(suspended: Option<&str>) -> HashMap<String, WhmAccount> {
+        let a = WhmAccount {
+            user: "shop".into(),
+            domain: "shop.example".into(),
+            plan: "basic".into(),
+            suspended: suspended.is_some(),
+            suspend_reason: suspended.map(str::to_owned),
+            disk_used_mb: 5,
+            disk_limit_mb: None,
+        };
+        HashMap::from([("shop".to_owned(), a)])
+    }
+
+    #[test]
+    fn expiry_counts_the_grace_period() {
+        let now = Timestamp::parse("2026-12-03T00:00:00Z").unwrap();
+        let a = account(AccountStatus::Active, "2026-12-01T00:00:00Z");
+        assert!(expires(&a, now, chrono::Duration::zero()));
+        assert!(expires(&a, now, chrono::Duration::days(2)));
+        assert!(!expires(&a, now, chrono::Duration::days(3)));
+        assert!(!expires(&account(AccountStatus::Suspended, "2026-12-01T00:00:00Z"), now, chrono::Duration::zero()));
+        assert!(terminates(&account(AccountStatus::Expired, "2026-11-01T00:00:00Z"), now, chrono::Duration::days(30)));
+        assert!(!terminates(&account(AccountStatus::Expired, "2026-11-10T00:00:00Z"), now, chrono::Duration::days(30)));
+    }
+
+    #[test]
+    fn only_differences_become_actions() {
+        let active = account(AccountStatus::Active, "2027-01-01T00:00:00Z");
+        let expired = account(AccountStatus::Expired, "2026-11-01T00:00:00Z");
+        let ours = Some("hostr: non-payment");
+        assert_eq!(reconcile(&[(active.clone(), CustomerStatus::Active)], &on_whm(None)), vec![]);
+        assert_eq!(reconcile(&[(expired.clone(), CustomerStatus::Active)], &on_whm(ours)), vec![]);
+        assert!(matches!(
+            &reconcile(&[(expired, CustomerStatus::Active)], &on_whm(None))[..],
+            [Action::Suspend { reason, .. }] if reason.starts_with("hostr: non-payment")
+        ));
+        assert!(matches!(
+            &reconcile(&[(active.clone(), CustomerStatus::Active)], &on_whm(ours))[..],
+            [Action::Unsuspend { .. }]
+        ));
+        assert!(matches!(
+            &reconcile(&[(active.clone(), CustomerStatus::Active)], &on_whm(Some("abuse report")))[..],
+            [Action::Drift { problem, .. }] if problem.contains("someone else")
+        ));
+        assert!(matches!(
+            &reconcile(&[(active.clone(), CustomerStatus::Deleted)], &on_whm(None))[..],
+            [Action::Suspend { reason, .. }] if reason.contains("deleted")
+        ));
+        assert!(matches!(
+            &reconcile(&[(active, CustomerStatus::Active)], &HashMap::new())[..],
+            [Action::Drift { problem, .. }] if problem.contains("does not exist on WHM")
+        ));
+        let mut operator = account(AccountStatus::Suspended, "2027-01-01T00:00:00Z");
+        operator.suspend_reason = Some("spam".into());
+        assert!(matches!(
+            &reconcile(&[(operator, CustomerStatus::Active)], &on_whm(None))[..],
+            [Action::Suspend { reason, .. }] if reason.contains("operator: spam")
+        ));
+    }
+
+    #[test]
+    fn usage_converts_bytes_to_megabytes() {
+        let whm = on_whm(None).remove("shop").unwrap();
+        let now = Timestamp::now();
+        let plan = crate::plan::Plan::seed(now);
+        let usage = usage(&whm, 3 * 1048576 + 1, Some(&plan), now);
+        assert_eq!((usage.disk_used_mb, usage.bandwidth_used_mb), (5, 4));
+        assert_eq!((usage.disk_limit_mb, usage.bandwidth_limit_mb), (Some(10 * 1024), Some(100 * 1024)));
+    }
+}

@@ -1,0 +1,543 @@
+//! Provisioning: cPanel accounts in WHM following what the files say.
+//!
+//! One background worker does everything that touches WHM, in cycles:
+//! 1. fulfil PAID payments (create or renew accounts), retrying failures
+//!    with backoff;
+//! 2. expire ACTIVE accounts past `paidUntil` (+ grace), and terminate long
+//!    expired ones when the operator turned that on;
+//! 3. reconcile: compare each account's file with WHM's state as last read
+//!    (one `listaccts` per refresh) and suspend or unsuspend only what
+//!    differs; report what it must not fix;
+//! 4. read usage (one `listaccts` and one `showbw`) into `resourceUsage`.
+//!
+//! A refused WHM token pauses all WHM calls for a while instead of retrying,
+//! so a wrong token never trips WHM's brute-force protection.
+
+pub mod fulfil;
+pub mod lifecycle;
+pub mod operator;
+pub mod panel;
+pub mod sandbox;
+
+pub use operator::retry;
+
+use crate::cpanel_account::{AccountStatus, CpanelAccount};
+use crate::customer::{Customer, CustomerStatus};
+use crate::payment::{FulfilmentStatus, Payment, PaymentState};
+use crate::plan::Plan;
+use crate::store::{Store, StoreError, StoreResult};
+use crate::timestamp::Timestamp;
+use crate::whm::{WhmAccount, WhmError, WhmResult};
+use fulfil::Fault;
+use lifecycle::Action;
+use panel::HostingPanel;
+use std::collections::HashMap;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How the worker paces itself; from the configuration.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Between cycles: how soon a hand edit reaches WHM.
+    pub cycle: Duration,
+    /// How old WHM's state as last read may get before it is read again.
+    pub whm_refresh: Duration,
+    /// Between usage readings.
+    pub usage: Duration,
+    /// Days past `paidUntil` before an account expires.
+    pub expiry_grace: chrono::Duration,
+    /// Remove accounts expired this long; `None` (the default) never does.
+    pub terminate_after: Option<chrono::Duration>,
+    /// The first retry of a failed fulfilment; doubled each time, up to an hour.
+    pub retry_base: Duration,
+    /// How long WHM is left alone after it refused the token.
+    pub auth_pause: Duration,
+}
+
+impl Default for Schedule {
+    fn default() -> Schedule {
+        Schedule {
+            cycle: Duration::from_secs(5),
+            whm_refresh: Duration::from_secs(60),
+            usage: Duration::from_secs(3600),
+            expiry_grace: chrono::Duration::zero(),
+            terminate_after: None,
+            retry_base: Duration::from_secs(30),
+            auth_pause: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// WHM's accounts as last read, kept up to date with what hostr changed since.
+#[derive(Default)]
+pub struct WhmView {
+    accounts: HashMap<String, WhmAccount>,
+    bandwidth: HashMap<String, u64>,
+    read_at: Option<Instant>,
+    usage_read_at: Option<Instant>,
+}
+
+impl WhmView {
+    fn seen(&mut self, account: WhmAccount) {
+        self.accounts.insert(account.user.clone(), account);
+    }
+}
+
+/// What one cycle did, for logs and the benchmark.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CycleReport {
+    pub fulfilled: usize,
+    pub expired: usize,
+    pub terminated: usize,
+    pub suspended: usize,
+    pub unsuspended: usize,
+    pub usage_written: usize,
+    pub drift: Vec<String>,
+}
+
+pub struct Provisioner {
+    store: Arc<Store>,
+    panel: Box<dyn HostingPanel>,
+    schedule: Schedule,
+    view: Mutex<WhmView>,
+    /// WHM calls are held back until then after a refused token.
+    paused_until: Mutex<Option<Instant>>,
+    /// Drift already reported, by account id, so the log says it once.
+    drift: Mutex<HashMap<String, String>>,
+    wake: SyncSender<()>,
+    woken: Mutex<Option<Receiver<()>>>,
+}
+
+impl Provisioner {
+    pub fn new(store: Arc<Store>, panel: Box<dyn HostingPanel>, schedule: Schedule) -> Provisioner {
+        let (wake, woken) = sync_channel(1);
+        Provisioner {
+            store,
+            panel,
+            schedule,
+            view: Mutex::new(WhmView::default()),
+            paused_until: Mutex::new(None),
+            drift: Mutex::new(HashMap::new()),
+            wake,
+            woken: Mutex::new(Some(woken)),
+        }
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        self.panel.is_sandbox()
+    }
+
+    /// Asks for a cycle now (a payment was just recorded, a customer left).
+    pub fn wake(&self) {
+        let _ = self.wake.try_send(());
+    }
+
+    /// Calls the panel unless WHM refused the token a moment ago; a refusal
+    /// pauses every WHM call for `auth_pause`.
+    pub fn call<T>(&self, f: impl FnOnce(&dyn HostingPanel) -> WhmResult<T>) -> WhmResult<T> {
+        {
+            let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(until) = *paused
+                && Instant::now() < until
+            {
+                let left = until.saturating_duration_since(Instant::now()).as_secs() / 60 + 1;
+                return Err(WhmError::Auth(format!(
+                    "calls paused for {left} more minute(s) after WHM refused the token; fix WHM_API_TOKEN"
+                )));
+            }
+        }
+        let result = f(self.panel.as_ref());
+        if let Err(WhmError::Auth(why)) = &result {
+            log::error!("WHM refused the API token ({why}); pausing WHM calls for {:?}", self.schedule.auth_pause);
+            *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(Instant::now() + self.schedule.auth_pause);
+        }
+        result
+    }
+
+    /// Starts the background worker.
+    pub fn start(self: &Arc<Self>) {
+        let Some(woken) = self.woken.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
+        let provisioner = self.clone();
+        let spawned = std::thread::Builder::new().name("accounts".to_owned()).spawn(move || {
+            loop {
+                // A bug must not stop the accounts from being looked after.
+                let cycle = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| provisioner.cycle(false)));
+                match cycle {
+                    Ok(report) if report != CycleReport::default() => log::info!("accounts: {report:?}"),
+                    Ok(_) => {}
+                    Err(_) => log::error!("the accounts worker hit a bug; carrying on"),
+                }
+                if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(provisioner.schedule.cycle) {
+                    return;
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            log::error!("cannot start the accounts worker: {e}");
+        }
+    }
+
+    /// One pass of everything; `fresh` reads WHM's state and usage anew.
+    pub fn cycle(&self, fresh: bool) -> CycleReport {
+        let mut report = CycleReport { fulfilled: self.fulfil_due(), ..CycleReport::default() };
+        let usage_due = self.refresh_view(fresh);
+        let now = Timestamp::now();
+        let mut accounts = match self.store.list_readable::<CpanelAccount>() {
+            Ok(accounts) => accounts,
+            Err(e) => {
+                log::error!("cannot list the accounts: {e}");
+                return report;
+            }
+        };
+        for account in &mut accounts {
+            if lifecycle::expires(account, now, self.schedule.expiry_grace) {
+                report.expired += self.expire(account, now) as usize;
+            }
+            if let Some(after) = self.schedule.terminate_after
+                && lifecycle::terminates(account, now, after)
+            {
+                report.terminated += self.terminate(account) as usize;
+            }
+        }
+        if self.view().read_at.is_some() {
+            self.reconcile(&accounts, &mut report, true);
+        }
+        if usage_due {
+            report.usage_written = self.record_usage(&accounts, now);
+        }
+        report
+    }
+
+    fn view(&self) -> std::sync::MutexGuard<'_, WhmView> {
+        self.view.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Fulfils every PAID payment that is due; returns how many finished.
+    fn fulfil_due(&self) -> usize {
+        let now = Timestamp::now();
+        let open = self.store.find_all::<Payment>("open", "unfulfilled").unwrap_or_else(|e| {
+            log::error!("cannot list unfulfilled payments: {e}");
+            Vec::new()
+        });
+        let due = open.into_iter().filter(|p| match p.fulfilment.status {
+            FulfilmentStatus::None | FulfilmentStatus::Provisioning => true,
+            FulfilmentStatus::Failed => p.fulfilment.next_attempt_at.is_some_and(|at| at <= now),
+            FulfilmentStatus::Done => false,
+        });
+        due.filter(|payment| self.fulfil(payment)).count()
+    }
+
+    /// One attempt at a payment's fulfilment, recorded on the payment.
+    fn fulfil(&self, payment: &Payment) -> bool {
+        let outcome = self.deliver(payment);
+        let now = Timestamp::now();
+        let recorded = self.store.update::<Payment, _, StoreError>(&payment.id, |p| {
+            if p.state != PaymentState::Paid || p.fulfilment.status == FulfilmentStatus::Done {
+                return Ok(());
+            }
+            let f = &mut p.fulfilment;
+            f.attempts += 1;
+            match &outcome {
+                Ok(period) => {
+                    f.status = FulfilmentStatus::Done;
+                    f.last_error = None;
+                    f.next_attempt_at = None;
+                    if let Some((start, end)) = period {
+                        (p.period_start, p.period_end) = (Some(*start), Some(*end));
+                    }
+                }
+                Err(fault) => {
+                    f.status = FulfilmentStatus::Failed;
+                    let (why, retry) = match fault {
+                        Fault::Retry(why) => (why, Some(self.backoff(f.attempts))),
+                        Fault::Stuck(why) => (why, None),
+                    };
+                    f.last_error = Some(why.clone());
+                    f.next_attempt_at = retry.map(|wait| Timestamp::from(now.as_datetime() + wait));
+                }
+            }
+            p.updated_at = now;
+            Ok(())
+        });
+        if let Err(e) = recorded {
+            log::error!("payment {}: cannot record its fulfilment: {e}", payment.id);
+        }
+        match outcome {
+            Ok(_) => {
+                log::info!(
+                    "payment {} fulfilled (account {})",
+                    payment.id,
+                    payment.account_id.as_deref().unwrap_or("-")
+                );
+                true
+            }
+            Err(Fault::Retry(why)) => {
+                log::warn!("payment {}: fulfilment failed, will retry: {why}", payment.id);
+                false
+            }
+            Err(Fault::Stuck(why)) => {
+                log::error!("payment {}: fulfilment needs the operator: {why}", payment.id);
+                false
+            }
+        }
+    }
+
+    fn backoff(&self, attempts: u32) -> chrono::Duration {
+        let wait = self.schedule.retry_base.saturating_mul(1 << attempts.saturating_sub(1).min(16));
+        chrono::Duration::from_std(wait.min(Duration::from_secs(3600))).unwrap_or(chrono::Duration::hours(1))
+    }
+
+    /// Reads WHM's accounts again when the view is stale (and usage when it
+    /// is due). Returns whether usage was read.
+    fn refresh_view(&self, fresh: bool) -> bool {
+        let (stale, usage_due) = {
+            let view = self.view();
+            let older = |at: Option<Instant>, limit: Duration| at.is_none_or(|at| at.elapsed() >= limit);
+            (
+                fresh || older(view.read_at, self.schedule.whm_refresh),
+                fresh || older(view.usage_read_at, self.schedule.usage),
+            )
+        };
+        if !stale && !usage_due {
+            return false;
+        }
+        let accounts = match self.call(|panel| panel.list_accounts()) {
+            Ok(accounts) => accounts,
+            Err(e) => {
+                log::warn!("cannot read WHM's accounts: {e}");
+                return false;
+            }
+        };
+        let bandwidth = if usage_due {
+            match self.call(|panel| panel.bandwidth()) {
+                Ok(bandwidth) => Some(bandwidth),
+                Err(e) => {
+                    log::warn!("cannot read bandwidth from WHM: {e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let mut view = self.view();
+        view.accounts = accounts.into_iter().map(|a| (a.user.clone(), a)).collect();
+        view.read_at = Some(Instant::now());
+        let read_usage = bandwidth.is_some();
+        if let Some(bandwidth) = bandwidth {
+            view.bandwidth = bandwidth.into_iter().collect();
+            view.usage_read_at = Some(Instant::now());
+        }
+        read_usage
+    }
+
+    fn expire(&self, account: &mut CpanelAccount, now: Timestamp) -> bool {
+        let grace = self.schedule.expiry_grace;
+        let changed = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
+            // Checked again under the lock: a renewal may have just landed.
+            if !lifecycle::expires(a, now, grace) {
+                return Ok(None);
+            }
+            a.status = AccountStatus::Expired;
+            a.updated_at = now;
+            Ok(Some(a.clone()))
+        });
+        match changed {
+            Ok(Some(expired)) => {
+                log::info!(
+                    "account {} ({}) EXPIRED: paid until {:?}",
+                    expired.username,
+                    expired.domain,
+                    expired.paid_until
+                );
+                *account = expired;
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                log::error!("account {}: cannot expire it: {e}", account.id);
+                false
+            }
+        }
+    }
+
+    fn terminate(&self, account: &mut CpanelAccount) -> bool {
+        if let Err(e) = self.call(|panel| panel.remove_account(&account.username)) {
+            let gone = matches!(&e, WhmError::Refused { reason, .. } if reason.contains("does not exist"));
+            if !gone {
+                log::error!("account {}: cannot remove it from WHM: {e}", account.username);
+                return false;
+            }
+        }
+        self.view().accounts.remove(&account.username);
+        let now = Timestamp::now();
+        let written = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
+            a.status = AccountStatus::Terminated;
+            a.updated_at = now;
+            Ok(a.clone())
+        });
+        match written {
+            Ok(terminated) => {
+                log::warn!("account {} ({}) TERMINATED: removed from WHM", account.username, account.domain);
+                *account = terminated;
+                true
+            }
+            Err(e) => {
+                log::error!("account {}: removed from WHM but cannot record it: {e}", account.id);
+                false
+            }
+        }
+    }
+
+    /// Compares WHM with the files (read anew) without running the rest of
+    /// a cycle: `hostr whm sync`. With `fix`, suspends and unsuspends what
+    /// differs. Also returns the WHM accounts hostr does not know.
+    pub fn sync(&self, fix: bool) -> Result<(CycleReport, Vec<String>), String> {
+        let accounts = self.call(|panel| panel.list_accounts()).map_err(|e| e.to_string())?;
+        let ours = self.store.list_readable::<CpanelAccount>().map_err(|e| e.to_string())?;
+        let foreign = accounts
+            .iter()
+            .filter(|w| !ours.iter().any(|a| a.username == w.user))
+            .map(|w| format!("{} ({})", w.user, w.domain))
+            .collect();
+        {
+            let mut view = self.view();
+            view.accounts = accounts.into_iter().map(|a| (a.user.clone(), a)).collect();
+            view.read_at = Some(Instant::now());
+        }
+        let mut report = CycleReport::default();
+        self.reconcile(&ours, &mut report, fix);
+        Ok((report, foreign))
+    }
+
+    /// Brings WHM in line with the files, as far as hostr may; without
+    /// `execute`, only says what it would do (in `report.drift`).
+    fn reconcile(&self, accounts: &[CpanelAccount], report: &mut CycleReport, execute: bool) {
+        let owners = match self.inactive_customers() {
+            Ok(owners) => owners,
+            Err(e) => {
+                log::error!("cannot read customers' status: {e}");
+                return;
+            }
+        };
+        let with_owner: Vec<(CpanelAccount, CustomerStatus)> = accounts
+            .iter()
+            .map(|a| (a.clone(), owners.get(&a.customer_id).copied().unwrap_or(CustomerStatus::Active)))
+            .collect();
+        let actions = lifecycle::reconcile(&with_owner, &self.view().accounts);
+        let mut drift = HashMap::new();
+        for action in actions {
+            if !execute {
+                let planned = match &action {
+                    Action::Suspend { username, reason, .. } => format!("would suspend {username}: {reason}"),
+                    Action::Unsuspend { username, .. } => format!("would unsuspend {username}"),
+                    Action::Drift { problem, .. } => problem.clone(),
+                };
+                report.drift.push(planned);
+                continue;
+            }
+            match action {
+                Action::Suspend { username, reason, account_id } => {
+                    match self.call(|panel| panel.suspend(&username, &reason)) {
+                        Ok(()) => {
+                            log::info!("account {username} suspended in WHM: {reason}");
+                            self.mark(&username, Some(reason));
+                            report.suspended += 1;
+                        }
+                        Err(e) => self.action_failed(&account_id, &username, e, &mut drift),
+                    }
+                }
+                Action::Unsuspend { username, account_id } => match self.call(|panel| panel.unsuspend(&username)) {
+                    Ok(()) => {
+                        log::info!("account {username} unsuspended in WHM");
+                        self.mark(&username, None);
+                        report.unsuspended += 1;
+                    }
+                    Err(e) => self.action_failed(&account_id, &username, e, &mut drift),
+                },
+                Action::Drift { account_id, problem, .. } => {
+                    drift.insert(account_id, problem);
+                }
+            }
+        }
+        if !execute {
+            return;
+        }
+        let mut known = self.drift.lock().unwrap_or_else(|p| p.into_inner());
+        for (account_id, problem) in &drift {
+            if known.get(account_id) != Some(problem) {
+                log::warn!("drift between the files and WHM: {problem}");
+            }
+        }
+        report.drift = drift.values().cloned().collect();
+        report.drift.sort();
+        *known = drift;
+    }
+
+    fn action_failed(&self, account_id: &str, username: &str, error: WhmError, drift: &mut HashMap<String, String>) {
+        if matches!(&error, WhmError::Refused { reason, .. } if reason.contains("does not exist")) {
+            self.view().accounts.remove(username);
+            drift.insert(account_id.to_owned(), format!("{username} does not exist on WHM"));
+        } else {
+            log::warn!("account {username}: {error}; trying again next cycle");
+        }
+    }
+
+    fn mark(&self, username: &str, suspended: Option<String>) {
+        if let Some(account) = self.view().accounts.get_mut(username) {
+            account.suspended = suspended.is_some();
+            account.suspend_reason = suspended;
+        }
+    }
+
+    /// Customers whose accounts must stay suspended, by id.
+    fn inactive_customers(&self) -> StoreResult<HashMap<String, CustomerStatus>> {
+        let mut owners = HashMap::new();
+        for status in [CustomerStatus::Suspended, CustomerStatus::Deleted] {
+            for customer in self.store.find_all::<Customer>("status", status.as_str())? {
+                owners.insert(customer.id, customer.status);
+            }
+        }
+        Ok(owners)
+    }
+
+    /// Writes the usage just read into each account that WHM holds.
+    fn record_usage(&self, accounts: &[CpanelAccount], now: Timestamp) -> usize {
+        let plans: HashMap<String, Plan> =
+            self.store.list_readable::<Plan>().unwrap_or_default().into_iter().map(|p| (p.id.clone(), p)).collect();
+        let readings: Vec<(String, crate::cpanel_account::ResourceUsage)> = {
+            let view = self.view();
+            accounts
+                .iter()
+                .filter_map(|a| {
+                    let actual = view.accounts.get(&a.username).filter(|w| w.domain == a.domain)?;
+                    let bytes = view.bandwidth.get(&a.username).copied().unwrap_or(0);
+                    Some((a.id.clone(), lifecycle::usage(actual, bytes, plans.get(&a.plan_id), now)))
+                })
+                .collect()
+        };
+        let mut written = 0;
+        for (account_id, usage) in readings {
+            let result = self.store.update::<CpanelAccount, _, StoreError>(&account_id, |a| {
+                a.resource_usage = Some(usage);
+                Ok(())
+            });
+            match result {
+                Ok(()) => written += 1,
+                Err(e) => log::warn!("account {account_id}: cannot record its usage: {e}"),
+            }
+        }
+        written
+    }
+
+    /// A one-time cPanel login URL for the account's owner.
+    pub fn login_url(&self, account: &CpanelAccount) -> WhmResult<String> {
+        self.call(|panel| panel.login_url(&account.username))
+    }
+
+    /// The panel itself, for operator tools.
+    pub fn panel(&self) -> &dyn HostingPanel {
+        self.panel.as_ref()
+    }
+}

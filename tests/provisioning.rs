@@ -1,0 +1,468 @@
+//! Provisioning through the real WHM client against a fake WHM: a paid
+//! invoice becomes one ACTIVE account, failures are recorded and retried,
+//! crashes resume, and the lifecycle (expiry, renewal, operator and
+//! customer suspensions, usage, single sign-on) follows the files.
+
+use crate::common::fake_strike::{FakeStrike, KEY};
+use crate::common::fake_whm::{FakeAccount, FakeWhm, TOKEN};
+use crate::common::{TestServer, ack, new_keys, playing, spawn_role, temp_dir};
+use hostr::config::{Config, StrikeSettings, WhmSettings};
+use hostr::cpanel_account::{AccountStatus, CpanelAccount};
+use hostr::payment::{FulfilmentStatus, Payment};
+use hostr::timestamp::Timestamp;
+use hostr::whm::WhmTls;
+use serde_json::{Value, json};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+struct Shop {
+    server: TestServer,
+    strike: FakeStrike,
+    whm: FakeWhm,
+    db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn whm_settings(url: &str, token: &str) -> WhmSettings {
+    WhmSettings {
+        url: url.to_owned(),
+        user: "root".into(),
+        token: token.into(),
+        tls: WhmTls::Verify,
+        timeout: Duration::from_millis(1500),
+        create_timeout: Duration::from_millis(1500),
+    }
+}
+
+/// Settings for a shop on `strike` and `whm` with a fast accounts worker.
+fn configure(config: &mut Config, strike: &FakeStrike, whm: &str) {
+    config.strike = Some(StrikeSettings {
+        api_key: KEY.into(),
+        api_url: strike.url.clone(),
+        webhook_secret: None,
+        timeout: Duration::from_secs(2),
+    });
+    config.whm = Some(whm_settings(whm, TOKEN));
+    config.payment_poll_interval = Duration::from_secs(3600);
+    config.schedule.cycle = Duration::from_millis(100);
+    config.schedule.retry_base = Duration::from_millis(200);
+}
+
+fn shop(adjust: impl FnOnce(&mut Config)) -> Shop {
+    let (strike, whm, dir) = (FakeStrike::start(), FakeWhm::start(), temp_dir());
+    let db = dir.path().join("db");
+    let server = TestServer::start_on(db.clone(), |c| {
+        configure(c, &strike, &whm.url);
+        adjust(c);
+    });
+    Shop { server, strike, whm, db, _dir: dir }
+}
+
+impl Shop {
+    fn customer(&self) -> String {
+        let token = self.server.sign_in(&new_keys());
+        let reply = self.server.authed("POST", "/api/new-user", &token, Some(r#"{"email": "owner@shop.example"}"#));
+        assert_eq!(reply.status, 201);
+        token
+    }
+
+    /// Buys (`{"planId", "domain"}` or `{"accountId"}`) and pays at the fake Strike.
+    fn buy_and_pay(&self, token: &str, purchase: Value) -> String {
+        let reply = self.server.authed("POST", "/api/create-invoice", token, Some(&purchase.to_string()));
+        assert_eq!(reply.status, 201, "{:?}", reply.json());
+        let payment = &reply.json()["payment"];
+        let id = payment["id"].as_str().unwrap().to_owned();
+        self.strike.set_state(payment["strikeInvoiceId"].as_str().unwrap(), "PAID");
+        let check = self.server.authed("GET", &format!("/api/check-invoice?paymentId={id}"), token, None);
+        assert_eq!(check.json()["payment"]["state"], "PAID");
+        id
+    }
+
+    fn payment(&self, id: &str) -> Payment {
+        self.server.app.store.get(id).unwrap()
+    }
+
+    fn account(&self, id: &str) -> CpanelAccount {
+        self.server.app.store.get(id).unwrap()
+    }
+
+    fn fulfilled(&self, payment_id: &str) -> CpanelAccount {
+        let payment = wait_for("the payment to be fulfilled", || {
+            Some(self.payment(payment_id)).filter(|p| p.fulfilment.status == FulfilmentStatus::Done)
+        });
+        self.account(payment.account_id.as_deref().unwrap())
+    }
+
+    fn on_whm(&self, user: &str) -> Option<FakeAccount> {
+        self.whm.state.lock().unwrap().accounts.get(user).cloned()
+    }
+
+    fn login(&self, token: &str, account_id: &str) -> crate::common::Reply {
+        self.server.authed("POST", "/api/cpanel-login", token, Some(&json!({"accountId": account_id}).to_string()))
+    }
+}
+
+/// Polls `probe` until it gives something, for at most 15 seconds.
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Edits a record's file as an operator would, in an editor.
+fn edit_by_hand(db: &Path, folder: &str, id: &str, edit: impl FnOnce(&mut Value)) {
+    let path = db.join(folder).join(format!("{id}.json"));
+    let mut record: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut record);
+    std::fs::write(&path, serde_json::to_string_pretty(&record).unwrap() + "\n").unwrap();
+}
+
+#[test]
+fn a_paid_invoice_becomes_one_active_account_with_usage_and_single_sign_on() {
+    let shop = shop(|c| c.schedule.usage = Duration::from_millis(300));
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "shop.example"}));
+    let account = shop.fulfilled(&payment_id);
+    assert_eq!((account.status, account.username.as_str()), (AccountStatus::Active, "shop"));
+    let payment = shop.payment(&payment_id);
+    let (start, end) = (payment.period_start.unwrap(), payment.period_end.unwrap());
+    assert_eq!(account.paid_until, Some(end));
+    assert_eq!(end, hostr::plan::BillingCycle::Monthly.after(start));
+    assert_eq!(shop.whm.calls("createacct"), 1);
+    let on_whm = shop.on_whm("shop").expect("created on WHM");
+    assert_eq!((on_whm.domain.as_str(), on_whm.plan.as_str()), ("shop.example", "basic"));
+    {
+        let state = shop.whm.state.lock().unwrap();
+        let (_, url, body) = state.calls.iter().find(|(f, _, _)| f == "createacct").unwrap();
+        assert!(body.contains("contactemail=owner%40shop%2Eexample") && body.contains("showpass=n"), "{body}");
+        assert!(!url.contains("password"), "the password travels in the body only");
+    }
+    // The password is not stored anywhere.
+    let file = std::fs::read_to_string(shop.db.join("cpanel-accounts").join(format!("{}.json", account.id))).unwrap();
+    assert!(!file.to_ascii_lowercase().contains("password"), "{file}");
+
+    // Usage is read into the account (3 MiB of transfer, 12 MB of disk on the fake).
+    let usage = wait_for("usage", || shop.account(&account.id).resource_usage);
+    assert_eq!((usage.disk_used_mb, usage.bandwidth_used_mb, usage.disk_limit_mb), (12, 3, Some(10240)));
+    assert_eq!(usage.bandwidth_limit_mb, Some(100 * 1024));
+    let profile = shop.server.authed("GET", "/api/profile", &token, None).json();
+    assert_eq!(profile["cpanelAccounts"][0]["resourceUsage"]["diskUsedMb"], 12);
+
+    // Single sign-on for the owner only.
+    let login = shop.login(&token, &account.id);
+    assert_eq!(login.status, 200);
+    assert!(login.json()["url"].as_str().unwrap().starts_with("https://server.example:2083/cpsess"));
+    let stranger = shop.server.sign_in(&new_keys());
+    assert_eq!(shop.server.authed("POST", "/api/new-user", &stranger, None).status, 201);
+    assert_eq!(shop.login(&stranger, &account.id).error_code(), "not_your_account");
+    assert_eq!(shop.login(&stranger, "../../etc/passwd").error_code(), "not_your_account");
+    assert_eq!(shop.login(&token, &hostr::ids::new_uuid()).status, 403);
+    assert_eq!(shop.server.request("POST", "/api/cpanel-login", &[], Some("{}")).status, 401);
+    // A second pass changes nothing: still one createacct.
+    shop.server.app.provisioner.cycle(true);
+    assert_eq!(shop.whm.calls("createacct"), 1);
+}
+
+#[test]
+fn a_createacct_that_timed_out_but_worked_is_not_sent_again() {
+    let shop = shop(|_| {});
+    let token = shop.customer();
+    // WHM creates the account but answers after the client gave up.
+    shop.whm.state.lock().unwrap().slow_function = Some(("createacct".into(), Duration::from_secs(3)));
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "slow.example"}));
+    let account = shop.fulfilled(&payment_id);
+    assert_eq!(account.status, AccountStatus::Active);
+    assert_eq!(shop.whm.calls("createacct"), 1, "asked accountsummary instead of creating again");
+    assert!(shop.whm.calls("accountsummary") >= 1);
+}
+
+#[test]
+fn a_username_taken_on_whm_moves_to_the_next_candidate() {
+    let shop = shop(|_| {});
+    shop.whm.add_account("shop", "someone-else.example");
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "shop.example"}));
+    assert_eq!(shop.fulfilled(&payment_id).username, "shop1");
+    assert_eq!(shop.whm.calls("createacct"), 1);
+}
+
+#[test]
+fn a_domain_already_on_whm_fails_clearly_and_waits_for_the_operator() {
+    let shop = shop(|_| {});
+    shop.whm.add_account("other", "taken.example");
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "taken.example"}));
+    let failed = wait_for("the failure", || {
+        Some(shop.payment(&payment_id)).filter(|p| p.fulfilment.status == FulfilmentStatus::Failed)
+    });
+    let error = failed.fulfilment.last_error.unwrap();
+    assert!(error.contains("taken.example") && error.contains("hostr payment retry"), "{error}");
+    assert_eq!(failed.fulfilment.next_attempt_at, None, "not retried by itself");
+    // The customer sees it being set up, not an account.
+    let check = shop.server.authed("GET", &format!("/api/check-invoice?paymentId={payment_id}"), &token, None).json();
+    assert_eq!(
+        (check["payment"]["fulfilment"]["status"].as_str(), check["account"]["status"].as_str()),
+        (Some("FAILED"), Some("PROVISIONING"))
+    );
+    for _ in 0..5 {
+        shop.server.app.provisioner.cycle(false);
+    }
+    assert_eq!(shop.whm.calls("createacct"), 1, "no retry of a domain collision");
+
+    // The operator frees the domain and retries: done, one more createacct.
+    shop.whm.state.lock().unwrap().accounts.remove("other");
+    hostr::provisioning::retry(&shop.server.app.store, &payment_id).unwrap();
+    shop.server.app.provisioner.wake();
+    assert_eq!(shop.fulfilled(&payment_id).status, AccountStatus::Active);
+    assert_eq!(shop.whm.calls("createacct"), 2);
+}
+
+#[test]
+fn a_wrong_token_fails_clearly_without_a_retry_storm() {
+    let shop = shop(|c| c.whm = Some(whm_settings(&c.whm.as_ref().unwrap().url, "WRONG")));
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "shop.example"}));
+    let failed = wait_for("the failure", || {
+        Some(shop.payment(&payment_id)).filter(|p| p.fulfilment.status == FulfilmentStatus::Failed)
+    });
+    assert!(failed.fulfilment.last_error.as_deref().unwrap().contains("token"), "{:?}", failed.fulfilment);
+    let calls = shop.whm.state.lock().unwrap().calls.len();
+    for _ in 0..10 {
+        shop.server.app.provisioner.wake();
+        shop.server.app.provisioner.cycle(true);
+    }
+    assert_eq!(shop.whm.state.lock().unwrap().calls.len(), calls, "WHM is left alone after refusing the token");
+    assert!(calls <= 2, "{calls} calls with a refused token");
+}
+
+#[test]
+fn a_server_error_is_retried_with_backoff_until_it_works() {
+    let shop = shop(|_| {});
+    shop.whm.state.lock().unwrap().failing_function = Some(("createacct".into(), 2));
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "flaky.example"}));
+    let account = shop.fulfilled(&payment_id);
+    assert_eq!(account.status, AccountStatus::Active);
+    let payment = shop.payment(&payment_id);
+    assert_eq!(payment.fulfilment.attempts, 3, "two failures, then success");
+    assert_eq!(payment.fulfilment.last_error, None);
+    assert_eq!(shop.whm.calls("createacct"), 3, "WHM had not created it, so it was sent again");
+}
+
+#[test]
+fn expiry_suspends_renewal_restores_once_and_operators_win() {
+    let shop = shop(|_| {});
+    let token = shop.customer();
+    let first = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "life.example"}));
+    let account = shop.fulfilled(&first);
+    let user = account.username.clone();
+
+    // The paid period ends: EXPIRED, suspended for non-payment, no cPanel.
+    edit_by_hand(&shop.db, "cpanel-accounts", &account.id, |a| a["paidUntil"] = json!("2026-01-01T00:00:00Z"));
+    wait_for("the suspension", || shop.on_whm(&user)?.suspended.filter(|r| r.contains("non-payment")));
+    assert_eq!(shop.account(&account.id).status, AccountStatus::Expired);
+    let login = shop.login(&token, &account.id);
+    assert_eq!((login.status, login.error_code()), (402, "account_expired".into()));
+
+    // Renewal: ACTIVE again, unsuspended, one month from now.
+    let renewal = shop.buy_and_pay(&token, json!({"accountId": account.id}));
+    let renewed = shop.fulfilled(&renewal);
+    assert_eq!(renewed.status, AccountStatus::Active);
+    let payment = shop.payment(&renewal);
+    assert!(payment.period_start.unwrap() >= Timestamp::parse("2026-11-25T00:00:00Z").unwrap());
+    assert_eq!(renewed.paid_until, payment.period_end);
+    wait_for("the unsuspension", || shop.on_whm(&user).filter(|a| a.suspended.is_none()));
+
+    // The same payment processed twice extends nothing.
+    edit_by_hand(&shop.db, "payments", &renewal, |p| p["fulfilment"]["status"] = json!("PROVISIONING"));
+    wait_for("the second processing", || {
+        Some(shop.payment(&renewal))
+            .filter(|p| p.fulfilment.status == FulfilmentStatus::Done && p.fulfilment.attempts == 2)
+    });
+    assert_eq!(shop.account(&account.id).paid_until, renewed.paid_until, "extended once");
+
+    // The operator suspends by hand: suspended in WHM, and a payment does not lift it.
+    edit_by_hand(&shop.db, "cpanel-accounts", &account.id, |a| {
+        a["status"] = json!("SUSPENDED");
+        a["suspendReason"] = json!("phishing report #12");
+    });
+    wait_for("the operator's suspension", || shop.on_whm(&user)?.suspended.filter(|r| r.contains("phishing")));
+    assert_eq!(shop.login(&token, &account.id).error_code(), "account_suspended");
+    let third = shop.buy_and_pay(&token, json!({"accountId": account.id}));
+    let after = shop.fulfilled(&third);
+    assert_eq!(after.status, AccountStatus::Suspended);
+    assert!(after.paid_until > renewed.paid_until, "the payment still counts");
+    shop.server.app.provisioner.cycle(false);
+    assert!(shop.on_whm(&user).unwrap().suspended.is_some());
+
+    // The operator lifts it: unsuspended.
+    edit_by_hand(&shop.db, "cpanel-accounts", &account.id, |a| a["status"] = json!("ACTIVE"));
+    wait_for("the lifting", || shop.on_whm(&user).filter(|a| a.suspended.is_none()));
+    assert_eq!(shop.login(&token, &account.id).status, 200);
+}
+
+#[test]
+fn customers_who_leave_are_suspended_and_suspensions_by_others_are_reported() {
+    let shop = shop(|_| {});
+    let token = shop.customer();
+    let account = shop.fulfilled(&shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "gone.example"})));
+    let npub = shop.server.authed("GET", "/api/profile", &token, None).json()["npub"].as_str().unwrap().to_owned();
+    let deleted = shop.server.authed("POST", "/api/delete-user", &token, Some(&json!({"confirm": npub}).to_string()));
+    assert_eq!(deleted.status, 200);
+    wait_for("the suspension", || shop.on_whm(&account.username)?.suspended.filter(|r| r.contains("deleted")));
+    assert_eq!(shop.login(&token, &account.id).error_code(), "account_suspended");
+    assert_eq!(shop.server.authed("POST", "/api/recover-user", &token, None).status, 200);
+    wait_for("the unsuspension", || shop.on_whm(&account.username).filter(|a| a.suspended.is_none()));
+
+    // Suspended on WHM by someone else: left alone, reported as drift.
+    shop.whm.state.lock().unwrap().accounts.get_mut(&account.username).unwrap().suspended = Some("abuse desk".into());
+    let report = shop.server.app.provisioner.cycle(true);
+    assert_eq!(report.unsuspended, 0);
+    assert!(report.drift.iter().any(|d| d.contains("someone else") && d.contains("abuse desk")), "{report:?}");
+    shop.whm.state.lock().unwrap().accounts.remove(&account.username);
+    let report = shop.server.app.provisioner.cycle(true);
+    assert!(report.drift.iter().any(|d| d.contains("does not exist on WHM")), "{report:?}");
+}
+
+#[test]
+#[ignore = "run as a child process by a_crash_mid_creation_resumes_with_one_account"]
+fn role_provisioner() {
+    if !playing("provisioning::role_provisioner") {
+        return;
+    }
+    let db = PathBuf::from(std::env::var("HOSTR_TEST_DB").unwrap());
+    let mut config = Config::for_database(db, "127.0.0.1:0".parse().unwrap());
+    config.whm = Some(WhmSettings {
+        create_timeout: Duration::from_secs(60),
+        ..whm_settings(&std::env::var("HOSTR_TEST_WHM").unwrap(), TOKEN)
+    });
+    config.schedule.cycle = Duration::from_millis(100);
+    let app = std::sync::Arc::new(hostr::app::App::open(config).unwrap());
+    app.start_workers();
+    println!("ack started");
+    std::thread::sleep(Duration::from_secs(120));
+}
+
+/// A paid payment as the payment flow leaves it.
+fn paid_payment(store: &hostr::store::Store, domain: &str) -> Payment {
+    let plan: hostr::plan::Plan = store.get("basic").unwrap();
+    let customer = crate::common::customer(&crate::common::key(7), None);
+    store.create(&customer).unwrap();
+    let mut payment =
+        Payment::pending(&customer.id, &plan, hostr::ids::new_uuid(), Some(domain.into()), Timestamp::now());
+    payment.record_paid(Timestamp::now());
+    hostr::checkout::fulfil(&mut payment);
+    store.create(&payment).unwrap();
+    payment
+}
+
+#[test]
+fn a_crash_mid_creation_resumes_with_one_account() {
+    // Killed while createacct is on its way: WHM creates the account, hostr
+    // never hears back. After the restart it finds the account, not a second one.
+    let (strike, whm, dir) = (FakeStrike::start(), FakeWhm::start(), temp_dir());
+    let db = dir.path().join("db");
+    let store = hostr::store::Store::open(&db).unwrap();
+    store.create(&hostr::plan::Plan::seed(Timestamp::now())).unwrap();
+    let payment = paid_payment(&store, "crash.example");
+    whm.state.lock().unwrap().slow_function = Some(("createacct".into(), Duration::from_secs(30)));
+    let mut child = spawn_role(
+        "provisioning::role_provisioner",
+        &[("HOSTR_TEST_DB", db.display().to_string()), ("HOSTR_TEST_WHM", whm.url.clone())],
+    );
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.any(|l| l.is_ok_and(|l| ack(&l) == Some("started"))));
+    wait_for("createacct to be sent", || (whm.calls("createacct") == 1).then_some(()));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let account: CpanelAccount = store.get(payment.account_id.as_deref().unwrap()).unwrap();
+    assert_eq!(account.status, AccountStatus::Provisioning);
+    assert!(account.create_requested_at.is_some(), "recorded before createacct");
+    whm.state.lock().unwrap().slow_function = None;
+
+    let server = TestServer::start_on(db, |c| configure(c, &strike, &whm.url));
+    let payment = wait_for("the resumed fulfilment", || {
+        Some(server.app.store.get::<Payment>(&payment.id).unwrap())
+            .filter(|p| p.fulfilment.status == FulfilmentStatus::Done)
+    });
+    let account: CpanelAccount = server.app.store.get(payment.account_id.as_deref().unwrap()).unwrap();
+    assert_eq!(account.status, AccountStatus::Active);
+    assert_eq!(whm.calls("createacct"), 1, "one account, one createacct");
+}
+
+#[test]
+fn a_crash_before_createacct_resumes_and_creates_it() {
+    // The username was recorded, then the process died before calling WHM.
+    let (strike, whm, dir) = (FakeStrike::start(), FakeWhm::start(), temp_dir());
+    let db = dir.path().join("db");
+    let store = hostr::store::Store::open(&db).unwrap();
+    store.create(&hostr::plan::Plan::seed(Timestamp::now())).unwrap();
+    let payment = paid_payment(&store, "early.example");
+    let account = CpanelAccount::provisioning(
+        payment.account_id.as_deref().unwrap(),
+        "early",
+        "early.example",
+        &payment.customer_id,
+        "basic",
+        Timestamp::now(),
+    );
+    store.create(&account).unwrap();
+    drop(store);
+
+    let server = TestServer::start_on(db, |c| configure(c, &strike, &whm.url));
+    wait_for("the resumed fulfilment", || {
+        Some(server.app.store.get::<Payment>(&payment.id).unwrap())
+            .filter(|p| p.fulfilment.status == FulfilmentStatus::Done)
+    });
+    assert_eq!(server.app.store.get::<CpanelAccount>(&account.id).unwrap().username, "early", "the recorded name");
+    assert_eq!(whm.calls("createacct"), 1);
+    assert_eq!(whm.calls("accountsummary"), 0, "nothing was sent before, so nothing to ask");
+}
+
+#[test]
+fn sandbox_payments_never_make_real_accounts_and_the_sandbox_panel_signs_on_locally() {
+    // A sandbox payment reaching a real WHM (the operator switched modes).
+    let shop = shop(|_| {});
+    let store = &shop.server.app.store;
+    let mut payment = paid_payment(store, "free.example");
+    store
+        .update::<Payment, _, hostr::store::StoreError>(&payment.id, |p| {
+            p.sandbox = true;
+            Ok(())
+        })
+        .unwrap();
+    payment.sandbox = true;
+    shop.server.app.provisioner.wake();
+    let failed = wait_for("the refusal", || {
+        Some(shop.payment(&payment.id)).filter(|p| p.fulfilment.status == FulfilmentStatus::Failed)
+    });
+    assert!(failed.fulfilment.last_error.unwrap().contains("sandbox"));
+    assert_eq!(shop.whm.calls("createacct"), 0);
+
+    // The sandbox end to end: pay, ACTIVE, single sign-on to the local page.
+    let server = TestServer::start();
+    assert_eq!(server.get("/api/health").json()["sandbox"], json!({"payments": true, "whm": true}));
+    let token = server.sign_in(&new_keys());
+    assert_eq!(server.authed("POST", "/api/new-user", &token, None).status, 201);
+    let body = json!({"planId": "basic", "domain": "demo.example"}).to_string();
+    let id = server.authed("POST", "/api/create-invoice", &token, Some(&body)).json()["payment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pay = json!({"paymentId": id}).to_string();
+    assert_eq!(server.authed("POST", "/api/sandbox/pay", &token, Some(&pay)).status, 200);
+    let account = wait_for("the sandbox account", || {
+        let check = server.authed("GET", &format!("/api/check-invoice?paymentId={id}"), &token, None).json();
+        Some(check["account"].clone()).filter(|a| a["status"] == "ACTIVE")
+    });
+    let login =
+        server.authed("POST", "/api/cpanel-login", &token, Some(&json!({"accountId": account["id"]}).to_string()));
+    let url = login.json()["url"].as_str().unwrap().to_owned();
+    assert!(url.ends_with("/sandbox-cpanel.html?user=demo"), "{url}");
+}
