@@ -104,6 +104,15 @@ pub fn usage(actual: &WhmAccount, bandwidth_bytes: u64, plan: Option<&Plan>, now
     }
 }
 
+/// Whether a new reading must be written: the figures changed, or the
+/// last write is a day old (so `readAt` never lags more than a day). This
+/// keeps a usage pass over thousands of idle accounts from rewriting them all.
+pub fn worth_writing(old: Option<&ResourceUsage>, new: &ResourceUsage) -> bool {
+    let Some(old) = old else { return true };
+    let same = ResourceUsage { read_at: new.read_at, ..old.clone() } == *new;
+    !same || new.read_at.as_datetime() - old.read_at.as_datetime() >= chrono::Duration::days(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +194,13 @@ mod tests {
         let usage = usage(&whm, 3 * 1048576 + 1, Some(&plan), now);
         assert_eq!((usage.disk_used_mb, usage.bandwidth_used_mb), (5, 4));
         assert_eq!((usage.disk_limit_mb, usage.bandwidth_limit_mb), (Some(10 * 1024), Some(100 * 1024)));
+        let later = |hours| ResourceUsage {
+            read_at: Timestamp::from(now.as_datetime() + chrono::Duration::hours(hours)),
+            ..usage.clone()
+        };
+        assert!(worth_writing(None, &usage));
+        assert!(!worth_writing(Some(&usage), &later(5)), "unchanged");
+        assert!(worth_writing(Some(&usage), &later(24)), "a day old");
+        assert!(worth_writing(Some(&usage), &ResourceUsage { disk_used_mb: 6, ..later(1) }), "changed");
     }
 }

@@ -502,7 +502,8 @@ impl Provisioner {
         Ok(owners)
     }
 
-    /// Writes the usage just read into each account that WHM holds.
+    /// Writes the usage just read into each account that WHM holds, where
+    /// it changed (or was last written a day ago).
     fn record_usage(&self, accounts: &[CpanelAccount], now: Timestamp) -> usize {
         let plans: HashMap<String, Plan> =
             self.store.list_readable::<Plan>().unwrap_or_default().into_iter().map(|p| (p.id.clone(), p)).collect();
@@ -513,7 +514,8 @@ impl Provisioner {
                 .filter_map(|a| {
                     let actual = view.accounts.get(&a.username).filter(|w| w.domain == a.domain)?;
                     let bytes = view.bandwidth.get(&a.username).copied().unwrap_or(0);
-                    Some((a.id.clone(), lifecycle::usage(actual, bytes, plans.get(&a.plan_id), now)))
+                    let usage = lifecycle::usage(actual, bytes, plans.get(&a.plan_id), now);
+                    lifecycle::worth_writing(a.resource_usage.as_ref(), &usage).then(|| (a.id.clone(), usage))
                 })
                 .collect()
         };
