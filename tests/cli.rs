@@ -236,3 +236,86 @@ fn strike_test_and_subscribe_talk_to_strike() {
     assert!(stdout(&subscribed).contains("https://hosting.example.com/api/webhooks/strike"));
     assert_eq!(fake.calls("POST /v1/subscriptions"), 1);
 }
+
+fn hostr_with_whm(database: &std::path::Path, whm: &str, token: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hostr"))
+        .arg("--database")
+        .arg(database)
+        .args(args)
+        .env("WHM_URL", whm)
+        .env("WHM_API_TOKEN", token)
+        .output()
+        .expect("run hostr")
+}
+
+#[test]
+fn operators_suspend_retry_and_compare_with_whm() {
+    use crate::common::fake_whm::{FakeWhm, TOKEN};
+    use hostr::cpanel_account::{AccountStatus, CpanelAccount};
+    use hostr::payment::{FulfilmentStatus, Payment};
+    use hostr::timestamp::Timestamp;
+
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let plan = hostr::plan::Plan::seed(Timestamp::now());
+    store.create(&plan).unwrap();
+    let owner = customer(&key(9), None);
+    store.create(&owner).unwrap();
+    let now = Timestamp::now();
+    let in_a_month = Timestamp::from(now.as_datetime() + chrono::Duration::days(30));
+    let shop = CpanelAccount {
+        status: AccountStatus::Active,
+        paid_until: Some(in_a_month),
+        ..CpanelAccount::provisioning(&hostr::ids::new_uuid(), "shop", "shop.example", &owner.id, "basic", now)
+    };
+    store.create(&shop).unwrap();
+
+    let list = stdout(&hostr(dir.path(), &["account", "list"]));
+    assert!(list.contains("shop") && list.contains("ACTIVE") && list.contains("shop.example"), "{list}");
+    assert!(!hostr(dir.path(), &["account", "suspend", "shop", "--reason", " "]).status.success());
+    let suspended = hostr(dir.path(), &["account", "suspend", "shop", "--reason", "phishing"]);
+    assert!(suspended.status.success(), "{}", String::from_utf8_lossy(&suspended.stderr));
+    let stored: CpanelAccount = store.get(&shop.id).unwrap();
+    assert_eq!((stored.status, stored.suspend_reason.as_deref()), (AccountStatus::Suspended, Some("phishing")));
+    assert!(hostr(dir.path(), &["account", "unsuspend", &shop.id]).status.success());
+    assert_eq!(store.get::<CpanelAccount>(&shop.id).unwrap().status, AccountStatus::Active, "paid, so ACTIVE");
+    assert!(!hostr(dir.path(), &["account", "show", "nobody"]).status.success());
+
+    // A failed fulfilment is a problem for `hostr check` until retried.
+    let mut payment = Payment::pending(&owner.id, &plan, hostr::ids::new_uuid(), Some("next.example".into()), now);
+    payment.record_paid(now);
+    payment.fulfilment.status = FulfilmentStatus::Failed;
+    payment.fulfilment.attempts = 3;
+    payment.fulfilment.last_error = Some("WHM refused the domain next.example".into());
+    store.create(&payment).unwrap();
+    let check = hostr(dir.path(), &["check"]);
+    assert_eq!(check.status.code(), Some(1));
+    let out = stdout(&check);
+    assert!(out.contains("fulfilment FAILED after 3 attempt(s): WHM refused the domain next.example"), "{out}");
+    assert!(out.contains(&format!("hostr payment retry {}", payment.id)), "{out}");
+    assert!(hostr(dir.path(), &["payment", "retry", &payment.id]).status.success());
+    let retried: Payment = store.get(&payment.id).unwrap();
+    assert_eq!(retried.fulfilment.status, FulfilmentStatus::Provisioning);
+    assert!(hostr(dir.path(), &["check"]).status.success(), "{}", stdout(&hostr(dir.path(), &["check"])));
+
+    // WHM: the token is checked; sync reports and fixes differences.
+    let whm = FakeWhm::start();
+    let test = hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "test"]);
+    assert!(stdout(&test).contains("the token works"), "{}", String::from_utf8_lossy(&test.stderr));
+    let refused = hostr_with_whm(dir.path(), &whm.url, "WRONG", &["whm", "test"]);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("token"));
+    whm.add_account("shop", "shop.example");
+    whm.add_account("legacy", "legacy.example");
+    assert!(hostr(dir.path(), &["account", "suspend", "shop", "--reason", "review"]).status.success());
+    let dry = hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync"]);
+    let out = stdout(&dry);
+    assert_eq!(dry.status.code(), Some(1), "{out}");
+    assert!(out.contains("would suspend shop") && out.contains("not in hostr: legacy (legacy.example)"), "{out}");
+    assert!(whm.state.lock().unwrap().accounts["shop"].suspended.is_none(), "a dry run changes nothing");
+    let fixed = hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync", "--fix"]);
+    assert!(stdout(&fixed).contains("suspended 1"), "{}", stdout(&fixed));
+    let reason = whm.state.lock().unwrap().accounts["shop"].suspended.clone().unwrap();
+    assert!(reason.contains("operator: review"), "{reason}");
+    let again = hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync"]);
+    assert!(again.status.success(), "{}", stdout(&again));
+}
