@@ -466,3 +466,28 @@ fn sandbox_payments_never_make_real_accounts_and_the_sandbox_panel_signs_on_loca
     let url = login.json()["url"].as_str().unwrap().to_owned();
     assert!(url.ends_with("/sandbox-cpanel.html?user=demo"), "{url}");
 }
+
+#[test]
+fn termination_removes_long_expired_accounts_only_when_turned_on() {
+    for terminate_after in [None, Some(chrono::Duration::days(30))] {
+        let shop = shop(|c| c.schedule.terminate_after = terminate_after);
+        let token = shop.customer();
+        let account = shop.fulfilled(&shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "old.example"})));
+        edit_by_hand(&shop.db, "cpanel-accounts", &account.id, |a| a["paidUntil"] = json!("2026-01-01T00:00:00Z"));
+        wait_for("the expiry", || (shop.account(&account.id).status != AccountStatus::Active).then_some(()));
+        shop.server.app.provisioner.cycle(false);
+        let after = shop.account(&account.id);
+        if terminate_after.is_none() {
+            assert_eq!(after.status, AccountStatus::Expired, "off by default");
+            assert!(shop.on_whm(&account.username).is_some());
+            assert_eq!(shop.whm.calls("removeacct"), 0);
+        } else {
+            assert_eq!(after.status, AccountStatus::Terminated);
+            assert!(shop.on_whm(&account.username).is_none(), "removed from WHM");
+            assert_eq!(shop.whm.calls("removeacct"), 1);
+            let renew = json!({"accountId": account.id}).to_string();
+            let reply = shop.server.authed("POST", "/api/create-invoice", &token, Some(&renew));
+            assert_eq!((reply.status, reply.error_code()), (410, "account_terminated".into()));
+        }
+    }
+}

@@ -13,7 +13,7 @@
 pub mod provider;
 pub mod sandbox;
 
-use crate::cpanel_account::{CpanelAccount, check_domain};
+use crate::cpanel_account::{AccountStatus, CpanelAccount, check_domain};
 use crate::customer::{Customer, CustomerStatus};
 use crate::error::{ApiError, ApiResult, Failure};
 use crate::ids::new_uuid;
@@ -160,6 +160,13 @@ impl Checkout {
                 };
                 if account.customer_id != customer.id {
                     return Err(not_your_account());
+                }
+                if account.status == AccountStatus::Terminated {
+                    return Err(ApiError::new(
+                        Failure::Gone,
+                        "account_terminated",
+                        "This account was removed. Buy a new one instead.",
+                    ));
                 }
                 let plan = store.get::<Plan>(&account.plan_id).map_err(|_| unknown_plan())?;
                 Ok((plan, Some(account.id), None))
