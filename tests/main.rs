@@ -1,9 +1,11 @@
 //! All integration tests, in one binary: the store across threads and
-//! processes, the HTTP server, and the command line.
+//! processes, the HTTP server, payments and provisioning against fake
+//! Strike and WHM servers, the command line, and the pages in a real browser.
 
 mod common;
 
 mod auth;
+mod browser;
 mod cli;
 mod http;
 mod payments;

@@ -1,0 +1,146 @@
+// The sign-in page (`/`): restore a session, sign in, register.
+
+import {api} from './api.js';
+import {checkAlbyLogin, checkSignerLogin, handleLogin, handleLogout, LoginError, register} from './nostrAuth.js';
+import {fetchProfile, parseMetadata} from './nostr.js';
+import {initPage, startProfileSync} from './page.js';
+import {busy, byId, fill, h, identity, message, money, query, show} from './ui.js';
+
+const views = ['checking', 'signed-out', 'register', 'signed-in'];
+
+function view(name) {
+  for (const id of views) show(id, id === name);
+}
+
+async function start() {
+  initPage();
+  teaser();
+  byId('login').addEventListener('click', login);
+  byId('retry-signer').addEventListener('click', login);
+  byId('register-form').addEventListener('submit', createAccount);
+  byId('register-cancel').addEventListener('click', () => handleLogout(false));
+  byId('logout').addEventListener('click', () => handleLogout(false));
+  albyNote();
+  // Extensions may inject after the page has loaded.
+  setTimeout(albyNote, 1200);
+
+  let session = null;
+  try {
+    session = await checkSignerLogin();
+  } catch (error) {
+    view('signed-out');
+    fill('login-error', message('error', 'Could not reach the server', error.message));
+    return;
+  }
+  if (!session) {
+    view('signed-out');
+    if (query('signedOut')) fill('login-status', 'You are signed out.');
+    return;
+  }
+  if (session.registered) await showSignedIn(session);
+  else showRegister(session);
+}
+
+function albyNote() {
+  const note = checkAlbyLogin();
+  byId('alby-note').textContent = note || '';
+  show('alby-note', Boolean(note));
+}
+
+async function teaser() {
+  try {
+    const {plans} = await api('GET', '/api/plans');
+    if (!plans.length) return;
+    const cheapest = plans.reduce((a, b) => (Number(b.price) < Number(a.price) ? b : a));
+    const cycle = cheapest.billingCycle === 'yearly' ? 'a year' : 'a month';
+    fill('plans-teaser', `Plans from ${money(cheapest.price, cheapest.currency)} ${cycle}. `,
+      h('a', {href: '/products.html'}, 'See the plans'));
+  } catch { /* the teaser is optional */ }
+}
+
+async function login() {
+  const button = byId('login');
+  fill('login-error');
+  show('no-signer', false);
+  const done = busy(button, 'Signing in…');
+  try {
+    const answer = await handleLogin({onStep: (text) => { byId('login-status').textContent = text; }});
+    byId('login-status').textContent = 'Signed in.';
+    if (answer.registered) {
+      const accounts = (answer.customer && answer.customer.cpanelAccountIds) || [];
+      location.assign(accounts.length ? '/profile.html' : '/products.html');
+      return;
+    }
+    showRegister(answer);
+  } catch (error) {
+    byId('login-status').textContent = '';
+    if (error instanceof LoginError && error.reason === 'no_signer') {
+      show('no-signer', true);
+      byId('no-signer').focus();
+    } else {
+      const title = error instanceof LoginError ? error.title : 'Sign-in failed';
+      fill('login-error', h('div', {'data-test': 'login-error', 'data-reason': error.reason || 'other'},
+        message('error', title, error.message,
+          h('button', {type: 'button', onclick: login, 'data-test': 'try-again'}, 'Try again'))));
+    }
+  } finally {
+    done();
+  }
+}
+
+/** Signed in with a key that has no customer yet: offer to register. */
+function showRegister(session) {
+  view('register');
+  fill('register-who', identity(null, session.npub));
+  // Show their name and picture from relays while they decide.
+  fetchProfile(session.publicKey)
+    .then(({event}) => {
+      const metadata = parseMetadata(event);
+      if (metadata) fill('register-who', identity(metadata, session.npub));
+    })
+    .catch(() => {});
+  byId('email').focus();
+}
+
+async function createAccount(event) {
+  event.preventDefault();
+  const email = byId('email').value.trim();
+  fill('register-error');
+  if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    byId('email').setAttribute('aria-invalid', 'true');
+    fill('register-error', h('div', {class: 'field-error', role: 'alert'}, 'That does not look like an email address. Correct it, or leave the field empty.'));
+    return;
+  }
+  byId('email').removeAttribute('aria-invalid');
+  const done = busy(byId('register-button'), 'Creating your account…');
+  try {
+    await register(email || null);
+    location.assign('/products.html');
+  } catch (error) {
+    done();
+    if (error.code === 'already_registered') {
+      location.assign('/products.html');
+      return;
+    }
+    fill('register-error', message('error', 'Your account was not created', error.message));
+  }
+}
+
+async function showSignedIn(session) {
+  view('signed-in');
+  fill('signed-in-who', identity(null, session.npub));
+  if (session.status === 'DELETED') {
+    fill('signed-in-note', message('warn', 'Your account is deleted',
+      'You can still recover it within the grace period from your profile page.'));
+  } else if (session.status === 'SUSPENDED') {
+    fill('signed-in-note', message('warn', 'Your account is suspended',
+      'The operator suspended it for review. Contact them to resolve it.'));
+  }
+  try {
+    const profile = await api('GET', '/api/profile');
+    fill('signed-in-who', identity(profile.metadata, profile.npub));
+    startProfileSync(profile, (updated) => fill('signed-in-who', identity(updated.metadata, updated.npub)));
+  } catch { /* the npub alone will do */ }
+}
+
+start();

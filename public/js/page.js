@@ -1,0 +1,95 @@
+// What every page shares: the sandbox banner, the current nav link, the
+// signed-in person in the header (with sign out), and the background
+// refresh of their Nostr profile from relays.
+
+import {api, ApiError} from './api.js';
+import {syncProfile} from './nostr.js';
+import {avatar, byId, displayName, fill, h, shortNpub} from './ui.js';
+
+/** Marks the nav and shows the sandbox banner when parts run as a sandbox. */
+export async function initPage() {
+  for (const link of document.querySelectorAll('.site-nav a')) {
+    if (link.getAttribute('href') === location.pathname) link.setAttribute('aria-current', 'page');
+  }
+  try {
+    const health = await api('GET', '/api/health');
+    const sandbox = health.sandbox || {};
+    if (sandbox.payments || sandbox.whm) {
+      const parts = [];
+      if (sandbox.payments) parts.push('payments are simulated and no real money moves');
+      if (sandbox.whm) parts.push('cPanel accounts are not real');
+      fill('sandbox-banner', h('strong', {}, 'Sandbox'), ` — this is a test setup: ${parts.join('; ')}.`);
+      byId('sandbox-banner').hidden = false;
+    }
+    return health;
+  } catch {
+    return null;
+  }
+}
+
+/** `{state: 'signed_out' | 'unregistered' | 'ready', profile, error}`. */
+export async function loadProfile() {
+  try {
+    return {state: 'ready', profile: await api('GET', '/api/profile')};
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return {state: 'signed_out', error};
+    if (error instanceof ApiError && error.code === 'not_registered') return {state: 'unregistered', error};
+    return {state: 'error', error};
+  }
+}
+
+/** Signs out (see nostrAuth.js), loading the sign-in code only when asked. */
+export async function signOut(everywhere = false) {
+  const {handleLogout} = await import('./nostrAuth.js');
+  return handleLogout(everywhere);
+}
+
+/** The signed-in person in the header, with a sign-out button. */
+export function renderWho(profile) {
+  const el = byId('who');
+  if (!el) return;
+  if (!profile) {
+    // The page itself says how to sign in.
+    fill(el);
+    return;
+  }
+  const name = displayName(profile.metadata);
+  fill(el, h('div', {class: 'who'},
+    avatar(profile.metadata, profile.npub, 'small'),
+    h('span', {class: 'name', 'data-test': 'header-name', title: profile.npub}, name || shortNpub(profile.npub)),
+    h('button', {type: 'button', class: 'secondary small', 'data-test': 'sign-out', onclick: () => signOut(false)}, 'Sign out')));
+}
+
+/** Refreshes the profile from relays in the background; calls `onUpdate`
+ * with the server's new profile when it changed. */
+export function startProfileSync(profile, onUpdate) {
+  if (!profile || !profile.customer || profile.customer.status === 'DELETED') return;
+  syncProfile(profile.customer.publicKey, profile.metadata)
+    .then((updated) => {
+      if (updated) {
+        renderWho(updated);
+        if (onUpdate) onUpdate(updated);
+      }
+    })
+    .catch(() => { /* relays are best effort; the server's copy stays */ });
+}
+
+/** The message for pages that need a signed-in, registered customer. */
+export function gate(state, error) {
+  if (state === 'signed_out') {
+    return h('div', {class: 'card', 'data-test': 'signed-out'},
+      h('h2', {}, 'You are signed out'),
+      h('p', {}, 'Sign in with your Nostr signer to see your hosting and buy a plan.'),
+      h('a', {class: 'button', href: '/'}, 'Sign in'));
+  }
+  if (state === 'unregistered') {
+    return h('div', {class: 'card'},
+      h('h2', {}, 'Create your account first'),
+      h('p', {}, 'You are signed in, but this key has no hosting account yet. It takes one click.'),
+      h('a', {class: 'button', href: '/'}, 'Create my account'));
+  }
+  return h('div', {class: 'msg error', role: 'alert'},
+    h('strong', {}, 'This page could not load your account'),
+    h('p', {}, error ? error.message : 'Please reload the page.'),
+    h('div', {class: 'row actions'}, h('button', {type: 'button', onclick: () => location.reload()}, 'Reload')));
+}

@@ -1,0 +1,463 @@
+// The products page: plans (selectPkg), the domain, the invoice (buyPkg),
+// paying it (QR, copy, WebLN, sandbox), live status, and success.
+
+import {api, ApiError} from './api.js';
+import {gate, initPage, loadProfile, renderWho, startProfileSync} from './page.js';
+import {busy, byId, copyButton, date, fill, h, message, money, query, show, spinner} from './ui.js';
+
+let plans = [];
+let selected = null;
+let profile = null;
+let sandbox = false;
+/** The payment being paid: `{payment, qrSvg, account}` from the server. */
+let current = null;
+let shownKey = '';
+let pollTimer = null;
+let countdownTimer = null;
+let pollFailures = 0;
+
+async function start() {
+  const healthPromise = initPage();
+  const [session, plansAnswer] = await Promise.all([loadProfile(), api('GET', '/api/plans').catch((e) => e)]);
+  const health = await healthPromise;
+  sandbox = Boolean(health && health.sandbox && health.sandbox.payments);
+  profile = session.profile || null;
+  renderWho(profile);
+  if (session.state !== 'ready') fill('gate', gate(session.state, session.error));
+  else startProfileSync(profile);
+
+  if (plansAnswer instanceof Error) {
+    fill('plans', message('error', 'The plans could not be loaded', plansAnswer.message,
+      h('button', {type: 'button', onclick: () => location.reload()}, 'Reload')));
+  } else {
+    plans = plansAnswer.plans || [];
+    renderPlans();
+  }
+  byId('buy-form').addEventListener('submit', (event) => { event.preventDefault(); buyPkg(); });
+  byId('buy-cancel').addEventListener('click', () => selectPkg(null));
+  const input = byId('domain');
+  input.addEventListener('input', () => showDomainCheck(false));
+  input.addEventListener('blur', () => { if (input.value.trim()) showDomainCheck(true); });
+  document.addEventListener('visibilitychange', onVisibility);
+
+  if (session.state !== 'ready') return;
+  const paymentId = query('payment');
+  const renewId = query('renew');
+  if (paymentId) resume(paymentId);
+  else if (renewId) offerRenewal(renewId);
+}
+
+function cycleWord(plan) {
+  return plan.billingCycle === 'yearly' ? 'year' : 'month';
+}
+
+function renderPlans() {
+  if (!plans.length) {
+    fill('plans', message('info', 'No plans on sale right now', 'Please come back later.'));
+    return;
+  }
+  const signedIn = Boolean(profile);
+  fill('plans', plans.map((plan) => h('article', {class: 'card plan', 'data-plan': plan.id, 'aria-labelledby': `plan-${plan.id}`},
+    h('h3', {id: `plan-${plan.id}`}, plan.name),
+    h('div', {class: 'price'}, money(plan.price, plan.currency), h('span', {}, ` / ${cycleWord(plan)}`)),
+    h('ul', {},
+      h('li', {}, `${plan.storage} GB storage`),
+      h('li', {}, `${plan.bandwidth} GB monthly transfer`),
+      h('li', {}, plan.accounts === 1 ? '1 cPanel account' : `${plan.accounts} cPanel accounts`),
+      h('li', {}, 'Email, databases and one-click apps')),
+    signedIn
+      ? h('button', {type: 'button', class: 'choose', 'data-test': `choose-${plan.id}`, 'aria-label': `Choose ${plan.name}`, onclick: () => selectPkg(plan.id)}, 'Choose this plan')
+      : h('a', {class: 'button choose secondary', href: '/'}, 'Sign in to buy'))));
+}
+
+/** Selects a plan (or none) and asks for the domain. */
+export function selectPkg(planId) {
+  selected = plans.find((p) => p.id === planId) || null;
+  for (const card of document.querySelectorAll('.plan')) {
+    card.setAttribute('aria-current', String(selected !== null && card.dataset.plan === selected.id));
+  }
+  show('buy', Boolean(selected));
+  fill('buy-error');
+  if (!selected) return;
+  fill('buy-plan', `${selected.name}: ${selected.storage} GB storage, ${selected.bandwidth} GB transfer, `,
+    `${money(selected.price, selected.currency)} a ${cycleWord(selected)}.`);
+  byId('buy-button').textContent = `Buy for ${money(selected.price, selected.currency)}`;
+  byId('buy').scrollIntoView({behavior: 'smooth', block: 'start'});
+  byId('domain').focus({preventScroll: true});
+}
+
+/** `{ok, domain}` or `{ok: false, problem}`, by the rules the server uses. */
+export function checkDomain(raw) {
+  const text = raw.trim();
+  if (!text) return {ok: false, problem: 'Type the domain name, such as example.com.'};
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || text.includes('/')) {
+    return {ok: false, problem: 'Type only the domain name, without http:// or slashes: example.com.'};
+  }
+  if (/\s/.test(text)) return {ok: false, problem: 'A domain name has no spaces.'};
+  const domain = text.replace(/\.+$/, '').toLowerCase();
+  const bad = domain.match(/[^a-z0-9.-]/);
+  if (bad) {
+    return {ok: false, problem: bad[0].charCodeAt(0) > 127
+      ? 'For a domain with accents or other scripts, use its xn-- (punycode) form.'
+      : `A domain name has only letters, digits, hyphens and dots; “${bad[0]}” is not allowed.`};
+  }
+  if (domain.length > 253) return {ok: false, problem: 'That is too long for a domain name (at most 253 characters).'};
+  const labels = domain.split('.');
+  if (labels.length < 2) return {ok: false, problem: 'Add the ending, such as .com or .org.'};
+  if (labels.some((l) => l === '')) return {ok: false, problem: 'There are two dots in a row, or a dot at the start.'};
+  if (labels.some((l) => l.length > 63)) return {ok: false, problem: 'Each part between dots can have at most 63 characters.'};
+  if (labels.some((l) => l.startsWith('-') || l.endsWith('-'))) {
+    return {ok: false, problem: 'A part between dots cannot start or end with a hyphen.'};
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1])) {
+    return {ok: false, problem: 'That looks like an IP address; type a domain name such as example.com.'};
+  }
+  return {ok: true, domain};
+}
+
+/** Validation as you type: praise at once, complain after a blur or submit. */
+function showDomainCheck(strict) {
+  const input = byId('domain');
+  const result = checkDomain(input.value);
+  if (result.ok) {
+    input.removeAttribute('aria-invalid');
+    fill('domain-check', h('div', {class: 'field-ok'}, `✓ ${result.domain}`));
+  } else if (strict || input.getAttribute('aria-invalid') === 'true') {
+    input.setAttribute('aria-invalid', 'true');
+    fill('domain-check', h('div', {class: 'field-error', 'data-test': 'domain-error'}, result.problem));
+  } else {
+    fill('domain-check');
+  }
+  return result;
+}
+
+/** Creates the invoice for the selected plan and domain. */
+export async function buyPkg() {
+  if (!selected) return;
+  fill('buy-error');
+  const result = showDomainCheck(true);
+  if (!result.ok) {
+    byId('domain').focus();
+    return;
+  }
+  const done = busy(byId('buy-button'), 'Creating your invoice…');
+  try {
+    const answer = await api('POST', '/api/create-invoice', {planId: selected.id, domain: result.domain});
+    done();
+    startPayment(answer);
+  } catch (error) {
+    done();
+    if (error.code === 'bad_domain' || error.code === 'domain_taken') {
+      byId('domain').setAttribute('aria-invalid', 'true');
+      fill('domain-check', h('div', {class: 'field-error', 'data-test': 'domain-error'},
+        error.code === 'domain_taken'
+          ? `${result.domain} is already hosted here, or someone is buying it right now. Choose another domain.`
+          : error.message));
+      byId('domain').focus();
+      return;
+    }
+    fill('buy-error', purchaseError(error, () => buyPkg()));
+  }
+}
+
+/** The words for a failed purchase request, with a way forward. */
+function purchaseError(error, retry) {
+  if (error instanceof ApiError && error.status === 401) {
+    return message('error', 'Your session ended', 'Please sign in again; nothing was bought.',
+      h('a', {class: 'button', href: '/'}, 'Sign in'));
+  }
+  if (error.code === 'payment_provider_error' || [502, 503, 504].includes(error.status)) {
+    return h('div', {'data-test': 'payment-failure'}, message('error', 'Payment failure — the payment provider is unreachable',
+      `We could not get a Lightning invoice from the payment provider: ${error.message} Nothing was charged. Your order is kept; try again in a minute.`,
+      h('button', {type: 'button', onclick: retry}, 'Try again')));
+  }
+  if (error.code === 'customer_deleted') {
+    return message('error', 'Your account is deleted', 'Recover it on your profile page before buying.',
+      h('a', {class: 'button', href: '/profile.html'}, 'Go to my profile'));
+  }
+  if (error.code === 'customer_suspended') {
+    return message('error', 'Your account is suspended', `${error.message} Contact the operator to resolve it.`);
+  }
+  return message('error', 'The invoice could not be created', error.message,
+    h('button', {type: 'button', onclick: retry}, 'Try again'));
+}
+
+async function offerRenewal(accountId) {
+  const account = (profile.cpanelAccounts || []).find((a) => a.id === accountId);
+  if (!account) {
+    fill('renew', message('error', 'No such account', 'That hosting account is not one of yours. Choose a plan below instead.'));
+    return;
+  }
+  const plan = plans.find((p) => p.id === account.planId);
+  byId('page-title').textContent = 'Renew your hosting';
+  show('intro', false);
+  show('plans-section', false);
+  const button = h('button', {type: 'button', 'data-test': 'renew-button'}, 'Create the renewal invoice');
+  const error = h('div');
+  button.addEventListener('click', async () => {
+    fill(error);
+    const done = busy(button, 'Creating your invoice…');
+    try {
+      const answer = await api('POST', '/api/create-invoice', {accountId});
+      fill('renew');
+      startPayment(answer);
+    } catch (e) {
+      done();
+      fill(error, purchaseError(e, () => button.click()));
+    }
+  });
+  fill('renew', h('section', {class: 'card', 'aria-labelledby': 'renew-title'},
+    h('h2', {id: 'renew-title'}, `Renew ${account.domain}`),
+    h('p', {}, plan
+      ? `${plan.name}: ${money(plan.price, plan.currency)} for one more ${cycleWord(plan)}.`
+      : 'One more period of your current plan.',
+    ' ', renewalWhen(account)),
+    error,
+    h('div', {class: 'row actions'}, button, h('a', {class: 'button secondary', href: '/profile.html'}, 'Back to my hosting'))));
+  button.focus();
+}
+
+function renewalWhen(account) {
+  if (!account.paidUntil) return '';
+  return new Date(account.paidUntil).getTime() > Date.now()
+    ? `It is paid until ${date(account.paidUntil)}; the new period is added after that.`
+    : `It expired on ${date(account.paidUntil)}; the new period starts when you pay.`;
+}
+
+async function resume(paymentId) {
+  fill('payment', spinner('Loading your payment…'));
+  show('payment', true);
+  try {
+    startPayment(await api('GET', `/api/check-invoice?paymentId=${encodeURIComponent(paymentId)}`));
+  } catch (error) {
+    fill('payment', message('error', 'This payment could not be loaded', error.message,
+      h('a', {class: 'button', href: '/products.html'}, 'Choose a plan')));
+  }
+}
+
+function startPayment(answer) {
+  current = answer;
+  shownKey = '';
+  pollFailures = 0;
+  history.replaceState(null, '', `/products.html?payment=${encodeURIComponent(answer.payment.id)}`);
+  byId('page-title').textContent = 'Complete your order';
+  show('intro', false);
+  show('plans-section', false);
+  show('buy', false);
+  show('payment', true);
+  renderPayment();
+  byId('payment').scrollIntoView({block: 'start'});
+  const heading = byId('payment-title');
+  if (heading) heading.focus({preventScroll: true});
+  schedulePoll();
+}
+
+/** A WebLN wallet (Alby and others) that can pay in one click. */
+function weblnAvailable() {
+  return typeof window.webln === 'object' && window.webln !== null && typeof window.webln.sendPayment === 'function';
+}
+
+function isRenewal(payment) {
+  return !payment.domain;
+}
+
+function succeeded() {
+  const {payment, account} = current;
+  return payment.state === 'PAID' && account && account.status === 'ACTIVE' &&
+    (payment.fulfilment.status === 'DONE' || !isRenewal(payment));
+}
+
+/** Draws the payment panel when what it shows has changed. */
+function renderPayment() {
+  const {payment, account} = current;
+  const key = [payment.state, payment.fulfilment && payment.fulfilment.status, payment.fulfilment && payment.fulfilment.attempts,
+    payment.bolt11, payment.expiresAt, account && account.status].join('|');
+  if (key === shownKey) return;
+  shownKey = key;
+  clearInterval(countdownTimer);
+  const planName = (plans.find((p) => p.id === payment.planId) || {}).name || payment.planId;
+  const what = `${planName} · ${payment.domain || (account && account.domain) || 'renewal'}`;
+  if (payment.state === 'PENDING') fill('payment', pendingView(payment, what));
+  else if (payment.state === 'PAID') fill('payment', succeeded() ? successView(payment, account) : paidView(payment, account));
+  else fill('payment', closedView(payment));
+}
+
+function pendingView(payment, what) {
+  const expired = h('div', {hidden: true, 'data-test': 'quote-expired'},
+    message('warn', 'This invoice expired', 'Lightning invoices are valid for a short time. Get a new one for the same order; nothing was charged.',
+      h('button', {type: 'button', 'data-test': 'new-invoice', onclick: (e) => newInvoice(e.currentTarget)}, 'New invoice')));
+  const countdown = h('span', {class: 'countdown'});
+  const timerLine = h('p', {class: 'small'}, 'This invoice expires in ', countdown, '.');
+  const bolt11 = payment.bolt11 || '';
+  const tick = () => {
+    const left = Math.max(0, Math.floor((new Date(payment.expiresAt).getTime() - Date.now()) / 1000));
+    countdown.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+    if (left === 0 && payment.expiresAt) {
+      clearInterval(countdownTimer);
+      timerLine.hidden = true;
+      expired.hidden = false;
+    }
+  };
+  if (payment.expiresAt) {
+    tick();
+    countdownTimer = setInterval(tick, 1000);
+  } else {
+    timerLine.hidden = true;
+  }
+  const weblnError = h('div');
+  const actions = h('div', {class: 'row'},
+    weblnAvailable() ? h('button', {type: 'button', 'data-test': 'webln', onclick: (e) => payWithWebLN(e.currentTarget, weblnError)}, '⚡ Pay with WebLN') : null,
+    bolt11 ? h('a', {class: 'button secondary', href: `lightning:${bolt11}`}, 'Open in wallet') : null,
+    bolt11 ? copyButton(bolt11, 'Copy invoice', '') : null);
+  const simulate = sandbox || payment.sandbox
+    ? h('div', {class: 'msg warn', 'data-test': 'sandbox-pay'},
+      h('strong', {}, 'Sandbox — no real money'),
+      h('p', {}, 'This invoice cannot be paid with a real wallet. Simulate the payment to continue.'),
+      h('div', {class: 'row actions'}, h('button', {type: 'button', 'data-test': 'simulate', onclick: (e) => simulatePayment(e.currentTarget)}, 'Simulate payment')))
+    : null;
+  return [
+    h('h2', {id: 'payment-title', tabindex: '-1'}, 'Pay with Lightning'),
+    h('div', {class: 'pay'},
+      h('div', {class: 'qr'}, current.qrSvg
+        ? h('img', {src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(current.qrSvg)}`, alt: 'QR code of the Lightning invoice: scan it with your wallet'})
+        : spinner('Preparing the invoice…')),
+      h('div', {class: 'stack'},
+        h('div', {}, h('div', {class: 'amount', 'data-test': 'amount'}, money(payment.amount, payment.currency)), h('div', {class: 'muted'}, what)),
+        h('div', {class: 'status-line', role: 'status'}, h('span', {class: 'spinner', 'aria-hidden': 'true'}),
+          h('span', {'data-test': 'pay-status'}, 'Waiting for your payment…')),
+        timerLine, expired, simulate, actions, weblnError,
+        bolt11 ? h('details', {}, h('summary', {}, 'Show the invoice text'), h('div', {class: 'bolt11', 'data-test': 'bolt11'}, bolt11)) : null,
+        h('p', {class: 'small muted'}, 'Scan the QR code with any Lightning wallet. This page updates by itself when the payment arrives.'),
+        h('button', {type: 'button', class: 'link', onclick: startOver}, 'Cancel and choose another plan'))),
+  ];
+}
+
+function paidView(payment, account) {
+  const failed = payment.fulfilment.status === 'FAILED';
+  const attempts = payment.fulfilment.attempts || 0;
+  return [
+    h('h2', {id: 'payment-title', tabindex: '-1'}, 'Payment received'),
+    failed
+      ? h('div', {'data-test': 'payment-failure'}, message('warn', 'Payment failure — setting up your account failed, and is being retried',
+        `Your payment arrived, but creating the account did not work yet${attempts ? ` (attempt ${attempts})` : ''}` +
+        `${payment.fulfilment.lastError ? `: ${payment.fulfilment.lastError}` : '.'} We keep retrying automatically; there is nothing more to pay. ` +
+        'You can leave this page: the account appears on your profile as soon as it is ready.',
+        h('a', {class: 'button secondary', href: '/profile.html'}, 'Go to my profile')))
+      : h('div', {class: 'status-line', role: 'status'}, h('span', {class: 'spinner', 'aria-hidden': 'true'}),
+        h('span', {'data-test': 'pay-status'}, isRenewal(payment)
+          ? 'Payment received. Extending your account…'
+          : `Payment received. Setting up your hosting for ${payment.domain}${account && account.username ? ` (user ${account.username})` : ''}…`)),
+    h('p', {class: 'small muted'}, 'This usually takes less than a minute.'),
+  ];
+}
+
+function successView(payment, account) {
+  stopPolling();
+  return h('div', {class: 'success', 'data-test': 'success'},
+    h('div', {class: 'check', 'aria-hidden': 'true'}, '✓'),
+    h('h2', {id: 'payment-title', tabindex: '-1'}, isRenewal(payment) ? 'Renewed — thank you!' : 'Your hosting is ready'),
+    h('p', {}, isRenewal(payment)
+      ? `${account.domain} is paid until ${date(account.paidUntil)}.`
+      : `${account.domain} is set up with the cPanel user ${account.username}, paid until ${date(account.paidUntil)}.`),
+    h('div', {class: 'row'},
+      h('a', {class: 'button', href: '/profile.html', 'data-test': 'go-profile'}, 'Go to my hosting')));
+}
+
+function closedView(payment) {
+  stopPolling();
+  const expired = payment.state === 'EXPIRED';
+  return [
+    h('h2', {id: 'payment-title', tabindex: '-1'}, expired ? 'This payment expired' : 'This payment was cancelled'),
+    h('div', {'data-test': 'payment-failure'}, message('warn', expired ? 'Payment failure — the invoice expired' : 'Payment failure — the invoice was cancelled',
+      `${expired ? 'The invoice was not paid in time' : 'The payment provider cancelled the invoice'}, so nothing was charged. ` +
+      'If you paid anyway, the payment will still be recognised and your account set up; otherwise start a new order.',
+      h('button', {type: 'button', onclick: startOver}, 'Start a new order'))),
+  ];
+}
+
+async function newInvoice(button) {
+  const done = busy(button, 'Getting a new invoice…');
+  try {
+    current = await api('GET', `/api/check-invoice?paymentId=${encodeURIComponent(current.payment.id)}&refresh=true`);
+    shownKey = '';
+    renderPayment();
+  } catch (error) {
+    done();
+    button.parentElement.after(purchaseError(error, () => newInvoice(button)));
+  }
+}
+
+async function simulatePayment(button) {
+  const done = busy(button, 'Simulating…');
+  try {
+    await api('POST', '/api/sandbox/pay', {paymentId: current.payment.id});
+    await poll();
+  } catch (error) {
+    done();
+    button.closest('.msg').after(message('error', 'The simulated payment failed', error.message));
+  }
+}
+
+async function payWithWebLN(button, errorBox) {
+  fill(errorBox);
+  const done = busy(button, 'Waiting for your wallet…');
+  try {
+    await window.webln.enable();
+    await window.webln.sendPayment(current.payment.bolt11);
+    await poll();
+  } catch (error) {
+    done();
+    fill(errorBox, message('error', 'Your wallet did not pay',
+      `${error && error.message ? error.message : 'The payment was refused or failed.'} Nothing was charged; you can try again or scan the QR code with another wallet.`));
+  }
+}
+
+function startOver() {
+  stopPolling();
+  clearInterval(countdownTimer);
+  current = null;
+  location.assign('/products.html');
+}
+
+// Live status: ask the server while the page is visible, stop when done.
+
+function schedulePoll(ms) {
+  clearTimeout(pollTimer);
+  if (!current || document.hidden || finished()) return;
+  const failed = current.payment.fulfilment && current.payment.fulfilment.status === 'FAILED';
+  pollTimer = setTimeout(poll, ms || (failed ? 5000 : 2000));
+}
+
+function finished() {
+  return !current || ['EXPIRED', 'CANCELLED'].includes(current.payment.state) || succeeded();
+}
+
+function stopPolling() {
+  clearTimeout(pollTimer);
+  pollTimer = null;
+}
+
+async function poll() {
+  if (!current) return;
+  try {
+    current = await api('GET', `/api/check-invoice?paymentId=${encodeURIComponent(current.payment.id)}`);
+    pollFailures = 0;
+    byId('poll-warning')?.remove();
+    renderPayment();
+    schedulePoll();
+  } catch (error) {
+    pollFailures += 1;
+    if (!byId('poll-warning')) {
+      byId('payment').append(h('div', {id: 'poll-warning'}, message('warn', 'Checking the payment status is not working right now',
+        `${error.message} We keep trying. If you have paid, your payment is not lost.`)));
+    }
+    schedulePoll(Math.min(30000, 2000 * 2 ** Math.min(pollFailures, 4)));
+  }
+}
+
+function onVisibility() {
+  if (document.hidden) stopPolling();
+  else if (current && !finished()) poll();
+}
+
+start();

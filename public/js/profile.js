@@ -1,0 +1,299 @@
+// The profile page: cPanel accounts (status, usage, Open cPanel, Renew),
+// payments, Nostr profile, email, sign out, delete and recover.
+
+import {api} from './api.js';
+import {syncProfile, verifyNip05} from './nostr.js';
+import {gate, initPage, loadProfile, renderWho, signOut, startProfileSync} from './page.js';
+import {busy, byId, copyButton, date, fill, h, identity, message, money, show} from './ui.js';
+
+let profile = null;
+let plans = [];
+
+const STATUS = {
+  ACTIVE: ['ok', 'Active', 'Access available.'],
+  EXPIRED: ['warn', 'Expired', 'The paid period is over: access is denied until you pay the renewal.'],
+  SUSPENDED: ['bad', 'Suspended', 'Suspended by the operator: access is denied until they review it.'],
+  PROVISIONING: ['info', 'Setting up', 'Your payment arrived and the account is being created.'],
+};
+
+async function start() {
+  initPage();
+  const [session, plansAnswer] = await Promise.all([loadProfile(), api('GET', '/api/plans').catch(() => ({plans: []}))]);
+  plans = plansAnswer.plans || [];
+  renderWho(session.profile || null);
+  if (session.state !== 'ready') {
+    fill('gate', gate(session.state, session.error));
+    return;
+  }
+  fill('gate');
+  show('content', true);
+  profile = session.profile;
+  render();
+  wireForms();
+  startProfileSync(profile, (updated) => { profile = updated; renderNostr(); });
+  // Accounts being set up change on their own: look again now and then.
+  setInterval(() => {
+    if (!document.hidden && profile.cpanelAccounts.some((a) => a.status === 'PROVISIONING')) reload();
+  }, 5000);
+}
+
+async function reload() {
+  try {
+    profile = await api('GET', '/api/profile');
+    render();
+  } catch { /* keep what is shown */ }
+}
+
+function render() {
+  renderDeleted();
+  renderAccounts();
+  renderPayments();
+  renderNostr();
+  byId('email').value = profile.customer.email || '';
+  byId('delete-hint').textContent = `Your npub: ${profile.npub}`;
+  show('delete-section', profile.customer.status === 'ACTIVE');
+}
+
+function deleted() {
+  return profile.customer.status === 'DELETED';
+}
+
+function renderDeleted(purgeAfter) {
+  if (!deleted()) {
+    fill('deleted');
+    return;
+  }
+  const button = h('button', {type: 'button', 'data-test': 'recover'}, 'Recover my account');
+  const result = h('div');
+  button.addEventListener('click', async () => {
+    const done = busy(button, 'Recovering…');
+    try {
+      await api('POST', '/api/recover-user');
+      await reload();
+    } catch (error) {
+      done();
+      fill(result, message('error', error.code === 'grace_period_over' ? 'Too late to recover' : 'Your account was not recovered', error.message));
+    }
+  });
+  const since = profile.customer.deletedAt ? ` on ${date(profile.customer.deletedAt)}` : '';
+  const until = purgeAfter ? ` Everything will be erased after ${date(purgeAfter)}.` : ' Everything will be erased when the grace period ends.';
+  fill('deleted', h('div', {'data-test': 'deleted'}, message('warn', `You deleted your account${since}`,
+    `Your hosting accounts are suspended.${until} Until then you can recover it, with your accounts and payments.`, button), result));
+}
+
+function planName(id) {
+  return (plans.find((p) => p.id === id) || {}).name || id;
+}
+
+function renderAccounts() {
+  const accounts = profile.cpanelAccounts || [];
+  if (!accounts.length) {
+    fill('accounts', h('div', {class: 'card', 'data-test': 'no-accounts'},
+      h('p', {}, 'You have no hosting account yet.'),
+      h('a', {class: 'button', href: '/products.html'}, 'Choose a plan')));
+    return;
+  }
+  fill('accounts', accounts.map(accountCard));
+}
+
+function accountCard(account) {
+  const [tone, label, explanation] = STATUS[account.status] || ['plain', account.status, ''];
+  const errorBox = h('div');
+  const actions = [];
+  if (!deleted() && account.status === 'ACTIVE') {
+    actions.push(h('button', {type: 'button', 'data-test': 'open-cpanel', onclick: (e) => openCpanel(account, e.currentTarget, errorBox)}, 'Open cPanel'));
+  }
+  if (!deleted() && (account.status === 'ACTIVE' || account.status === 'EXPIRED')) {
+    actions.push(h('a', {class: `button ${account.status === 'ACTIVE' ? 'secondary' : ''}`, href: `/products.html?renew=${encodeURIComponent(account.id)}`, 'data-test': 'renew'}, 'Renew'));
+  }
+  const soon = account.status === 'ACTIVE' && account.paidUntil && new Date(account.paidUntil).getTime() - Date.now() < 7 * 86400e3;
+  return h('article', {class: 'card', 'data-test': 'account', 'data-domain': account.domain, 'data-status': account.status, 'aria-labelledby': `acct-${account.id}`},
+    h('div', {class: 'account-head'},
+      h('div', {},
+        h('h3', {class: 'domain', id: `acct-${account.id}`}, account.domain),
+        h('div', {class: 'small muted'}, planName(account.planId))),
+      h('span', {class: `badge ${tone}`, 'data-test': 'status'}, label)),
+    h('p', {class: 'small'}, explanation),
+    soon ? message('warn', null, `Paid until ${date(account.paidUntil)}: renew before then to keep it running.`) : null,
+    h('dl', {class: 'facts'},
+      h('dt', {}, 'Paid until'), h('dd', {}, date(account.paidUntil)),
+      h('dt', {}, 'cPanel user'), h('dd', {}, h('code', {}, account.username || '—')),
+      h('dt', {}, 'Since'), h('dd', {}, date(account.createdAt))),
+    usage(account.resourceUsage),
+    actions.length ? h('div', {class: 'row account-actions'}, actions) : null,
+    errorBox);
+}
+
+function usage(u) {
+  if (!u) return h('p', {class: 'small muted'}, 'Disk and bandwidth use have not been read yet.');
+  return h('div', {},
+    bar('Disk', u.diskUsedMb, u.diskLimitMb),
+    bar('Bandwidth this month', u.bandwidthUsedMb, u.bandwidthLimitMb),
+    h('div', {class: 'small muted'}, `Read ${date(u.readAt, true)}`));
+}
+
+function size(mb) {
+  return mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${mb} MB`;
+}
+
+function bar(label, used, limit) {
+  const percent = limit ? Math.min(100, Math.round((used / limit) * 100)) : null;
+  const fillEl = h('div');
+  if (percent !== null) fillEl.style.width = `${percent}%`;
+  const meter = h('div', {class: `meter${percent >= 100 ? ' full' : percent >= 80 ? ' high' : ''}`, role: 'progressbar',
+    'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': limit ? String(limit) : null, 'aria-valuenow': String(used),
+    'aria-valuetext': limit ? `${size(used)} of ${size(limit)}` : `${size(used)}, no limit`}, fillEl);
+  if (percent === null) meter.hidden = true;
+  return h('div', {class: 'usage'},
+    h('div', {class: 'label'}, h('span', {}, label), h('span', {}, limit ? `${size(used)} of ${size(limit)} (${percent}%)` : `${size(used)} (no limit)`)),
+    meter);
+}
+
+const CPANEL_ERRORS = {
+  account_expired: ['This account has expired', 'Access is denied until the renewal is paid. Renew it to open cPanel again.'],
+  account_suspended: ['This account is suspended', 'The operator suspended it for review; contact them to resolve it.'],
+  whm_error: ['The hosting server did not answer', 'cPanel could not be opened right now. Please try again in a minute.'],
+};
+
+/** Single sign-on: a one-time login URL from the server, opened in a new tab. */
+async function openCpanel(account, button, errorBox) {
+  fill(errorBox);
+  // Open the tab now, within the click, so that popup blockers allow it.
+  const tab = window.open('', '_blank');
+  if (tab) {
+    try { tab.document.title = 'Opening cPanel…'; tab.document.body.textContent = 'Opening cPanel…'; } catch { /* not ours to write */ }
+  }
+  const done = busy(button, 'Opening…');
+  try {
+    const {url} = await api('POST', '/api/cpanel-login', {accountId: account.id});
+    const target = new URL(url, location.href);
+    if (!['https:', 'http:'].includes(target.protocol)) throw new Error('The server sent a login address this page will not open.');
+    done();
+    if (tab && !tab.closed) {
+      tab.opener = null;
+      tab.location.replace(target.href);
+    } else {
+      location.assign(target.href);
+    }
+  } catch (error) {
+    done();
+    if (tab) tab.close();
+    const [title, text] = CPANEL_ERRORS[error.code] || ['cPanel could not be opened', error.message];
+    fill(errorBox, message('error', title, text));
+  }
+}
+
+function paymentStatus(p) {
+  const f = p.fulfilment || {};
+  if (p.state === 'PENDING') return ['info', 'Waiting for payment'];
+  if (p.state === 'EXPIRED') return ['plain', 'Expired, not paid'];
+  if (p.state === 'CANCELLED') return ['plain', 'Cancelled'];
+  if (f.status === 'DONE') return ['ok', 'Paid'];
+  if (f.status === 'FAILED') return ['warn', 'Paid — setup failing, retrying'];
+  return ['info', 'Paid — setting up'];
+}
+
+function renderPayments() {
+  const payments = (profile.payments || []).slice().sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
+  if (!payments.length) {
+    fill('payments', h('p', {class: 'muted'}, 'No payments yet.'));
+    return;
+  }
+  const domains = new Map((profile.cpanelAccounts || []).map((a) => [a.id, a.domain]));
+  fill('payments', h('table', {class: 'stacked'},
+    h('thead', {}, h('tr', {}, ['Date', 'For', 'Amount', 'Status', ''].map((t) => h('th', {scope: 'col'}, t)))),
+    h('tbody', {}, payments.map((p) => {
+      const [tone, label] = paymentStatus(p);
+      const failed = p.fulfilment && p.fulfilment.status === 'FAILED' && p.fulfilment.lastError;
+      return h('tr', {'data-test': 'payment-row'},
+        h('td', {'data-label': 'Date'}, h('span', {}, date(p.createdAt, true))),
+        h('td', {'data-label': 'For'}, h('span', {}, `${planName(p.planId)} · ${p.domain || `renewal of ${domains.get(p.accountId) || 'an account'}`}`)),
+        h('td', {'data-label': 'Amount'}, h('span', {}, money(p.amount, p.currency))),
+        h('td', {'data-label': 'Status'}, h('span', {}, h('span', {class: `badge ${tone}`, title: failed || null}, label),
+          p.sandbox ? h('span', {class: 'small muted'}, ' sandbox') : null)),
+        p.state === 'PENDING' && !deleted()
+          ? h('td', {'data-label': ''}, h('a', {href: `/products.html?payment=${encodeURIComponent(p.id)}`}, 'Continue paying'))
+          : h('td', {class: 'empty'}));
+    }))));
+}
+
+function renderNostr() {
+  const m = profile.metadata;
+  const refresh = h('button', {type: 'button', class: 'secondary small'}, 'Refresh from relays');
+  const result = h('div', {class: 'small', role: 'status'});
+  refresh.addEventListener('click', async () => {
+    const done = busy(refresh, 'Asking relays…');
+    try {
+      const updated = await syncProfile(profile.customer.publicKey, profile.metadata, {force: true});
+      done();
+      if (updated) {
+        profile = updated;
+        renderWho(profile);
+        renderNostr();
+      } else {
+        result.textContent = 'No newer profile found on your relays.';
+      }
+    } catch (error) {
+      done();
+      result.textContent = error.message;
+    }
+  });
+  fill('nostr-profile',
+    identity(m, profile.npub, 'large'),
+    m && m.name && m.displayName && m.name !== m.displayName ? h('p', {class: 'small muted'}, '@', m.name) : null,
+    verifyNip05(m),
+    m && m.about ? h('p', {class: 'small prose', 'data-test': 'about'}, m.about) : null,
+    m ? null : h('p', {class: 'small muted'}, 'No Nostr profile found yet. Your name and picture come from your profile on Nostr relays.'),
+    h('div', {class: 'row'}, refresh), result);
+}
+
+function wireForms() {
+  const email = byId('email');
+  const result = byId('email-result');
+  const save = async (value, button) => {
+    fill(result);
+    if (value && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
+      email.setAttribute('aria-invalid', 'true');
+      fill(result, h('div', {class: 'field-error'}, 'That does not look like an email address.'));
+      return;
+    }
+    email.removeAttribute('aria-invalid');
+    const done = busy(button, 'Saving…');
+    try {
+      profile = await api('PUT', '/api/profile', {email: value || null});
+      email.value = profile.customer.email || '';
+      fill(result, h('div', {class: 'field-ok'}, value ? 'Saved.' : 'Removed.'));
+    } catch (error) {
+      fill(result, h('div', {class: 'field-error', role: 'alert'}, error.message));
+    } finally {
+      done();
+    }
+  };
+  byId('email-form').addEventListener('submit', (e) => { e.preventDefault(); save(email.value.trim(), byId('email-save')); });
+  byId('email-remove').addEventListener('click', (e) => save(null, e.currentTarget));
+  byId('logout').addEventListener('click', () => signOut(false));
+  byId('logout-everywhere').addEventListener('click', () => signOut(true));
+
+  const confirm = byId('delete-confirm');
+  const button = byId('delete-button');
+  confirm.addEventListener('input', () => { button.disabled = confirm.value.trim() !== profile.npub; });
+  byId('delete-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    fill('delete-result');
+    const done = busy(button, 'Deleting…');
+    try {
+      const answer = await api('POST', '/api/delete-user', {confirm: confirm.value.trim()});
+      confirm.value = '';
+      await reload();
+      renderDeleted(answer.purgeAfter);
+      byId('deleted').scrollIntoView({block: 'start'});
+    } catch (error) {
+      fill('delete-result', message('error', 'Your account was not deleted', error.message));
+    } finally {
+      done();
+      button.disabled = confirm.value.trim() !== profile.npub;
+    }
+  });
+}
+
+start();

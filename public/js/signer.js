@@ -1,0 +1,70 @@
+// The browser's Nostr signer (NIP-07 `window.nostr`: Alby, nos2x, Flamingo,
+// …). The private key stays in the signer; the page only asks it for the
+// public key and for signatures.
+
+/** Thrown when the signer refuses, is closed, or answers nonsense. */
+export class SignerError extends Error {
+  constructor(kind, message, detail = '') {
+    super(message);
+    this.kind = kind; // 'missing' | 'refused' | 'malformed'
+    this.detail = detail; // what the signer itself said, if anything
+  }
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export function isSignerAvailable() {
+  const nostr = window.nostr;
+  return typeof nostr === 'object' && nostr !== null &&
+    typeof nostr.getPublicKey === 'function' && typeof nostr.signEvent === 'function';
+}
+
+/** Extensions inject `window.nostr` late (some only after the page has
+ * loaded): wait up to `ms` for it before deciding there is none. */
+export async function waitForSigner(ms = 3000) {
+  const deadline = Date.now() + ms;
+  while (!isSignerAvailable()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
+
+/** The signer's public key, as 64 lowercase hex digits. */
+export async function getPublicKey() {
+  if (!isSignerAvailable()) throw new SignerError('missing', 'No Nostr signer is available.');
+  let key;
+  try {
+    key = await window.nostr.getPublicKey();
+  } catch (error) {
+    throw new SignerError('refused', 'Your signer did not share your public key.', said(error));
+  }
+  key = typeof key === 'string' ? key.trim().toLowerCase() : '';
+  if (!HEX64.test(key)) throw new SignerError('malformed', 'Your signer returned a public key this page cannot read.');
+  return key;
+}
+
+/** Asks the signer to sign `event` (kind, created_at, tags, content). */
+export async function signEvent(event) {
+  if (!isSignerAvailable()) throw new SignerError('missing', 'No Nostr signer is available.');
+  let signed;
+  try {
+    signed = await window.nostr.signEvent(event);
+  } catch (error) {
+    throw new SignerError('refused', 'Your signer did not sign the request.', said(error));
+  }
+  if (!signed || typeof signed !== 'object' || typeof signed.sig !== 'string' || typeof signed.id !== 'string') {
+    throw new SignerError('refused', 'Your signer returned no signature (the request was refused or closed).');
+  }
+  return signed;
+}
+
+/** Whether a WebLN wallet (Alby and others) can pay invoices in one click. */
+export function hasWebLN() {
+  return typeof window.webln === 'object' && window.webln !== null && typeof window.webln.sendPayment === 'function';
+}
+
+function said(error) {
+  const text = error && (error.message || String(error));
+  return typeof text === 'string' && text.length < 200 ? text : '';
+}

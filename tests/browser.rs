@@ -1,0 +1,720 @@
+//! The customer pages in a real browser: headless Chromium, driven over the
+//! W3C WebDriver protocol (chromedriver, spoken with `ureq`), against a real
+//! hostr server in sandbox mode on a free port.
+//!
+//! The page gets a NIP-07 `window.nostr` that signs with a real key and a
+//! fake relay in place of `WebSocket` (both from `browser/fakes.js`,
+//! injected before the page's own scripts), so the tests never reach the
+//! network. Every run saves screenshots of each page at phone and desktop
+//! width, light and dark, under `<target dir>/screenshots/`.
+//!
+//! Without Chromium and chromedriver the tests say so loudly and pass, so
+//! that `cargo test` works on any machine; with `CI` set they fail instead.
+
+use crate::common::{self, TestServer};
+use base64::Engine;
+use hostr::config::PublicUrl;
+use hostr::cpanel_account::CpanelAccount;
+use hostr::customer::{Customer, CustomerStatus};
+use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Tag, Timestamp, ToBech32};
+use serde_json::{Value, json};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The page fakes (signer and relay), injected into every document.
+const FAKES: &str = include_str!("browser/fakes.js");
+
+/// How long any one thing may take to appear before the test fails.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// One Chromium at a time: the machines running these have few cores, and
+/// the rest of the test suite runs alongside.
+static ONE_BROWSER_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// The WebDriver name of an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+#[test]
+fn a_new_customer_signs_in_registers_buys_pays_and_opens_cpanel() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let keys = Keys::generate();
+    let profile = kind0(&keys, &json!({"name": "alice", "display_name": "Alice Example", "about": "I make websites."}));
+    // The signer appears a moment after the page loads, as extensions do.
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 600, vec![profile]));
+
+    browser.goto(&site.url("/"));
+    browser.wait_visible("#signed-out #login");
+    browser.screenshots("01-sign-in", true);
+    browser.check_page_weight("/");
+
+    browser.click("[data-test=login]");
+    browser.wait_visible("[data-test=register]");
+    browser.wait_text("#register-who [data-test=name]", "Alice Example");
+    browser.screenshots("02-register", false);
+    browser.click("[data-test=register-button]");
+
+    browser.wait_url("/products.html");
+    browser.wait_visible("[data-test=choose-basic]");
+    browser.wait_text("[data-test=header-name]", "Alice Example");
+    browser.screenshots("03-products", true);
+    browser.check_page_weight("/products.html");
+    let customer = site.customer(&keys).expect("the customer was registered");
+
+    browser.click("[data-test=choose-basic]");
+    browser.wait_visible("#domain");
+    browser.type_into("#domain", "not a domain");
+    browser.click("[data-test=buy-button]");
+    browser.wait_text("[data-test=domain-error]", "no spaces");
+    browser.clear("#domain");
+    browser.type_into("#domain", "alice-example.com");
+    browser.wait_text("#domain-check", "alice-example.com");
+    browser.screenshots("04-domain", false);
+    browser.click("[data-test=buy-button]");
+
+    browser.wait_visible("[data-test=simulate]");
+    browser.wait_text("[data-test=amount]", "5.00");
+    browser.wait_visible(".qr img");
+    browser.screenshots("05-payment", true);
+    browser.click("[data-test=simulate]");
+
+    // Payment received, then the account is created in the background.
+    browser.wait_visible("[data-test=success]");
+    browser.wait_text("[data-test=success]", "alice-example.com");
+    browser.screenshots("06-success", false);
+    let account = site.account_of(&customer.id, "alice-example.com").expect("the account exists");
+
+    browser.click("[data-test=go-profile]");
+    browser.wait_url("/profile.html");
+    let card = "[data-test=account][data-domain='alice-example.com']";
+    browser.wait_visible(&format!("{card}[data-status=ACTIVE]"));
+    browser.wait_text(&format!("{card} [data-test=status]"), "Active");
+    browser.wait_visible("[data-test=payment-row]");
+    browser.screenshots("07-profile", true);
+    browser.check_page_weight("/profile.html");
+
+    // Single sign-on opens in a new tab: the sandbox's stand-in for cPanel.
+    let profile_tab = browser.window();
+    browser.click(&format!("{card} [data-test=open-cpanel]"));
+    let cpanel_tab = browser.wait_new_window(&profile_tab);
+    browser.switch_to(&cpanel_tab);
+    browser.wait_url("/sandbox-cpanel.html");
+    browser.wait_text("[data-test=sandbox-user]", &account.username);
+    browser.screenshots("08-sandbox-cpanel", false);
+    browser.close_window();
+    browser.switch_to(&profile_tab);
+
+    browser.click("[data-test=sign-out]");
+    browser.wait_url("/?signedOut=1");
+    browser.wait_visible("#signed-out #login");
+    assert_eq!(browser.fetch_status("/api/check"), 401, "the session cookie is gone");
+    browser.goto(&site.url("/profile.html"));
+    browser.wait_visible("[data-test=signed-out]");
+    browser.screenshots("09-signed-out", false);
+}
+
+#[test]
+fn without_a_signer_the_sign_in_page_explains_what_one_is() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let browser = Browser::start(&tools, &json!({"signer": false, "relayEvents": []}));
+    browser.goto(&site.url("/"));
+    browser.wait_visible("#signed-out #login");
+
+    // By keyboard alone: Tab to the button (its focus is visible), Enter.
+    let mut tabs = 0;
+    while browser.eval("return document.activeElement && document.activeElement.id", json!([])) != json!("login") {
+        tabs += 1;
+        assert!(tabs <= 20, "the sign-in button cannot be reached with Tab");
+        browser.press_key("\u{E004}");
+    }
+    let outline = browser.eval("return getComputedStyle(document.activeElement).outlineStyle", json!([]));
+    assert_ne!(outline, json!("none"), "keyboard focus must be visible");
+    browser.press_key("\u{E007}");
+
+    browser.wait_visible("[data-test=no-signer]");
+    let help = browser.text("[data-test=no-signer]");
+    for words in ["No Nostr signer found", "Nostr signer", "private key never reaches this site", "Alby", "nos2x"] {
+        assert!(help.contains(words), "the help text should mention {words:?}: {help}");
+    }
+    let alby = browser
+        .eval("return !!document.querySelector('[data-test=no-signer] a[href^=\"https://getalby.com\"]')", json!([]));
+    assert_eq!(alby, json!(true), "the help links to Alby");
+    browser.screenshots("10-no-signer", true);
+
+    // Signed out, the plans are still there, with the way to sign in.
+    browser.goto(&site.url("/products.html"));
+    browser.wait_visible("[data-test=signed-out]");
+    browser.wait_text("[data-plan=basic]", "Sign in to buy");
+    browser.screenshots("15-products-signed-out", false);
+}
+
+#[test]
+fn a_refused_or_forged_signature_shows_the_signature_failure_and_a_retry() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let keys = Keys::generate();
+    let browser = Browser::start(&tools, &signer_config(&keys, "refuse", 0, vec![]));
+    browser.goto(&site.url("/"));
+    browser.wait_visible("#signed-out #login");
+
+    browser.click("[data-test=login]");
+    browser.wait_visible("[data-test=login-error][data-reason=refused]");
+    let refused = browser.text("[data-test=login-error]");
+    assert!(refused.contains("signature failure"), "{refused}");
+    assert!(refused.contains("did not sign"), "{refused}");
+    browser.screenshots("11-signature-refused", true);
+
+    // A signature that does not verify is refused by the server, in words.
+    browser.eval("window.__HOSTR_TEST__.mode = 'bad'", json!([]));
+    browser.click("[data-test=try-again]");
+    browser.wait_visible("[data-test=login-error][data-reason=bad_signature]");
+    let forged = browser.text("[data-test=login-error]");
+    assert!(forged.contains("did not verify"), "{forged}");
+    assert!(!forged.contains('{'), "no raw JSON: {forged}");
+
+    // And trying again with a willing signer works.
+    browser.eval("window.__HOSTR_TEST__.mode = 'ok'", json!([]));
+    browser.click("[data-test=try-again]");
+    browser.wait_visible("[data-test=register]");
+    assert!(site.customer(&keys).is_none(), "signing in alone registers nobody");
+}
+
+#[test]
+fn the_profile_shows_each_account_status_with_the_actions_it_allows() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let keys = Keys::generate();
+    let customer = site.register(&keys);
+    let usage = json!({"diskUsedMb": 8400, "diskLimitMb": 10240, "bandwidthUsedMb": 1200,
+                       "bandwidthLimitMb": 102400, "readAt": "2026-01-02T03:04:05Z"});
+    site.add_account(&customer, "alpha", "active.example.com", "ACTIVE", usage, 20);
+    site.add_account(&customer, "bravo", "expired.example.com", "EXPIRED", Value::Null, -3);
+    site.add_account(&customer, "charlie", "suspended.example.com", "SUSPENDED", Value::Null, 40);
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
+    browser.goto(&site.url("/"));
+    browser.click("[data-test=login]");
+    browser.wait_url("/profile.html");
+
+    let card = |domain: &str| format!("[data-test=account][data-domain='{domain}']");
+    for (domain, status, open, renew) in [
+        ("active.example.com", "Active", true, true),
+        ("expired.example.com", "Expired", false, true),
+        ("suspended.example.com", "Suspended", false, false),
+    ] {
+        browser.wait_text(&format!("{} [data-test=status]", card(domain)), status);
+        let has = |what: &str| {
+            browser.eval("return !!document.querySelector(arguments[0])", json!([format!("{} {what}", card(domain))]))
+        };
+        assert_eq!(has("[data-test=open-cpanel]"), json!(open), "Open cPanel on the {status} account");
+        assert_eq!(has("[data-test=renew]"), json!(renew), "Renew on the {status} account");
+    }
+    browser.wait_text(&card("expired.example.com"), "access is denied until you pay");
+    browser.wait_text(&card("suspended.example.com"), "access is denied until they review it");
+    browser.wait_text(&card("active.example.com"), "8.2 GB of 10.0 GB (82%)");
+    browser.screenshots("13-profile-account-states", true);
+
+    // Renewing the expired account starts from its card.
+    browser.click(&format!("{} [data-test=renew]", card("expired.example.com")));
+    browser.wait_url("/products.html?renew=");
+    browser.wait_text("#renew", "Renew expired.example.com");
+    browser.screenshots("14-renew", false);
+    browser.click("[data-test=renew-button]");
+    browser.wait_visible("[data-test=simulate]");
+}
+
+#[test]
+fn html_in_a_relay_profile_name_is_shown_as_text_and_never_runs() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let keys = Keys::generate();
+    site.register(&keys);
+    let name = r#"<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">Mallory"#;
+    let about = r#"<b>bold</b> <a href="javascript:window.__pwned=3">click</a>"#;
+    let profile = kind0(&keys, &json!({"name": name, "about": about, "picture": "javascript:window.__pwned=4"}));
+    // The relays the customer lists (kind 10002) are asked too.
+    let relays = EventBuilder::new(Kind::RelayList, "")
+        .tags([Tag::parse(["r", "wss://relay.example.org"]).expect("an r tag")])
+        .finalize(&keys)
+        .expect("sign a relay list");
+    let relays = serde_json::to_value(&relays).expect("an event is JSON");
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![profile, relays]));
+    browser.goto(&site.url("/"));
+    browser.click("[data-test=login]");
+
+    // Registered and without hosting: on to the plans, where the header
+    // shows the name read from the relay (and given to the server).
+    browser.wait_url("/products.html");
+    browser.wait_text("[data-test=header-name]", name);
+    let asked = browser.eval("return window.__HOSTR_TEST__.relaysAsked.includes('wss://relay.example.org')", json!([]));
+    assert_eq!(asked, json!(true), "the page also read the profile from the customer's own relays");
+    browser.goto(&site.url("/profile.html"));
+    browser.wait_text("#nostr-profile [data-test=name]", name);
+    assert_eq!(browser.text("#nostr-profile [data-test=about]"), about);
+    browser.screenshots("12-profile-with-html-name", false);
+
+    let harmless = "return [typeof window.__pwned, document.querySelectorAll('img[src=x], main script, header script, a[href^=javascript]').length]";
+    assert_eq!(
+        browser.eval(harmless, json!([])),
+        json!(["undefined", 0]),
+        "nothing from the relay ran or became markup"
+    );
+    let stored = site.customer(&keys).unwrap().metadata.expect("the server kept the profile");
+    assert_eq!(stored.name.as_deref(), Some(name), "kept as text");
+    assert_eq!(stored.picture, None, "a javascript: picture is dropped");
+
+    // Deleting takes the npub typed out; recovering undoes it.
+    let npub = keys.public_key().to_bech32().expect("an npub");
+    browser.click("#delete-section summary");
+    browser.type_into("#delete-confirm", &npub);
+    browser.click("#delete-button");
+    browser.wait_visible("[data-test=deleted] [data-test=recover]");
+    assert_eq!(site.customer(&keys).unwrap().status, CustomerStatus::Deleted);
+    browser.click("[data-test=recover]");
+    browser.wait_for("the deleted notice to go", "return !document.querySelector('[data-test=deleted]')", json!([]));
+    assert_eq!(site.customer(&keys).unwrap().status, CustomerStatus::Active);
+}
+
+// ---------------------------------------------------------------------------
+// The site under test.
+
+struct Site {
+    server: TestServer,
+    origin: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Site {
+    /// A hostr server in sandbox mode whose public URL is the address the
+    /// browser uses, so sign-in events and Origin checks match.
+    fn start() -> Site {
+        let dir = common::temp_dir();
+        let port = free_port();
+        let origin = format!("http://127.0.0.1:{port}");
+        let server = TestServer::start_on(dir.path().join("database"), |config| {
+            config.listen = SocketAddr::from(([127, 0, 0, 1], port));
+            config.public_url = PublicUrl::parse(&origin).expect("a valid public URL");
+        });
+        Site { server, origin, _dir: dir }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    fn customer(&self, keys: &Keys) -> Option<Customer> {
+        self.server.app.store.find::<Customer>("publicKey", &keys.public_key().to_hex()).expect("read the customers")
+    }
+
+    fn register(&self, keys: &Keys) -> Customer {
+        let customer = common::customer(&keys.public_key().to_hex(), None);
+        self.server.app.store.create(&customer).expect("create a customer");
+        customer
+    }
+
+    /// An account of `customer` as the operator's files would hold it, paid
+    /// until `days` from now (negative: in the past).
+    fn add_account(&self, customer: &Customer, username: &str, domain: &str, status: &str, usage: Value, days: i64) {
+        let now = chrono::Utc::now();
+        let at = |days: i64| (now + chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let account: CpanelAccount = serde_json::from_value(json!({
+            "id": hostr::ids::new_uuid(), "username": username, "domain": domain, "status": status,
+            "resourceUsage": usage, "customerId": customer.id, "planId": "basic",
+            "paidUntil": at(days), "createdAt": at(-40), "updatedAt": at(0),
+        }))
+        .expect("an account record");
+        self.server.app.store.create(&account).expect("create an account");
+        self.server
+            .app
+            .store
+            .update::<Customer, _, hostr::store::StoreError>(&customer.id, |c| {
+                c.cpanel_account_ids.push(account.id.clone());
+                Ok(())
+            })
+            .expect("give the customer the account");
+    }
+
+    fn account_of(&self, customer_id: &str, domain: &str) -> Option<CpanelAccount> {
+        let customer: Customer = self.server.app.store.get(customer_id).ok()?;
+        customer
+            .cpanel_account_ids
+            .iter()
+            .filter_map(|id| self.server.app.store.get::<CpanelAccount>(id).ok())
+            .find(|a| a.domain == domain)
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
+/// A signed kind-0 profile event with `content`, made a minute ago.
+fn kind0(keys: &Keys, content: &Value) -> Value {
+    let event = EventBuilder::new(Kind::Metadata, content.to_string())
+        .custom_created_at(Timestamp::from(hostr::api::unix_now() as u64 - 60))
+        .finalize(keys)
+        .expect("sign a profile");
+    serde_json::to_value(&event).expect("an event is JSON")
+}
+
+fn signer_config(keys: &Keys, mode: &str, delay_ms: u64, relay_events: Vec<Value>) -> Value {
+    json!({
+        "signer": true,
+        "secretKey": keys.secret_key().to_secret_hex(),
+        "mode": mode,
+        "delayMs": delay_ms,
+        "relayEvents": relay_events,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Chromium and chromedriver.
+
+struct Tools {
+    chromium: PathBuf,
+    chromedriver: PathBuf,
+}
+
+/// Chromium and chromedriver (`HOSTR_CHROMIUM`, `HOSTR_CHROMEDRIVER`, or
+/// found on the PATH). Missing: a loud notice and None, or a failure in CI.
+fn browser_tools() -> Option<Tools> {
+    let chromium = find_tool("HOSTR_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+    let chromedriver = find_tool("HOSTR_CHROMEDRIVER", &["chromedriver"]);
+    match (chromium, chromedriver) {
+        (Some(chromium), Some(chromedriver)) => Some(Tools { chromium, chromedriver }),
+        (chromium, chromedriver) => {
+            let missing: Vec<&str> = [(chromium.is_none(), "chromium"), (chromedriver.is_none(), "chromedriver")]
+                .into_iter()
+                .filter_map(|(gone, name)| gone.then_some(name))
+                .collect();
+            let notice = format!(
+                "\n{line}\n!! BROWSER TESTS SKIPPED: {} not found.\n!! The customer pages were NOT tested in a browser.\n\
+                 !! Install them (Debian/Ubuntu): sudo apt-get install chromium chromium-driver\n\
+                 !! or point HOSTR_CHROMIUM / HOSTR_CHROMEDRIVER at them.\n{line}\n",
+                missing.join(" and "),
+                line = "!".repeat(72)
+            );
+            if std::env::var_os("CI").is_some() {
+                panic!("{notice}In CI (CI is set) the browser tests must run.");
+            }
+            // Straight to stderr, past the test harness's capture, once per run.
+            static NOTICE: std::sync::Once = std::sync::Once::new();
+            NOTICE.call_once(|| {
+                use std::io::Write;
+                let _ = std::io::stderr().write_all(notice.as_bytes());
+            });
+            None
+        }
+    }
+}
+
+fn find_tool(variable: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(variable) {
+        let path = PathBuf::from(path);
+        return path.is_file().then_some(path);
+    }
+    let dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    names.iter().flat_map(|name| dirs.iter().map(move |dir| dir.join(name))).find(|path| path.is_file())
+}
+
+/// Where screenshots go: `screenshots/` in the target directory this test
+/// binary was built into (so `CARGO_TARGET_DIR` is honoured).
+fn screenshot_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // <target>/<profile>/deps/integration-…
+    let target = exe.ancestors().nth(3).map(Path::to_path_buf);
+    let dir = target.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target")).join("screenshots");
+    std::fs::create_dir_all(&dir).expect("create the screenshot folder");
+    dir
+}
+
+/// A chromedriver process and one browser session in it; both end on drop.
+struct Browser {
+    agent: ureq::Agent,
+    session: String,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts headless Chromium with `config` for the page fakes.
+    fn start(tools: &Tools, config: &Value) -> Browser {
+        let profile = common::temp_dir();
+        let port = free_port();
+        let driver = Command::new(&tools.chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", tools.chromedriver.display()));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(60)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut browser = Browser { agent, session: format!("http://127.0.0.1:{port}"), driver, _profile: profile };
+        let deadline = Instant::now() + DEADLINE;
+        while browser.raw("GET", "/status", None).map(|v| v["value"]["ready"] != json!(true)).unwrap_or(true) {
+            assert!(Instant::now() < deadline, "chromedriver did not start within {DEADLINE:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-features=Translate,MediaRouter,OptimizationHints",
+            "--password-store=basic",
+            "--lang=en-US",
+            "--window-size=1280,800",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([format!("--user-data-dir={}", browser._profile.path().display())])
+        .collect::<Vec<_>>();
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": tools.chromium, "args": args},
+            "timeouts": {"script": 30_000, "pageLoad": 30_000, "implicit": 0},
+        }}});
+        let created = browser.raw("POST", "/session", Some(capabilities)).expect("chromedriver answers");
+        let id = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("Chromium did not start: {}", created["value"]))
+            .to_owned();
+        browser.session = format!("{}/session/{id}", browser.session);
+        let source = format!("window.__HOSTR_TEST__ = {config};\n{FAKES}");
+        browser.cdp("Page.addScriptToEvaluateOnNewDocument", json!({"source": source}));
+        browser
+    }
+
+    /// One WebDriver call; None when chromedriver cannot be reached.
+    fn raw(&self, method: &str, path: &str, body: Option<Value>) -> Option<Value> {
+        let url = format!("{}{path}", self.session);
+        let answer = match body {
+            Some(body) => {
+                self.agent.post(&url).header("Content-Type", "application/json").send(body.to_string().as_bytes())
+            }
+            None if method == "DELETE" => self.agent.delete(&url).call(),
+            None => self.agent.get(&url).call(),
+        };
+        let mut answer = answer.ok()?;
+        let text = answer.body_mut().with_config().limit(256 << 20).read_to_string().ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// A WebDriver command on the session; panics with WebDriver's message.
+    fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let answer = self.raw(method, path, body).unwrap_or_else(|| panic!("chromedriver did not answer {path}"));
+        let value = answer["value"].clone();
+        if let Some(error) = value.get("error").and_then(Value::as_str) {
+            panic!("WebDriver {path}: {error}: {}", value["message"].as_str().unwrap_or(""));
+        }
+        value
+    }
+
+    fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.command("POST", "/goog/cdp/execute", Some(json!({"cmd": cmd, "params": params})))
+    }
+
+    fn goto(&self, url: &str) {
+        self.command("POST", "/url", Some(json!({"url": url})));
+    }
+
+    fn eval(&self, script: &str, args: Value) -> Value {
+        self.command("POST", "/execute/sync", Some(json!({"script": script, "args": args})))
+    }
+
+    /// Polls `script` until it returns something truthy, or fails saying `what`.
+    fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
+        let started = Instant::now();
+        loop {
+            let value = self.eval(script, args.clone());
+            if !matches!(value, Value::Null | Value::Bool(false)) && value != json!("") {
+                return value;
+            }
+            if started.elapsed() > DEADLINE {
+                let url = self.eval("return location.href", json!([]));
+                let text = self.eval("return document.body ? document.body.innerText : ''", json!([]));
+                panic!("waited {DEADLINE:?} for {what}; the page at {url} says:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_visible(&self, css: &str) {
+        let script = "const e = document.querySelector(arguments[0]); \
+                      return !!e && !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length) \
+                      && getComputedStyle(e).visibility !== 'hidden';";
+        self.wait_for(&format!("{css} to be visible"), script, json!([css]));
+    }
+
+    fn wait_text(&self, css: &str, expected: &str) {
+        let script = "const e = document.querySelector(arguments[0]); \
+                      return !!e && e.textContent.includes(arguments[1]);";
+        self.wait_for(&format!("{css} to show {expected:?}"), script, json!([css, expected]));
+    }
+
+    fn wait_url(&self, start: &str) {
+        let script = "return (location.pathname + location.search).startsWith(arguments[0]) \
+                      && document.readyState === 'complete';";
+        self.wait_for(&format!("the address to start with {start}"), script, json!([start]));
+    }
+
+    fn text(&self, css: &str) -> String {
+        let text = self.eval("const e = document.querySelector(arguments[0]); return e && e.textContent", json!([css]));
+        text.as_str().unwrap_or_else(|| panic!("no element {css}")).trim().to_owned()
+    }
+
+    fn element(&self, css: &str) -> String {
+        self.wait_visible(css);
+        let found = self.command("POST", "/element", Some(json!({"using": "css selector", "value": css})));
+        found[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}: {found}")).to_owned()
+    }
+
+    /// Clicks as a person would, once the element is there and enabled.
+    fn click(&self, css: &str) {
+        self.wait_for(
+            &format!("{css} to be enabled"),
+            "const e = document.querySelector(arguments[0]); return !!e && !e.disabled;",
+            json!([css]),
+        );
+        let id = self.element(css);
+        self.command("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.command("POST", &format!("/element/{id}/value"), Some(json!({"text": text})));
+    }
+
+    fn clear(&self, css: &str) {
+        let id = self.element(css);
+        self.command("POST", &format!("/element/{id}/clear"), Some(json!({})));
+    }
+
+    fn press_key(&self, key: &str) {
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
+        self.command("POST", "/actions", Some(actions));
+    }
+
+    /// The status of a same-origin request made by the page (with its cookie).
+    fn fetch_status(&self, path: &str) -> u64 {
+        let script = "const done = arguments[arguments.length - 1]; \
+                      fetch(arguments[0], {credentials: 'same-origin'}).then(r => done(r.status), () => done(0));";
+        let status = self.command("POST", "/execute/async", Some(json!({"script": script, "args": [path]})));
+        status.as_u64().unwrap_or(0)
+    }
+
+    fn window(&self) -> String {
+        self.command("GET", "/window", None).as_str().expect("a window handle").to_owned()
+    }
+
+    fn wait_new_window(&self, old: &str) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let handles = self.command("GET", "/window/handles", None);
+            let new = handles.as_array().into_iter().flatten().filter_map(Value::as_str).find(|h| *h != old);
+            if let Some(handle) = new {
+                return handle.to_owned();
+            }
+            assert!(Instant::now() < deadline, "no new tab opened within {DEADLINE:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn switch_to(&self, handle: &str) {
+        self.command("POST", "/window", Some(json!({"handle": handle})));
+    }
+
+    fn close_window(&self) {
+        self.command("DELETE", "/window", None);
+    }
+
+    /// Saves the page at phone and desktop width (and dark, when asked),
+    /// full length, as `<target>/screenshots/<name>-<size>[-dark].png`.
+    fn screenshots(&self, name: &str, dark_too: bool) {
+        let dir = screenshot_dir();
+        let schemes: &[&str] = if dark_too { &["light", "dark"] } else { &["light"] };
+        for scheme in schemes {
+            self.cdp(
+                "Emulation.setEmulatedMedia",
+                json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+            );
+            for (size, width, height, mobile) in [("phone", 390, 844, true), ("desktop", 1280, 800, false)] {
+                self.cdp(
+                    "Emulation.setDeviceMetricsOverride",
+                    json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+                );
+                // Let layout, fonts and images settle before measuring.
+                self.eval("return document.fonts ? document.fonts.status : 'loaded'", json!([]));
+                std::thread::sleep(Duration::from_millis(150));
+                let full = self.eval("return Math.ceil(document.documentElement.scrollHeight)", json!([]));
+                let full = full.as_u64().unwrap_or(height).max(height);
+                let shot = self.cdp(
+                    "Page.captureScreenshot",
+                    json!({"format": "png", "captureBeyondViewport": true,
+                           "clip": {"x": 0, "y": 0, "width": width, "height": full, "scale": 1}}),
+                );
+                let png = base64::engine::general_purpose::STANDARD
+                    .decode(shot["data"].as_str().expect("screenshot data"))
+                    .expect("screenshot base64");
+                let suffix = if *scheme == "dark" { "-dark" } else { "" };
+                let path = dir.join(format!("{name}-{size}{suffix}.png"));
+                std::fs::write(&path, png).expect("save a screenshot");
+            }
+        }
+        self.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
+        self.cdp("Emulation.setEmulatedMedia", json!({"features": []}));
+        println!("screenshots of {name} in {}", dir.display());
+    }
+
+    /// Each page, with its scripts and styles, stays under 60 KB and loads
+    /// nothing from other hosts; how soon it was interactive is printed
+    /// (not judged: machines differ).
+    fn check_page_weight(&self, page: &str) {
+        let script = "const nav = performance.getEntriesByType('navigation')[0]; \
+            const parts = performance.getEntriesByType('resource') \
+              .filter(r => /\\.(js|css)(\\?|$)/.test(new URL(r.name).pathname)); \
+            return {bytes: nav.decodedBodySize + parts.reduce((n, r) => n + r.decodedBodySize, 0), \
+                    files: parts.length + 1, interactiveMs: Math.round(nav.domInteractive), \
+                    loadedMs: Math.round(nav.loadEventEnd)};";
+        let weight = self.eval(script, json!([]));
+        let foreign = self.eval(
+            "return performance.getEntriesByType('resource').map(r => r.name) \
+               .filter(n => !n.startsWith(location.origin + '/') && !n.startsWith('data:'))",
+            json!([]),
+        );
+        assert_eq!(foreign, json!([]), "{page} loaded something from another host");
+        let bytes = weight["bytes"].as_u64().unwrap_or(u64::MAX);
+        println!(
+            "{page}: {bytes} bytes in {} files; interactive after {} ms, loaded after {} ms",
+            weight["files"], weight["interactiveMs"], weight["loadedMs"]
+        );
+        assert!(bytes < 60 * 1024, "{page} weighs {bytes} bytes with its scripts and styles; the budget is 60 KB");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Quits Chromium; then chromedriver itself.
+        let _ = self.raw("DELETE", "", None);
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
