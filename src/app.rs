@@ -71,7 +71,12 @@ impl App {
             }
             None => Checkout::sandboxed(config.invoice_lifetime),
         };
-        let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, config.schedule.clone()));
+        let mut schedule = config.schedule.clone();
+        if let Some(whm) = &config.whm {
+            // WHM may go on creating an account after hostr stopped waiting.
+            schedule.create_settle = whm.create_timeout * 2;
+        }
+        let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule));
         let woken = provisioner.clone();
         checkout.when_paid(Box::new(move || woken.wake()));
         let (webhook_hints, inbox) = sync_channel(WEBHOOK_QUEUE);

@@ -369,12 +369,13 @@ fn whm(store: Store, command: WhmCommand, json: bool) -> CliResult {
                 let summary = serde_json::json!({
                     "suspended": report.suspended,
                     "unsuspended": report.unsuspended,
+                    "wouldChange": report.planned,
                     "differences": report.drift,
                     "notInHostr": foreign,
                 });
                 return print_json(&summary);
             }
-            for line in &report.drift {
+            for line in report.planned.iter().chain(&report.drift) {
                 println!("{line}");
             }
             for account in &foreign {
@@ -383,7 +384,7 @@ fn whm(store: Store, command: WhmCommand, json: bool) -> CliResult {
             if fix {
                 println!("suspended {}, unsuspended {}", report.suspended, report.unsuspended);
             }
-            let in_line = report.drift.is_empty();
+            let in_line = report.drift.is_empty() && report.planned.is_empty();
             println!("hostr whm sync: {}", if in_line { "WHM matches the files" } else { "differences found" });
             Ok(if in_line { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }

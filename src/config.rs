@@ -462,6 +462,9 @@ impl Config {
             ));
         }
         let whm = WhmSettings::from_env()?;
+        if let Some(whm) = &whm {
+            whm.client()?; // reads and checks WHM_CA_FILE now rather than at the first call
+        }
         if strike.is_some() && whm.is_none() && !args.allow_sandbox_whm {
             return Err("STRIKE_API_KEY is set but WHM_URL is not: real payments would buy sandbox accounts. \
                  Set WHM_URL and WHM_API_TOKEN, or pass --allow-sandbox-whm"

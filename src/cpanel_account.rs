@@ -1,8 +1,9 @@
 //! cPanel accounts: the hosting a customer has bought.
 //!
 //! Invariants: `username` follows WHM's rules and is unique; `domain` is a
-//! lowercase hostname and unique; the account belongs to one customer; each
-//! payment extends `paidUntil` at most once (`appliedPaymentIds`).
+//! lowercase hostname and unique (a TERMINATED account gives its domain
+//! back); the account belongs to one customer; each payment extends
+//! `paidUntil` at most once (`appliedPayments`).
 
 use crate::ids::IdFormat;
 use crate::plan::BillingCycle;
@@ -39,6 +40,15 @@ impl AccountStatus {
     }
 }
 
+/// One payment's period, as added to an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedPayment {
+    pub payment_id: String,
+    pub from: Timestamp,
+    pub until: Timestamp,
+}
+
 /// Disk and bandwidth as last read from WHM, in megabytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -63,16 +73,20 @@ pub struct CpanelAccount {
     pub plan_id: String,
     pub paid_until: Option<Timestamp>,
     /// The operator's reason for a SUSPENDED account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suspend_reason: Option<String>,
-    /// Payments whose period has been added to `paidUntil`.
     #[serde(default)]
-    pub applied_payment_ids: Vec<String>,
+    pub suspend_reason: Option<String>,
+    /// The periods payments added to `paidUntil`, one entry per payment.
+    #[serde(default)]
+    pub applied_payments: Vec<AppliedPayment>,
     /// When `createacct` was last sent for this account: after a crash or an
     /// unclear answer, WHM is asked whether the account exists before any
     /// second attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub create_requested_at: Option<Timestamp>,
+    /// When WHM was seen to hold the account; until then the paying
+    /// customer's account is still to be created, whatever its status.
+    #[serde(default)]
+    pub whm_created_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -97,36 +111,31 @@ impl CpanelAccount {
             plan_id: plan_id.to_owned(),
             paid_until: None,
             suspend_reason: None,
-            applied_payment_ids: Vec::new(),
+            applied_payments: Vec::new(),
             create_requested_at: None,
+            whm_created_at: None,
             created_at: now,
             updated_at: now,
         }
     }
 
     /// Adds one billing period bought by `payment_id` to `paidUntil`,
-    /// counting from the later of now and the old end; once per payment.
-    /// Returns the period added, or `None` when this payment was applied
-    /// before. An EXPIRED account becomes ACTIVE again; an operator's
-    /// suspension stays.
-    pub fn apply_payment(
-        &mut self,
-        payment_id: &str,
-        cycle: BillingCycle,
-        now: Timestamp,
-    ) -> Option<(Timestamp, Timestamp)> {
-        if self.applied_payment_ids.iter().any(|id| id == payment_id) {
-            return None;
+    /// counting from the later of now and the old end; once per payment (a
+    /// second call answers the period added the first time). An EXPIRED or
+    /// PROVISIONING account becomes ACTIVE; an operator's suspension stays.
+    pub fn apply_payment(&mut self, payment_id: &str, cycle: BillingCycle, now: Timestamp) -> (Timestamp, Timestamp) {
+        if let Some(applied) = self.applied_payments.iter().find(|p| p.payment_id == payment_id) {
+            return (applied.from, applied.until);
         }
-        let start = self.paid_until.map_or(now, |until| until.max(now));
-        let end = cycle.after(start);
-        self.paid_until = Some(end);
-        self.applied_payment_ids.push(payment_id.to_owned());
+        let from = self.paid_until.map_or(now, |until| until.max(now));
+        let until = cycle.after(from);
+        self.paid_until = Some(until);
+        self.applied_payments.push(AppliedPayment { payment_id: payment_id.to_owned(), from, until });
         if matches!(self.status, AccountStatus::Provisioning | AccountStatus::Expired) {
             self.status = AccountStatus::Active;
         }
         self.updated_at = now;
-        Some((start, end))
+        (from, until)
     }
 
     /// Paid for at `now` (an account without `paidUntil` is paid indefinitely,
@@ -191,11 +200,12 @@ impl Record for CpanelAccount {
     }
 
     fn index_keys(&self) -> Vec<IndexKey> {
-        vec![
-            ("username", self.username.clone()),
-            ("domain", self.domain.clone()),
-            ("customerId", self.customer_id.clone()),
-        ]
+        let mut keys = vec![("username", self.username.clone()), ("customerId", self.customer_id.clone())];
+        // A removed account's domain may be bought again.
+        if self.status != AccountStatus::Terminated {
+            keys.push(("domain", self.domain.clone()));
+        }
+        keys
     }
 
     fn salvage_unique_keys(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<IndexKey> {
@@ -215,6 +225,32 @@ mod tests {
         for bad in ["", "abcdefghi", "1shop", "testshop", "Shop", "sh-op", "sh_op"] {
             assert!(check_username(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_payment_extends_the_paid_period_once() {
+        let t = |s: &str| Timestamp::parse(s).unwrap();
+        let mut account = CpanelAccount {
+            status: AccountStatus::Active,
+            paid_until: Some(t("2026-12-10T00:00:00Z")),
+            ..CpanelAccount::provisioning("a", "shop", "shop.example", "c", "basic", t("2026-11-10T00:00:00Z"))
+        };
+        let now = t("2026-11-25T00:00:00Z");
+        // Early renewal: from the old end, not from now.
+        let period = account.apply_payment("p1", BillingCycle::Monthly, now);
+        assert_eq!(period, (t("2026-12-10T00:00:00Z"), t("2027-01-10T00:00:00Z")));
+        assert_eq!(account.apply_payment("p1", BillingCycle::Monthly, now), period, "the same period, not another");
+        assert_eq!(account.paid_until, Some(t("2027-01-10T00:00:00Z")));
+        // Late renewal of an expired account: from now, and ACTIVE again.
+        account.status = AccountStatus::Expired;
+        let later = t("2027-02-01T00:00:00Z");
+        assert_eq!(account.apply_payment("p2", BillingCycle::Yearly, later), (later, t("2028-02-01T00:00:00Z")));
+        assert_eq!(account.status, AccountStatus::Active);
+        // An operator's suspension stays.
+        account.status = AccountStatus::Suspended;
+        account.apply_payment("p3", BillingCycle::Monthly, later);
+        assert_eq!(account.status, AccountStatus::Suspended);
+        assert_eq!(account.applied_payments.len(), 3);
     }
 
     #[test]

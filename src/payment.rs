@@ -41,7 +41,7 @@ pub struct Fulfilment {
     pub last_error: Option<String>,
     /// When a FAILED fulfilment is tried again; none means it waits for the
     /// operator (`hostr payment retry`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub next_attempt_at: Option<Timestamp>,
 }
 

@@ -56,6 +56,13 @@ impl fmt::Display for WhmError {
 
 impl std::error::Error for WhmError {}
 
+impl WhmError {
+    /// WHM said the account does not exist.
+    pub fn is_missing_account(&self) -> bool {
+        matches!(self, WhmError::Refused { reason, .. } if reason.to_ascii_lowercase().contains("does not exist"))
+    }
+}
+
 pub type WhmResult<T> = Result<T, WhmError>;
 
 /// One cPanel account as WHM reports it.
@@ -166,7 +173,7 @@ impl WhmClient {
     pub fn account_summary(&self, username: &str) -> WhmResult<Option<WhmAccount>> {
         match self.call("accountsummary", &[("user", username)], false) {
             Ok(data) => Ok(accounts(&data)?.into_iter().next()),
-            Err(WhmError::Refused { reason, .. }) if reason.to_ascii_lowercase().contains("does not exist") => Ok(None),
+            Err(error) if error.is_missing_account() => Ok(None),
             Err(other) => Err(other),
         }
     }

@@ -137,15 +137,22 @@ fn a_paid_invoice_becomes_one_active_account_with_usage_and_single_sign_on() {
     assert_eq!(shop.whm.calls("createacct"), 1);
     let on_whm = shop.on_whm("shop").expect("created on WHM");
     assert_eq!((on_whm.domain.as_str(), on_whm.plan.as_str()), ("shop.example", "basic"));
-    {
+    let password = {
         let state = shop.whm.state.lock().unwrap();
         let (_, url, body) = state.calls.iter().find(|(f, _, _)| f == "createacct").unwrap();
         assert!(body.contains("contactemail=owner%40shop%2Eexample") && body.contains("showpass=n"), "{body}");
         assert!(!url.contains("password"), "the password travels in the body only");
+        let encoded = body.split('&').find_map(|pair| pair.strip_prefix("password=")).unwrap();
+        percent_encoding::percent_decode_str(encoded).decode_utf8().unwrap().into_owned()
+    };
+    // The password is stored nowhere.
+    assert!(password.len() >= 20);
+    for folder in ["cpanel-accounts", "payments", "customers"] {
+        for entry in std::fs::read_dir(shop.db.join(folder)).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+            assert!(!text.contains(&password), "the password is in {folder}");
+        }
     }
-    // The password is not stored anywhere.
-    let file = std::fs::read_to_string(shop.db.join("cpanel-accounts").join(format!("{}.json", account.id))).unwrap();
-    assert!(!file.to_ascii_lowercase().contains("password"), "{file}");
 
     // Usage is read into the account (3 MiB of transfer, 12 MB of disk on the fake).
     let usage = wait_for("usage", || shop.account(&account.id).resource_usage);
@@ -164,8 +171,10 @@ fn a_paid_invoice_becomes_one_active_account_with_usage_and_single_sign_on() {
     assert_eq!(shop.login(&stranger, "../../etc/passwd").error_code(), "not_your_account");
     assert_eq!(shop.login(&token, &hostr::ids::new_uuid()).status, 403);
     assert_eq!(shop.server.request("POST", "/api/cpanel-login", &[], Some("{}")).status, 401);
-    // A second pass changes nothing: still one createacct.
+    // A full pass reads WHM's list and usage once each, and changes nothing.
+    let (lists, bandwidths) = (shop.whm.calls("listaccts"), shop.whm.calls("showbw"));
     shop.server.app.provisioner.cycle(true);
+    assert_eq!((shop.whm.calls("listaccts") - lists, shop.whm.calls("showbw") - bandwidths), (1, 1));
     assert_eq!(shop.whm.calls("createacct"), 1);
 }
 
@@ -250,9 +259,98 @@ fn a_server_error_is_retried_with_backoff_until_it_works() {
     let account = shop.fulfilled(&payment_id);
     assert_eq!(account.status, AccountStatus::Active);
     let payment = shop.payment(&payment_id);
-    assert_eq!(payment.fulfilment.attempts, 3, "two failures, then success");
+    assert!(payment.fulfilment.attempts >= 3, "two failures, then success: {:?}", payment.fulfilment);
     assert_eq!(payment.fulfilment.last_error, None);
     assert_eq!(shop.whm.calls("createacct"), 3, "WHM had not created it, so it was sent again");
+    // Each new createacct waited for the previous one to settle in WHM (twice
+    // the client's 1.5 s timeout), asking accountsummary in between.
+    let sends: Vec<usize> = {
+        let state = shop.whm.state.lock().unwrap();
+        state.calls.iter().enumerate().filter(|(_, (f, _, _))| f == "createacct").map(|(i, _)| i).collect()
+    };
+    let between = shop.whm.state.lock().unwrap().calls[sends[0]..sends[1]]
+        .iter()
+        .filter(|(f, _, _)| f == "accountsummary")
+        .count();
+    assert!(between >= 2, "asked WHM while waiting: {between}");
+}
+
+#[test]
+fn a_creation_still_running_in_whm_is_waited_for_not_repeated() {
+    // WHM answers 500 at once but finishes the account a second later; a
+    // second createacct meanwhile would be refused ("a group for that
+    // username already exists") and must not lead to another username.
+    let shop = shop(|_| {});
+    shop.whm.state.lock().unwrap().background_create = Some(Duration::from_secs(1));
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "busy.example"}));
+    let account = shop.fulfilled(&payment_id);
+    assert_eq!((account.status, account.username.as_str()), (AccountStatus::Active, "busy"));
+    assert_eq!(shop.whm.calls("createacct"), 1);
+    let state = shop.whm.state.lock().unwrap();
+    let hosting: Vec<&String> =
+        state.accounts.iter().filter(|(_, a)| a.domain == "busy.example").map(|(u, _)| u).collect();
+    assert_eq!(hosting, ["busy"], "one account for the domain");
+}
+
+#[test]
+fn a_name_taken_despite_the_check_moves_on_only_when_whm_shows_whose() {
+    let shop = shop(|_| {});
+    shop.whm.add_account("race", "someone-else.example");
+    shop.whm.state.lock().unwrap().verify_says_free = true;
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "race.example"}));
+    assert_eq!(shop.fulfilled(&payment_id).username, "race1");
+    assert_eq!(shop.whm.calls("createacct"), 2);
+}
+
+#[test]
+fn a_failure_that_needs_the_operator_stops_retrying_after_a_retryable_one() {
+    let shop = shop(|_| {});
+    shop.whm.state.lock().unwrap().failing_function = Some(("createacct".into(), 1));
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "later.example"}));
+    wait_for("a retry to be planned", || shop.payment(&payment_id).fulfilment.next_attempt_at);
+    shop.whm.add_account("squatter", "later.example");
+    let stuck = wait_for("the failure that needs the operator", || {
+        Some(shop.payment(&payment_id))
+            .filter(|p| p.fulfilment.last_error.as_deref().is_some_and(|e| e.contains("payment retry")))
+    });
+    assert_eq!(stuck.fulfilment.next_attempt_at, None);
+    let file = std::fs::read_to_string(shop.db.join("payments").join(format!("{payment_id}.json"))).unwrap();
+    assert!(file.contains("\"nextAttemptAt\": null"), "{file}");
+    let sent = shop.whm.calls("createacct");
+    for _ in 0..5 {
+        shop.server.app.provisioner.cycle(false);
+    }
+    assert_eq!(shop.whm.calls("createacct"), sent, "no more attempts");
+    // The customer is told it is being set up, not WHM's words.
+    let check = shop.server.authed("GET", &format!("/api/check-invoice?paymentId={payment_id}"), &token, None).json();
+    assert_eq!(check["payment"]["fulfilment"]["status"], "FAILED");
+    assert!(check["payment"]["fulfilment"].get("lastError").is_none(), "{check}");
+}
+
+#[test]
+fn an_order_the_operator_holds_before_creation_is_still_created_and_suspended() {
+    let shop = shop(|_| {});
+    shop.whm.state.lock().unwrap().failing_function = Some(("createacct".into(), 1));
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "held.example"}));
+    let account_id = shop.payment(&payment_id).account_id.unwrap();
+    // The first createacct failed (and the next waits ~3 s for it to settle);
+    // meanwhile the operator sets the new order SUSPENDED for review.
+    wait_for("the first failure", || shop.payment(&payment_id).fulfilment.next_attempt_at);
+    edit_by_hand(&shop.db, "cpanel-accounts", &account_id, |a| {
+        a["status"] = json!("SUSPENDED");
+        a["suspendReason"] = json!("fraud review");
+    });
+    let account = shop.fulfilled(&payment_id);
+    assert_eq!(account.status, AccountStatus::Suspended);
+    assert!(account.whm_created_at.is_some());
+    wait_for("the suspension", || shop.on_whm(&account.username)?.suspended.filter(|r| r.contains("fraud review")));
+    let reply = shop.login(&token, &account.id);
+    assert_eq!(reply.error_code(), "account_suspended");
+    assert!(!reply.body.windows(12).any(|w| w == b"fraud review"), "the operator's note stays private");
 }
 
 #[test]
@@ -271,11 +369,12 @@ fn expiry_suspends_renewal_restores_once_and_operators_win() {
     assert_eq!((login.status, login.error_code()), (402, "account_expired".into()));
 
     // Renewal: ACTIVE again, unsuspended, one month from now.
+    let before_renewal = Timestamp::now();
     let renewal = shop.buy_and_pay(&token, json!({"accountId": account.id}));
     let renewed = shop.fulfilled(&renewal);
     assert_eq!(renewed.status, AccountStatus::Active);
     let payment = shop.payment(&renewal);
-    assert!(payment.period_start.unwrap() >= Timestamp::parse("2026-11-25T00:00:00Z").unwrap());
+    assert!(payment.period_start.unwrap() >= before_renewal, "from now, not from the lapsed end");
     assert_eq!(renewed.paid_until, payment.period_end);
     wait_for("the unsuspension", || shop.on_whm(&user).filter(|a| a.suspended.is_none()));
 
@@ -473,6 +572,9 @@ fn termination_removes_long_expired_accounts_only_when_turned_on() {
         let shop = shop(|c| c.schedule.terminate_after = terminate_after);
         let token = shop.customer();
         let account = shop.fulfilled(&shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "old.example"})));
+        // The customer has opened a renewal invoice (and not paid it yet).
+        let renew = json!({"accountId": account.id}).to_string();
+        assert_eq!(shop.server.authed("POST", "/api/create-invoice", &token, Some(&renew)).status, 201);
         edit_by_hand(&shop.db, "cpanel-accounts", &account.id, |a| a["paidUntil"] = json!("2026-01-01T00:00:00Z"));
         wait_for("the expiry", || (shop.account(&account.id).status != AccountStatus::Active).then_some(()));
         shop.server.app.provisioner.cycle(false);
@@ -482,12 +584,20 @@ fn termination_removes_long_expired_accounts_only_when_turned_on() {
             assert!(shop.on_whm(&account.username).is_some());
             assert_eq!(shop.whm.calls("removeacct"), 0);
         } else {
+            assert_eq!(after.status, AccountStatus::Expired, "not while a renewal invoice is open");
+            assert_eq!(shop.whm.calls("removeacct"), 0);
+            let open = shop.server.app.store.find::<Payment>("openRenewal", &account.id).unwrap().unwrap();
+            edit_by_hand(&shop.db, "payments", &open.id, |p| p["state"] = json!("CANCELLED"));
+            shop.server.app.provisioner.cycle(false);
+            let after = shop.account(&account.id);
             assert_eq!(after.status, AccountStatus::Terminated);
             assert!(shop.on_whm(&account.username).is_none(), "removed from WHM");
             assert_eq!(shop.whm.calls("removeacct"), 1);
-            let renew = json!({"accountId": account.id}).to_string();
             let reply = shop.server.authed("POST", "/api/create-invoice", &token, Some(&renew));
             assert_eq!((reply.status, reply.error_code()), (410, "account_terminated".into()));
+            // Its domain may be bought again.
+            let again = json!({"planId": "basic", "domain": "old.example"}).to_string();
+            assert_eq!(shop.server.authed("POST", "/api/create-invoice", &token, Some(&again)).status, 201);
         }
     }
 }

@@ -338,9 +338,13 @@ function paidView(payment, account) {
   return [
     h('h2', {id: 'payment-title', tabindex: '-1'}, 'Payment received'),
     failed
-      ? h('div', {'data-test': 'payment-failure'}, message('warn', 'Payment failure — setting up your account failed, and is being retried',
-        `Your payment arrived, but creating the account did not work yet${attempts ? ` (attempt ${attempts})` : ''}` +
-        `${payment.fulfilment.lastError ? `: ${payment.fulfilment.lastError}` : '.'} We keep retrying automatically; there is nothing more to pay. ` +
+      ? h('div', {'data-test': 'payment-failure'}, message('warn', payment.fulfilment.nextAttemptAt
+        ? 'Payment failure — setting up your account failed, and is being retried'
+        : 'Payment failure — setting up your account needs the operator',
+        `Your payment arrived, but creating the account did not work yet${attempts ? ` (attempt ${attempts})` : ''}. ` +
+        (payment.fulfilment.nextAttemptAt
+          ? 'We keep retrying automatically; there is nothing more to pay. '
+          : 'The operator has been alerted and will finish it; there is nothing more to pay. ') +
         'You can leave this page: the account appears on your profile as soon as it is ready.',
         h('a', {class: 'button secondary', href: '/profile.html'}, 'Go to my profile')))
       : h('div', {class: 'status-line', role: 'status'}, h('span', {class: 'spinner', 'aria-hidden': 'true'}),

@@ -204,7 +204,8 @@ function renderPayments() {
     h('thead', {}, h('tr', {}, ['Date', 'For', 'Amount', 'Status', ''].map((t) => h('th', {scope: 'col'}, t)))),
     h('tbody', {}, payments.map((p) => {
       const [tone, label] = paymentStatus(p);
-      const failed = p.fulfilment && p.fulfilment.status === 'FAILED' && p.fulfilment.lastError;
+      const failed = p.fulfilment && p.fulfilment.status === 'FAILED'
+        ? 'Setting up the account failed so far; it is being retried or looked at by the operator.' : null;
       return h('tr', {'data-test': 'payment-row'},
         h('td', {'data-label': 'Date'}, h('span', {}, date(p.createdAt, true))),
         h('td', {'data-label': 'For'}, h('span', {}, `${planName(p.planId)} · ${p.domain || `renewal of ${domains.get(p.accountId) || 'an account'}`}`)),

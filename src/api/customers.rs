@@ -1,7 +1,7 @@
 //! `POST /api/new-user`, `GET|PUT /api/profile`, `POST /api/delete-user`,
 //! `POST /api/recover-user`.
 
-use super::{optional_json, session, unix_now};
+use super::{account_view, optional_json, payment_view, session, unix_now};
 use crate::app::App;
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::{Customer, CustomerStatus, check_email, npub, parse_public_key};
@@ -141,8 +141,8 @@ fn profile_response(app: &App, customer: Customer) -> ApiResult<Response> {
         &json!({
             "npub": npub(&customer.public_key),
             "metadata": customer.metadata,
-            "cpanelAccounts": accounts,
-            "payments": payments,
+            "cpanelAccounts": accounts.iter().map(account_view).collect::<Vec<_>>(),
+            "payments": payments.iter().map(payment_view).collect::<Vec<_>>(),
             "customer": customer,
         }),
     ))

@@ -10,10 +10,13 @@ pub mod plans;
 
 use crate::app::App;
 use crate::auth::session::token_from_cookie_header;
+use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult, Failure};
 use crate::http::Request;
+use crate::payment::Payment;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use std::net::IpAddr;
 
 /// The signed-in caller.
@@ -98,6 +101,28 @@ pub fn client_ip(app: &App, request: &Request) -> IpAddr {
 /// The JSON body, or `T::default()` when the body is empty.
 pub fn optional_json<T: DeserializeOwned + Default>(request: &Request) -> ApiResult<T> {
     if request.body.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { request.json() }
+}
+
+/// A payment as its customer sees it: the operator's error details stay in
+/// the file and the log.
+pub fn payment_view(payment: &Payment) -> Value {
+    let mut value = serde_json::to_value(payment).unwrap_or(Value::Null);
+    if let Some(fulfilment) = value.get_mut("fulfilment").and_then(Value::as_object_mut) {
+        fulfilment.remove("lastError");
+    }
+    value
+}
+
+/// An account as its customer sees it: without the operator's notes and
+/// hostr's bookkeeping with WHM.
+pub fn account_view(account: &CpanelAccount) -> Value {
+    let mut value = serde_json::to_value(account).unwrap_or(Value::Null);
+    if let Some(fields) = value.as_object_mut() {
+        for internal in ["suspendReason", "createRequestedAt", "whmCreatedAt"] {
+            fields.remove(internal);
+        }
+    }
+    value
 }
 
 /// Unix time now, in seconds.

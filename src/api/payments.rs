@@ -1,7 +1,7 @@
 //! `POST /api/create-invoice`, `GET /api/check-invoice`, `GET /api/paywall`,
 //! `POST /api/sandbox/pay` and Strike's `POST /api/webhooks/strike`.
 
-use super::session;
+use super::{account_view, payment_view, session};
 use crate::app::App;
 use crate::checkout::Purchase;
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
@@ -12,7 +12,7 @@ use crate::payment::Payment;
 use crate::plan::Plan;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -42,7 +42,8 @@ pub fn create_invoice(app: &App, request: &Request) -> ApiResult<Response> {
         }
     };
     let payment = app.checkout.create_invoice(&app.store, &customer, purchase)?;
-    Ok(Response::json(201, &json!({"payment": payment, "qrSvg": qr_svg(&payment), "sandbox": payment.sandbox})))
+    let sandbox = payment.sandbox;
+    Ok(Response::json(201, &json!({"payment": payment_view(&payment), "qrSvg": qr_svg(&payment), "sandbox": sandbox})))
 }
 
 pub fn check_invoice(app: &App, request: &Request) -> ApiResult<Response> {
@@ -57,7 +58,8 @@ pub fn check_invoice(app: &App, request: &Request) -> ApiResult<Response> {
         Some(id) => app.store.get::<CpanelAccount>(id).ok(),
         None => None,
     };
-    Ok(Response::json(200, &json!({"payment": payment, "qrSvg": qr_svg(&payment), "account": account})))
+    let account = account.as_ref().map(account_view);
+    Ok(Response::json(200, &json!({"payment": payment_view(&payment), "qrSvg": qr_svg(&payment), "account": account})))
 }
 
 #[derive(Deserialize)]
@@ -74,7 +76,7 @@ pub fn sandbox_pay(app: &App, request: &Request) -> ApiResult<Response> {
     let body: SandboxPayBody = request.json()?;
     let payment = own_payment(app, &customer, &body.payment_id)?;
     let payment = app.checkout.pay_in_sandbox(&app.store, &payment)?;
-    Ok(Response::json(200, &json!({"payment": payment, "sandbox": true})))
+    Ok(Response::json(200, &json!({"payment": payment_view(&payment), "sandbox": true})))
 }
 
 pub fn paywall(app: &App, request: &Request) -> ApiResult<Response> {
@@ -86,6 +88,7 @@ pub fn paywall(app: &App, request: &Request) -> ApiResult<Response> {
         CustomerStatus::Suspended => "suspended",
         CustomerStatus::Active if accounts.iter().any(|a| a.status == AccountStatus::Active) => {
             let active: Vec<&CpanelAccount> = accounts.iter().filter(|a| a.status == AccountStatus::Active).collect();
+            let active: Vec<Value> = active.into_iter().map(account_view).collect();
             return Ok(Response::json(200, &json!({"access": true, "accounts": active})));
         }
         CustomerStatus::Active if accounts.iter().any(|a| a.status == AccountStatus::Suspended) => "suspended",

@@ -5,12 +5,15 @@
 //! 1. the account record is written as PROVISIONING with its username
 //!    before WHM hears of it;
 //! 2. `createRequestedAt` is written before every `createacct`, and whenever
-//!    it is set WHM is asked (`accountsummary`) before anything else, so an
-//!    account whose creation timed out is found, not created twice;
-//! 3. the period is added to `paidUntil` once per payment
-//!    (`appliedPaymentIds`), then the payment is marked DONE.
+//!    it is set WHM is asked (`accountsummary`) before anything else; while
+//!    an earlier `createacct` may still be running on WHM (it takes minutes),
+//!    none is sent again;
+//! 3. the username changes only when WHM shows it belongs to another domain,
+//!    so an account still being created under it is never abandoned;
+//! 4. the period is added to `paidUntil` once per payment
+//!    (`appliedPayments`), then the payment is marked DONE.
 
-use super::{Provisioner, WhmView};
+use super::Provisioner;
 use crate::cpanel_account::{AccountStatus, CpanelAccount, check_username};
 use crate::customer::Customer;
 use crate::payment::Payment;
@@ -45,11 +48,11 @@ impl From<WhmError> for Fault {
 
 type Step<T> = Result<T, Fault>;
 
-/// The period a payment added: `None` when it had been added before.
-pub type Period = Option<(Timestamp, Timestamp)>;
+/// The period a payment paid for: from, until.
+pub type Period = (Timestamp, Timestamp);
 
 impl Provisioner {
-    /// Does what `payment` bought. Returns the period added.
+    /// Does what `payment` bought. Returns the period it paid for.
     pub(super) fn deliver(&self, payment: &Payment) -> Step<Period> {
         if payment.sandbox && !self.panel.is_sandbox() {
             return Err(Fault::Stuck(
@@ -72,13 +75,14 @@ impl Provisioner {
         if !matches_payment {
             return Err(Fault::Stuck(format!("account {} belongs to another customer or domain", account.id)));
         }
+        if account.status == AccountStatus::Terminated {
+            return Err(Fault::Stuck(format!("account {} was terminated", account.username)));
+        }
         self.link_to_customer(&account)?;
-        match account.status {
-            AccountStatus::Terminated => {
-                return Err(Fault::Stuck(format!("account {} was terminated", account.username)));
-            }
-            AccountStatus::Provisioning => self.create_in_whm(account, &plan)?,
-            _ => {}
+        // Created in WHM unless seen there, whatever the status says: an
+        // operator may have set a new order SUSPENDED before it was made.
+        if payment.domain.is_some() && account.whm_created_at.is_none() {
+            self.create_in_whm(account, &plan)?;
         }
         let now = Timestamp::now();
         let period = self.store.update::<CpanelAccount, _, StoreError>(account_id, |a| {
@@ -90,7 +94,10 @@ impl Provisioner {
     /// Lists the account on its customer's record (from the moment it is
     /// being set up, so the profile can say so).
     fn link_to_customer(&self, account: &CpanelAccount) -> Step<()> {
-        let customer: Customer = self.store.get(&account.customer_id)?;
+        let customer: Customer = self.store.get(&account.customer_id).map_err(|e| match e {
+            StoreError::NotFound { .. } => Fault::Stuck(format!("its customer: {e}")),
+            other => other.into(),
+        })?;
         if customer.cpanel_account_ids.contains(&account.id) && customer.plan_id.as_ref() == Some(&account.plan_id) {
             return Ok(());
         }
@@ -143,18 +150,26 @@ impl Provisioner {
     }
 
     /// Creates the account in WHM, exactly once, under its recorded username
-    /// or, when WHM has that name for someone else, the next free one.
+    /// or, when WHM shows that name belongs to another domain, the next free one.
     fn create_in_whm(&self, mut account: CpanelAccount, plan: &Plan) -> Step<()> {
         let email = self.store.get::<Customer>(&account.customer_id).ok().and_then(|c| c.email);
         for _ in 0..MAX_USERNAMES {
-            if account.create_requested_at.is_some() {
+            let sent_before = account.create_requested_at;
+            if let Some(sent) = sent_before {
                 match self.existing(&account)? {
-                    Existing::Ours => return Ok(()),
+                    Existing::Ours => return self.confirm_created(&account),
                     Existing::Someone => {
                         account = self.rename(&account)?;
                         continue;
                     }
-                    Existing::None => {}
+                    Existing::Missing if self.may_still_be_creating(sent) => {
+                        return Err(Fault::Retry(format!(
+                            "createacct for {} was sent at {sent} and WHM has no account yet; \
+                             waiting for it before sending again",
+                            account.username
+                        )));
+                    }
+                    Existing::Missing => {}
                 }
             }
             let now = Timestamp::now();
@@ -169,52 +184,74 @@ impl Provisioner {
             });
             let error = match created {
                 Ok(()) => {
-                    self.view.lock().unwrap_or_else(|p| p.into_inner()).created(&account, &plan.whm_package);
                     log::info!("account {} ({}) created in WHM", account.username, account.domain);
-                    return Ok(());
+                    return self.confirm_created(&account);
                 }
                 Err(error) => error,
             };
-            // Whatever the answer, WHM may have created it (a lost answer,
-            // or a second try of one that had worked): ask before judging.
-            let existing = self.existing(&account);
-            if let Ok(Existing::Ours) = existing {
-                return Ok(());
-            }
-            match error {
-                WhmError::Refused { reason, .. } if reason.contains(&account.domain) || mentions(&reason, "domain") => {
-                    return Err(Fault::Stuck(format!(
-                        "WHM refused the domain {}: {reason}. Free it on WHM (or refund the customer), \
-                         then run `hostr payment retry`",
-                        account.domain
-                    )));
-                }
-                WhmError::Refused { reason, .. } if mentions(&reason, "user") || mentions(&reason, "account named") => {
-                    log::warn!("username {} refused by WHM ({reason}); choosing another", account.username);
+            // Whatever the answer, WHM may have created it (a lost answer, or
+            // a creation still running from before): ask before judging.
+            match self.existing(&account)? {
+                Existing::Ours => return self.confirm_created(&account),
+                Existing::Someone => {
+                    log::warn!("username {} belongs to another account on WHM; choosing another", account.username);
                     account = self.rename(&account)?;
+                    continue;
                 }
-                WhmError::Refused { reason, .. } => {
-                    return Err(Fault::Retry(format!("WHM createacct refused: {reason}")));
-                }
-                other => {
-                    return Err(Fault::Retry(format!(
-                        "{other}; WHM will be asked whether the account exists before any new attempt"
-                    )));
-                }
+                Existing::Missing => {}
             }
+            return Err(match error {
+                // Any creation of ours under this name has settled by now (see
+                // above) and WHM has no account under it: the domain is someone else's.
+                WhmError::Refused { reason, .. } if reason.contains(&account.domain) || mentions(&reason, "domain") => {
+                    Fault::Stuck(format!(
+                        "WHM refused the domain {}: {}. Free it on WHM (or refund the customer), \
+                         then run `hostr payment retry`",
+                        account.domain,
+                        reason.trim_end_matches('.')
+                    ))
+                }
+                WhmError::Refused { reason, .. } => Fault::Retry(format!("WHM createacct refused: {reason}")),
+                other => Fault::Retry(format!(
+                    "{other}; WHM will be asked whether the account exists before any new attempt"
+                )),
+            });
         }
         Err(Fault::Stuck(format!("no free cPanel username found for {}", account.domain)))
+    }
+
+    /// Records that WHM holds the account, and updates the view of WHM.
+    fn confirm_created(&self, account: &CpanelAccount) -> Step<()> {
+        let now = Timestamp::now();
+        self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
+            a.whm_created_at.get_or_insert(now);
+            a.updated_at = now;
+            Ok(())
+        })?;
+        self.view().seen(WhmAccount {
+            user: account.username.clone(),
+            domain: account.domain.clone(),
+            plan: String::new(),
+            suspended: false,
+            suspend_reason: None,
+            disk_used_mb: 0,
+            disk_limit_mb: None,
+        });
+        Ok(())
+    }
+
+    /// A `createacct` sent at `sent` may still be running on WHM.
+    fn may_still_be_creating(&self, sent: Timestamp) -> bool {
+        let settle = chrono::Duration::from_std(self.schedule.create_settle).unwrap_or(chrono::Duration::minutes(5));
+        Timestamp::now().as_datetime() < sent.as_datetime() + settle
     }
 
     /// Whether WHM has an account under this one's username, and whose.
     fn existing(&self, account: &CpanelAccount) -> Step<Existing> {
         Ok(match self.call(|panel| panel.account_summary(&account.username))? {
-            Some(found) if found.domain == account.domain => {
-                self.view.lock().unwrap_or_else(|p| p.into_inner()).seen(found);
-                Existing::Ours
-            }
+            Some(found) if found.domain == account.domain => Existing::Ours,
             Some(_) => Existing::Someone,
-            None => Existing::None,
+            None => Existing::Missing,
         })
     }
 
@@ -241,23 +278,11 @@ impl Provisioner {
 }
 
 enum Existing {
+    /// WHM holds the account, for this domain.
     Ours,
+    /// WHM holds this username for another domain.
     Someone,
-    None,
-}
-
-impl WhmView {
-    fn created(&mut self, account: &CpanelAccount, package: &str) {
-        self.seen(WhmAccount {
-            user: account.username.clone(),
-            domain: account.domain.clone(),
-            plan: package.to_owned(),
-            suspended: false,
-            suspend_reason: None,
-            disk_used_mb: 0,
-            disk_limit_mb: None,
-        });
-    }
+    Missing,
 }
 
 fn mentions(reason: &str, word: &str) -> bool {
@@ -294,15 +319,16 @@ pub fn usernames(domain: &str) -> impl Iterator<Item = String> {
 /// once and never stored; the customer signs in through single sign-on.
 fn strong_password() -> String {
     const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%*+-=?@^_";
+    // Bytes at or above this would favour the first characters: skipped.
+    let limit = (256 / CHARS.len() * CHARS.len()) as u8;
     loop {
-        let mut bytes = [0u8; 24];
-        getrandom::fill(&mut bytes).expect("the operating system's random source works");
-        // 256 is not a multiple of the alphabet: drop the bytes that would bias it.
-        let limit = (256 / CHARS.len() * CHARS.len()) as u8;
-        if bytes.iter().any(|&b| b >= limit) {
-            continue;
+        let mut password = String::with_capacity(24);
+        while password.len() < 24 {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).expect("the operating system's random source works");
+            let fair = bytes.iter().filter(|&&b| b < limit);
+            password.extend(fair.map(|&b| CHARS[usize::from(b) % CHARS.len()] as char).take(24 - password.len()));
         }
-        let password: String = bytes.iter().map(|&b| CHARS[usize::from(b) % CHARS.len()] as char).collect();
         let classes = [
             password.bytes().any(|b| b.is_ascii_lowercase()),
             password.bytes().any(|b| b.is_ascii_uppercase()),

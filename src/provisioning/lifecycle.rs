@@ -67,8 +67,10 @@ pub fn reconcile(accounts: &[(CpanelAccount, CustomerStatus)], whm: &HashMap<Str
             continue;
         };
         if actual.domain != account.domain {
+            // Someone else's site under a reused name: hostr must not touch it.
             let problem = format!("{} hosts {} on WHM but {} here", account.username, actual.domain, account.domain);
-            actions.push(Action::Drift { account_id: account_id.clone(), username: username.clone(), problem });
+            actions.push(Action::Drift { account_id, username, problem });
+            continue;
         }
         match (wanted, actual.suspended) {
             (Some(reason), false) => actions.push(Action::Suspend { account_id, username, reason }),
@@ -178,6 +180,13 @@ mod tests {
             &reconcile(&[(active, CustomerStatus::Active)], &HashMap::new())[..],
             [Action::Drift { problem, .. }] if problem.contains("does not exist on WHM")
         ));
+        let mut elsewhere = on_whm(None);
+        elsewhere.get_mut("shop").unwrap().domain = "other.example".into();
+        let expired_here = (account(AccountStatus::Expired, "2026-11-01T00:00:00Z"), CustomerStatus::Active);
+        assert!(
+            matches!(&reconcile(&[expired_here], &elsewhere)[..], [Action::Drift { problem, .. }] if problem.contains("other.example")),
+            "a reused username is reported, never suspended"
+        );
         let mut operator = account(AccountStatus::Suspended, "2027-01-01T00:00:00Z");
         operator.suspend_reason = Some("spam".into());
         assert!(matches!(

@@ -53,6 +53,9 @@ pub struct Schedule {
     pub retry_base: Duration,
     /// How long WHM is left alone after it refused the token.
     pub auth_pause: Duration,
+    /// How long a `createacct` may go on running in WHM after it was sent
+    /// (hostr's own wait for the answer, twice over); no second one before.
+    pub create_settle: Duration,
 }
 
 impl Default for Schedule {
@@ -65,6 +68,7 @@ impl Default for Schedule {
             terminate_after: None,
             retry_base: Duration::from_secs(30),
             auth_pause: Duration::from_secs(15 * 60),
+            create_settle: crate::whm::LONG_TIMEOUT * 2,
         }
     }
 }
@@ -84,6 +88,11 @@ impl WhmView {
     }
 }
 
+/// The wait before try number `attempts + 1`: `base`, doubling, at most an hour.
+fn backoff(base: Duration, attempts: u32) -> Duration {
+    base.saturating_mul(1 << attempts.saturating_sub(1).min(16)).min(Duration::from_secs(3600))
+}
+
 /// What one cycle did, for logs and the benchmark.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CycleReport {
@@ -93,7 +102,10 @@ pub struct CycleReport {
     pub suspended: usize,
     pub unsuspended: usize,
     pub usage_written: usize,
+    /// Differences hostr must not fix by itself.
     pub drift: Vec<String>,
+    /// What a dry run (`hostr whm sync` without `--fix`) would do.
+    pub planned: Vec<String>,
 }
 
 pub struct Provisioner {
@@ -105,6 +117,12 @@ pub struct Provisioner {
     paused_until: Mutex<Option<Instant>>,
     /// Drift already reported, by account id, so the log says it once.
     drift: Mutex<HashMap<String, String>>,
+    /// Suspensions or unsuspensions WHM refused, by account id: not tried
+    /// again before the time given (doubling up to an hour).
+    held_back: Mutex<HashMap<String, (Instant, u32)>>,
+    /// Set when WHM could not be reached during this cycle: the rest of the
+    /// cycle's WHM work waits for the next one instead of timing out call by call.
+    unreachable: std::sync::atomic::AtomicBool,
     wake: SyncSender<()>,
     woken: Mutex<Option<Receiver<()>>>,
 }
@@ -119,6 +137,8 @@ impl Provisioner {
             view: Mutex::new(WhmView::default()),
             paused_until: Mutex::new(None),
             drift: Mutex::new(HashMap::new()),
+            held_back: Mutex::new(HashMap::new()),
+            unreachable: std::sync::atomic::AtomicBool::new(false),
             wake,
             woken: Mutex::new(Some(woken)),
         }
@@ -148,12 +168,21 @@ impl Provisioner {
             }
         }
         let result = f(self.panel.as_ref());
-        if let Err(WhmError::Auth(why)) = &result {
-            log::error!("WHM refused the API token ({why}); pausing WHM calls for {:?}", self.schedule.auth_pause);
-            *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) =
-                Some(Instant::now() + self.schedule.auth_pause);
+        match &result {
+            Err(WhmError::Auth(why)) => {
+                log::error!("WHM refused the API token ({why}); pausing WHM calls for {:?}", self.schedule.auth_pause);
+                *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(Instant::now() + self.schedule.auth_pause);
+            }
+            Err(WhmError::Unreachable(_)) => self.unreachable.store(true, std::sync::atomic::Ordering::Relaxed),
+            _ => {}
         }
         result
+    }
+
+    /// WHM failed to answer earlier in this cycle.
+    fn whm_down(&self) -> bool {
+        self.unreachable.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Starts the background worker.
@@ -181,6 +210,7 @@ impl Provisioner {
 
     /// One pass of everything; `fresh` reads WHM's state and usage anew.
     pub fn cycle(&self, fresh: bool) -> CycleReport {
+        self.unreachable.store(false, std::sync::atomic::Ordering::Relaxed);
         let mut report = CycleReport { fulfilled: self.fulfil_due(), ..CycleReport::default() };
         let usage_due = self.refresh_view(fresh);
         let now = Timestamp::now();
@@ -226,7 +256,8 @@ impl Provisioner {
             FulfilmentStatus::Failed => p.fulfilment.next_attempt_at.is_some_and(|at| at <= now),
             FulfilmentStatus::Done => false,
         });
-        due.filter(|payment| self.fulfil(payment)).count()
+        // Once WHM is found down, the others wait for the next cycle.
+        due.filter(|payment| !self.whm_down() && self.fulfil(payment)).count()
     }
 
     /// One attempt at a payment's fulfilment, recorded on the payment.
@@ -240,13 +271,11 @@ impl Provisioner {
             let f = &mut p.fulfilment;
             f.attempts += 1;
             match &outcome {
-                Ok(period) => {
+                Ok((start, end)) => {
                     f.status = FulfilmentStatus::Done;
                     f.last_error = None;
                     f.next_attempt_at = None;
-                    if let Some((start, end)) = period {
-                        (p.period_start, p.period_end) = (Some(*start), Some(*end));
-                    }
+                    (p.period_start, p.period_end) = (Some(*start), Some(*end));
                 }
                 Err(fault) => {
                     f.status = FulfilmentStatus::Failed;
@@ -285,13 +314,15 @@ impl Provisioner {
     }
 
     fn backoff(&self, attempts: u32) -> chrono::Duration {
-        let wait = self.schedule.retry_base.saturating_mul(1 << attempts.saturating_sub(1).min(16));
-        chrono::Duration::from_std(wait.min(Duration::from_secs(3600))).unwrap_or(chrono::Duration::hours(1))
+        chrono::Duration::from_std(backoff(self.schedule.retry_base, attempts)).unwrap_or(chrono::Duration::hours(1))
     }
 
     /// Reads WHM's accounts again when the view is stale (and usage when it
     /// is due). Returns whether usage was read.
     fn refresh_view(&self, fresh: bool) -> bool {
+        if self.whm_down() {
+            return false;
+        }
         let (stale, usage_due) = {
             let view = self.view();
             let older = |at: Option<Instant>, limit: Duration| at.is_none_or(|at| at.elapsed() >= limit);
@@ -363,10 +394,36 @@ impl Provisioner {
     }
 
     fn terminate(&self, account: &mut CpanelAccount) -> bool {
-        if let Err(e) = self.call(|panel| panel.remove_account(&account.username)) {
-            let gone = matches!(&e, WhmError::Refused { reason, .. } if reason.contains("does not exist"));
-            if !gone {
-                log::error!("account {}: cannot remove it from WHM: {e}", account.username);
+        // Not while the customer is paying for it, or a renewal awaits delivery.
+        let open = self.store.find::<Payment>("openRenewal", &account.id).ok().flatten().is_some()
+            || self
+                .store
+                .find_all::<Payment>("open", "unfulfilled")
+                .unwrap_or_default()
+                .iter()
+                .any(|p| p.account_id.as_deref() == Some(account.id.as_str()));
+        if open || self.whm_down() {
+            return false;
+        }
+        match self.call(|panel| panel.account_summary(&account.username)) {
+            Ok(Some(found)) if found.domain != account.domain => {
+                log::error!(
+                    "not terminating {}: on WHM it hosts {}, not {}",
+                    account.username,
+                    found.domain,
+                    account.domain
+                );
+                return false;
+            }
+            Ok(Some(_)) => {
+                if let Err(e) = self.call(|panel| panel.remove_account(&account.username)) {
+                    log::error!("account {}: cannot remove it from WHM: {e}", account.username);
+                    return false;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                log::warn!("account {}: not terminated now: {e}", account.username);
                 return false;
             }
         }
@@ -396,9 +453,10 @@ impl Provisioner {
     pub fn sync(&self, fix: bool) -> Result<(CycleReport, Vec<String>), String> {
         let accounts = self.call(|panel| panel.list_accounts()).map_err(|e| e.to_string())?;
         let ours = self.store.list_readable::<CpanelAccount>().map_err(|e| e.to_string())?;
+        let known: std::collections::HashSet<&str> = ours.iter().map(|a| a.username.as_str()).collect();
         let foreign = accounts
             .iter()
-            .filter(|w| !ours.iter().any(|a| a.username == w.user))
+            .filter(|w| !known.contains(w.user.as_str()))
             .map(|w| format!("{} ({})", w.user, w.domain))
             .collect();
         {
@@ -428,20 +486,23 @@ impl Provisioner {
         let actions = lifecycle::reconcile(&with_owner, &self.view().accounts);
         let mut drift = HashMap::new();
         for action in actions {
-            if !execute {
-                let planned = match &action {
-                    Action::Suspend { username, reason, .. } => format!("would suspend {username}: {reason}"),
-                    Action::Unsuspend { username, .. } => format!("would unsuspend {username}"),
-                    Action::Drift { problem, .. } => problem.clone(),
-                };
-                report.drift.push(planned);
-                continue;
-            }
+            let planned = match &action {
+                Action::Suspend { username, reason, .. } => format!("would suspend {username}: {reason}"),
+                Action::Unsuspend { username, .. } => format!("would unsuspend {username}"),
+                Action::Drift { .. } => String::new(),
+            };
             match action {
+                Action::Drift { account_id, problem, .. } => {
+                    drift.insert(account_id, problem);
+                }
+                _ if !execute => report.planned.push(planned),
+                Action::Suspend { account_id, .. } | Action::Unsuspend { account_id, .. }
+                    if self.whm_down() || self.held_back(&account_id) => {}
                 Action::Suspend { username, reason, account_id } => {
                     match self.call(|panel| panel.suspend(&username, &reason)) {
                         Ok(()) => {
                             log::info!("account {username} suspended in WHM: {reason}");
+                            self.held_back.lock().unwrap_or_else(|p| p.into_inner()).remove(&account_id);
                             self.mark(&username, Some(reason));
                             report.suspended += 1;
                         }
@@ -451,16 +512,16 @@ impl Provisioner {
                 Action::Unsuspend { username, account_id } => match self.call(|panel| panel.unsuspend(&username)) {
                     Ok(()) => {
                         log::info!("account {username} unsuspended in WHM");
+                        self.held_back.lock().unwrap_or_else(|p| p.into_inner()).remove(&account_id);
                         self.mark(&username, None);
                         report.unsuspended += 1;
                     }
                     Err(e) => self.action_failed(&account_id, &username, e, &mut drift),
                 },
-                Action::Drift { account_id, problem, .. } => {
-                    drift.insert(account_id, problem);
-                }
             }
         }
+        report.drift = drift.values().cloned().collect();
+        report.drift.sort();
         if !execute {
             return;
         }
@@ -470,18 +531,26 @@ impl Provisioner {
                 log::warn!("drift between the files and WHM: {problem}");
             }
         }
-        report.drift = drift.values().cloned().collect();
-        report.drift.sort();
         *known = drift;
     }
 
+    /// A suspension or unsuspension WHM refused waits before it is tried again.
+    fn held_back(&self, account_id: &str) -> bool {
+        let held = self.held_back.lock().unwrap_or_else(|p| p.into_inner());
+        held.get(account_id).is_some_and(|(until, _)| Instant::now() < *until)
+    }
+
     fn action_failed(&self, account_id: &str, username: &str, error: WhmError, drift: &mut HashMap<String, String>) {
-        if matches!(&error, WhmError::Refused { reason, .. } if reason.contains("does not exist")) {
+        if error.is_missing_account() {
             self.view().accounts.remove(username);
             drift.insert(account_id.to_owned(), format!("{username} does not exist on WHM"));
-        } else {
-            log::warn!("account {username}: {error}; trying again next cycle");
+            return;
         }
+        let mut held = self.held_back.lock().unwrap_or_else(|p| p.into_inner());
+        let failures = held.get(account_id).map_or(0, |(_, n)| *n) + 1;
+        let wait = backoff(self.schedule.retry_base, failures);
+        held.insert(account_id.to_owned(), (Instant::now() + wait, failures));
+        log::warn!("account {username}: {error}; trying again in {}s", wait.as_secs());
     }
 
     fn mark(&self, username: &str, suspended: Option<String>) {
@@ -533,13 +602,34 @@ impl Provisioner {
         written
     }
 
-    /// A one-time cPanel login URL for the account's owner.
+    /// A one-time cPanel login URL for the account's owner, once WHM
+    /// confirms the username still hosts this account's domain.
     pub fn login_url(&self, account: &CpanelAccount) -> WhmResult<String> {
-        self.call(|panel| panel.login_url(&account.username))
+        match self.call(|panel| panel.account_summary(&account.username))? {
+            Some(found) if found.domain == account.domain => self.call(|panel| panel.login_url(&account.username)),
+            found => Err(WhmError::Refused {
+                function: "accountsummary".to_owned(),
+                reason: match found {
+                    Some(other) => {
+                        format!("{} hosts {} on WHM, not {}", account.username, other.domain, account.domain)
+                    }
+                    None => format!("{} does not exist on WHM", account.username),
+                },
+            }),
+        }
     }
+}
 
-    /// The panel itself, for operator tools.
-    pub fn panel(&self) -> &dyn HostingPanel {
-        self.panel.as_ref()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        let base = Duration::from_secs(30);
+        let waits: Vec<u64> = (1..=5).map(|n| backoff(base, n).as_secs()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480]);
+        assert_eq!(backoff(base, 9), Duration::from_secs(3600));
+        assert_eq!(backoff(base, u32::MAX), Duration::from_secs(3600));
     }
 }

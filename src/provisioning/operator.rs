@@ -11,24 +11,27 @@ use crate::timestamp::Timestamp;
 /// Sends a payment's failed (or stuck) fulfilment back to the worker.
 pub fn retry(store: &Store, payment_id: &str) -> Result<Payment, String> {
     store
-        .update::<Payment, _, String>(payment_id, |p| {
+        .update::<Payment, _, Refusal>(payment_id, |p| {
             if p.state != PaymentState::Paid {
-                return Err(format!("payment {payment_id} is {}, not PAID", p.state.as_str()));
+                return Err(Refusal(format!("payment {payment_id} is {}, not PAID", p.state.as_str())));
             }
             if p.fulfilment.status == FulfilmentStatus::Done {
-                return Err(format!("payment {payment_id} is already fulfilled"));
+                return Err(Refusal(format!("payment {payment_id} is already fulfilled")));
             }
             p.fulfilment.status = FulfilmentStatus::Provisioning;
             p.fulfilment.next_attempt_at = None;
             p.updated_at = Timestamp::now();
             Ok(p.clone())
         })
-        .map_err(|e| e.to_string())
+        .map_err(|Refusal(why)| why)
 }
 
-impl From<StoreError> for String {
-    fn from(error: StoreError) -> String {
-        error.to_string()
+/// Why an operator's change was not made, in words.
+struct Refusal(String);
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Refusal {
+        Refusal(error.to_string())
     }
 }
 
@@ -46,22 +49,22 @@ pub fn find_account(store: &Store, name_or_id: &str) -> Result<CpanelAccount, St
 /// operator's suspension (`None`): ACTIVE again when paid, else EXPIRED.
 pub fn set_suspension(store: &Store, account_id: &str, reason: Option<&str>) -> Result<CpanelAccount, String> {
     let now = Timestamp::now();
-    store.update::<CpanelAccount, _, String>(account_id, |a| {
+    let changed = store.update::<CpanelAccount, _, Refusal>(account_id, |a| {
         match reason {
             Some(reason) => {
                 let reason = reason.trim();
                 if reason.is_empty() {
-                    return Err("say why the account is suspended (--reason)".to_owned());
+                    return Err(Refusal("say why the account is suspended (--reason)".to_owned()));
                 }
                 if matches!(a.status, AccountStatus::Provisioning | AccountStatus::Terminated) {
-                    return Err(format!("account {} is {}", a.username, a.status.as_str()));
+                    return Err(Refusal(format!("account {} is {}", a.username, a.status.as_str())));
                 }
                 a.status = AccountStatus::Suspended;
                 a.suspend_reason = Some(reason.to_owned());
             }
             None => {
                 if a.status != AccountStatus::Suspended {
-                    return Err(format!("account {} is {}, not SUSPENDED", a.username, a.status.as_str()));
+                    return Err(Refusal(format!("account {} is {}, not SUSPENDED", a.username, a.status.as_str())));
                 }
                 a.status = if a.is_paid(now) { AccountStatus::Active } else { AccountStatus::Expired };
                 a.suspend_reason = None;
@@ -69,5 +72,6 @@ pub fn set_suspension(store: &Store, account_id: &str, reason: Option<&str>) -> 
         }
         a.updated_at = now;
         Ok(a.clone())
-    })
+    });
+    changed.map_err(|Refusal(why)| why)
 }

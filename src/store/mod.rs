@@ -362,6 +362,20 @@ impl Store {
         }
     }
 
+    /// An exclusive claim on the role `name` for the whole database (e.g. the
+    /// accounts worker), held while the returned file stays open; `None`
+    /// when another process holds it. The kernel drops it when the holder dies.
+    pub fn claim(&self, name: &str) -> StoreResult<Option<File>> {
+        let path = self.root.join(format!(".{name}.lock"));
+        let io_error = |source| StoreError::Io { path: path.clone(), source };
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_error)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(io_error(e)),
+        }
+    }
+
     /// The 1-based line and column of `field` in a record's file, for reports.
     pub fn locate(&self, kind: Kind, id: &str, field: &str) -> (usize, usize) {
         self.path_of(kind, id)

@@ -38,6 +38,14 @@ pub struct WhmState {
     pub slow_function: Option<(String, Duration)>,
     /// This function answers HTTP 500 without doing anything, this many more times.
     pub failing_function: Option<(String, usize)>,
+    /// `createacct` answers HTTP 500 at once and finishes the account this
+    /// much later, as a busy WHM does; meanwhile the name and domain are taken.
+    pub background_create: Option<Duration>,
+    /// Accounts being created in the background: user → domain.
+    pub creating: BTreeMap<String, String>,
+    /// `verify_new_username` says every name is free (a race with another
+    /// reseller, or a server whose check misses a name).
+    pub verify_says_free: bool,
 }
 
 pub struct FakeWhm {
@@ -115,7 +123,7 @@ fn refused(function: &str, reason: &str) -> Value {
     json!({"metadata": {"command": function, "version": 1, "result": 0, "reason": format!("API failure: (XID t3st) {reason}")}})
 }
 
-fn handle(mut request: tiny_http::Request, state: &Mutex<WhmState>) {
+fn handle(mut request: tiny_http::Request, state: &Arc<Mutex<WhmState>>) {
     let url = request.url().to_owned();
     let function = url.trim_start_matches("/json-api/").split('?').next().unwrap_or("").to_owned();
     let mut body = String::new();
@@ -152,7 +160,13 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<WhmState>) {
                 .to_string(),
         )
     } else {
-        (200, answer(&function, &form(&body), state).to_string())
+        let answer = answer(&function, &form(&body), state);
+        if let Some(delay) = answer.get("background").and_then(Value::as_u64) {
+            finish_in_background(state, &answer, Duration::from_millis(delay));
+            (500, String::new())
+        } else {
+            (200, answer.to_string())
+        }
     };
     let (status, text) = match fault {
         Some(WhmFault::Html) => (200, "<html><head><META HTTP-EQUIV=\"refresh\"></head></html>".to_owned()),
@@ -166,6 +180,25 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<WhmState>) {
     let _ = request.respond(tiny_http::Response::from_string(text).with_status_code(status));
 }
 
+/// Completes a background `createacct` after `delay`.
+fn finish_in_background(state: &Arc<Mutex<WhmState>>, job: &Value, delay: Duration) {
+    let (state, job) = (state.clone(), job.clone());
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        let mut state = state.lock().unwrap();
+        let user = job["user"].as_str().unwrap().to_owned();
+        state.creating.remove(&user);
+        let account = FakeAccount {
+            domain: job["domain"].as_str().unwrap().to_owned(),
+            plan: job["plan"].as_str().unwrap().to_owned(),
+            suspended: None,
+            disk_used_mb: 12,
+            bandwidth_bytes: 3 * 1048576,
+        };
+        state.accounts.insert(user, account);
+    });
+}
+
 fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmState>) -> Value {
     let mut state = state.lock().unwrap();
     let param = |name: &str| params.get(name).cloned().unwrap_or_default();
@@ -175,11 +208,18 @@ fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmSt
             if state.accounts.contains_key(&user) {
                 return refused(function, &format!("This system already has an account named “{user}”."));
             }
-            if state.accounts.values().any(|a| a.domain == domain) {
+            if state.creating.contains_key(&user) {
+                return refused(function, "Sorry, a group for that username already exists.");
+            }
+            if state.accounts.values().any(|a| a.domain == domain) || state.creating.values().any(|d| *d == domain) {
                 return refused(function, &format!("The domain “{domain}” already exists on this server."));
             }
             if param("password").len() < 12 || param("showpass") != "n" {
                 return refused(function, "weak password or showpass");
+            }
+            if let Some(delay) = state.background_create {
+                state.creating.insert(user.clone(), domain.clone());
+                return json!({"background": delay.as_millis() as u64, "user": user, "domain": domain, "plan": param("plan")});
             }
             let account = FakeAccount {
                 domain,
@@ -245,7 +285,7 @@ fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmSt
         }
         "verify_new_username" => {
             let user = param("user");
-            if state.accounts.contains_key(&user) {
+            if !state.verify_says_free && (state.accounts.contains_key(&user) || state.creating.contains_key(&user)) {
                 refused(function, &format!("This system already has an account named “{user}”."))
             } else {
                 ok(function, None)
