@@ -549,7 +549,7 @@ fn sandbox_payments_never_make_real_accounts_and_the_sandbox_panel_signs_on_loca
     assert_eq!(server.get("/api/health").json()["sandbox"], json!({"payments": true, "whm": true}));
     let token = server.sign_in(&new_keys());
     assert_eq!(server.authed("POST", "/api/new-user", &token, None).status, 201);
-    let body = json!({"planId": "basic", "domain": "demo.example"}).to_string();
+    let body = json!({"planId": "basic", "domain": "www.Demo.example"}).to_string();
     let id = server.authed("POST", "/api/create-invoice", &token, Some(&body)).json()["payment"]["id"]
         .as_str()
         .unwrap()
@@ -564,6 +564,7 @@ fn sandbox_payments_never_make_real_accounts_and_the_sandbox_panel_signs_on_loca
         server.authed("POST", "/api/cpanel-login", &token, Some(&json!({"accountId": account["id"]}).to_string()));
     let url = login.json()["url"].as_str().unwrap().to_owned();
     assert!(url.ends_with("/sandbox-cpanel.html?user=demo"), "{url}");
+    assert_eq!(account["domain"], "demo.example", "the account is for the domain; cPanel adds www.");
 }
 
 #[test]

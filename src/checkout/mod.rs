@@ -141,6 +141,8 @@ impl Checkout {
             Purchase::NewAccount { plan_id, domain } => {
                 let plan = store.get::<Plan>(plan_id).ok().filter(|p| p.available).ok_or_else(unknown_plan)?;
                 let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+                // cPanel serves `www.` by itself; the account is for the domain.
+                let domain = domain.strip_prefix("www.").map(str::to_owned).unwrap_or(domain);
                 check_domain(&domain).map_err(|why| ApiError::bad_request("bad_domain", format!("{why}.")))?;
                 if store.find::<CpanelAccount>("domain", &domain)?.is_some() {
                     return Err(StoreError::Taken {
