@@ -78,10 +78,15 @@ export async function register(email) {
   return api('POST', '/api/new-user', body);
 }
 
-/** Signs out (everywhere: every browser and device) and goes home. */
+/** Signs out (everywhere: every browser and device) and goes home. A
+ * failed "everywhere" throws (the other sessions may still be open), so
+ * the page can say so; a plain sign-out goes home anyway: the server clears
+ * the cookie even when it refuses, and the home page shows what is true. */
 export async function handleLogout(everywhere = false) {
   try {
     await api('POST', '/api/logout', everywhere ? {everywhere: true} : undefined);
+  } catch (error) {
+    if (everywhere) throw error;
   } finally {
     try { sessionStorage.clear(); } catch { /* private mode */ }
   }

@@ -94,7 +94,8 @@ export function checkDomain(raw) {
     return {ok: false, problem: 'Type only the domain name, without http:// or slashes: example.com.'};
   }
   if (/\s/.test(text)) return {ok: false, problem: 'A domain name has no spaces.'};
-  const domain = text.replace(/\.+$/, '').toLowerCase();
+  // As the server does: lower case, no final dot, no `www.` (cPanel serves it by itself).
+  const domain = text.replace(/\.+$/, '').toLowerCase().replace(/^www\./, '');
   const bad = domain.match(/[^a-z0-9.-]/);
   if (bad) {
     return {ok: false, problem: bad[0].charCodeAt(0) > 127
@@ -174,6 +175,10 @@ function purchaseError(error, retry) {
   if (error.code === 'customer_deleted') {
     return message('error', 'Your account is deleted', 'Recover it on your profile page before buying.',
       h('a', {class: 'button', href: '/profile.html'}, 'Go to my profile'));
+  }
+  if (error.code === 'account_terminated') {
+    return message('error', 'This account was removed', error.message,
+      h('a', {class: 'button', href: '/products.html'}, 'Choose a plan'));
   }
   if (error.code === 'customer_suspended') {
     return message('error', 'Your account is suspended', `${error.message} Contact the operator to resolve it.`);
@@ -261,10 +266,13 @@ function isRenewal(payment) {
   return !payment.domain;
 }
 
+/** Delivered: a renewal once its fulfilment is DONE (whatever the account's
+ * state, or the page would poll forever for an account the operator holds),
+ * a new account as soon as it is ACTIVE. */
 function succeeded() {
   const {payment, account} = current;
-  return payment.state === 'PAID' && account && account.status === 'ACTIVE' &&
-    (payment.fulfilment.status === 'DONE' || !isRenewal(payment));
+  return payment.state === 'PAID' && Boolean(account) &&
+    (payment.fulfilment.status === 'DONE' || (!isRenewal(payment) && account.status === 'ACTIVE'));
 }
 
 /** Draws the payment panel when what it shows has changed. */
@@ -280,6 +288,11 @@ function renderPayment() {
   if (payment.state === 'PENDING') fill('payment', pendingView(payment, what));
   else if (payment.state === 'PAID') fill('payment', succeeded() ? successView(payment, account) : paidView(payment, account));
   else fill('payment', closedView(payment));
+  // The button that had focus (Simulate, WebLN) is gone: keep keyboard and
+  // screen-reader users at the new view.
+  if (!document.activeElement || document.activeElement === document.body) {
+    byId('payment-title')?.focus({preventScroll: true});
+  }
 }
 
 function pendingView(payment, what) {
@@ -335,17 +348,18 @@ function pendingView(payment, what) {
 function paidView(payment, account) {
   const failed = payment.fulfilment.status === 'FAILED';
   const attempts = payment.fulfilment.attempts || 0;
+  const task = isRenewal(payment) ? 'extending your account' : 'setting up your account';
   return [
     h('h2', {id: 'payment-title', tabindex: '-1'}, 'Payment received'),
     failed
       ? h('div', {'data-test': 'payment-failure'}, message('warn', payment.fulfilment.nextAttemptAt
-        ? 'Payment failure — setting up your account failed, and is being retried'
-        : 'Payment failure — setting up your account needs the operator',
-        `Your payment arrived, but creating the account did not work yet${attempts ? ` (attempt ${attempts})` : ''}. ` +
+        ? `Payment failure — ${task} failed, and is being retried`
+        : `Payment failure — ${task} needs the operator`,
+        `Your payment arrived, but ${task} did not work yet${attempts ? ` (attempt ${attempts})` : ''}. ` +
         (payment.fulfilment.nextAttemptAt
           ? 'We keep retrying automatically; there is nothing more to pay. '
-          : 'The operator has been alerted and will finish it; there is nothing more to pay. ') +
-        'You can leave this page: the account appears on your profile as soon as it is ready.',
+          : 'It waits for the operator to fix the cause on the hosting server; there is nothing more to pay. ') +
+        'You can leave this page: your profile shows the account as soon as it is ready.',
         h('a', {class: 'button secondary', href: '/profile.html'}, 'Go to my profile')))
       : h('div', {class: 'status-line', role: 'status'}, h('span', {class: 'spinner', 'aria-hidden': 'true'}),
         h('span', {'data-test': 'pay-status'}, isRenewal(payment)
@@ -363,6 +377,8 @@ function successView(payment, account) {
     h('p', {}, isRenewal(payment)
       ? `${account.domain} is paid until ${date(account.paidUntil)}.`
       : `${account.domain} is set up with the cPanel user ${account.username}, paid until ${date(account.paidUntil)}.`),
+    account.status === 'ACTIVE' ? null
+      : message('warn', null, 'The account is not active right now; your profile says why.'),
     h('div', {class: 'row'},
       h('a', {class: 'button', href: '/profile.html', 'data-test': 'go-profile'}, 'Go to my hosting')));
 }

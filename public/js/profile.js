@@ -14,6 +14,7 @@ const STATUS = {
   EXPIRED: ['warn', 'Expired', 'The paid period is over: access is denied until you pay the renewal.'],
   SUSPENDED: ['bad', 'Suspended', 'Suspended by the operator: access is denied until they review it.'],
   PROVISIONING: ['info', 'Setting up', 'Your payment arrived and the account is being created.'],
+  TERMINATED: ['plain', 'Removed', 'Removed after its paid period had long ended. Buy a new plan to host this domain again.'],
 };
 
 async function start() {
@@ -29,6 +30,7 @@ async function start() {
   show('content', true);
   profile = session.profile;
   render();
+  byId('email').value = profile.customer.email || '';
   wireForms();
   startProfileSync(profile, (updated) => { profile = updated; renderNostr(); });
   // Accounts being set up change on their own: look again now and then.
@@ -39,7 +41,9 @@ async function start() {
 
 async function reload() {
   try {
-    profile = await api('GET', '/api/profile');
+    const next = await api('GET', '/api/profile');
+    if (JSON.stringify(next) === JSON.stringify(profile)) return;
+    profile = next;
     render();
   } catch { /* keep what is shown */ }
 }
@@ -49,7 +53,6 @@ function render() {
   renderAccounts();
   renderPayments();
   renderNostr();
-  byId('email').value = profile.customer.email || '';
   byId('delete-hint').textContent = `Your npub: ${profile.npub}`;
   show('delete-section', profile.customer.status === 'ACTIVE');
 }
@@ -58,7 +61,17 @@ function deleted() {
   return profile.customer.status === 'DELETED';
 }
 
+/** Open cPanel and Renew need a customer in good standing (not deleted, not suspended). */
+function usable() {
+  return profile.customer.status === 'ACTIVE';
+}
+
 function renderDeleted(purgeAfter) {
+  if (profile.customer.status === 'SUSPENDED') {
+    fill('deleted', message('warn', 'Your account is suspended',
+      'The operator suspended it for review: your hosting cannot be opened or renewed until then. Contact the operator to resolve it.'));
+    return;
+  }
   if (!deleted()) {
     fill('deleted');
     return;
@@ -71,8 +84,9 @@ function renderDeleted(purgeAfter) {
       await api('POST', '/api/recover-user');
       await reload();
     } catch (error) {
-      done();
       fill(result, message('error', error.code === 'grace_period_over' ? 'Too late to recover' : 'Your account was not recovered', error.message));
+    } finally {
+      done();
     }
   });
   const since = profile.customer.deletedAt ? ` on ${date(profile.customer.deletedAt)}` : '';
@@ -98,12 +112,12 @@ function renderAccounts() {
 
 function accountCard(account) {
   const [tone, label, explanation] = STATUS[account.status] || ['plain', account.status, ''];
-  const errorBox = h('div');
+  const errorBox = h('div', {id: `acct-${account.id}-error`});
   const actions = [];
-  if (!deleted() && account.status === 'ACTIVE') {
+  if (usable() && account.status === 'ACTIVE') {
     actions.push(h('button', {type: 'button', 'data-test': 'open-cpanel', onclick: (e) => openCpanel(account, e.currentTarget, errorBox)}, 'Open cPanel'));
   }
-  if (!deleted() && (account.status === 'ACTIVE' || account.status === 'EXPIRED')) {
+  if (usable() && (account.status === 'ACTIVE' || account.status === 'EXPIRED')) {
     actions.push(h('a', {class: `button ${account.status === 'ACTIVE' ? 'secondary' : ''}`, href: `/products.html?renew=${encodeURIComponent(account.id)}`, 'data-test': 'renew'}, 'Renew'));
   }
   const soon = account.status === 'ACTIVE' && account.paidUntil && new Date(account.paidUntil).getTime() - Date.now() < 7 * 86400e3;
@@ -149,9 +163,14 @@ function bar(label, used, limit) {
     meter);
 }
 
+// Titles for the refusals of POST /api/cpanel-login; the text is the
+// server's sentence (it says, for example, whether the account or the
+// customer is suspended), except where ours says more.
 const CPANEL_ERRORS = {
   account_expired: ['This account has expired', 'Access is denied until the renewal is paid. Renew it to open cPanel again.'],
-  account_suspended: ['This account is suspended', 'The operator suspended it for review; contact them to resolve it.'],
+  account_suspended: ['This account is suspended'],
+  account_not_ready: ['This account is still being set up'],
+  account_terminated: ['This account was removed'],
   whm_error: ['The hosting server did not answer', 'cPanel could not be opened right now. Please try again in a minute.'],
 };
 
@@ -178,8 +197,10 @@ async function openCpanel(account, button, errorBox) {
   } catch (error) {
     done();
     if (tab) tab.close();
-    const [title, text] = CPANEL_ERRORS[error.code] || ['cPanel could not be opened', error.message];
-    fill(errorBox, message('error', title, text));
+    const [title, text] = CPANEL_ERRORS[error.code] || ['cPanel could not be opened'];
+    // The account changed since the page loaded: show its state now.
+    if (CPANEL_ERRORS[error.code] && error.code !== 'whm_error') await reload();
+    fill(byId(errorBox.id) || errorBox, message('error', title, text || error.message));
   }
 }
 
@@ -201,7 +222,8 @@ function renderPayments() {
   }
   const domains = new Map((profile.cpanelAccounts || []).map((a) => [a.id, a.domain]));
   fill('payments', h('table', {class: 'stacked'},
-    h('thead', {}, h('tr', {}, ['Date', 'For', 'Amount', 'Status', ''].map((t) => h('th', {scope: 'col'}, t)))),
+    h('thead', {}, h('tr', {}, ['Date', 'For', 'Amount', 'Status'].map((t) => h('th', {scope: 'col'}, t)),
+      h('th', {scope: 'col'}, h('span', {class: 'visually-hidden'}, 'Action')))),
     h('tbody', {}, payments.map((p) => {
       const [tone, label] = paymentStatus(p);
       const failed = p.fulfilment && p.fulfilment.status === 'FAILED'
@@ -273,7 +295,18 @@ function wireForms() {
   byId('email-form').addEventListener('submit', (e) => { e.preventDefault(); save(email.value.trim(), byId('email-save')); });
   byId('email-remove').addEventListener('click', (e) => save(null, e.currentTarget));
   byId('logout').addEventListener('click', () => signOut(false));
-  byId('logout-everywhere').addEventListener('click', () => signOut(true));
+  byId('logout-everywhere').addEventListener('click', async (e) => {
+    fill('logout-result');
+    const done = busy(e.currentTarget, 'Signing out everywhere…');
+    try {
+      await signOut(true);
+    } catch (error) {
+      done();
+      fill('logout-result', message('error', 'You were not signed out everywhere',
+        `${error.message} Other browsers and devices may still be signed in. Sign in here again if asked, then try once more.`,
+        h('a', {class: 'button secondary', href: '/'}, 'Go to sign-in')));
+    }
+  });
 
   const confirm = byId('delete-confirm');
   const button = byId('delete-button');
