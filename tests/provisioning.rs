@@ -171,6 +171,9 @@ fn a_paid_invoice_becomes_one_active_account_with_usage_and_single_sign_on() {
     assert_eq!(shop.login(&stranger, "../../etc/passwd").error_code(), "not_your_account");
     assert_eq!(shop.login(&token, &hostr::ids::new_uuid()).status, 403);
     assert_eq!(shop.server.request("POST", "/api/cpanel-login", &[], Some("{}")).status, 401);
+    // This server is the database's one accounts worker: another process
+    // (here: another claim) cannot become a second one.
+    assert!(shop.server.app.store.claim("accounts-worker").unwrap().is_none(), "the worker holds its claim");
     // A full pass reads WHM's list and usage once each, and changes nothing.
     let (lists, bandwidths) = (shop.whm.calls("listaccts"), shop.whm.calls("showbw"));
     shop.server.app.provisioner.cycle(true);

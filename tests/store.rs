@@ -413,3 +413,14 @@ fn a_replaced_lock_file_does_not_end_locking_between_processes() {
     let plan: Plan = store.get("counter").unwrap();
     assert_eq!(plan.storage as usize, 2 + 2 * TIMES);
 }
+
+#[test]
+fn a_role_is_claimed_by_one_holder_at_a_time() {
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let first = store.claim("accounts-worker").unwrap().expect("free at first");
+    assert!(store.claim("accounts-worker").unwrap().is_none(), "held");
+    assert!(store.claim("other-role").unwrap().is_some(), "roles are separate");
+    drop(first);
+    assert!(store.claim("accounts-worker").unwrap().is_some(), "free again once the holder lets go");
+}

@@ -189,22 +189,48 @@ impl Provisioner {
     pub fn start(self: &Arc<Self>) {
         let Some(woken) = self.woken.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
         let provisioner = self.clone();
-        let spawned = std::thread::Builder::new().name("accounts".to_owned()).spawn(move || {
-            loop {
-                // A bug must not stop the accounts from being looked after.
-                let cycle = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| provisioner.cycle(false)));
-                match cycle {
-                    Ok(report) if report != CycleReport::default() => log::info!("accounts: {report:?}"),
-                    Ok(_) => {}
-                    Err(_) => log::error!("the accounts worker hit a bug; carrying on"),
-                }
-                if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(provisioner.schedule.cycle) {
-                    return;
-                }
-            }
-        });
+        let spawned = std::thread::Builder::new().name("accounts".to_owned()).spawn(move || provisioner.run(&woken));
         if let Err(e) = spawned {
             log::error!("cannot start the accounts worker: {e}");
+        }
+    }
+
+    fn run(&self, woken: &Receiver<()>) {
+        let _claim = self.claim_worker();
+        loop {
+            // A bug must not stop the accounts from being looked after.
+            let cycle = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.cycle(false)));
+            match cycle {
+                Ok(report) if report != CycleReport::default() => log::info!("accounts: {report:?}"),
+                Ok(_) => {}
+                Err(_) => log::error!("the accounts worker hit a bug; carrying on"),
+            }
+            if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(self.schedule.cycle) {
+                return;
+            }
+        }
+    }
+
+    /// Waits until this process is the only accounts worker of the database:
+    /// two would race to create the same account.
+    fn claim_worker(&self) -> Option<std::fs::File> {
+        let mut warned = false;
+        loop {
+            match self.store.claim("accounts-worker") {
+                Ok(Some(claim)) => return Some(claim),
+                Ok(None) if !warned => {
+                    log::error!(
+                        "another hostr process runs the accounts worker of this database; waiting for it to stop"
+                    );
+                    warned = true;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    log::error!("cannot claim the accounts worker ({e}); running without the claim");
+                    return None;
+                }
+            }
+            std::thread::sleep(Duration::from_secs(2));
         }
     }
 
