@@ -354,6 +354,9 @@ fn an_order_the_operator_holds_before_creation_is_still_created_and_suspended() 
     let reply = shop.login(&token, &account.id);
     assert_eq!(reply.error_code(), "account_suspended");
     assert!(!reply.body.windows(12).any(|w| w == b"fraud review"), "the operator's note stays private");
+    let profile = shop.server.authed("GET", "/api/profile", &token, None);
+    assert!(!profile.body.windows(12).any(|w| w == b"fraud review"), "{:?}", profile.json());
+    assert_eq!(profile.json()["cpanelAccounts"][0]["status"], "SUSPENDED");
 }
 
 #[test]
