@@ -2,10 +2,11 @@
 //! W3C WebDriver protocol (chromedriver, spoken with `ureq`), against a real
 //! hostr server in sandbox mode on a free port.
 //!
-//! The page gets a NIP-07 `window.nostr` that signs with a real key and a
-//! fake relay in place of `WebSocket` (both from `browser/fakes.js`,
-//! injected before the page's own scripts), so the tests never reach the
-//! network. Every run saves screenshots of each page at phone and desktop
+//! The page gets a NIP-07 `window.nostr` that signs with a real key, a
+//! fake relay in place of `WebSocket`, a log of its `fetch` requests and,
+//! when asked, a WebLN wallet that pays through the sandbox (all from
+//! `browser/fakes.js`, injected before the page's own scripts), so the
+//! tests never reach the network. Every run saves screenshots of each page at phone and desktop
 //! width, light and dark, under `<target dir>/screenshots/`.
 //!
 //! Without Chromium and chromedriver the tests say so loudly and pass, so
@@ -14,7 +15,7 @@
 use crate::common::{self, TestServer};
 use base64::Engine;
 use hostr::config::PublicUrl;
-use hostr::cpanel_account::CpanelAccount;
+use hostr::cpanel_account::{AccountStatus, CpanelAccount};
 use hostr::customer::{Customer, CustomerStatus};
 use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Tag, Timestamp, ToBech32};
 use serde_json::{Value, json};
@@ -29,6 +30,10 @@ const FAKES: &str = include_str!("browser/fakes.js");
 
 /// How long any one thing may take to appear before the test fails.
 const DEADLINE: Duration = Duration::from_secs(30);
+
+/// How often the payment page asks for the payment's status
+/// (`schedulePoll` in products.js).
+const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// One Chromium at a time: the machines running these have few cores, and
 /// the rest of the test suite runs alongside.
@@ -108,6 +113,20 @@ fn a_new_customer_signs_in_registers_buys_pays_and_opens_cpanel() {
     browser.close_window();
     browser.switch_to(&profile_tab);
 
+    // The paid period ends while the page is open: "Open cPanel" is then
+    // refused (402 account_expired) in words, the card shows the account as
+    // it is now, and no tab is left open.
+    site.set_account_status(&account.id, AccountStatus::Expired);
+    browser.click(&format!("{card} [data-test=open-cpanel]"));
+    let refusal = format!("[id='acct-{}-error']", account.id);
+    browser.wait_text(&refusal, "This account has expired");
+    browser.wait_visible(&format!("{card}[data-status=EXPIRED]"));
+    let said = browser.text(&refusal);
+    assert!(said.contains("Renew it to open cPanel again"), "say what to do: {said}");
+    assert!(!said.contains('{') && !said.contains("account_expired"), "no raw JSON or codes: {said}");
+    browser.wait_only_window(&profile_tab);
+    browser.screenshots("08b-cpanel-refused-expired", false);
+
     browser.click("[data-test=sign-out]");
     browser.wait_url("/?signedOut=1");
     browser.wait_visible("#signed-out #login");
@@ -133,8 +152,28 @@ fn without_a_signer_the_sign_in_page_explains_what_one_is() {
         assert!(tabs <= 20, "the sign-in button cannot be reached with Tab");
         browser.press_key("\u{E004}");
     }
-    let outline = browser.eval("return getComputedStyle(document.activeElement).outlineStyle", json!([]));
-    assert_ne!(outline, json!("none"), "keyboard focus must be visible");
+    // The site's own focus ring (`:focus-visible` in site.css), not
+    // Chromium's default one: solid, in the `--focus` colour, 2px or more.
+    let focus = browser.eval(
+        "const e = document.activeElement, s = getComputedStyle(e); \
+         const probe = document.createElement('span'); \
+         probe.style.color = 'var(--focus)'; \
+         document.body.append(probe); \
+         const focusColour = getComputedStyle(probe).color; \
+         probe.remove(); \
+         return {focusVisible: e.matches(':focus-visible'), style: s.outlineStyle, colour: s.outlineColor, \
+                 width: parseFloat(s.outlineWidth), focusColour, \
+                 focusVar: getComputedStyle(document.documentElement).getPropertyValue('--focus').trim()};",
+        json!([]),
+    );
+    assert_eq!(focus["focusVisible"], json!(true), "Tab gives the button :focus-visible: {focus}");
+    assert_ne!(focus["focusVar"], json!(""), "the site defines --focus: {focus}");
+    assert!(
+        !["none", "auto"].contains(&focus["style"].as_str().unwrap_or("none")),
+        "keyboard focus must show the site's outline, not none or the browser's default ring: {focus}"
+    );
+    assert_eq!(focus["colour"], focus["focusColour"], "the focus outline is drawn in the --focus colour: {focus}");
+    assert!(focus["width"].as_f64().unwrap_or(0.0) >= 2.0, "the focus outline is at least 2px wide: {focus}");
     browser.press_key("\u{E007}");
 
     browser.wait_visible("[data-test=no-signer]");
@@ -195,7 +234,7 @@ fn the_profile_shows_each_account_status_with_the_actions_it_allows() {
     let customer = site.register(&keys);
     let usage = json!({"diskUsedMb": 8400, "diskLimitMb": 10240, "bandwidthUsedMb": 1200,
                        "bandwidthLimitMb": 102400, "readAt": "2026-01-02T03:04:05Z"});
-    site.add_account(&customer, "alpha", "active.example.com", "ACTIVE", usage, 20);
+    let active = site.add_account(&customer, "alpha", "active.example.com", "ACTIVE", usage, 20);
     site.add_account(&customer, "bravo", "expired.example.com", "EXPIRED", Value::Null, -3);
     site.add_account(&customer, "charlie", "suspended.example.com", "SUSPENDED", Value::Null, 40);
     let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
@@ -221,13 +260,112 @@ fn the_profile_shows_each_account_status_with_the_actions_it_allows() {
     browser.wait_text(&card("active.example.com"), "8.2 GB of 10.0 GB (82%)");
     browser.screenshots("13-profile-account-states", true);
 
-    // Renewing the expired account starts from its card.
+    // The operator suspends the active account while the page shows it:
+    // "Open cPanel" is refused (403 account_suspended) in words, no tab.
+    let profile_tab = browser.window();
+    site.set_account_status(&active.id, AccountStatus::Suspended);
+    browser.click(&format!("{} [data-test=open-cpanel]", card("active.example.com")));
+    let refusal = format!("[id='acct-{}-error']", active.id);
+    browser.wait_text(&refusal, "This account is suspended");
+    browser.wait_visible(&format!("{}[data-status=SUSPENDED]", card("active.example.com")));
+    let said = browser.text(&refusal);
+    assert!(
+        said.contains("suspended for review") && said.contains("contact the operator"),
+        "the server's words: {said}"
+    );
+    assert!(!said.contains('{') && !said.contains("account_suspended"), "no raw JSON or codes: {said}");
+    browser.wait_only_window(&profile_tab);
+
+    // Renewing the expired account starts from its card, and ends with a
+    // later paid-until date on the profile.
+    let before = site.account_of(&customer.id, "expired.example.com").expect("the expired account");
     browser.click(&format!("{} [data-test=renew]", card("expired.example.com")));
     browser.wait_url("/products.html?renew=");
     browser.wait_text("#renew", "Renew expired.example.com");
     browser.screenshots("14-renew", false);
     browser.click("[data-test=renew-button]");
-    browser.wait_visible("[data-test=simulate]");
+    browser.click("[data-test=simulate]");
+    browser.wait_visible("[data-test=success]");
+    browser.wait_text("[data-test=success] h2", "Renewed");
+    let after = site.account_of(&customer.id, "expired.example.com").expect("the renewed account");
+    let (old, new) = (before.paid_until.expect("paid until"), after.paid_until.expect("paid until, renewed"));
+    assert!(
+        new.as_datetime() > chrono::Utc::now() + chrono::Duration::days(27),
+        "a month's renewal of an expired account runs from now: {old} → {new}"
+    );
+    let (old_date, new_date) = (browser.local_date(&old.to_string()), browser.local_date(&new.to_string()));
+    browser.wait_text("[data-test=success]", &format!("expired.example.com is paid until {new_date}"));
+    browser.screenshots("14b-renewed", false);
+
+    browser.click("[data-test=go-profile]");
+    browser.wait_url("/profile.html");
+    // The first fact on the card is "Paid until".
+    browser.wait_text(&format!("{} .facts dd", card("expired.example.com")), &new_date);
+    browser.wait_visible(&format!("{}[data-status=ACTIVE]", card("expired.example.com")));
+    let shown = browser.text(&card("expired.example.com"));
+    assert!(!shown.contains(&old_date), "the old paid-until date {old_date} is gone: {shown}");
+}
+
+#[test]
+fn a_hidden_page_stops_polling_and_a_webln_wallet_pays_in_one_click() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let keys = Keys::generate();
+    let customer = site.register(&keys);
+    let mut config = signer_config(&keys, "ok", 0, vec![]);
+    config["webln"] = json!(true);
+    let browser = Browser::start(&tools, &config);
+    browser.goto(&site.url("/"));
+    browser.click("[data-test=login]");
+    browser.wait_url("/products.html");
+    browser.click("[data-test=choose-basic]");
+    browser.type_into("#domain", "webln-example.org");
+    browser.click("[data-test=buy-button]");
+    browser.wait_visible("[data-test=webln]");
+
+    // The payment view asks for the payment's status while it is visible...
+    let polls = "return window.__HOSTR_TEST__.fetches.filter(f => f.startsWith('GET /api/check-invoice?')).length";
+    browser.wait_for("the page to ask for the payment's status", &format!("{polls} > 0"), json!([]));
+    // ...and not while it is hidden (another tab, a locked phone). Requests
+    // are counted when made, so one already on its way is counted here.
+    let hide = format!(
+        "Object.defineProperty(document, 'hidden', {{configurable: true, get: () => true}}); \
+         Object.defineProperty(document, 'visibilityState', {{configurable: true, get: () => 'hidden'}}); \
+         document.dispatchEvent(new Event('visibilitychange')); {polls}"
+    );
+    let hidden_at = browser.eval(&hide, json!([]));
+    std::thread::sleep(POLL_INTERVAL * 3 + Duration::from_millis(500));
+    assert_eq!(
+        browser.eval(polls, json!([])),
+        hidden_at,
+        "no check-invoice requests for three poll intervals while the page is hidden: {}",
+        browser.eval("return window.__HOSTR_TEST__.fetches", json!([]))
+    );
+    // Visible again: it asks again, and goes on polling.
+    let visible = browser.eval(
+        "delete document.hidden; delete document.visibilityState; \
+         document.dispatchEvent(new Event('visibilitychange')); return document.visibilityState;",
+        json!([]),
+    );
+    assert_eq!(visible, json!("visible"), "the page is visible again");
+    let hidden_at = hidden_at.as_u64().expect("a count");
+    browser.wait_for("the page to ask again once visible", &format!("{polls} > {hidden_at}"), json!([]));
+    browser.wait_for("polling to go on once visible", &format!("{polls} > {}", hidden_at + 1), json!([]));
+
+    // One click in a WebLN wallet pays the invoice shown.
+    let bolt11 = browser.text("[data-test=bolt11]");
+    browser.screenshots("16-payment-webln", false);
+    browser.click("[data-test=webln]");
+    browser.wait_visible("[data-test=success]");
+    browser.wait_text("[data-test=success]", "webln-example.org");
+    assert_eq!(
+        browser.eval("return window.__HOSTR_TEST__.paid", json!([])),
+        json!([bolt11]),
+        "the wallet paid that invoice, once"
+    );
+    let account = site.account_of(&customer.id, "webln-example.org").expect("the account exists");
+    assert_eq!(account.status, AccountStatus::Active);
 }
 
 #[test]
@@ -322,7 +460,15 @@ impl Site {
 
     /// An account of `customer` as the operator's files would hold it, paid
     /// until `days` from now (negative: in the past).
-    fn add_account(&self, customer: &Customer, username: &str, domain: &str, status: &str, usage: Value, days: i64) {
+    fn add_account(
+        &self,
+        customer: &Customer,
+        username: &str,
+        domain: &str,
+        status: &str,
+        usage: Value,
+        days: i64,
+    ) -> CpanelAccount {
         let now = chrono::Utc::now();
         let at = |days: i64| (now + chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let account: CpanelAccount = serde_json::from_value(json!({
@@ -340,6 +486,20 @@ impl Site {
                 Ok(())
             })
             .expect("give the customer the account");
+        account
+    }
+
+    /// Changes an account's status in the store, as the operator or the
+    /// expiry sweep would.
+    fn set_account_status(&self, id: &str, status: AccountStatus) {
+        self.server
+            .app
+            .store
+            .update::<CpanelAccount, _, hostr::store::StoreError>(id, |a| {
+                a.status = status;
+                Ok(())
+            })
+            .expect("change the account's status");
     }
 
     fn account_of(&self, customer_id: &str, domain: &str) -> Option<CpanelAccount> {
@@ -621,6 +781,13 @@ impl Browser {
         status.as_u64().unwrap_or(0)
     }
 
+    /// A date as the pages show it (`date()` in ui.js), in the browser's
+    /// own locale and time zone.
+    fn local_date(&self, iso: &str) -> String {
+        let script = "return new Date(arguments[0]).toLocaleDateString(undefined, {dateStyle: 'medium'})";
+        self.eval(script, json!([iso])).as_str().expect("a date").to_owned()
+    }
+
     fn window(&self) -> String {
         self.command("GET", "/window", None).as_str().expect("a window handle").to_owned()
     }
@@ -634,6 +801,20 @@ impl Browser {
                 return handle.to_owned();
             }
             assert!(Instant::now() < deadline, "no new tab opened within {DEADLINE:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until `handle` is the only window: whatever tab a click opened
+    /// has closed again.
+    fn wait_only_window(&self, handle: &str) {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let handles = self.command("GET", "/window/handles", None);
+            if handles == json!([handle]) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "a tab stayed open: windows {handles} after {DEADLINE:?}");
             std::thread::sleep(Duration::from_millis(100));
         }
     }

@@ -245,7 +245,7 @@ function startPayment(answer) {
   shownKey = '';
   pollFailures = 0;
   history.replaceState(null, '', `/products.html?payment=${encodeURIComponent(answer.payment.id)}`);
-  byId('page-title').textContent = 'Complete your order';
+  byId('page-title').textContent = isRenewal(answer.payment) ? 'Renew your hosting' : 'Complete your order';
   show('intro', false);
   show('plans-section', false);
   show('buy', false);

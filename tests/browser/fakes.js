@@ -1,6 +1,6 @@
 // Injected by tests/browser.rs into every page before the page's own
 // scripts run (CDP Page.addScriptToEvaluateOnNewDocument), after a line
-// that sets `window.__HOSTR_TEST__ = {secretKey, signer, mode, delayMs, relayEvents}`.
+// that sets `window.__HOSTR_TEST__ = {secretKey, signer, mode, delayMs, relayEvents, webln}`.
 //
 // 1. A NIP-07 `window.nostr` that signs with a real secp256k1 key (BIP-340
 //    Schnorr, below), appearing `delayMs` after load as extensions do.
@@ -9,6 +9,12 @@
 //    `window.__HOSTR_TEST__.mode` between clicks.
 // 2. A fake `WebSocket` that plays a Nostr relay serving `relayEvents`, so
 //    no test ever connects to a real relay.
+// 3. `fetch`, watched: `fetches` lists every request the page makes, as
+//    "METHOD /path?query", at the moment it is made.
+// 4. With `webln: true`, a WebLN wallet (`window.webln`, as Alby provides)
+//    whose `sendPayment(bolt11)` records the invoice in `paid` and pays it
+//    through the sandbox (`POST /api/sandbox/pay` for the payment the server
+//    issued that invoice for), as a real wallet would pay a real invoice.
 (() => {
   const config = window.__HOSTR_TEST__;
   if (!config) return;
@@ -153,4 +159,48 @@
   }
   Object.assign(FakeRelay, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
   window.WebSocket = FakeRelay;
+
+  // --- fetch, watched; and which payment each invoice the server sent is for. ---
+  const realFetch = window.fetch.bind(window);
+  const invoices = new Map();
+  window.__HOSTR_TEST__.fetches = [];
+  window.fetch = async (input, init) => {
+    const url = new URL(typeof input === 'string' ? input : input.url, location.href);
+    const method = (init && init.method) || (typeof input === 'string' ? 'GET' : input.method);
+    window.__HOSTR_TEST__.fetches.push(`${method.toUpperCase()} ${url.pathname}${url.search}`);
+    const response = await realFetch(input, init);
+    if (response.ok && /^\/api\/(create|check)-invoice$/.test(url.pathname)) {
+      const learn = (answer) => {
+        const payment = answer && answer.payment;
+        if (payment && payment.bolt11) invoices.set(payment.bolt11, payment.id);
+      };
+      await response.clone().json().then(learn, () => {});
+    }
+    return response;
+  };
+
+  // --- A WebLN wallet that pays through the sandbox. ---
+  if (config.webln) {
+    window.__HOSTR_TEST__.paid = [];
+    let enabled = false;
+    window.webln = {
+      async enable() {
+        enabled = true;
+      },
+      async sendPayment(bolt11) {
+        if (!enabled) throw new Error('Call enable() first.');
+        window.__HOSTR_TEST__.paid.push(bolt11);
+        const paymentId = invoices.get(bolt11);
+        if (!paymentId) throw new Error('The test wallet does not know this invoice.');
+        const answer = await realFetch('/api/sandbox/pay', {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: {'Content-Type': 'application/json', Accept: 'application/json'},
+          body: JSON.stringify({paymentId}),
+        });
+        if (!answer.ok) throw new Error(`The sandbox refused the payment (HTTP ${answer.status}).`);
+        return {preimage: '00'.repeat(32)};
+      },
+    };
+  }
 })();
