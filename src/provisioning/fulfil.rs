@@ -154,8 +154,7 @@ impl Provisioner {
     fn create_in_whm(&self, mut account: CpanelAccount, plan: &Plan) -> Step<()> {
         let email = self.store.get::<Customer>(&account.customer_id).ok().and_then(|c| c.email);
         for _ in 0..MAX_USERNAMES {
-            let sent_before = account.create_requested_at;
-            if let Some(sent) = sent_before {
+            if let Some(sent) = account.create_requested_at {
                 match self.existing(&account)? {
                     Existing::Ours => return self.confirm_created(&account),
                     Existing::Someone => {

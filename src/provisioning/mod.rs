@@ -512,16 +512,16 @@ impl Provisioner {
         let actions = lifecycle::reconcile(&with_owner, &self.view().accounts);
         let mut drift = HashMap::new();
         for action in actions {
-            let planned = match &action {
-                Action::Suspend { username, reason, .. } => format!("would suspend {username}: {reason}"),
-                Action::Unsuspend { username, .. } => format!("would unsuspend {username}"),
-                Action::Drift { .. } => String::new(),
-            };
             match action {
                 Action::Drift { account_id, problem, .. } => {
                     drift.insert(account_id, problem);
                 }
-                _ if !execute => report.planned.push(planned),
+                Action::Suspend { username, reason, .. } if !execute => {
+                    report.planned.push(format!("would suspend {username}: {reason}"));
+                }
+                Action::Unsuspend { username, .. } if !execute => {
+                    report.planned.push(format!("would unsuspend {username}"));
+                }
                 Action::Suspend { account_id, .. } | Action::Unsuspend { account_id, .. }
                     if self.whm_down() || self.held_back(&account_id) => {}
                 Action::Suspend { username, reason, account_id } => {
