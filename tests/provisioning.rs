@@ -608,3 +608,59 @@ fn termination_removes_long_expired_accounts_only_when_turned_on() {
         }
     }
 }
+
+/// A worker over `accounts` expired accounts (`u0`, `u1`, …) on `whm`, driven
+/// by hand, with no server around it.
+fn worker_with_expired(whm: &FakeWhm, accounts: usize, dir: &Path) -> hostr::provisioning::Provisioner {
+    let store = std::sync::Arc::new(hostr::store::Store::open(dir).unwrap());
+    let lapsed = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+    for i in 0..accounts {
+        let (user, domain) = (format!("u{i}"), format!("site{i}.example"));
+        let account = CpanelAccount {
+            status: AccountStatus::Active,
+            paid_until: Some(lapsed),
+            ..CpanelAccount::provisioning(
+                &hostr::ids::new_uuid(),
+                &user,
+                &domain,
+                &hostr::ids::new_uuid(),
+                "basic",
+                lapsed,
+            )
+        };
+        store.create(&account).unwrap();
+        whm.add_account(&user, &domain);
+    }
+    let schedule = hostr::provisioning::Schedule { retry_base: Duration::from_secs(60), ..Default::default() };
+    let client = whm_settings(&whm.url, TOKEN).client().unwrap();
+    hostr::provisioning::Provisioner::new(store, Box::new(client), schedule)
+}
+
+#[test]
+fn an_unreachable_whm_ends_the_pass_instead_of_timing_out_call_after_call() {
+    let (whm, dir) = (FakeWhm::start(), temp_dir());
+    let worker = worker_with_expired(&whm, 3, dir.path());
+    worker.cycle(true);
+    assert_eq!(whm.calls("suspendacct"), 3, "reachable: all three suspended");
+
+    let (whm, dir) = (FakeWhm::start(), temp_dir());
+    let worker = worker_with_expired(&whm, 3, dir.path());
+    // Each suspension outlasts the client's 1.5 s timeout.
+    whm.state.lock().unwrap().slow_function = Some(("suspendacct".into(), Duration::from_secs(3)));
+    let report = worker.cycle(true);
+    assert_eq!((report.expired, report.suspended), (3, 0));
+    assert_eq!(whm.calls("suspendacct"), 1, "the rest waits for the next pass");
+    whm.state.lock().unwrap().slow_function = None;
+    assert_eq!(worker.cycle(false).suspended, 3, "the next pass catches up");
+}
+
+#[test]
+fn a_suspension_whm_refuses_is_not_sent_again_every_pass() {
+    let (whm, dir) = (FakeWhm::start(), temp_dir());
+    let worker = worker_with_expired(&whm, 1, dir.path());
+    whm.state.lock().unwrap().refused_function = Some("suspendacct".into());
+    for _ in 0..5 {
+        worker.cycle(false);
+    }
+    assert_eq!(whm.calls("suspendacct"), 1, "held back after the refusal");
+}

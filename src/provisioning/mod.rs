@@ -565,6 +565,11 @@ impl Provisioner {
             drift.insert(account_id.to_owned(), format!("{username} does not exist on WHM"));
             return;
         }
+        // An outage or a refused token already holds back all of WHM's work.
+        if matches!(error, WhmError::Unreachable(_) | WhmError::Auth(_)) {
+            log::warn!("account {username}: {error}; trying again next pass");
+            return;
+        }
         let mut held = self.held_back.lock().unwrap_or_else(|p| p.into_inner());
         let failures = held.get(account_id).map_or(0, |(_, n)| *n) + 1;
         let wait = backoff(self.schedule.retry_base, failures);

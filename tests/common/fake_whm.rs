@@ -43,6 +43,8 @@ pub struct WhmState {
     pub background_create: Option<Duration>,
     /// Accounts being created in the background: user → domain.
     pub creating: BTreeMap<String, String>,
+    /// This function is refused (`metadata.result` 0) every time.
+    pub refused_function: Option<String>,
     /// `verify_new_username` says every name is free (a race with another
     /// reseller, or a server whose check misses a name).
     pub verify_says_free: bool,
@@ -201,6 +203,9 @@ fn finish_in_background(state: &Arc<Mutex<WhmState>>, job: &Value, delay: Durati
 
 fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmState>) -> Value {
     let mut state = state.lock().unwrap();
+    if state.refused_function.as_deref() == Some(function) {
+        return refused(function, "This account is locked: only root may change it.");
+    }
     let param = |name: &str| params.get(name).cloned().unwrap_or_default();
     match function {
         "createacct" => {
