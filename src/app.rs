@@ -199,15 +199,7 @@ fn panel(config: &Config, store: &Store) -> StoreResult<Box<dyn HostingPanel>> {
         .list_readable::<CpanelAccount>()?
         .into_iter()
         .filter(|a| !matches!(a.status, AccountStatus::Provisioning | AccountStatus::Terminated))
-        .map(|a| WhmAccount {
-            user: a.username,
-            domain: a.domain,
-            plan: a.plan_id,
-            suspended: false,
-            suspend_reason: None,
-            disk_used_mb: 0,
-            disk_limit_mb: None,
-        })
+        .map(|a| WhmAccount::new(&a.username, &a.domain, &a.plan_id))
         .collect();
     Ok(Box::new(SandboxPanel::new(config.public_url.origin(), existing)))
 }

@@ -84,6 +84,11 @@ impl ApiError {
         ApiError::new(Failure::BadRequest, code, message)
     }
 
+    /// An account that is not the caller's (or does not exist: the same answer).
+    pub fn not_your_account() -> ApiError {
+        ApiError::new(Failure::Forbidden, "not_your_account", "That is not one of your accounts.")
+    }
+
     pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(Failure::NotFound, code, message)
     }

@@ -78,6 +78,21 @@ pub struct WhmAccount {
     pub disk_limit_mb: Option<u64>,
 }
 
+impl WhmAccount {
+    /// A new account as WHM holds it right after `createacct`: active, empty.
+    pub fn new(user: &str, domain: &str, plan: &str) -> WhmAccount {
+        WhmAccount {
+            user: user.to_owned(),
+            domain: domain.to_owned(),
+            plan: plan.to_owned(),
+            suspended: false,
+            suspend_reason: None,
+            disk_used_mb: 0,
+            disk_limit_mb: None,
+        }
+    }
+}
+
 pub struct WhmClient {
     short: ureq::Agent,
     long: ureq::Agent,

@@ -701,13 +701,13 @@ impl Browser {
 
     /// Polls `script` until it returns something truthy, or fails saying `what`.
     fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
-        let started = Instant::now();
+        let deadline = Instant::now() + DEADLINE;
         loop {
             let value = self.eval(script, args.clone());
             if !matches!(value, Value::Null | Value::Bool(false)) && value != json!("") {
                 return value;
             }
-            if started.elapsed() > DEADLINE {
+            if Instant::now() > deadline {
                 let url = self.eval("return location.href", json!([]));
                 let text = self.eval("return document.body ? document.body.innerText : ''", json!([]));
                 panic!("waited {DEADLINE:?} for {what}; the page at {url} says:\n{text}");

@@ -23,7 +23,7 @@ pub fn cpanel_login(app: &App, request: &Request) -> ApiResult<Response> {
     let account = match app.store.get::<CpanelAccount>(&body.account_id) {
         Ok(account) if account.customer_id == customer.id => account,
         Ok(_) | Err(StoreError::NotFound { .. } | StoreError::InvalidId { .. }) => {
-            return Err(ApiError::new(Failure::Forbidden, "not_your_account", "That is not one of your accounts."));
+            return Err(ApiError::not_your_account());
         }
         Err(other) => return Err(other.into()),
     };

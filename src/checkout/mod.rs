@@ -157,11 +157,13 @@ impl Checkout {
             Purchase::Renewal { account_id } => {
                 let account = match store.get::<CpanelAccount>(account_id) {
                     Ok(account) => account,
-                    Err(StoreError::NotFound { .. } | StoreError::InvalidId { .. }) => return Err(not_your_account()),
+                    Err(StoreError::NotFound { .. } | StoreError::InvalidId { .. }) => {
+                        return Err(ApiError::not_your_account());
+                    }
                     Err(other) => return Err(other.into()),
                 };
                 if account.customer_id != customer.id {
-                    return Err(not_your_account());
+                    return Err(ApiError::not_your_account());
                 }
                 if account.status == AccountStatus::Terminated {
                     return Err(ApiError::new(
@@ -467,10 +469,6 @@ fn describe(plan: &Plan, payment: &Payment) -> String {
 
 fn unknown_plan() -> ApiError {
     ApiError::not_found("unknown_plan", "There is no such plan on sale.")
-}
-
-fn not_your_account() -> ApiError {
-    ApiError::new(Failure::Forbidden, "not_your_account", "That is not one of your accounts.")
 }
 
 fn suspended() -> ApiError {

@@ -227,15 +227,7 @@ impl Provisioner {
             a.updated_at = now;
             Ok(())
         })?;
-        self.view().seen(WhmAccount {
-            user: account.username.clone(),
-            domain: account.domain.clone(),
-            plan: String::new(),
-            suspended: false,
-            suspend_reason: None,
-            disk_used_mb: 0,
-            disk_limit_mb: None,
-        });
+        self.view().seen(WhmAccount::new(&account.username, &account.domain, &account.plan_id));
         Ok(())
     }
 

@@ -56,10 +56,13 @@ pub enum Action {
 
 /// What to do so that WHM (as last read, `whm` by username) matches the
 /// files. Only accounts that differ produce an action.
-pub fn reconcile(accounts: &[(CpanelAccount, CustomerStatus)], whm: &HashMap<String, WhmAccount>) -> Vec<Action> {
+pub fn reconcile<'a>(
+    accounts: impl IntoIterator<Item = (&'a CpanelAccount, CustomerStatus)>,
+    whm: &HashMap<String, WhmAccount>,
+) -> Vec<Action> {
     let mut actions = Vec::new();
     for (account, owner) in accounts {
-        let Some(wanted) = suspension(account, *owner) else { continue };
+        let Some(wanted) = suspension(account, owner) else { continue };
         let (account_id, username) = (account.id.clone(), account.username.clone());
         let Some(actual) = whm.get(&account.username) else {
             let problem = format!("{} is {} here but does not exist on WHM", account.username, account.status.as_str());
@@ -158,39 +161,39 @@ mod tests {
         let active = account(AccountStatus::Active, "2027-01-01T00:00:00Z");
         let expired = account(AccountStatus::Expired, "2026-11-01T00:00:00Z");
         let ours = Some("hostr: non-payment");
-        assert_eq!(reconcile(&[(active.clone(), CustomerStatus::Active)], &on_whm(None)), vec![]);
-        assert_eq!(reconcile(&[(expired.clone(), CustomerStatus::Active)], &on_whm(ours)), vec![]);
+        assert_eq!(reconcile([(&active, CustomerStatus::Active)], &on_whm(None)), vec![]);
+        assert_eq!(reconcile([(&expired, CustomerStatus::Active)], &on_whm(ours)), vec![]);
         assert!(matches!(
-            &reconcile(&[(expired, CustomerStatus::Active)], &on_whm(None))[..],
+            &reconcile([(&expired, CustomerStatus::Active)], &on_whm(None))[..],
             [Action::Suspend { reason, .. }] if reason.starts_with("hostr: non-payment")
         ));
         assert!(matches!(
-            &reconcile(&[(active.clone(), CustomerStatus::Active)], &on_whm(ours))[..],
+            &reconcile([(&active, CustomerStatus::Active)], &on_whm(ours))[..],
             [Action::Unsuspend { .. }]
         ));
         assert!(matches!(
-            &reconcile(&[(active.clone(), CustomerStatus::Active)], &on_whm(Some("abuse report")))[..],
+            &reconcile([(&active, CustomerStatus::Active)], &on_whm(Some("abuse report")))[..],
             [Action::Drift { problem, .. }] if problem.contains("someone else")
         ));
         assert!(matches!(
-            &reconcile(&[(active.clone(), CustomerStatus::Deleted)], &on_whm(None))[..],
+            &reconcile([(&active, CustomerStatus::Deleted)], &on_whm(None))[..],
             [Action::Suspend { reason, .. }] if reason.contains("deleted")
         ));
         assert!(matches!(
-            &reconcile(&[(active, CustomerStatus::Active)], &HashMap::new())[..],
+            &reconcile([(&active, CustomerStatus::Active)], &HashMap::new())[..],
             [Action::Drift { problem, .. }] if problem.contains("does not exist on WHM")
         ));
         let mut elsewhere = on_whm(None);
         elsewhere.get_mut("shop").unwrap().domain = "other.example".into();
-        let expired_here = (account(AccountStatus::Expired, "2026-11-01T00:00:00Z"), CustomerStatus::Active);
+        let expired_here = account(AccountStatus::Expired, "2026-11-01T00:00:00Z");
         assert!(
-            matches!(&reconcile(&[expired_here], &elsewhere)[..], [Action::Drift { problem, .. }] if problem.contains("other.example")),
+            matches!(&reconcile([(&expired_here, CustomerStatus::Active)], &elsewhere)[..], [Action::Drift { problem, .. }] if problem.contains("other.example")),
             "a reused username is reported, never suspended"
         );
         let mut operator = account(AccountStatus::Suspended, "2027-01-01T00:00:00Z");
         operator.suspend_reason = Some("spam".into());
         assert!(matches!(
-            &reconcile(&[(operator, CustomerStatus::Active)], &on_whm(None))[..],
+            &reconcile([(&operator, CustomerStatus::Active)], &on_whm(None))[..],
             [Action::Suspend { reason, .. }] if reason.contains("operator: spam")
         ));
     }

@@ -498,11 +498,9 @@ impl Provisioner {
                 return;
             }
         };
-        let with_owner: Vec<(CpanelAccount, CustomerStatus)> = accounts
-            .iter()
-            .map(|a| (a.clone(), owners.get(&a.customer_id).copied().unwrap_or(CustomerStatus::Active)))
-            .collect();
-        let actions = lifecycle::reconcile(&with_owner, &self.view().accounts);
+        let with_owner =
+            accounts.iter().map(|a| (a, owners.get(&a.customer_id).copied().unwrap_or(CustomerStatus::Active)));
+        let actions = lifecycle::reconcile(with_owner, &self.view().accounts);
         let mut drift = HashMap::new();
         for action in actions {
             match action {

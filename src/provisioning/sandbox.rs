@@ -66,15 +66,7 @@ impl HostingPanel for SandboxPanel {
         if accounts.values().any(|a| a.domain == domain) {
             return Err(refused("createacct", &format!("The domain “{domain}” already exists on this server.")));
         }
-        let account = WhmAccount {
-            user: username.to_owned(),
-            domain: domain.to_owned(),
-            plan: package.to_owned(),
-            suspended: false,
-            suspend_reason: None,
-            disk_used_mb: 0,
-            disk_limit_mb: None,
-        };
+        let account = WhmAccount::new(username, domain, package);
         accounts.insert(username.to_owned(), account);
         Ok(())
     }

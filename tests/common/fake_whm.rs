@@ -28,6 +28,14 @@ pub struct FakeAccount {
     pub bandwidth_bytes: u64,
 }
 
+impl FakeAccount {
+    /// An account as WHM reports it after creation: 12 MB on disk, 3 MiB of transfer.
+    pub fn new(domain: &str, plan: &str) -> FakeAccount {
+        let (domain, plan) = (domain.to_owned(), plan.to_owned());
+        FakeAccount { domain, plan, suspended: None, disk_used_mb: 12, bandwidth_bytes: 3 * 1048576 }
+    }
+}
+
 #[derive(Default)]
 pub struct WhmState {
     pub accounts: BTreeMap<String, FakeAccount>,
@@ -78,13 +86,7 @@ impl FakeWhm {
 
     /// An account made on WHM by someone other than hostr.
     pub fn add_account(&self, user: &str, domain: &str) {
-        let account = FakeAccount {
-            domain: domain.to_owned(),
-            plan: "other".to_owned(),
-            suspended: None,
-            disk_used_mb: 1,
-            bandwidth_bytes: 0,
-        };
+        let account = FakeAccount::new(domain, "other");
         self.state.lock().unwrap().accounts.insert(user.to_owned(), account);
     }
 
@@ -190,13 +192,7 @@ fn finish_in_background(state: &Arc<Mutex<WhmState>>, job: &Value, delay: Durati
         let mut state = state.lock().unwrap();
         let user = job["user"].as_str().unwrap().to_owned();
         state.creating.remove(&user);
-        let account = FakeAccount {
-            domain: job["domain"].as_str().unwrap().to_owned(),
-            plan: job["plan"].as_str().unwrap().to_owned(),
-            suspended: None,
-            disk_used_mb: 12,
-            bandwidth_bytes: 3 * 1048576,
-        };
+        let account = FakeAccount::new(job["domain"].as_str().unwrap(), job["plan"].as_str().unwrap());
         state.accounts.insert(user, account);
     });
 }
@@ -226,13 +222,7 @@ fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmSt
                 state.creating.insert(user.clone(), domain.clone());
                 return json!({"background": delay.as_millis() as u64, "user": user, "domain": domain, "plan": param("plan")});
             }
-            let account = FakeAccount {
-                domain,
-                plan: param("plan"),
-                suspended: None,
-                disk_used_mb: 12,
-                bandwidth_bytes: 3 * 1048576,
-            };
+            let account = FakeAccount::new(&domain, &param("plan"));
             state.accounts.insert(user, account);
             ok(function, Some(json!({"ip": "192.0.2.10", "package": param("plan")})))
         }
