@@ -65,7 +65,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .iter()
         .map(|token| {
             let claims = app.sessions.verify(token).expect("own token");
-            let customer: Customer = app.store.find("publicKey", &claims.sub).expect("store").expect("customer");
+            let customer: Customer =
+                app.store.find(Customer::by_public_key(&claims.sub)).expect("store").expect("customer");
             customer.payment_ids.last().cloned().unwrap_or_default()
         })
         .collect();
@@ -183,7 +184,7 @@ fn poller_pass(app: &App, fake: &FakeStrike, settled: usize, pending: usize) -> 
     }
     let calls_before = fake.calls("GET /v1/invoices/");
     let started = Instant::now();
-    let open = store.find_all::<Payment>("open", "pending")?;
+    let open = store.find_all(Payment::open_pending())?;
     let found = started.elapsed();
     for payment in &open {
         app.checkout.refresh(&store, &payment.id, false)?;

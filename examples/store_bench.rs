@@ -107,13 +107,13 @@ fn writes(root: &Path, sizes: &Sizes, rng: &mut Rng, out: &mut Vec<String>) -> B
     let target =
         Customer::new(hostr::ids::new_uuid(), rng.hex_key(), Some("first@example.com".to_owned()), Timestamp::now());
     store.create(&target)?;
-    let customer_bytes = fs::read(store.dir(Customer::KIND).join(format!("{}.json", target.id)))
+    let customer_bytes = fs::read(store.dir::<Customer>()?.join(format!("{}.json", target.id)))
         .map_err(|e| format!("cannot read back the customer: {e}"))?;
 
     let mut bare = Vec::with_capacity(sizes.writes);
     let mut bare_new = Vec::with_capacity(sizes.writes);
     let mut bare_in_store = Vec::with_capacity(sizes.writes);
-    let customers_dir = store.dir(Customer::KIND);
+    let customers_dir = store.dir::<Customer>()?;
     let mut updates = Vec::with_capacity(sizes.writes);
     let mut creates = Vec::with_capacity(sizes.writes);
     eprintln!("durable writes: {} × (bare, bare-new, bare-in-store, update, create), interleaved", sizes.writes);
@@ -313,7 +313,7 @@ fn lookups_check_and_start(root: &Path, sizes: &Sizes, rng: &mut Rng, out: &mut 
 
 fn write_customers(db: &Path, count: usize, rng: &mut Rng, people: &mut Vec<(String, String)>) -> BenchResult<()> {
     eprintln!("writing {} customers (no fsync)", group(count));
-    let dir = db.join(Customer::KIND.folder());
+    let dir = db.join(Customer::COLLECTION.folder);
     fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let now = Timestamp::now();
     for _ in 0..count {
@@ -332,7 +332,7 @@ fn write_customers(db: &Path, count: usize, rng: &mut Rng, people: &mut Vec<(Str
 /// One timed lookup by public key, checked to find the right customer.
 fn timed_find(store: &Store, (id, key): &(String, String)) -> BenchResult<Duration> {
     let t = Instant::now();
-    let found = store.find::<Customer>("publicKey", key)?;
+    let found = store.find(Customer::by_public_key(key))?;
     let elapsed = t.elapsed();
     match found {
         Some(customer) if customer.id == *id => Ok(elapsed),
@@ -377,7 +377,7 @@ fn lookup_bench(
         // As many other random lookups, split into their parts outside the
         // store. Fresh picks: files the lookups above did not already read
         // (except by chance), as cold or warm as the ones they did read.
-        let dir = stores[side].dir(Customer::KIND);
+        let dir = stores[side].dir::<Customer>()?;
         let mut reads = Vec::with_capacity(lookups);
         let mut parses = Vec::with_capacity(lookups);
         let people = dbs[side].1;
@@ -462,7 +462,7 @@ fn start_up(db: &Path, key: &str, customers: usize, out: &mut Vec<String>) -> Be
     let started = t0.elapsed();
     let health = get_health(running.addr())?;
     let healthy = t0.elapsed();
-    let found = app.store.find::<Customer>("publicKey", key)?;
+    let found = app.store.find(Customer::by_public_key(key))?;
     let first_find = t0.elapsed();
     if found.is_none() {
         return Err(format!("publicKey {key} was not found after start-up").into());
@@ -470,7 +470,7 @@ fn start_up(db: &Path, key: &str, customers: usize, out: &mut Vec<String>) -> Be
     let mut warm = Vec::with_capacity(100);
     for _ in 0..100 {
         let t = Instant::now();
-        app.store.find::<Customer>("publicKey", key)?;
+        app.store.find(Customer::by_public_key(key))?;
         warm.push(t.elapsed());
     }
     let warm = Stats::of(&mut warm);

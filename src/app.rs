@@ -13,7 +13,7 @@ use crate::plan::Plan;
 use crate::provisioning::Provisioner;
 use crate::provisioning::panel::HostingPanel;
 use crate::provisioning::sandbox::SandboxPanel;
-use crate::store::{Kind, Store, StoreError, StoreResult};
+use crate::store::{Store, StoreError, StoreResult};
 use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
 use crate::whm::WhmAccount;
@@ -57,7 +57,7 @@ impl App {
         seed_plan_if_none(&store)?;
         let secret = match &config.session_secret {
             Some(secret) => secret.as_bytes().to_vec(),
-            None => store.session_secret()?,
+            None => crate::auth::session::secret_in(store.root())?,
         };
         let rate = RateLimit { burst: config.challenge_rate, per_minute: config.challenge_rate };
         let nip05_source = match &config.test_nip05_server {
@@ -143,7 +143,7 @@ impl App {
             let survived = catch_unwind(AssertUnwindSafe(|| match received {
                 Ok(invoice_id) => self.settle_hinted(&invoice_id),
                 Err(_) => {
-                    let pending = self.store.find_all::<Payment>("open", "pending").unwrap_or_else(|e| {
+                    let pending = self.store.find_all(Payment::open_pending()).unwrap_or_else(|e| {
                         log::error!("cannot list pending payments: {e}");
                         Vec::new()
                     });
@@ -167,7 +167,7 @@ impl App {
     /// A webhook said an invoice changed: re-read it from the provider and
     /// act on what the provider says. Unknown invoices change nothing.
     fn settle_hinted(&self, invoice_id: &str) {
-        match self.store.find::<Payment>("strikeInvoiceId", invoice_id) {
+        match self.store.find(Payment::by_invoice(invoice_id)) {
             Ok(Some(payment)) => {
                 if let Err(e) = self.checkout.refresh(&self.store, &payment.id, false) {
                     log::warn!("payment {}: {e}", payment.id);
@@ -205,7 +205,7 @@ fn panel(config: &Config, store: &Store) -> StoreResult<Box<dyn HostingPanel>> {
 }
 
 fn seed_plan_if_none(store: &Store) -> StoreResult<()> {
-    if store.ids(Kind::Plan)?.is_empty() {
+    if store.ids::<Plan>()?.is_empty() {
         let plan = Plan::seed(Timestamp::now());
         log::info!("no plans yet: adding the \"{}\" plan ({})", plan.name, plan.id);
         match store.create(&plan) {

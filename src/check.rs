@@ -8,7 +8,7 @@ use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
 use crate::payment::{FulfilmentStatus, Payment, PaymentState};
 use crate::plan::Plan;
-use crate::store::{Kind, LoadError, Record, Store, StoreError, StoreResult};
+use crate::store::{LoadError, Record, Store, StoreError, StoreResult};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -44,9 +44,10 @@ pub struct Report {
 
 pub fn check(store: &Store) -> StoreResult<Report> {
     let mut report = Report::default();
-    for kind in Kind::ALL {
-        report_stray_files(store, kind, &mut report)?;
-    }
+    report_stray_files::<Customer>(store, &mut report)?;
+    report_stray_files::<CpanelAccount>(store, &mut report)?;
+    report_stray_files::<Plan>(store, &mut report)?;
+    report_stray_files::<Payment>(store, &mut report)?;
     let customers = load::<Customer>(store, &mut report)?;
     let accounts = load::<CpanelAccount>(store, &mut report)?;
     let plans = load::<Plan>(store, &mut report)?;
@@ -58,27 +59,27 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     let mut refs = References { store, report: &mut report };
     for c in &customers {
         if let Some(plan_id) = &c.plan_id {
-            refs.expect::<Customer>(&c.id, "planId", Kind::Plan, plan_id, &plan_ids);
+            refs.expect::<Customer, Plan>(&c.id, "planId", plan_id, &plan_ids);
         }
         for account_id in &c.cpanel_account_ids {
-            refs.expect::<Customer>(&c.id, "cpanelAccountIds", Kind::CpanelAccount, account_id, &account_ids);
+            refs.expect::<Customer, CpanelAccount>(&c.id, "cpanelAccountIds", account_id, &account_ids);
         }
         for payment_id in &c.payment_ids {
-            refs.expect::<Customer>(&c.id, "paymentIds", Kind::Payment, payment_id, &payment_ids);
+            refs.expect::<Customer, Payment>(&c.id, "paymentIds", payment_id, &payment_ids);
         }
     }
     for a in &accounts {
-        refs.expect::<CpanelAccount>(&a.id, "customerId", Kind::Customer, &a.customer_id, &customer_ids);
-        refs.expect::<CpanelAccount>(&a.id, "planId", Kind::Plan, &a.plan_id, &plan_ids);
+        refs.expect::<CpanelAccount, Customer>(&a.id, "customerId", &a.customer_id, &customer_ids);
+        refs.expect::<CpanelAccount, Plan>(&a.id, "planId", &a.plan_id, &plan_ids);
     }
     for p in &payments {
-        refs.expect::<Payment>(&p.id, "customerId", Kind::Customer, &p.customer_id, &customer_ids);
-        refs.expect::<Payment>(&p.id, "planId", Kind::Plan, &p.plan_id, &plan_ids);
+        refs.expect::<Payment, Customer>(&p.id, "customerId", &p.customer_id, &customer_ids);
+        refs.expect::<Payment, Plan>(&p.id, "planId", &p.plan_id, &plan_ids);
         // A new account's id is chosen with the payment; its file exists
         // once fulfilment starts.
         let account_due = p.domain.is_none() || p.fulfilment.status == FulfilmentStatus::Done;
         if let Some(account_id) = p.account_id.as_ref().filter(|_| account_due) {
-            refs.expect::<Payment>(&p.id, "accountId", Kind::CpanelAccount, account_id, &account_ids);
+            refs.expect::<Payment, CpanelAccount>(&p.id, "accountId", account_id, &account_ids);
         }
         if p.state == PaymentState::Paid && p.fulfilment.status == FulfilmentStatus::Failed {
             let f = &p.fulfilment;
@@ -91,7 +92,7 @@ pub fn check(store: &Store) -> StoreResult<Report> {
                 f.attempts,
                 f.last_error.as_deref().unwrap_or("no error recorded")
             );
-            refs.report.problems.push(field_problem(store, Kind::Payment, &p.id, "fulfilment", message));
+            refs.report.problems.push(field_problem::<Payment>(store, &p.id, "fulfilment", message));
         }
     }
     report_duplicates(store, &customers, &mut report);
@@ -131,50 +132,48 @@ struct References<'a> {
 }
 
 impl References<'_> {
-    fn expect<T: Record>(
+    /// Reports `T` `id` when its `field` names a `Target` that is not `known`.
+    fn expect<T: Record, Target: Record>(
         &mut self,
         id: &str,
         field: &'static str,
-        target: Kind,
         target_id: &str,
         known: &HashSet<String>,
     ) {
         if !known.contains(target_id) {
-            self.report.problems.push(field_problem(
+            let noun = Target::COLLECTION.noun;
+            self.report.problems.push(field_problem::<T>(
                 self.store,
-                T::KIND,
                 id,
                 field,
-                format!("`{field}` names {} {target_id}, which does not exist (or cannot be read)", target.noun()),
+                format!("`{field}` names {noun} {target_id}, which does not exist (or cannot be read)"),
             ));
         }
     }
 }
 
-fn field_problem(store: &Store, kind: Kind, id: &str, field: &str, message: String) -> Problem {
-    let (line, column) = store.locate(kind, id, field);
-    Problem { path: store.dir(kind).join(format!("{id}.json")), line, column, message }
+fn field_problem<T: Record>(store: &Store, id: &str, field: &str, message: String) -> Problem {
+    let (line, column) = store.locate::<T>(id, field);
+    let folder = store.root().join(T::COLLECTION.folder);
+    Problem { path: folder.join(format!("{id}.json")), line, column, message }
 }
 
 fn report_duplicates<T: Record>(store: &Store, records: &[T], report: &mut Report) {
     let mut holders: HashMap<(&'static str, String), Vec<&str>> = HashMap::new();
     for record in records {
-        for key in record.index_keys() {
-            if T::UNIQUE_FIELDS.contains(&key.0) {
-                holders.entry(key).or_default().push(record.id());
-            }
+        for key in record.index_keys().into_iter().map(crate::store::Key::into_untyped).filter(|k| k.unique) {
+            holders.entry((key.field, key.value)).or_default().push(record.id());
         }
     }
     for ((field, value), ids) in holders {
         if ids.len() > 1 {
             for id in &ids {
                 let others: Vec<&str> = ids.iter().copied().filter(|o| o != id).collect();
-                report.problems.push(field_problem(
+                report.problems.push(field_problem::<T>(
                     store,
-                    T::KIND,
                     id,
                     field,
-                    format!("`{field}` `{value}` is also used by {} {}", T::KIND.noun(), others.join(", ")),
+                    format!("`{field}` `{value}` is also used by {} {}", T::COLLECTION.noun, others.join(", ")),
                 ));
             }
         }
@@ -182,16 +181,17 @@ fn report_duplicates<T: Record>(store: &Store, records: &[T], report: &mut Repor
 }
 
 /// Files in a collection folder that hostr would never read as records.
-fn report_stray_files(store: &Store, kind: Kind, report: &mut Report) -> StoreResult<()> {
-    for path in store.stray_files(kind)? {
+fn report_stray_files<T: Record>(store: &Store, report: &mut Report) -> StoreResult<()> {
+    let collection = T::COLLECTION;
+    for path in store.stray_files::<T>()? {
         report.problems.push(Problem {
             path,
             line: 1,
             column: 1,
             message: format!(
                 "not a {} file: record files are named <id>.json with id {}",
-                kind.noun(),
-                kind.id_format().describe()
+                collection.noun,
+                collection.id_format.describe()
             ),
         });
     }

@@ -91,10 +91,14 @@ fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
 fn warm_indexes_in_background(app: Arc<App>) {
     std::thread::spawn(move || {
         let started = std::time::Instant::now();
-        for kind in crate::store::Kind::ALL {
-            if let Err(error) = app.store.warm(kind) {
-                log::error!("cannot read the {} folder: {error}", kind.folder());
-            }
+        let warmed = [
+            app.store.warm::<Customer>(),
+            app.store.warm::<CpanelAccount>(),
+            app.store.warm::<Plan>(),
+            app.store.warm::<Payment>(),
+        ];
+        for error in warmed.into_iter().filter_map(Result::err) {
+            log::error!("cannot build a lookup table: {error}");
         }
         log::info!("lookup tables ready in {} ms", started.elapsed().as_millis());
     });
@@ -398,7 +402,7 @@ pub fn find_customer(store: &Store, text: &str) -> Result<Customer, String> {
     }
     let key = parse_public_key(text).map_err(|_| format!("`{text}` is not a customer id, hex public key or npub"))?;
     store
-        .find::<Customer>("publicKey", &key)
+        .find(Customer::by_public_key(&key))
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no customer has the public key {key}"))
 }

@@ -7,7 +7,7 @@
 
 use crate::ids::IdFormat;
 use crate::plan::BillingCycle;
-use crate::store::{IndexKey, Invalid, Kind, Record, raw_string_keys};
+use crate::store::{Collection, Invalid, Key, Record, raw_string_key};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -180,8 +180,8 @@ pub fn check_domain(domain: &str) -> Result<(), String> {
 }
 
 impl Record for CpanelAccount {
-    const KIND: Kind = Kind::CpanelAccount;
-    const UNIQUE_FIELDS: &'static [&'static str] = &["username", "domain"];
+    const COLLECTION: Collection =
+        Collection { folder: "cpanel-accounts", noun: "cPanel account", id_format: IdFormat::Uuid };
 
     fn id(&self) -> &str {
         &self.id
@@ -199,17 +199,36 @@ impl Record for CpanelAccount {
         Ok(())
     }
 
-    fn index_keys(&self) -> Vec<IndexKey> {
-        let mut keys = vec![("username", self.username.clone()), ("customerId", self.customer_id.clone())];
+    fn index_keys(&self) -> Vec<Key<CpanelAccount>> {
+        let mut keys = vec![CpanelAccount::by_username(&self.username), CpanelAccount::by_customer(&self.customer_id)];
         // A removed account's domain may be bought again.
         if self.status != AccountStatus::Terminated {
-            keys.push(("domain", self.domain.clone()));
+            keys.push(CpanelAccount::by_domain(&self.domain));
         }
         keys
     }
 
-    fn salvage_unique_keys(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<IndexKey> {
-        raw_string_keys(raw, &["username", "domain"], str::to_ascii_lowercase)
+    fn salvage_unique_keys(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<Key<CpanelAccount>> {
+        let lowercase = |key: fn(&str) -> Key<CpanelAccount>| move |v: &str| key(&v.to_ascii_lowercase());
+        let username = raw_string_key(raw, "username", lowercase(CpanelAccount::by_username));
+        username.into_iter().chain(raw_string_key(raw, "domain", lowercase(CpanelAccount::by_domain))).collect()
+    }
+}
+
+impl CpanelAccount {
+    /// The account with this WHM username.
+    pub fn by_username(username: &str) -> Key<CpanelAccount> {
+        Key::unique("username", username)
+    }
+
+    /// The account hosting this domain, unless it was terminated.
+    pub fn by_domain(domain: &str) -> Key<CpanelAccount> {
+        Key::unique("domain", domain)
+    }
+
+    /// The accounts of one customer.
+    pub fn by_customer(customer_id: &str) -> Key<CpanelAccount> {
+        Key::shared("customerId", customer_id)
     }
 }
 

@@ -4,7 +4,7 @@
 //! when set, is a plausible address and unique regardless of letter case.
 
 use crate::ids::{IdFormat, is_public_key_hex};
-use crate::store::{IndexKey, Invalid, Kind, Record, raw_string_keys};
+use crate::store::{Collection, Invalid, Key, Record, raw_string_key};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -189,8 +189,7 @@ pub fn check_email(email: &str) -> Result<(), String> {
 }
 
 impl Record for Customer {
-    const KIND: Kind = Kind::Customer;
-    const UNIQUE_FIELDS: &'static [&'static str] = &["publicKey", "email"];
+    const COLLECTION: Collection = Collection { folder: "customers", noun: "customer", id_format: IdFormat::Uuid };
 
     fn id(&self) -> &str {
         &self.id
@@ -216,23 +215,39 @@ impl Record for Customer {
         Ok(())
     }
 
-    fn index_keys(&self) -> Vec<IndexKey> {
-        let mut keys = vec![("publicKey", self.public_key.clone())];
+    fn index_keys(&self) -> Vec<Key<Customer>> {
+        let mut keys = vec![Customer::by_public_key(&self.public_key)];
         if let Some(email) = &self.email {
-            keys.push(("email", email_key(email)));
+            keys.push(Customer::by_email(email));
         }
         // The few customers whose accounts must stay suspended are found
         // without reading every customer.
         if self.status != CustomerStatus::Active {
-            keys.push(("status", self.status.as_str().to_owned()));
+            keys.push(Customer::by_status(self.status));
         }
         keys
     }
 
-    fn salvage_unique_keys(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<IndexKey> {
-        let mut keys = raw_string_keys(raw, &["publicKey"], |k| k.to_ascii_lowercase());
-        keys.extend(raw_string_keys(raw, &["email"], email_key));
-        keys
+    fn salvage_unique_keys(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<Key<Customer>> {
+        let public_key = raw_string_key(raw, "publicKey", |k| Customer::by_public_key(&k.to_ascii_lowercase()));
+        public_key.into_iter().chain(raw_string_key(raw, "email", Customer::by_email)).collect()
+    }
+}
+
+impl Customer {
+    /// The customer who signs in with this key (lowercase hex).
+    pub fn by_public_key(public_key_hex: &str) -> Key<Customer> {
+        Key::unique("publicKey", public_key_hex)
+    }
+
+    /// The customer with this email address, compared as [`email_key`] does.
+    pub fn by_email(email: &str) -> Key<Customer> {
+        Key::unique("email", email_key(email))
+    }
+
+    /// The customers in `status`; only kept for the statuses other than ACTIVE.
+    pub fn by_status(status: CustomerStatus) -> Key<Customer> {
+        Key::shared("status", status.as_str())
     }
 }
 

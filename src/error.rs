@@ -8,9 +8,12 @@
 use crate::auth::challenge::ChallengeError;
 use crate::auth::login_event::LoginFailure;
 use crate::auth::session::SessionError;
+use crate::cpanel_account::CpanelAccount;
+use crate::customer::Customer;
 use crate::customer::LifecycleError;
+use crate::payment::Payment;
 use crate::profile::ProfileError;
-use crate::store::{Kind, StoreError};
+use crate::store::{Collection, Record, StoreError};
 use crate::strike::StrikeError;
 use crate::whm::WhmError;
 use serde_json::json;
@@ -119,30 +122,31 @@ impl std::error::Error for ApiError {}
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
-        let noun = |kind: Kind| kind.noun();
         match error {
-            StoreError::InvalidId { kind, .. } => ApiError::bad_request(
+            StoreError::InvalidId { collection, .. } => ApiError::bad_request(
                 "bad_id",
-                format!("That is not a valid {} id: it must be {}.", noun(kind), kind.id_format().describe()),
+                format!("That is not a valid {} id: it must be {}.", collection.noun, collection.id_format.describe()),
             ),
-            StoreError::NotFound { kind, .. } => {
-                ApiError::not_found("not_found", format!("There is no such {}.", noun(kind)))
+            StoreError::NotFound { collection, .. } => {
+                ApiError::not_found("not_found", format!("There is no such {}.", collection.noun))
             }
-            StoreError::AlreadyExists { kind, .. } => {
-                ApiError::new(Failure::Conflict, "already_exists", format!("That {} already exists.", noun(kind)))
+            StoreError::AlreadyExists { collection, .. } => {
+                ApiError::new(Failure::Conflict, "already_exists", format!("That {} already exists.", collection.noun))
             }
-            StoreError::Taken { kind, field, .. } => {
-                let (code, message) = match (kind, field) {
-                    (Kind::Customer, "publicKey") => ("already_registered", "This key is already registered."),
-                    (Kind::Customer, "email") => ("email_taken", "Another account already uses this email address."),
-                    (Kind::Payment, "openRenewal") => {
-                        ("renewal_open", "A renewal of this account is already waiting to be paid.")
-                    }
-                    (Kind::CpanelAccount, "domain") | (Kind::Payment, "openDomain") => {
-                        ("domain_taken", "This domain is already hosted here, or being bought.")
-                    }
-                    (Kind::CpanelAccount, "username") => ("username_taken", "This cPanel username is taken."),
-                    _ => ("taken", "Another record already uses this value."),
+            StoreError::Taken { collection, field, .. } => {
+                let is = |record: Collection, name: &str| collection == record && field == name;
+                let (code, message) = if is(Customer::COLLECTION, "publicKey") {
+                    ("already_registered", "This key is already registered.")
+                } else if is(Customer::COLLECTION, "email") {
+                    ("email_taken", "Another account already uses this email address.")
+                } else if is(Payment::COLLECTION, "openRenewal") {
+                    ("renewal_open", "A renewal of this account is already waiting to be paid.")
+                } else if is(CpanelAccount::COLLECTION, "domain") || is(Payment::COLLECTION, "openDomain") {
+                    ("domain_taken", "This domain is already hosted here, or being bought.")
+                } else if is(CpanelAccount::COLLECTION, "username") {
+                    ("username_taken", "This cPanel username is taken.")
+                } else {
+                    ("taken", "Another record already uses this value.")
                 };
                 ApiError::new(Failure::Conflict, code, message)
             }

@@ -6,7 +6,7 @@
 use crate::ids::IdFormat;
 use crate::money::{Currency, Money};
 use crate::plan::Plan;
-use crate::store::{IndexKey, Invalid, Kind, Record};
+use crate::store::{Collection, Invalid, Key, Record};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -166,8 +166,7 @@ impl Payment {
 }
 
 impl Record for Payment {
-    const KIND: Kind = Kind::Payment;
-    const UNIQUE_FIELDS: &'static [&'static str] = &["openDomain", "openRenewal", "strikeInvoiceId"];
+    const COLLECTION: Collection = Collection { folder: "payments", noun: "payment", id_format: IdFormat::Uuid };
 
     fn id(&self) -> &str {
         &self.id
@@ -201,26 +200,58 @@ impl Record for Payment {
         Ok(())
     }
 
-    fn index_keys(&self) -> Vec<IndexKey> {
-        let mut keys = vec![("customerId", self.customer_id.clone())];
+    fn index_keys(&self) -> Vec<Key<Payment>> {
+        let mut keys = vec![Payment::by_customer(&self.customer_id)];
         if let Some(invoice) = &self.strike_invoice_id {
-            keys.push(("strikeInvoiceId", invoice.clone()));
+            keys.push(Payment::by_invoice(invoice));
         }
         if let Some(domain) = self.domain.as_ref().filter(|_| self.holds_domain()) {
-            keys.push(("openDomain", domain.clone()));
+            keys.push(Payment::open_for_domain(domain));
         }
         // One open renewal per account: two tabs must not make two invoices.
         if let (None, Some(account), PaymentState::Pending) = (&self.domain, &self.account_id, self.state) {
-            keys.push(("openRenewal", account.clone()));
+            keys.push(Payment::open_renewal_of(account));
         }
         // Open work is looked up by state so that background workers cost
         // what is pending, not what was ever paid.
         if self.state == PaymentState::Pending {
-            keys.push(("open", "pending".to_owned()));
+            keys.push(Payment::open_pending());
         }
         if self.state == PaymentState::Paid && self.fulfilment.status != FulfilmentStatus::Done {
-            keys.push(("open", "unfulfilled".to_owned()));
+            keys.push(Payment::open_unfulfilled());
         }
         keys
+    }
+}
+
+impl Payment {
+    /// The payments of one customer.
+    pub fn by_customer(customer_id: &str) -> Key<Payment> {
+        Key::shared("customerId", customer_id)
+    }
+
+    /// The payment that an invoice of the provider (Strike's id) belongs to.
+    pub fn by_invoice(invoice_id: &str) -> Key<Payment> {
+        Key::unique("strikeInvoiceId", invoice_id)
+    }
+
+    /// The purchase that holds a domain while it is open.
+    pub fn open_for_domain(domain: &str) -> Key<Payment> {
+        Key::unique("openDomain", domain)
+    }
+
+    /// The renewal of an account that is waiting to be paid.
+    pub fn open_renewal_of(account_id: &str) -> Key<Payment> {
+        Key::unique("openRenewal", account_id)
+    }
+
+    /// Payments waiting for the customer to pay.
+    pub fn open_pending() -> Key<Payment> {
+        Key::shared("open", "pending")
+    }
+
+    /// Paid payments not yet delivered.
+    pub fn open_unfulfilled() -> Key<Payment> {
+        Key::shared("open", "unfulfilled")
     }
 }

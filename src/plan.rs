@@ -3,8 +3,9 @@
 //! Invariants: the id is a readable slug; the price is exact money; a plan
 //! names the WHM package its accounts are created with.
 
+use crate::ids::IdFormat;
 use crate::money::{Currency, Money};
-use crate::store::{Invalid, Kind, Record};
+use crate::store::{Collection, Invalid, Record};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -105,7 +106,7 @@ impl Plan {
 }
 
 impl Record for Plan {
-    const KIND: Kind = Kind::Plan;
+    const COLLECTION: Collection = Collection { folder: "plans", noun: "plan", id_format: IdFormat::Slug };
 
     fn id(&self) -> &str {
         &self.id

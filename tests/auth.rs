@@ -467,7 +467,7 @@ fn an_operator_suspension_survives_delete_and_recover() {
     let keys = new_keys();
     let token = server.sign_in(&keys);
     let id = server.authed("POST", "/api/new-user", &token, None).json()["customer"]["id"].as_str().unwrap().to_owned();
-    let path = server.app.store.dir(hostr::store::Kind::Customer).join(format!("{id}.json"));
+    let path = server.app.store.dir::<hostr::customer::Customer>().unwrap().join(format!("{id}.json"));
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("\"ACTIVE\"", "\"SUSPENDED\"")).unwrap();
     let npub = npub(&keys.public_key().to_hex()).unwrap();

@@ -449,7 +449,7 @@ impl Site {
     }
 
     fn customer(&self, keys: &Keys) -> Option<Customer> {
-        self.server.app.store.find::<Customer>("publicKey", &keys.public_key().to_hex()).expect("read the customers")
+        self.server.app.store.find(Customer::by_public_key(&keys.public_key().to_hex())).expect("read the customers")
     }
 
     fn register(&self, keys: &Keys) -> Customer {

@@ -2,7 +2,7 @@
 
 use crate::common::{customer, key, temp_dir};
 use hostr::customer::npub;
-use hostr::store::{Kind, Store};
+use hostr::store::Store;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -26,12 +26,12 @@ fn check_passes_a_clean_database_and_fails_a_broken_one_with_positions() {
     assert!(stdout(&ok).contains("0 problem(s)"), "{}", stdout(&ok));
 
     // A trailing comma in a plan, a dangling reference, a misnamed file.
-    let plans = store.dir(Kind::Plan);
+    let plans = store.dir::<hostr::plan::Plan>().unwrap();
     std::fs::write(plans.join("pro.json"), "{\n  \"id\": \"pro\",\n  \"name\": \"Pro\",\n}\n").unwrap();
-    let path = store.dir(Kind::Customer).join(format!("{}.json", alice.id));
+    let path = store.dir::<hostr::customer::Customer>().unwrap().join(format!("{}.json", alice.id));
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("\"planId\": null", "\"planId\": \"gone\"")).unwrap();
-    std::fs::write(store.dir(Kind::Customer).join("notes.txt"), "hello").unwrap();
+    std::fs::write(store.dir::<hostr::customer::Customer>().unwrap().join("notes.txt"), "hello").unwrap();
 
     let failed = hostr(dir.path(), &["check"]);
     assert_eq!(failed.status.code(), Some(1));
@@ -146,8 +146,8 @@ fn set_key_moves_a_customer_to_a_new_key_and_keeps_every_reference() {
     assert_eq!(after.public_key, new_key);
     assert_eq!((after.email.clone(), after.payment_ids.clone()), (c.email.clone(), c.payment_ids.clone()));
     assert_eq!(after.session_epoch, c.session_epoch + 1, "sessions of the old key end");
-    assert_eq!(store.find::<hostr::customer::Customer>("publicKey", new_key).unwrap().unwrap().id, c.id);
-    assert!(store.find::<hostr::customer::Customer>("publicKey", old).unwrap().is_none());
+    assert_eq!(store.find(hostr::customer::Customer::by_public_key(new_key)).unwrap().unwrap().id, c.id);
+    assert!(store.find(hostr::customer::Customer::by_public_key(old)).unwrap().is_none());
 
     let clash = hostr(dir.path(), &["customer", "set-key", &c.id, &key(5)]);
     assert!(!clash.status.success());

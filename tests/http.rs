@@ -32,7 +32,7 @@ fn plans_list_the_seeded_basic_plan_and_only_plans_on_sale() {
     assert!(plans[0].get("whmPackage").is_none(), "internal fields stay private");
 
     // An operator takes the plan off sale and adds a broken one by hand.
-    let dir = server.app.store.dir(hostr::store::Kind::Plan);
+    let dir = server.app.store.dir::<hostr::plan::Plan>().unwrap();
     let basic = std::fs::read_to_string(dir.join("basic.json")).unwrap();
     std::fs::write(dir.join("basic.json"), basic.replace("\"available\": true", "\"available\": false")).unwrap();
     std::fs::write(dir.join("broken.json"), "{\"id\": \"broken\",}").unwrap();

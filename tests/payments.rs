@@ -259,7 +259,7 @@ fn purchases_are_refused_when_they_must_be() {
 
     // A suspended customer buys nothing.
     let id = server.authed("GET", "/api/profile", &token, None).json()["customer"]["id"].as_str().unwrap().to_owned();
-    let path = server.app.store.dir(hostr::store::Kind::Customer).join(format!("{id}.json"));
+    let path = server.app.store.dir::<hostr::customer::Customer>().unwrap().join(format!("{id}.json"));
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("\"ACTIVE\"", "\"SUSPENDED\"")).unwrap();
     assert_eq!(

@@ -173,7 +173,8 @@ fn a_paid_invoice_becomes_one_active_account_with_usage_and_single_sign_on() {
     assert_eq!(shop.server.request("POST", "/api/cpanel-login", &[], Some("{}")).status, 401);
     // This server is the database's one accounts worker: another process
     // (here: another claim) cannot become a second one.
-    assert!(shop.server.app.store.claim("accounts-worker").unwrap().is_none(), "the worker holds its claim");
+    let claim_path = hostr::provisioning::worker_claim_path(shop.server.app.store.root());
+    assert!(hostr::lock_file::claim(&claim_path).unwrap().is_none(), "the worker holds its claim");
     // A full pass reads WHM's list and usage once each, and changes nothing.
     let (lists, bandwidths) = (shop.whm.calls("listaccts"), shop.whm.calls("showbw"));
     shop.server.app.provisioner.cycle(true);
@@ -593,7 +594,7 @@ fn termination_removes_long_expired_accounts_only_when_turned_on() {
         } else {
             assert_eq!(after.status, AccountStatus::Expired, "not while a renewal invoice is open");
             assert_eq!(shop.whm.calls("removeacct"), 0);
-            let open = shop.server.app.store.find::<Payment>("openRenewal", &account.id).unwrap().unwrap();
+            let open = shop.server.app.store.find(Payment::open_renewal_of(&account.id)).unwrap().unwrap();
             edit_by_hand(&shop.db, "payments", &open.id, |p| p["state"] = json!("CANCELLED"));
             shop.server.app.provisioner.cycle(false);
             let after = shop.account(&account.id);

@@ -6,7 +6,7 @@ use crate::common::{ack, customer, key, playing, spawn_role, temp_dir};
 use hostr::check::check;
 use hostr::customer::Customer;
 use hostr::plan::Plan;
-use hostr::store::{Kind, Store, StoreError};
+use hostr::store::{Store, StoreError};
 use hostr::timestamp::Timestamp;
 use std::io::{BufRead, BufReader};
 use std::sync::{Arc, Barrier};
@@ -184,7 +184,7 @@ fn unique_fields_hold_under_concurrent_creation() {
     let dir = temp_dir();
     let store = Arc::new(Store::open(dir.path()).unwrap());
     // Build the index before the race so the child is not the only one racing.
-    assert!(store.find::<Customer>("publicKey", &key(1)).unwrap().is_none());
+    assert!(store.find(Customer::by_public_key(&key(1))).unwrap().is_none());
     let child = spawn_role("store::role_racer", &[("HOSTR_TEST_DB", dir.path().display().to_string())]);
     let barrier = Arc::new(Barrier::new(6));
     let threads: Vec<_> = (0..6)
@@ -248,7 +248,7 @@ fn hostile_ids_are_refused_before_any_file_is_touched() {
         assert!(matches!(store.create(&plan), Err(StoreError::InvalidId { .. })), "create {id:?}");
     }
     assert_eq!(std::fs::read_to_string(dir.path().join("victim.json")).unwrap(), "{}");
-    assert!(store.ids(Kind::Plan).unwrap().is_empty(), "nothing may have been created");
+    assert!(store.ids::<Plan>().unwrap().is_empty(), "nothing may have been created");
 }
 
 #[test]
@@ -258,10 +258,10 @@ fn hand_edits_are_seen_at_once_and_broken_files_are_reported_precisely() {
     let (alice, bob) = (customer(&key(1), Some("alice@example.com")), customer(&key(2), None));
     store.create(&alice).unwrap();
     store.create(&bob).unwrap();
-    assert_eq!(store.find::<Customer>("publicKey", &key(1)).unwrap().unwrap().id, alice.id);
+    assert_eq!(store.find(Customer::by_public_key(&key(1))).unwrap().unwrap().id, alice.id);
 
     // An operator breaks Alice's file with a trailing comma, editing in place.
-    let path = store.dir(Kind::Customer).join(format!("{}.json", alice.id));
+    let path = store.dir::<hostr::customer::Customer>().unwrap().join(format!("{}.json", alice.id));
     let good = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, good.replace("\"status\": \"ACTIVE\",", "\"status\": \"ACTIVE\",,")).unwrap();
     let error = store.get::<Customer>(&alice.id).unwrap_err();
@@ -269,15 +269,15 @@ fn hand_edits_are_seen_at_once_and_broken_files_are_reported_precisely() {
     assert_eq!(load.path, path);
     assert_eq!(load.line, 5, "{load}");
     // Other records keep working, through the index too.
-    assert_eq!(store.find::<Customer>("publicKey", &key(2)).unwrap().unwrap().id, bob.id);
+    assert_eq!(store.find(Customer::by_public_key(&key(2))).unwrap().unwrap().id, bob.id);
     // Alice's key and email stay hers while her file is broken: a sign-in
     // must not find "no such customer" and register her again.
-    assert!(matches!(store.find::<Customer>("publicKey", &key(1)), Err(StoreError::Corrupt(_))));
+    assert!(matches!(store.find(Customer::by_public_key(&key(1))), Err(StoreError::Corrupt(_))));
     let impostor = customer(&key(1), Some("someone@example.com"));
     assert!(matches!(store.create(&impostor), Err(StoreError::Taken { .. })));
     let same_email = customer(&key(9), Some("ALICE@example.com"));
     assert!(matches!(store.create(&same_email), Err(StoreError::Taken { field: "email", .. })));
-    assert_eq!(store.broken(Kind::Customer).unwrap()[0].line, 5);
+    assert_eq!(store.broken::<Customer>().unwrap()[0].line, 5);
     let report = check(&store).unwrap();
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert_eq!((report.problems[0].path.clone(), report.problems[0].line), (path.clone(), 5));
@@ -293,9 +293,9 @@ fn hand_edits_are_seen_at_once_and_broken_files_are_reported_precisely() {
 
     // Fixing the file by hand (and moving Alice to a new key) needs no restart.
     std::fs::write(&path, good.replace(&key(1), &key(3))).unwrap();
-    assert_eq!(store.find::<Customer>("publicKey", &key(3)).unwrap().unwrap().id, alice.id);
-    assert!(store.find::<Customer>("publicKey", &key(1)).unwrap().is_none());
-    assert!(store.broken(Kind::Customer).unwrap().is_empty());
+    assert_eq!(store.find(Customer::by_public_key(&key(3))).unwrap().unwrap().id, alice.id);
+    assert!(store.find(Customer::by_public_key(&key(1))).unwrap().is_none());
+    assert!(store.broken::<Customer>().unwrap().is_empty());
     assert!(check(&store).unwrap().problems.is_empty());
 
     // A hand edit that duplicates a unique value is reported by check,
@@ -304,15 +304,15 @@ fn hand_edits_are_seen_at_once_and_broken_files_are_reported_precisely() {
     let report = check(&store).unwrap();
     assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
     assert!(report.problems[0].message.contains("also used by"));
-    assert!(matches!(store.find::<Customer>("publicKey", &key(2)), Err(StoreError::Duplicate { .. })));
+    assert!(matches!(store.find(Customer::by_public_key(&key(2))), Err(StoreError::Duplicate { .. })));
     assert!(matches!(store.create(&customer(&key(2), None)), Err(StoreError::Taken { field: "publicKey", .. })));
 
     // Something unreadable under a record's name is one broken record, not
     // a broken collection.
-    let odd = store.dir(Kind::Customer).join(format!("{}.json", hostr::ids::new_uuid()));
+    let odd = store.dir::<hostr::customer::Customer>().unwrap().join(format!("{}.json", hostr::ids::new_uuid()));
     std::fs::create_dir(&odd).unwrap();
     assert!(store.create(&customer(&key(4), None)).is_ok());
-    assert!(store.find::<Customer>("publicKey", &key(4)).unwrap().is_some());
+    assert!(store.find(Customer::by_public_key(&key(4))).unwrap().is_some());
     let report = check(&store).unwrap();
     assert!(
         report.problems.iter().any(|p| p.path == odd && p.message.contains("cannot be read")),
@@ -325,7 +325,7 @@ fn hand_edits_are_seen_at_once_and_broken_files_are_reported_precisely() {
 fn fields_added_by_hand_survive_a_rewrite_and_prices_stay_exact() {
     let dir = temp_dir();
     let store = Store::open(dir.path()).unwrap();
-    let path = store.dir(Kind::Plan).join("pro.json");
+    let path = store.dir::<hostr::plan::Plan>().unwrap().join("pro.json");
     std::fs::write(
         &path,
         r#"{"id": "pro", "name": "Pro", "storage": 50, "bandwidth": 500, "price": 10.5,
@@ -340,7 +340,7 @@ fn fields_added_by_hand_survive_a_rewrite_and_prices_stay_exact() {
     let mut c = customer(&key(1), None);
     c.metadata = Some(hostr::customer::ProfileMetadata { name: Some("A".into()), ..Default::default() });
     store.create(&c).unwrap();
-    let c_path = store.dir(Kind::Customer).join(format!("{}.json", c.id));
+    let c_path = store.dir::<hostr::customer::Customer>().unwrap().join(format!("{}.json", c.id));
     let text = std::fs::read_to_string(&c_path).unwrap();
     std::fs::write(&c_path, text.replace("\"name\": \"A\",", "\"name\": \"A\", \"operatorNote\": \"vip\",")).unwrap();
     store
@@ -380,7 +380,7 @@ fn fields_added_by_hand_survive_a_rewrite_and_prices_stay_exact() {
 fn temp_files_left_by_a_crash_are_never_records_and_old_ones_are_removed() {
     let dir = temp_dir();
     let store = Store::open(dir.path()).unwrap();
-    let plans = store.dir(Kind::Plan);
+    let plans = store.dir::<hostr::plan::Plan>().unwrap();
     let old = plans.join(".basic.json.0123.tmp");
     let fresh = plans.join(".basic.json.4567.tmp");
     for path in [&old, &fresh] {
@@ -391,7 +391,7 @@ fn temp_files_left_by_a_crash_are_never_records_and_old_ones_are_removed() {
     let reopened = Store::open(dir.path()).unwrap();
     assert!(!old.exists(), "a temp file from an hour ago is a crash leftover");
     assert!(fresh.exists(), "a fresh temp file may be another process's write in progress");
-    assert!(reopened.ids(Kind::Plan).unwrap().is_empty());
+    assert!(reopened.ids::<Plan>().unwrap().is_empty());
     assert!(check(&reopened).unwrap().problems.is_empty());
 }
 
@@ -402,7 +402,7 @@ fn a_replaced_lock_file_does_not_end_locking_between_processes() {
     let store = Store::open(dir.path()).unwrap();
     counter_plan(&store);
     increment(&store); // this process now holds the lock file open
-    std::fs::remove_file(store.dir(Kind::Plan).join(".lock")).unwrap();
+    std::fs::remove_file(store.dir::<hostr::plan::Plan>().unwrap().join(".lock")).unwrap();
     let child = spawn_role(
         "store::role_incrementer",
         &[("HOSTR_TEST_DB", dir.path().display().to_string()), ("HOSTR_TEST_TIMES", TIMES.to_string())],
@@ -412,15 +412,4 @@ fn a_replaced_lock_file_does_not_end_locking_between_processes() {
     assert!(String::from_utf8_lossy(&output.stdout).lines().any(|l| ack(l) == Some("done")));
     let plan: Plan = store.get("counter").unwrap();
     assert_eq!(plan.storage as usize, 2 + 2 * TIMES);
-}
-
-#[test]
-fn a_role_is_claimed_by_one_holder_at_a_time() {
-    let dir = temp_dir();
-    let store = Store::open(dir.path()).unwrap();
-    let first = store.claim("accounts-worker").unwrap().expect("free at first");
-    assert!(store.claim("accounts-worker").unwrap().is_none(), "held");
-    assert!(store.claim("other-role").unwrap().is_some(), "roles are separate");
-    drop(first);
-    assert!(store.claim("accounts-worker").unwrap().is_some(), "free again once the holder lets go");
 }

@@ -48,7 +48,7 @@ pub fn verify(app: &App, request: &Request) -> ApiResult<Response> {
     let max_age = app.challenges.lifetime().as_secs() as i64;
     let login = login_event::check(&body.event, &app.config.public_url.verify_url(), unix_now(), max_age)?;
     app.challenges.consume(&login.challenge, Instant::now())?;
-    let customer = app.store.find::<Customer>("publicKey", &login.public_key)?;
+    let customer = app.store.find(Customer::by_public_key(&login.public_key))?;
     let epoch = customer.as_ref().map_or(0, |c| c.session_epoch);
     let token = app.sessions.issue(&login.public_key, epoch, unix_now());
     let cookie = app.sessions.cookie(&token, app.config.public_url.is_https());

@@ -10,7 +10,7 @@ use crate::http::{Request, Response};
 use crate::ids::new_uuid;
 use crate::payment::Payment;
 use crate::profile::metadata_from_event;
-use crate::store::{Kind, Record, StoreError};
+use crate::store::{Record, StoreError};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
@@ -24,7 +24,8 @@ struct NewUserBody {
 pub fn new_user(app: &App, request: &Request) -> ApiResult<Response> {
     let caller = session(app, request)?;
     if caller.customer.is_some() {
-        let taken = StoreError::Taken { kind: Kind::Customer, field: "publicKey", value: caller.public_key };
+        let taken =
+            StoreError::Taken { collection: Customer::COLLECTION, field: "publicKey", value: caller.public_key };
         return Err(taken.into());
     }
     let body: NewUserBody = optional_json(request)?;
@@ -155,7 +156,7 @@ fn load_all<T: Record>(app: &App, ids: &[String]) -> ApiResult<Vec<T>> {
         match app.store.get::<T>(id) {
             Ok(record) => records.push(record),
             Err(error @ (StoreError::NotFound { .. } | StoreError::Corrupt(_))) => {
-                log::error!("profile left out a {}: {error}", T::KIND.noun());
+                log::error!("profile left out a {}: {error}", T::COLLECTION.noun);
             }
             Err(other) => return Err(other.into()),
         }

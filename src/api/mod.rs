@@ -61,7 +61,7 @@ pub fn session(app: &App, request: &Request) -> ApiResult<Session> {
         }
     };
     let claims = app.sessions.verify(token)?;
-    let customer = app.store.find::<Customer>("publicKey", &claims.sub)?;
+    let customer = app.store.find(Customer::by_public_key(&claims.sub))?;
     if claims.epoch != customer.as_ref().map_or(0, |c| c.session_epoch) {
         return Err(ApiError::new(
             Failure::Unauthorized,

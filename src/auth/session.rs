@@ -12,6 +12,14 @@ use std::time::Duration;
 
 pub const COOKIE_NAME: &str = "hostr_session";
 
+/// The secret that signs session tokens, kept in `.session-secret` at the
+/// root of the database (mode 0600) and made on first use.
+pub fn secret_in(database: &std::path::Path) -> crate::store::StoreResult<Vec<u8>> {
+    let path = database.join(".session-secret");
+    crate::secret_file::load_or_create(&path, 32, super::random_hex::<32>)
+        .map_err(|source| crate::store::StoreError::Io { path, source })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// The signed-in public key, lowercase hex.

@@ -144,9 +144,9 @@ impl Checkout {
                 // cPanel serves `www.` by itself; the account is for the domain.
                 let domain = domain.strip_prefix("www.").map(str::to_owned).unwrap_or(domain);
                 check_domain(&domain).map_err(|why| ApiError::bad_request("bad_domain", format!("{why}.")))?;
-                if store.find::<CpanelAccount>("domain", &domain)?.is_some() {
+                if store.find(CpanelAccount::by_domain(&domain))?.is_some() {
                     return Err(StoreError::Taken {
-                        kind: crate::store::Kind::CpanelAccount,
+                        collection: <CpanelAccount as crate::store::Record>::COLLECTION,
                         field: "domain",
                         value: domain,
                     }
@@ -189,7 +189,7 @@ impl Checkout {
         domain: Option<&str>,
     ) -> ApiResult<Option<Payment>> {
         let now = Timestamp::now();
-        let open = store.find_all::<Payment>("customerId", &customer.id)?.into_iter().find(|p| {
+        let open = store.find_all(Payment::by_customer(&customer.id))?.into_iter().find(|p| {
             p.state == PaymentState::Pending
                 && p.plan_id == plan.id
                 && !self.lifetime_over(p, now)

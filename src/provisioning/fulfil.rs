@@ -143,7 +143,7 @@ impl Provisioner {
 
     /// Free in the database and on WHM.
     fn username_free(&self, username: &str) -> Step<bool> {
-        if self.store.find::<CpanelAccount>("username", username)?.is_some() {
+        if self.store.find(CpanelAccount::by_username(username))?.is_some() {
             return Ok(false);
         }
         Ok(self.call(|panel| panel.username_available(username))?)

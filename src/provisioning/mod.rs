@@ -216,7 +216,7 @@ impl Provisioner {
     fn claim_worker(&self) -> Option<std::fs::File> {
         let mut warned = false;
         loop {
-            match self.store.claim("accounts-worker") {
+            match crate::lock_file::claim(&worker_claim_path(self.store.root())) {
                 Ok(Some(claim)) => return Some(claim),
                 Ok(None) if !warned => {
                     log::error!(
@@ -273,7 +273,7 @@ impl Provisioner {
     /// Fulfils every PAID payment that is due; returns how many finished.
     fn fulfil_due(&self) -> usize {
         let now = Timestamp::now();
-        let open = self.store.find_all::<Payment>("open", "unfulfilled").unwrap_or_else(|e| {
+        let open = self.store.find_all(Payment::open_unfulfilled()).unwrap_or_else(|e| {
             log::error!("cannot list unfulfilled payments: {e}");
             Vec::new()
         });
@@ -421,10 +421,10 @@ impl Provisioner {
 
     fn terminate(&self, account: &mut CpanelAccount) -> bool {
         // Not while the customer is paying for it, or a renewal awaits delivery.
-        let open = self.store.find::<Payment>("openRenewal", &account.id).ok().flatten().is_some()
+        let open = self.store.find(Payment::open_renewal_of(&account.id)).ok().flatten().is_some()
             || self
                 .store
-                .find_all::<Payment>("open", "unfulfilled")
+                .find_all(Payment::open_unfulfilled())
                 .unwrap_or_default()
                 .iter()
                 .any(|p| p.account_id.as_deref() == Some(account.id.as_str()));
@@ -586,7 +586,7 @@ impl Provisioner {
     fn inactive_customers(&self) -> StoreResult<HashMap<String, CustomerStatus>> {
         let mut owners = HashMap::new();
         for status in [CustomerStatus::Suspended, CustomerStatus::Deleted] {
-            for customer in self.store.find_all::<Customer>("status", status.as_str())? {
+            for customer in self.store.find_all(Customer::by_status(status))? {
                 owners.insert(customer.id, customer.status);
             }
         }
@@ -640,6 +640,11 @@ impl Provisioner {
             }),
         }
     }
+}
+
+/// The lock file that one accounts worker per database holds while it runs.
+pub fn worker_claim_path(database: &std::path::Path) -> std::path::PathBuf {
+    database.join(".accounts-worker.lock")
 }
 
 #[cfg(test)]

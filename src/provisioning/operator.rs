@@ -40,7 +40,7 @@ pub fn find_account(store: &Store, name_or_id: &str) -> Result<CpanelAccount, St
     let found = if IdFormat::Uuid.accepts(name_or_id) {
         store.get::<CpanelAccount>(name_or_id).map(Some)
     } else {
-        store.find::<CpanelAccount>("username", &name_or_id.to_ascii_lowercase())
+        store.find(CpanelAccount::by_username(&name_or_id.to_ascii_lowercase()))
     };
     found.map_err(|e| e.to_string())?.ok_or_else(|| format!("no account with username or id `{name_or_id}`"))
 }

@@ -15,7 +15,7 @@
 //! id and check it really has the looked-up value.
 
 use super::file::{FileStamp, LoadError};
-use super::record::{IndexKey, Kind};
+use super::record::{Collection, IndexKey};
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -42,7 +42,7 @@ struct Entry {
 /// The lookup table of one collection.
 pub struct CollectionIndex {
     dir: PathBuf,
-    kind: Kind,
+    collection: Collection,
     loader: KeyLoader,
     entries: HashMap<String, Entry>,
     lookup: HashMap<IndexKey, Vec<String>>,
@@ -50,16 +50,16 @@ pub struct CollectionIndex {
 }
 
 impl CollectionIndex {
-    fn build(dir: PathBuf, kind: Kind, loader: KeyLoader) -> io::Result<CollectionIndex> {
+    fn build(dir: PathBuf, collection: Collection, loader: KeyLoader) -> io::Result<CollectionIndex> {
         let mut index = CollectionIndex {
             dir,
-            kind,
+            collection,
             loader,
             entries: HashMap::new(),
             lookup: HashMap::new(),
             broken: HashMap::new(),
         };
-        let ids = record_ids(&index.dir, kind)?;
+        let ids = record_ids(&index.dir, collection)?;
         // Reading and parsing dominate the scan; two threads halve it on this
         // kind of small machine without starving request handling for long.
         let readings: Vec<(String, Reading)> = std::thread::scope(|scope| {
@@ -118,7 +118,7 @@ impl CollectionIndex {
             Reading::Gone => {}
             Reading::Keys(stamp, keys) => self.insert(id, stamp, keys),
             Reading::Broken(stamp, error, salvaged) => {
-                log::error!("{error} (the {} is left out until the file is fixed)", self.kind.noun());
+                log::error!("{error} (the {} is left out until the file is fixed)", self.collection.noun);
                 // A file too broken to salvage keeps the keys it had when it was whole.
                 let reserved = if salvaged.is_empty() { previous } else { salvaged };
                 self.insert(id.clone(), stamp, reserved);
@@ -173,12 +173,12 @@ impl CollectionIndex {
 }
 
 /// The ids of all record files in `dir`, in sorted order.
-pub fn record_ids(dir: &Path, kind: Kind) -> io::Result<Vec<String>> {
+pub fn record_ids(dir: &Path, collection: Collection) -> io::Result<Vec<String>> {
     let mut ids = Vec::new();
     for entry in fs::read_dir(dir)? {
         let name = entry?.file_name();
         if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json"))
-            && kind.id_format().accepts(id)
+            && collection.id_format.accepts(id)
         {
             ids.push(id.to_owned());
         }
@@ -191,20 +191,23 @@ pub fn record_ids(dir: &Path, kind: Kind) -> io::Result<Vec<String>> {
 pub struct Indexes {
     root: PathBuf,
     inotify: Option<Inotify>,
-    watches: HashMap<WatchDescriptor, Kind>,
-    collections: [Option<CollectionIndex>; 4],
+    /// Each watch and the folder it watches.
+    watches: HashMap<WatchDescriptor, &'static str>,
+    /// The tables built so far, by folder.
+    collections: HashMap<&'static str, CollectionIndex>,
 }
 
 impl Indexes {
     pub fn new(root: PathBuf) -> Indexes {
-        Indexes { root, inotify: None, watches: HashMap::new(), collections: [None, None, None, None] }
+        Indexes { root, inotify: None, watches: HashMap::new(), collections: HashMap::new() }
     }
 
-    /// The up-to-date table of `kind`, built on first use.
-    pub fn collection(&mut self, kind: Kind, loader: KeyLoader) -> io::Result<&mut CollectionIndex> {
+    /// The up-to-date table of `collection`, built on first use.
+    pub fn collection(&mut self, collection: Collection, loader: KeyLoader) -> io::Result<&mut CollectionIndex> {
         self.refresh()?;
-        if self.collections[kind.index()].is_none() {
-            let dir = self.root.join(kind.folder());
+        let folder = collection.folder;
+        if !self.collections.contains_key(folder) {
+            let dir = self.root.join(folder);
             if self.inotify.is_none() {
                 self.inotify = Some(Inotify::init()?);
             }
@@ -218,10 +221,10 @@ impl Indexes {
                 | WatchMask::DELETE_SELF
                 | WatchMask::MOVE_SELF;
             let wd = inotify.watches().add(&dir, mask)?;
-            self.watches.insert(wd, kind);
-            self.collections[kind.index()] = Some(CollectionIndex::build(dir, kind, loader)?);
+            self.watches.insert(wd, folder);
+            self.collections.insert(folder, CollectionIndex::build(dir, collection, loader)?);
         }
-        Ok(self.collections[kind.index()].as_mut().expect("built just above"))
+        Ok(self.collections.get_mut(folder).expect("built just above"))
     }
 
     /// Applies every change reported since the last call.
@@ -229,8 +232,8 @@ impl Indexes {
         let Some(inotify) = self.inotify.as_mut() else {
             return Ok(());
         };
-        let mut changed: Vec<(Kind, String)> = Vec::new();
-        let mut rebuild: Vec<Kind> = Vec::new();
+        let mut changed: Vec<(&'static str, String)> = Vec::new();
+        let mut rebuild: Vec<&'static str> = Vec::new();
         let mut buffer = [0u8; 16 * 1024];
         loop {
             let events = match inotify.read_events(&mut buffer) {
@@ -241,29 +244,27 @@ impl Indexes {
             for event in events {
                 if event.mask.contains(EventMask::Q_OVERFLOW) {
                     log::warn!("too many changes at once in the database; reading it all again");
-                    rebuild.extend(Kind::ALL);
+                    rebuild.extend(self.collections.keys().copied());
                     continue;
                 }
-                let Some(&kind) = self.watches.get(&event.wd) else {
+                let Some(&folder) = self.watches.get(&event.wd) else {
                     continue;
                 };
                 if event.mask.intersects(EventMask::DELETE_SELF | EventMask::MOVE_SELF | EventMask::IGNORED) {
-                    log::warn!("the folder {} was moved or replaced; reading it again", kind.folder());
-                    rebuild.push(kind);
+                    log::warn!("the folder {folder} was moved or replaced; reading it again");
+                    rebuild.push(folder);
                     continue;
                 }
-                if let Some(id) = event.name.and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json"))
-                    && kind.id_format().accepts(id)
-                {
-                    changed.push((kind, id.to_owned()));
+                if let Some(id) = event.name.and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) {
+                    changed.push((folder, id.to_owned()));
                 }
             }
         }
-        for kind in rebuild {
+        for folder in rebuild {
             // Dropped tables are built again, with a fresh watch, on next use.
-            if self.collections[kind.index()].take().is_some() {
+            if self.collections.remove(folder).is_some() {
                 let stale: Vec<WatchDescriptor> =
-                    self.watches.iter().filter(|(_, k)| **k == kind).map(|(wd, _)| wd.clone()).collect();
+                    self.watches.iter().filter(|(_, f)| **f == folder).map(|(wd, _)| wd.clone()).collect();
                 for wd in stale {
                     self.watches.remove(&wd);
                     // Fails harmlessly when the kernel already dropped the watch.
@@ -271,8 +272,10 @@ impl Indexes {
                 }
             }
         }
-        for (kind, id) in changed {
-            if let Some(collection) = self.collections[kind.index()].as_mut() {
+        for (folder, id) in changed {
+            if let Some(collection) = self.collections.get_mut(folder)
+                && collection.collection.id_format.accepts(&id)
+            {
                 collection.reload(&id);
             }
         }

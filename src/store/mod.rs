@@ -1,7 +1,10 @@
-//! The database: one pretty-printed JSON file per record under
-//! `database/{customers,cpanel-accounts,plans,payments}/`.
+//! The database: one pretty-printed JSON file per record, in one folder per
+//! collection (`database/customers/<id>.json`, …).
 //!
-//! The store is the only code that touches the database folder. Its rules:
+//! The store knows nothing of customers, plans or payments: a record type
+//! describes itself through [`Record`] (its folder, id format and index
+//! keys), and a collection's folder is made the first time it is used.
+//! The store is the only code that touches record folders. Its rules:
 //! - ids are checked against their exact format before any path is built;
 //! - every write is atomic and durable (see [`file::write_atomic`]);
 //! - every read-modify-write holds the collection's exclusive lock, taken on
@@ -17,49 +20,50 @@ mod index;
 mod record;
 
 pub use file::{FileStamp, LoadError, is_temp_name, locate_field};
-pub use record::{IndexKey, Invalid, Kind, Record, raw_string_keys};
+pub use record::{Collection, IndexKey, Invalid, Key, Record, raw_string_key};
 
 use index::{CollectionIndex, Indexes};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 #[derive(Debug)]
 pub enum StoreError {
     /// An id that does not have its kind's exact format; nothing was opened.
     InvalidId {
-        kind: Kind,
+        collection: Collection,
         id: String,
     },
     NotFound {
-        kind: Kind,
+        collection: Collection,
         id: String,
     },
     AlreadyExists {
-        kind: Kind,
+        collection: Collection,
         id: String,
     },
     /// Another record already holds this value of a unique field.
     Taken {
-        kind: Kind,
+        collection: Collection,
         field: &'static str,
         value: String,
     },
     /// Several records hold one value of a unique field (a hand edit):
     /// none of them is returned until the operator resolves it.
     Duplicate {
-        kind: Kind,
+        collection: Collection,
         field: &'static str,
         ids: Vec<String>,
     },
     /// The record about to be written breaks a rule of its kind.
     Invalid {
-        kind: Kind,
+        collection: Collection,
         id: String,
         invalid: Invalid,
     },
@@ -74,27 +78,32 @@ pub enum StoreError {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StoreError::InvalidId { kind, id } => {
+            StoreError::InvalidId { collection, id } => {
                 write!(
                     f,
                     "`{}` is not a {} id: it must be {}",
                     id.escape_debug(),
-                    kind.noun(),
-                    kind.id_format().describe()
+                    collection.noun,
+                    collection.id_format.describe()
                 )
             }
-            StoreError::NotFound { kind, id } => write!(f, "no {} with id {id}", kind.noun()),
-            StoreError::AlreadyExists { kind, id } => {
-                write!(f, "a {} with id {id} already exists", kind.noun())
+            StoreError::NotFound { collection, id } => write!(f, "no {} with id {id}", collection.noun),
+            StoreError::AlreadyExists { collection, id } => {
+                write!(f, "a {} with id {id} already exists", collection.noun)
             }
-            StoreError::Taken { kind, field, value } => {
-                write!(f, "another {} already has {field} `{value}`", kind.noun())
+            StoreError::Taken { collection, field, value } => {
+                write!(f, "another {} already has {field} `{value}`", collection.noun)
             }
-            StoreError::Duplicate { kind, field, ids } => {
-                write!(f, "{}s {} share one {field}; run `hostr check` and fix the files", kind.noun(), ids.join(", "))
+            StoreError::Duplicate { collection, field, ids } => {
+                write!(
+                    f,
+                    "{}s {} share one {field}; run `hostr check` and fix the files",
+                    collection.noun,
+                    ids.join(", ")
+                )
             }
-            StoreError::Invalid { kind, id, invalid } => {
-                write!(f, "{} {id}: `{}` {}", kind.noun(), invalid.field, invalid.message)
+            StoreError::Invalid { collection, id, invalid } => {
+                write!(f, "{} {id}: `{}` {}", collection.noun, invalid.field, invalid.message)
             }
             StoreError::Corrupt(error) => write!(f, "{error}"),
             StoreError::Io { path, source } => write!(f, "{}: {source}", path.display()),
@@ -119,9 +128,10 @@ const STALE_TEMP_AGE: Duration = Duration::from_secs(600);
 
 pub struct Store {
     root: PathBuf,
-    /// One lock file per collection, guarded by a mutex because advisory
-    /// locks on one open file do not exclude threads of the same process.
-    locks: [Mutex<Option<File>>; 4],
+    /// Per collection (by folder): the lock file, guarded by a mutex
+    /// because advisory locks on one open file do not exclude threads of
+    /// the same process. An entry exists once the folder does.
+    locks: Mutex<HashMap<&'static str, Arc<Mutex<Option<File>>>>>,
     indexes: Mutex<Indexes>,
 }
 
@@ -139,13 +149,17 @@ impl Drop for CollectionLock<'_> {
 }
 
 impl Store {
-    /// Opens the database at `root`, creating its folders when missing.
+    /// Opens the database at `root`, creating the folder when missing and
+    /// removing what crashed writers left in its folders. Collection folders
+    /// are made when first used.
     pub fn open(root: impl Into<PathBuf>) -> StoreResult<Store> {
         let root = root.into();
-        for kind in Kind::ALL {
-            let dir = root.join(kind.folder());
-            fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir.clone(), source })?;
-            remove_stale_temp_files(&dir);
+        let io_error = |source| StoreError::Io { path: root.clone(), source };
+        fs::create_dir_all(&root).map_err(io_error)?;
+        for entry in fs::read_dir(&root).map_err(io_error)?.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_stale_temp_files(&entry.path());
+            }
         }
         Ok(Store { indexes: Mutex::new(Indexes::new(root.clone())), root, locks: Default::default() })
     }
@@ -154,28 +168,43 @@ impl Store {
         &self.root
     }
 
-    pub fn dir(&self, kind: Kind) -> PathBuf {
-        self.root.join(kind.folder())
+    /// The folder of `T`'s records, made the first time it is asked for.
+    pub fn dir<T: Record>(&self) -> StoreResult<PathBuf> {
+        self.collection_lock(T::COLLECTION)?;
+        Ok(self.root.join(T::COLLECTION.folder))
     }
 
-    fn path_of(&self, kind: Kind, id: &str) -> StoreResult<PathBuf> {
-        if !kind.id_format().accepts(id) {
-            return Err(StoreError::InvalidId { kind, id: id.to_owned() });
+    /// The mutex over `collection`'s lock file; the first call makes the folder.
+    fn collection_lock(&self, collection: Collection) -> StoreResult<Arc<Mutex<Option<File>>>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(lock) = locks.get(collection.folder) {
+            return Ok(Arc::clone(lock));
         }
-        Ok(self.dir(kind).join(format!("{id}.json")))
+        let dir = self.root.join(collection.folder);
+        fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source })?;
+        let lock = Arc::new(Mutex::new(None));
+        locks.insert(collection.folder, Arc::clone(&lock));
+        Ok(lock)
+    }
+
+    fn path_of<T: Record>(&self, id: &str) -> StoreResult<PathBuf> {
+        if !T::COLLECTION.id_format.accepts(id) {
+            return Err(StoreError::InvalidId { collection: T::COLLECTION, id: id.to_owned() });
+        }
+        Ok(self.dir::<T>()?.join(format!("{id}.json")))
     }
 
     /// Reads one record, fresh from its file.
     pub fn get<T: Record>(&self, id: &str) -> StoreResult<T> {
-        let path = self.path_of(T::KIND, id)?;
-        let bytes = read_file(&path, T::KIND, id)?;
+        let path = self.path_of::<T>(id)?;
+        let bytes = read_file(&path, T::COLLECTION, id)?;
         file::parse_record(&path, id, &bytes).map_err(StoreError::Corrupt)
     }
 
     /// Every record of a kind, each read fresh; broken files come back as
     /// errors in place so that one bad file does not hide the others.
     pub fn list<T: Record>(&self) -> StoreResult<Vec<StoreResult<T>>> {
-        Ok(self.ids(T::KIND)?.iter().map(|id| self.get::<T>(id)).collect())
+        Ok(self.ids::<T>()?.iter().map(|id| self.get::<T>(id)).collect())
     }
 
     /// Every record of a kind that can be read; a broken file is logged
@@ -185,33 +214,34 @@ impl Store {
         for record in self.list::<T>()? {
             match record {
                 Ok(record) => readable.push(record),
-                Err(error) => log::error!("{} left out: {error}", T::KIND.noun()),
+                Err(error) => log::error!("{} left out: {error}", T::COLLECTION.noun),
             }
         }
         Ok(readable)
     }
 
     /// The ids of all records of a kind, sorted.
-    pub fn ids(&self, kind: Kind) -> StoreResult<Vec<String>> {
-        let dir = self.dir(kind);
-        index::record_ids(&dir, kind).map_err(|source| StoreError::Io { path: dir, source })
+    pub fn ids<T: Record>(&self) -> StoreResult<Vec<String>> {
+        let dir = self.dir::<T>()?;
+        index::record_ids(&dir, T::COLLECTION).map_err(|source| StoreError::Io { path: dir, source })
     }
 
-    /// The record whose index `field` has `value` (such as a customer's
-    /// `publicKey`), found without reading the folder.
-    pub fn find<T: Record>(&self, field: &'static str, value: &str) -> StoreResult<Option<T>> {
-        let mut found = self.find_all::<T>(field, value)?;
-        if found.len() > 1 && T::UNIQUE_FIELDS.contains(&field) {
+    /// The record that holds a unique `key` (such as a customer's public
+    /// key), found without reading the folder.
+    pub fn find<T: Record>(&self, key: Key<T>) -> StoreResult<Option<T>> {
+        let field = key.field();
+        let unique = key.untyped().unique;
+        let mut found = self.find_all(key)?;
+        if found.len() > 1 && unique {
             let ids = found.iter().map(|r| r.id().to_owned()).collect();
-            return Err(StoreError::Duplicate { kind: T::KIND, field, ids });
+            return Err(StoreError::Duplicate { collection: T::COLLECTION, field, ids });
         }
         Ok(found.pop())
     }
 
-    /// All records whose index `field` has `value`.
-    pub fn find_all<T: Record>(&self, field: &'static str, value: &str) -> StoreResult<Vec<T>> {
-        let key: IndexKey = (field, value.to_owned());
-        let ids = self.with_index(T::KIND, |index| index.ids_with(&key).to_vec())?;
+    /// All records that hold `key`.
+    pub fn find_all<T: Record>(&self, key: Key<T>) -> StoreResult<Vec<T>> {
+        let ids = self.with_index::<T, _>(|index| index.ids_with(key.untyped()).to_vec())?;
         let mut found = Vec::with_capacity(ids.len());
         for id in ids {
             match self.get::<T>(&id) {
@@ -224,44 +254,14 @@ impl Store {
         Ok(found)
     }
 
-    /// The secret that signs session tokens, kept in `.session-secret` at the
-    /// root of the database (mode 0600) and created on first use. It is
-    /// written whole to a temporary file and hard-linked into place, so a
-    /// crash never leaves a partial secret and two processes starting at
-    /// once agree on one.
-    pub fn session_secret(&self) -> StoreResult<Vec<u8>> {
-        let path = self.root.join(".session-secret");
-        let io_error = |source| StoreError::Io { path: path.clone(), source };
-        if !path.exists() {
-            let temp = self.root.join(format!(".session-secret.{}.tmp", uuid::Uuid::new_v4().simple()));
-            let written = (|| {
-                use std::io::Write;
-                let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
-                file.write_all(crate::auth::random_hex::<32>().as_bytes())?;
-                file.sync_all()?;
-                match fs::hard_link(&temp, &path) {
-                    Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
-                    _ => File::open(&self.root)?.sync_all(),
-                }
-            })();
-            let _ = fs::remove_file(&temp);
-            written.map_err(io_error)?;
-        }
-        let secret = fs::read(&path).map_err(io_error)?.trim_ascii().to_vec();
-        if secret.len() < 32 {
-            return Err(io_error(io::Error::other("shorter than 32 bytes; delete it to have a new one made")));
-        }
-        Ok(secret)
-    }
-
-    /// Builds the lookup table of `kind` now rather than on first use.
-    pub fn warm(&self, kind: Kind) -> StoreResult<()> {
-        self.with_index(kind, |_| ())
+    /// Builds the lookup table of `T` now rather than on first use.
+    pub fn warm<T: Record>(&self) -> StoreResult<()> {
+        self.with_index::<T, _>(|_| ())
     }
 
     /// Files of this kind that cannot currently be used, with the reason.
-    pub fn broken(&self, kind: Kind) -> StoreResult<Vec<LoadError>> {
-        let mut broken = self.with_index(kind, |index| index.broken().cloned().collect::<Vec<_>>())?;
+    pub fn broken<T: Record>(&self) -> StoreResult<Vec<LoadError>> {
+        let mut broken = self.with_index::<T, _>(|index| index.broken().cloned().collect::<Vec<_>>())?;
         broken.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(broken)
     }
@@ -269,11 +269,12 @@ impl Store {
     /// Writes a new record; fails if the id exists or a unique value is taken.
     pub fn create<T: Record>(&self, record: &T) -> StoreResult<()> {
         let id = record.id().to_owned();
-        let path = self.path_of(T::KIND, &id)?;
+        let path = self.path_of::<T>(&id)?;
         check_rules(record)?;
-        let _lock = self.lock(T::KIND)?;
+        let lock = self.collection_lock(T::COLLECTION)?;
+        let _lock = self.lock(&lock, T::COLLECTION)?;
         if path.exists() {
-            return Err(StoreError::AlreadyExists { kind: T::KIND, id });
+            return Err(StoreError::AlreadyExists { collection: T::COLLECTION, id });
         }
         self.check_unique(record)?;
         self.write(record, None)
@@ -286,15 +287,16 @@ impl Store {
         id: &str,
         change: impl FnOnce(&mut T) -> Result<R, E>,
     ) -> Result<R, E> {
-        let path = self.path_of(T::KIND, id)?;
-        let _lock = self.lock(T::KIND)?;
-        let bytes = read_file(&path, T::KIND, id)?;
+        let path = self.path_of::<T>(id)?;
+        let lock = self.collection_lock(T::COLLECTION)?;
+        let _lock = self.lock(&lock, T::COLLECTION)?;
+        let bytes = read_file(&path, T::COLLECTION, id)?;
         let original = file::parse_object(&path, &bytes).map_err(StoreError::Corrupt)?;
         let mut record: T = file::parse_record(&path, id, &bytes).map_err(StoreError::Corrupt)?;
         let outcome = change(&mut record)?;
         if record.id() != id {
             return Err(E::from(StoreError::Invalid {
-                kind: T::KIND,
+                collection: T::COLLECTION,
                 id: id.to_owned(),
                 invalid: Invalid::new("id", "cannot be changed"),
             }));
@@ -306,41 +308,43 @@ impl Store {
     }
 
     fn write<T: Record>(&self, record: &T, original: Option<&Map<String, Value>>) -> StoreResult<()> {
-        let dir = self.dir(T::KIND);
+        let dir = self.dir::<T>()?;
         let name = format!("{}.json", record.id());
         let io_error = |source| StoreError::Io { path: dir.join(&name), source };
         let bytes = file::encode(record, original).map_err(io_error)?;
         let stamp = file::write_atomic(&dir, &name, &bytes).map_err(io_error)?;
-        self.with_index(T::KIND, |index| index.insert(record.id().to_owned(), stamp, record.index_keys()))
+        let keys = record.index_keys().into_iter().map(Key::into_untyped).collect();
+        self.with_index::<T, _>(|index| index.insert(record.id().to_owned(), stamp, keys))
     }
 
     fn check_unique<T: Record>(&self, record: &T) -> StoreResult<()> {
-        let taken = self.with_index(T::KIND, |index| {
+        let taken = self.with_index::<T, _>(|index| {
             record
                 .index_keys()
                 .into_iter()
-                .filter(|(field, _)| T::UNIQUE_FIELDS.contains(field))
+                .map(Key::into_untyped)
+                .filter(|key| key.unique)
                 .find(|key| index.ids_with(key).iter().any(|other| other != record.id()))
         })?;
         match taken {
-            Some((field, value)) => Err(StoreError::Taken { kind: T::KIND, field, value }),
+            Some(key) => Err(StoreError::Taken { collection: T::COLLECTION, field: key.field, value: key.value }),
             None => Ok(()),
         }
     }
 
-    fn with_index<R>(&self, kind: Kind, f: impl FnOnce(&mut CollectionIndex) -> R) -> StoreResult<R> {
+    fn with_index<T: Record, R>(&self, f: impl FnOnce(&mut CollectionIndex) -> R) -> StoreResult<R> {
+        let dir = self.dir::<T>()?;
         // A panic elsewhere while holding this lock leaves the tables valid
         // (every mutation is a complete insert or remove), so carry on.
         let mut indexes = self.indexes.lock().unwrap_or_else(|p| p.into_inner());
-        let collection = indexes
-            .collection(kind, LOADERS[kind.index()])
-            .map_err(|source| StoreError::Io { path: self.dir(kind), source })?;
+        let collection =
+            indexes.collection(T::COLLECTION, load_keys::<T>).map_err(|source| StoreError::Io { path: dir, source })?;
         Ok(f(collection))
     }
 
-    fn lock(&self, kind: Kind) -> StoreResult<CollectionLock<'_>> {
-        let mut guard = self.locks[kind.index()].lock().unwrap_or_else(|p| p.into_inner());
-        let path = self.dir(kind).join(".lock");
+    fn lock<'a>(&self, lock: &'a Mutex<Option<File>>, collection: Collection) -> StoreResult<CollectionLock<'a>> {
+        let mut guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = self.root.join(collection.folder).join(".lock");
         let io_error = |source| StoreError::Io { path: path.clone(), source };
         loop {
             if guard.is_none() {
@@ -362,23 +366,9 @@ impl Store {
         }
     }
 
-    /// An exclusive claim on the role `name` for the whole database (e.g. the
-    /// accounts worker), held while the returned file stays open; `None`
-    /// when another process holds it. The kernel drops it when the holder dies.
-    pub fn claim(&self, name: &str) -> StoreResult<Option<File>> {
-        let path = self.root.join(format!(".{name}.lock"));
-        let io_error = |source| StoreError::Io { path: path.clone(), source };
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_error)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(io_error(e)),
-        }
-    }
-
     /// The 1-based line and column of `field` in a record's file, for reports.
-    pub fn locate(&self, kind: Kind, id: &str, field: &str) -> (usize, usize) {
-        self.path_of(kind, id)
+    pub fn locate<T: Record>(&self, id: &str, field: &str) -> (usize, usize) {
+        self.path_of::<T>(id)
             .ok()
             .and_then(|path| fs::read(path).ok())
             .map_or((1, 1), |bytes| locate_field(&bytes, field))
@@ -386,14 +376,14 @@ impl Store {
 
     /// Files in a collection's folder that are not records and not the
     /// store's own (`.lock`, temporary files, `.gitkeep`).
-    pub fn stray_files(&self, kind: Kind) -> StoreResult<Vec<PathBuf>> {
-        let dir = self.dir(kind);
+    pub fn stray_files<T: Record>(&self) -> StoreResult<Vec<PathBuf>> {
+        let dir = self.dir::<T>()?;
         let entries = fs::read_dir(&dir).map_err(|source| StoreError::Io { path: dir.clone(), source })?;
         let mut stray: Vec<PathBuf> = entries
             .flatten()
             .filter(|entry| {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let is_record = name.strip_suffix(".json").is_some_and(|id| kind.id_format().accepts(id));
+                let is_record = name.strip_suffix(".json").is_some_and(|id| T::COLLECTION.id_format.accepts(id));
                 !(is_record || name == ".lock" || name == ".gitkeep" || is_temp_name(&name))
             })
             .map(|entry| entry.path())
@@ -404,32 +394,30 @@ impl Store {
 }
 
 fn check_rules<T: Record>(record: &T) -> StoreResult<()> {
-    record.validate().map_err(|invalid| StoreError::Invalid { kind: T::KIND, id: record.id().to_owned(), invalid })
+    record.validate().map_err(|invalid| StoreError::Invalid {
+        collection: T::COLLECTION,
+        id: record.id().to_owned(),
+        invalid,
+    })
 }
 
-fn read_file(path: &Path, kind: Kind, id: &str) -> StoreResult<Vec<u8>> {
+fn read_file(path: &Path, collection: Collection, id: &str) -> StoreResult<Vec<u8>> {
     fs::read(path).map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => StoreError::NotFound { kind, id: id.to_owned() },
+        io::ErrorKind::NotFound => StoreError::NotFound { collection, id: id.to_owned() },
         _ => StoreError::Io { path: path.to_owned(), source },
     })
 }
 
+/// Reads the index keys of one of `T`'s files, for the lookup tables.
 fn load_keys<T: Record>(path: &Path, id: &str, bytes: &[u8]) -> Result<Vec<IndexKey>, (LoadError, Vec<IndexKey>)> {
-    file::parse_record::<T>(path, id, bytes).map(|record| record.index_keys()).map_err(|error| {
+    let untyped = |keys: Vec<Key<T>>| keys.into_iter().map(Key::into_untyped).collect();
+    file::parse_record::<T>(path, id, bytes).map(|record| untyped(record.index_keys())).map_err(|error| {
         let salvaged = serde_json::from_slice::<Map<String, Value>>(bytes)
             .map(|raw| T::salvage_unique_keys(&raw))
             .unwrap_or_default();
-        (error, salvaged)
+        (error, untyped(salvaged))
     })
 }
-
-/// How to read the index keys of each kind, in `Kind::index` order.
-const LOADERS: [index::KeyLoader; 4] = [
-    load_keys::<crate::customer::Customer>,
-    load_keys::<crate::cpanel_account::CpanelAccount>,
-    load_keys::<crate::plan::Plan>,
-    load_keys::<crate::payment::Payment>,
-];
 
 fn remove_stale_temp_files(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {

@@ -1,52 +1,23 @@
 //! What the store needs to know about a kind of record.
+//!
+//! The store knows no domain type: each record type describes itself here
+//! (its folder, its noun, its id format, its index keys), and the store
+//! works from that description alone.
 
 use crate::ids::IdFormat;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::marker::PhantomData;
 
-/// The four collections of the database, one folder each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Customer,
-    CpanelAccount,
-    Plan,
-    Payment,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Customer, Kind::CpanelAccount, Kind::Plan, Kind::Payment];
-
-    /// The folder under the database root that holds this kind.
-    pub fn folder(self) -> &'static str {
-        match self {
-            Kind::Customer => "customers",
-            Kind::CpanelAccount => "cpanel-accounts",
-            Kind::Plan => "plans",
-            Kind::Payment => "payments",
-        }
-    }
-
-    pub fn id_format(self) -> IdFormat {
-        match self {
-            Kind::Plan => IdFormat::Slug,
-            Kind::Customer | Kind::CpanelAccount | Kind::Payment => IdFormat::Uuid,
-        }
-    }
-
-    /// How people call one record of this kind, for messages.
-    pub fn noun(self) -> &'static str {
-        match self {
-            Kind::Customer => "customer",
-            Kind::CpanelAccount => "cPanel account",
-            Kind::Plan => "plan",
-            Kind::Payment => "payment",
-        }
-    }
-
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
+/// One folder of the database and how its records are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Collection {
+    /// The folder under the database root, such as `customers`.
+    pub folder: &'static str,
+    /// How people call one record, for messages: `customer`.
+    pub noun: &'static str,
+    pub id_format: IdFormat,
 }
 
 /// A rule that a record breaks although its JSON parsed.
@@ -64,19 +35,65 @@ impl Invalid {
 }
 
 /// A value by which records are found without reading the whole folder,
-/// such as a customer's public key.
-pub type IndexKey = (&'static str, String);
+/// such as a customer's public key, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IndexKey {
+    pub field: &'static str,
+    pub value: String,
+    /// No two records may hold this key.
+    pub unique: bool,
+}
+
+/// An index key of the record type `T`. Record types build these with
+/// their own named functions (`Customer::by_public_key`), so a misspelt
+/// lookup does not compile and a lookup cannot ask one type for another's key.
+#[derive(Debug, Clone)]
+pub struct Key<T> {
+    key: IndexKey,
+    record: PhantomData<fn() -> T>,
+}
+
+impl<T> PartialEq for Key<T> {
+    fn eq(&self, other: &Key<T>) -> bool {
+        self.key == other.key
+    }
+}
+
+impl<T: Record> Key<T> {
+    /// A key that several records may share.
+    pub fn shared(field: &'static str, value: impl Into<String>) -> Key<T> {
+        Key { key: IndexKey { field, value: value.into(), unique: false }, record: PhantomData }
+    }
+
+    /// A key that no two records may hold (the store refuses the second).
+    pub fn unique(field: &'static str, value: impl Into<String>) -> Key<T> {
+        Key { key: IndexKey { field, value: value.into(), unique: true }, record: PhantomData }
+    }
+
+    pub fn field(&self) -> &'static str {
+        self.key.field
+    }
+
+    pub fn value(&self) -> &str {
+        &self.key.value
+    }
+
+    pub(crate) fn untyped(&self) -> &IndexKey {
+        &self.key
+    }
+
+    pub(crate) fn into_untyped(self) -> IndexKey {
+        self.key
+    }
+}
 
 /// A record kept as one JSON file.
 ///
 /// Serialization must always write every field the type knows (optional
 /// ones as `null`): the store keeps fields an operator added by hand by
 /// comparing the file's keys with the ones the type writes.
-pub trait Record: Serialize + DeserializeOwned + Send + 'static {
-    const KIND: Kind;
-
-    /// Index fields that no two records may share.
-    const UNIQUE_FIELDS: &'static [&'static str] = &[];
+pub trait Record: Serialize + DeserializeOwned + Send + Sized + 'static {
+    const COLLECTION: Collection;
 
     fn id(&self) -> &str;
 
@@ -85,25 +102,26 @@ pub trait Record: Serialize + DeserializeOwned + Send + 'static {
         Ok(())
     }
 
-    /// The values this record can be looked up by, as `(field, value)`.
-    fn index_keys(&self) -> Vec<IndexKey> {
+    /// The keys this record can be looked up by.
+    fn index_keys(&self) -> Vec<Key<Self>> {
         Vec::new()
     }
 
-    /// The unique values a file that does not parse as this type still
-    /// seems to hold, read from its raw JSON. They stay reserved while the
-    /// file is broken, so that a typo in one customer's file cannot let a
-    /// second customer take their key or email.
-    fn salvage_unique_keys(_raw: &Map<String, Value>) -> Vec<IndexKey> {
+    /// The unique keys a file that does not parse as this type still seems
+    /// to hold, read from its raw JSON. They stay reserved while the file
+    /// is broken, so that a typo in one customer's file cannot let a second
+    /// customer take their key or email.
+    fn salvage_unique_keys(_raw: &Map<String, Value>) -> Vec<Key<Self>> {
         Vec::new()
     }
 }
 
-/// The string values of `fields` in `raw`, as index keys, passed through `normalize`.
-pub fn raw_string_keys(
+/// The string value of `field` in `raw`, passed through `key` (a record
+/// type's own key function), for [`Record::salvage_unique_keys`].
+pub fn raw_string_key<T: Record>(
     raw: &Map<String, Value>,
-    fields: &[&'static str],
-    normalize: fn(&str) -> String,
-) -> Vec<IndexKey> {
-    fields.iter().filter_map(|&field| Some((field, normalize(raw.get(field)?.as_str()?)))).collect()
+    field: &str,
+    key: impl Fn(&str) -> Key<T>,
+) -> Option<Key<T>> {
+    raw.get(field)?.as_str().map(key)
 }
