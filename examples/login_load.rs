@@ -14,10 +14,10 @@ mod args;
 #[path = "support/keepalive.rs"]
 mod keepalive;
 
+use hostr::api;
 use hostr::app::App;
 use hostr::config::Config;
 use hostr::customer::Customer;
-use hostr::http;
 use nostr::prelude::{Event, EventBuilder, FinalizeUnsignedEvent, Keys, Kind, Tag};
 use std::error::Error;
 use std::io::BufReader;
@@ -46,7 +46,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             Customer::new(hostr::ids::new_uuid(), format!("{n:064x}"), None, hostr::timestamp::Timestamp::now());
         app.store.create(&customer)?;
     }
-    let server = http::serve_app(app.clone())?;
+    let server = api::serve_app(app.clone())?;
     let addr = server.addr();
     let verify_url = config.public_url.verify_url();
 

@@ -39,7 +39,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         timeout: Duration::from_secs(5),
     });
     let app = Arc::new(App::open(config)?);
-    let server = hostr::http::serve_app(app.clone())?;
+    let server = hostr::api::serve_app(app.clone())?;
     println!(
         "hostr payment_load: {} cores, {clients} clients, {seconds} s per phase, fake Strike on loopback",
         cores()

@@ -458,7 +458,7 @@ fn start_up(db: &Path, key: &str, customers: usize, out: &mut Vec<String>) -> Be
     let config = Config::for_database(db.to_owned(), "127.0.0.1:0".parse()?);
     let app = Arc::new(App::open(config.clone())?);
     let opened = t0.elapsed();
-    let running = hostr::http::serve_app(app.clone())?;
+    let running = hostr::api::serve_app(app.clone())?;
     let started = t0.elapsed();
     let health = get_health(running.addr())?;
     let healthy = t0.elapsed();

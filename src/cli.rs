@@ -1,6 +1,7 @@
 //! The command line: one function per subcommand. Output is for people,
 //! or JSON with `--json`.
 
+use crate::api;
 use crate::app::App;
 use crate::check;
 use crate::checkout;
@@ -9,8 +10,7 @@ use crate::config::{
     ServeArgs, StrikeCommand, StrikeSettings, WhmCommand, WhmSettings,
 };
 use crate::cpanel_account::CpanelAccount;
-use crate::customer::{Customer, npub, parse_public_key};
-use crate::http;
+use crate::customer::{Customer, CustomerError, npub, parse_public_key};
 use crate::ids::IdFormat;
 use crate::payment::Payment;
 use crate::plan::{BillingCycle, Plan};
@@ -54,7 +54,7 @@ fn open_store(database: &std::path::Path) -> Result<Store, String> {
 fn serve(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
     let config = Config::from_args(database, args)?;
     let app = Arc::new(App::open(config.clone()).map_err(|e| format!("cannot open the database: {e}"))?);
-    let server = http::serve_app(app.clone()).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let server = api::serve_app(app.clone()).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     app.start_workers();
     let sandbox = app.sandbox();
     log::info!(
@@ -224,20 +224,10 @@ fn customer(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
         CustomerCommand::SetKey { customer, new_key } => {
             let found = find_customer(store, &customer)?;
             let new_key = parse_public_key(&new_key)?;
-            let moved = store
-                .update::<Customer, _, StoreError>(&found.id, |c| {
-                    c.public_key = new_key.clone();
-                    // Whoever holds the old key must not stay signed in.
-                    c.session_epoch += 1;
-                    c.updated_at = Timestamp::now();
-                    Ok(c.clone())
-                })
-                .map_err(|e| match e {
-                    StoreError::Taken { .. } => {
-                        format!("another customer already has the key {new_key}")
-                    }
-                    other => other.to_string(),
-                })?;
+            let moved = crate::customer::set_key(store, &found.id, &new_key).map_err(|e| match e {
+                CustomerError::AlreadyRegistered => format!("another customer already has the key {new_key}"),
+                other => other.to_string(),
+            })?;
             if !json {
                 println!("customer {} now signs in with {}", moved.id, npub(&moved.public_key).unwrap_or_default());
             }

@@ -3,6 +3,10 @@
 //! Invariants: `publicKey` is 64 lowercase hex digits and unique; `email`,
 //! when set, is a plausible address and unique regardless of letter case.
 
+mod use_cases;
+
+pub use use_cases::{CustomerError, CustomerResult, ProfileChange, delete, recover, register, set_key, update_profile};
+
 use crate::ids::{IdFormat, is_public_key_hex};
 use crate::store::{Collection, Invalid, Key, Record, raw_string_key};
 use crate::timestamp::Timestamp;

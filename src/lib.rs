@@ -10,7 +10,6 @@ pub mod cli;
 pub mod config;
 pub mod cpanel_account;
 pub mod customer;
-pub mod error;
 pub mod http;
 pub mod ids;
 pub mod lock_file;

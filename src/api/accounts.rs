@@ -2,10 +2,10 @@
 //! own ACTIVE account.
 
 use super::session;
+use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::customer::CustomerStatus;
-use crate::error::{ApiError, ApiResult, Failure};
 use crate::http::{Request, Response};
 use crate::store::StoreError;
 use serde::Deserialize;

@@ -1,11 +1,11 @@
 //! `GET /api/challenge`, `POST /api/verify`, `POST /api/logout`, `GET /api/check`.
 
 use super::{Session, client_ip, optional_json, require_own_origin, session, unix_now};
+use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
 use crate::auth::login_event;
 use crate::auth::session::Sessions;
 use crate::customer::{Customer, npub, parse_public_key};
-use crate::error::{ApiError, ApiResult, Failure};
 use crate::http::{Request, Response};
 use crate::timestamp::Timestamp;
 use serde::Deserialize;

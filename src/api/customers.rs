@@ -2,12 +2,11 @@
 //! `POST /api/recover-user`.
 
 use super::{account_view, optional_json, payment_view, session, unix_now};
+use crate::api::error::ApiResult;
 use crate::app::App;
 use crate::cpanel_account::CpanelAccount;
-use crate::customer::{Customer, CustomerStatus, check_email, npub, parse_public_key};
-use crate::error::{ApiError, ApiResult, Failure};
+use crate::customer::{self, Customer, CustomerError, CustomerStatus, ProfileChange, npub};
 use crate::http::{Request, Response};
-use crate::ids::new_uuid;
 use crate::payment::Payment;
 use crate::profile::metadata_from_event;
 use crate::store::{Record, StoreError};
@@ -24,16 +23,10 @@ struct NewUserBody {
 pub fn new_user(app: &App, request: &Request) -> ApiResult<Response> {
     let caller = session(app, request)?;
     if caller.customer.is_some() {
-        let taken =
-            StoreError::Taken { collection: Customer::COLLECTION, field: "publicKey", value: caller.public_key };
-        return Err(taken.into());
+        return Err(CustomerError::AlreadyRegistered.into());
     }
     let body: NewUserBody = optional_json(request)?;
-    let email = body.email.map(|e| valid_email(&e)).transpose()?;
-    let customer = Customer::new(new_uuid(), caller.public_key, email, Timestamp::now());
-    // Two sign-ups of one key at once: the store lets one win, the other
-    // hears `already_registered`.
-    app.store.create(&customer)?;
+    let customer = customer::register(&app.store, &caller.public_key, body.email.as_deref(), Timestamp::now())?;
     log::info!("new customer {} ({})", customer.id, npub(&customer.public_key).unwrap_or_default());
     Ok(Response::json(201, &json!({"customer": customer})))
 }
@@ -59,31 +52,14 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<S
 pub fn update_profile(app: &App, request: &Request) -> ApiResult<Response> {
     let customer = session(app, request)?.registered()?;
     if customer.status == CustomerStatus::Deleted {
-        return Err(ApiError::new(
-            Failure::Forbidden,
-            "customer_deleted",
-            "This account is deleted. Recover it first to change it.",
-        ));
+        return Err(CustomerError::Deleted.into());
     }
     let body: ProfileBody = request.json()?;
-    let email = match body.email {
-        Some(Some(email)) => Some(Some(valid_email(&email)?)),
-        other => other,
-    };
     let metadata = match &body.metadata {
         Some(event) => Some(metadata_from_event(event, &customer.public_key, unix_now())?),
         None => None,
     };
-    let updated = app.store.update::<Customer, _, ApiError>(&customer.id, |c| {
-        if let Some(email) = email {
-            c.email = email;
-        }
-        if let Some(metadata) = metadata {
-            c.keep_newer_profile(metadata);
-        }
-        c.updated_at = Timestamp::now();
-        Ok(c.clone())
-    })?;
+    let updated = customer::update_profile(&app.store, &customer, ProfileChange { email: body.email, metadata })?;
     if let Some(nip05) = updated.unchecked_nip05() {
         app.nip05.schedule(&updated.id, nip05, &updated.public_key);
     }
@@ -98,34 +74,14 @@ struct DeleteBody {
 pub fn delete_user(app: &App, request: &Request) -> ApiResult<Response> {
     let customer = session(app, request)?.registered()?;
     let body: DeleteBody = optional_json(request)?;
-    let Some(confirm) = body.confirm else {
-        return Err(ApiError::bad_request(
-            "confirmation_required",
-            "To delete your account, confirm by sending your npub as `confirm`.",
-        ));
-    };
-    if parse_public_key(&confirm).ok().as_deref() != Some(customer.public_key.as_str()) {
-        return Err(ApiError::bad_request(
-            "wrong_confirmation",
-            "The confirmation does not match your npub; nothing was deleted.",
-        ));
-    }
-    let grace = grace(app);
-    let deleted = app.store.update::<Customer, _, ApiError>(&customer.id, |c| {
-        c.soft_delete(Timestamp::now())?;
-        Ok(c.clone())
-    })?;
+    let deleted = customer::delete(&app.store, &customer, body.confirm.as_deref(), Timestamp::now())?;
     log::info!("customer {} deleted their account", deleted.id);
-    Ok(Response::json(200, &json!({"customer": deleted, "purgeAfter": deleted.purge_after(grace)})))
+    Ok(Response::json(200, &json!({"customer": deleted, "purgeAfter": deleted.purge_after(grace(app))})))
 }
 
 pub fn recover_user(app: &App, request: &Request) -> ApiResult<Response> {
     let customer = session(app, request)?.registered()?;
-    let grace = grace(app);
-    let recovered = app.store.update::<Customer, _, ApiError>(&customer.id, |c| {
-        c.recover(Timestamp::now(), grace)?;
-        Ok(c.clone())
-    })?;
+    let recovered = customer::recover(&app.store, &customer, grace(app), Timestamp::now())?;
     log::info!("customer {} recovered their account", recovered.id);
     Ok(Response::json(200, &json!({"customer": recovered})))
 }
@@ -162,10 +118,4 @@ fn load_all<T: Record>(app: &App, ids: &[String]) -> ApiResult<Vec<T>> {
         }
     }
     Ok(records)
-}
-
-fn valid_email(email: &str) -> ApiResult<String> {
-    let email = email.trim();
-    check_email(email).map_err(|m| ApiError::bad_request("bad_email", format!("{m}.")))?;
-    Ok(email.to_owned())
 }

@@ -5,16 +5,20 @@
 pub mod accounts;
 pub mod auth;
 pub mod customers;
+pub mod error;
 pub mod payments;
 pub mod plans;
+mod routes;
+
+pub use routes::{route, serve_app, server_settings};
 
 use crate::app::App;
 use crate::auth::session::token_from_cookie_header;
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
-use crate::error::{ApiError, ApiResult, Failure};
 use crate::http::Request;
 use crate::payment::Payment;
+use error::{ApiError, ApiResult, Failure};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::net::IpAddr;
@@ -100,7 +104,7 @@ pub fn client_ip(app: &App, request: &Request) -> IpAddr {
 
 /// The JSON body, or `T::default()` when the body is empty.
 pub fn optional_json<T: DeserializeOwned + Default>(request: &Request) -> ApiResult<T> {
-    if request.body.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { request.json() }
+    if request.body.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { Ok(request.json()?) }
 }
 
 /// A payment as its customer sees it: the operator's error details stay in

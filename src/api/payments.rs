@@ -2,11 +2,11 @@
 //! `POST /api/sandbox/pay` and Strike's `POST /api/webhooks/strike`.
 
 use super::{account_view, payment_view, session};
+use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
 use crate::checkout::Purchase;
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::customer::{Customer, CustomerStatus};
-use crate::error::{ApiError, ApiResult, Failure};
 use crate::http::{Request, Response};
 use crate::payment::Payment;
 use crate::plan::Plan;

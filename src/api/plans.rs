@@ -1,7 +1,7 @@
 //! Health and the plans on sale.
 
+use crate::api::error::ApiResult;
 use crate::app::App;
-use crate::error::ApiResult;
 use crate::http::{Request, Response};
 use crate::plan::Plan;
 use serde_json::json;

@@ -13,9 +13,9 @@
 pub mod provider;
 pub mod sandbox;
 
+use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::cpanel_account::{AccountStatus, CpanelAccount, check_domain};
 use crate::customer::{Customer, CustomerStatus};
-use crate::error::{ApiError, ApiResult, Failure};
 use crate::ids::new_uuid;
 use crate::payment::{FulfilmentStatus, MarkedPaid, Payment, PaymentState};
 use crate::plan::Plan;

@@ -1,7 +1,7 @@
 //! The request as handlers see it: an owned value, read from the socket
 //! once with hard limits, so handlers are plain functions testable without one.
 
-use crate::error::{ApiError, ApiResult, Failure};
+use super::error::{HttpError, HttpResult};
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 use std::io::Read;
@@ -43,14 +43,10 @@ impl Request {
     /// Copies a tiny_http request into an owned value, reading at most
     /// `max_body` bytes of body: a larger body is refused without being
     /// read further.
-    pub fn read(raw: &mut tiny_http::Request, max_body: usize) -> ApiResult<Request> {
+    pub fn read(raw: &mut tiny_http::Request, max_body: usize) -> HttpResult<Request> {
         let target = raw.url();
         if target.len() > MAX_URL {
-            return Err(ApiError::new(
-                Failure::UriTooLong,
-                "url_too_long",
-                format!("The address is longer than {MAX_URL} bytes."),
-            ));
+            return Err(HttpError::new(414, "url_too_long", format!("The address is longer than {MAX_URL} bytes.")));
         }
         let mut request = Request::new(raw.method().as_str(), target);
         let mut header_bytes = 0;
@@ -60,8 +56,8 @@ impl Request {
             request.headers.push((name.to_ascii_lowercase(), value.to_owned()));
         }
         if header_bytes > MAX_HEADERS {
-            return Err(ApiError::new(
-                Failure::HeadersTooLarge,
+            return Err(HttpError::new(
+                431,
                 "headers_too_large",
                 format!("The request's headers are larger than {MAX_HEADERS} bytes."),
             ));
@@ -71,18 +67,14 @@ impl Request {
         // client likes; hostr speaks plain HTTP only.
         let upgrading = request.header("connection").is_some_and(|c| c.to_ascii_lowercase().contains("upgrade"));
         if upgrading || request.header("upgrade").is_some() {
-            return Err(ApiError::bad_request("upgrade_not_supported", "This server does not switch protocols."));
+            return Err(HttpError::bad_request("upgrade_not_supported", "This server does not switch protocols."));
         }
         if raw.body_length().is_none() && request.header("transfer-encoding").is_some() {
-            return Err(ApiError::new(
-                Failure::LengthRequired,
-                "length_required",
-                "Send the request body with a Content-Length header.",
-            ));
+            return Err(HttpError::new(411, "length_required", "Send the request body with a Content-Length header."));
         }
         let too_large = || {
-            ApiError::new(
-                Failure::PayloadTooLarge,
+            HttpError::new(
+                413,
                 "body_too_large",
                 format!("The request body is larger than the limit of {max_body} bytes."),
             )
@@ -93,7 +85,7 @@ impl Request {
         raw.as_reader()
             .take(max_body as u64 + 1)
             .read_to_end(&mut request.body)
-            .map_err(|_| ApiError::bad_request("body_incomplete", "The request body could not be read completely."))?;
+            .map_err(|_| HttpError::bad_request("body_incomplete", "The request body could not be read completely."))?;
         if request.body.len() > max_body {
             return Err(too_large());
         }
@@ -117,18 +109,18 @@ impl Request {
 
     /// The body parsed as JSON into `T`, with a 415 for another content type
     /// and a 400 that says what is wrong with the JSON.
-    pub fn json<T: DeserializeOwned>(&self) -> ApiResult<T> {
+    pub fn json<T: DeserializeOwned>(&self) -> HttpResult<T> {
         let content_type = self.header("content-type").unwrap_or("");
         let media_type = content_type.split(';').next().unwrap_or("").trim();
         if !media_type.eq_ignore_ascii_case("application/json") {
-            return Err(ApiError::new(
-                Failure::UnsupportedMediaType,
+            return Err(HttpError::new(
+                415,
                 "unsupported_media_type",
                 "Send the request body as JSON with Content-Type: application/json.",
             ));
         }
         serde_json::from_slice(&self.body).map_err(|e| {
-            ApiError::bad_request(
+            HttpError::bad_request(
                 "malformed_json",
                 format!("The request body is not what was expected: {}.", plain_words(&e)),
             )

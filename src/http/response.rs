@@ -1,6 +1,6 @@
 //! Responses as plain values; turned into tiny_http responses at the edge.
 
-use crate::error::ApiError;
+use super::error::HttpError;
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
@@ -19,12 +19,12 @@ impl Response {
     pub fn json(status: u16, value: &impl Serialize) -> Response {
         match serde_json::to_vec(value) {
             Ok(body) => Response::new(status, "application/json", body).with_header("Cache-Control", "no-store"),
-            Err(e) => Response::error(&ApiError::internal(&e)),
+            Err(e) => Response::error(&HttpError::internal(&e)),
         }
     }
 
-    pub fn error(error: &ApiError) -> Response {
-        Response::json(error.status(), &error.body())
+    pub fn error(error: &HttpError) -> Response {
+        Response::json(error.status, &error.body())
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
@@ -33,8 +33,8 @@ impl Response {
     }
 }
 
-impl From<ApiError> for Response {
-    fn from(error: ApiError) -> Response {
+impl From<HttpError> for Response {
+    fn from(error: HttpError) -> Response {
         Response::error(&error)
     }
 }

@@ -7,9 +7,9 @@
 //! threads or memory. Requests are then handled by a fixed number of
 //! worker threads.
 
+use super::error::HttpError;
 use super::request::Request;
 use super::response::Response;
-use crate::error::ApiError;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::AsRawFd;
@@ -169,7 +169,7 @@ fn handle(mut raw: tiny_http::Request, handler: &Handler, max_body: usize, stopp
     let remote = raw.remote_addr().map_or_else(|| "-".to_owned(), |a| a.ip().to_string());
     let response = match Request::read(&mut raw, max_body) {
         Ok(request) => catch_unwind(AssertUnwindSafe(|| handler(&request)))
-            .unwrap_or_else(|_| Response::error(&ApiError::internal(&format!("handler panicked on {method} {path}")))),
+            .unwrap_or_else(|_| Response::error(&HttpError::internal(&format!("handler panicked on {method} {path}")))),
         Err(error) => {
             // Whatever of a refused request is still on the wire must never
             // be read as the next request.

@@ -1,8 +1,8 @@
 //! The pages in `public/`: safe path mapping, content types and caching.
 
+use super::error::{HttpError, HttpResult};
 use super::request::Request;
 use super::response::Response;
-use crate::error::{ApiError, ApiResult};
 use percent_encoding::percent_decode_str;
 use std::fs;
 use std::io;
@@ -36,8 +36,8 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
 
 /// Answers a GET or HEAD for a static file, with an ETag so browsers
 /// revalidate cheaply and always see a new version after an upgrade.
-pub fn serve(root: &Path, request: &Request) -> ApiResult<Response> {
-    let not_found = || ApiError::not_found("not_found", "There is no page at this address.");
+pub fn serve(root: &Path, request: &Request) -> HttpResult<Response> {
+    let not_found = || HttpError::not_found("not_found", "There is no page at this address.");
     let path = resolve(root, &request.path).ok_or_else(not_found)?;
     let metadata = match fs::metadata(&path) {
         Ok(m) if m.is_file() => m,
@@ -45,7 +45,7 @@ pub fn serve(root: &Path, request: &Request) -> ApiResult<Response> {
         Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
             return Err(not_found());
         }
-        Err(e) => return Err(ApiError::internal(&format!("{}: {e}", path.display()))),
+        Err(e) => return Err(HttpError::internal(&format!("{}: {e}", path.display()))),
     };
     let modified = metadata.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
     let etag = format!("\"{:x}-{:x}\"", modified.as_nanos(), metadata.len());
@@ -53,7 +53,7 @@ pub fn serve(root: &Path, request: &Request) -> ApiResult<Response> {
     if request.header("if-none-match").is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag)) {
         return Ok(Response::new(304, "", Vec::new()).with_header("ETag", etag).with_header("Cache-Control", cache));
     }
-    let body = fs::read(&path).map_err(|e| ApiError::internal(&format!("{}: {e}", path.display())))?;
+    let body = fs::read(&path).map_err(|e| HttpError::internal(&format!("{}: {e}", path.display())))?;
     let mime = mime_guess::from_path(&path).first_or_octet_stream();
     let content_type = match mime.type_() {
         mime_guess::mime::TEXT => format!("{mime}; charset=utf-8"),

@@ -9,7 +9,7 @@ pub mod fake_whm;
 use hostr::app::App;
 use hostr::config::Config;
 use hostr::customer::Customer;
-use hostr::http::{self, RunningServer, ServerSettings};
+use hostr::http::{self, RunningServer};
 use hostr::ids::new_uuid;
 use hostr::timestamp::Timestamp;
 use std::io::{Read, Write};
@@ -61,14 +61,14 @@ impl TestServer {
         let app = Arc::new(App::open(config.clone()).expect("open the test database"));
         app.start_workers();
         let handler_app = app.clone();
-        let handler: http::Handler = Arc::new(move |rq| http::routes::route(&handler_app, rq));
+        let handler: http::Handler = Arc::new(move |rq| hostr::api::route(&handler_app, rq));
         TestServer::with_handler(app, handler)
     }
 
     /// A server whose requests all go to `handler`, for testing the shell.
     pub fn with_handler(app: Arc<App>, handler: http::Handler) -> TestServer {
         let config = &app.config;
-        let settings = ServerSettings::from_config(config);
+        let settings = hostr::api::server_settings(config);
         let server = http::server::start(config.listen, &settings, handler).expect("start the test server");
         TestServer { addr: server.addr(), app, server: Some(server), _dir: None }
     }

@@ -1,5 +1,5 @@
-//! The one error type that reaches HTTP clients, and the one place where
-//! errors become statuses and JSON bodies.
+//! The one error type that reaches the API's clients, and the one place
+//! where the app's errors become statuses and JSON bodies.
 //!
 //! Every answer that is not a success has the shape
 //! `{"error": {"code": "snake_case_reason", "message": "…"}}`. Causes
@@ -9,8 +9,8 @@ use crate::auth::challenge::ChallengeError;
 use crate::auth::login_event::LoginFailure;
 use crate::auth::session::SessionError;
 use crate::cpanel_account::CpanelAccount;
-use crate::customer::Customer;
-use crate::customer::LifecycleError;
+use crate::customer::{CustomerError, LifecycleError};
+use crate::http::{HttpError, Response};
 use crate::payment::Payment;
 use crate::profile::ProfileError;
 use crate::store::{Collection, Record, StoreError};
@@ -45,6 +45,32 @@ pub enum Failure {
 }
 
 impl Failure {
+    const ALL: [Failure; 18] = [
+        Failure::BadRequest,
+        Failure::Unauthorized,
+        Failure::PaymentRequired,
+        Failure::Forbidden,
+        Failure::NotFound,
+        Failure::MethodNotAllowed,
+        Failure::Conflict,
+        Failure::Gone,
+        Failure::LengthRequired,
+        Failure::PayloadTooLarge,
+        Failure::UnsupportedMediaType,
+        Failure::UriTooLong,
+        Failure::HeadersTooLarge,
+        Failure::TooManyRequests,
+        Failure::Internal,
+        Failure::BadGateway,
+        Failure::Unavailable,
+        Failure::GatewayTimeout,
+    ];
+
+    /// The failure answered with `status`; an unknown status is a bug of ours.
+    fn from_status(status: u16) -> Failure {
+        Failure::ALL.into_iter().find(|f| f.status() == status).unwrap_or(Failure::Internal)
+    }
+
     pub fn status(self) -> u16 {
         match self {
             Failure::BadRequest => 400,
@@ -99,8 +125,7 @@ impl ApiError {
     /// For failures that are hostr's own fault: the details go to the log,
     /// the client learns only that it was not their mistake.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
-        log::error!("internal error: {cause}");
-        ApiError::new(Failure::Internal, "internal_error", "Something went wrong on our side. Please try again later.")
+        ApiError::from(HttpError::internal(cause))
     }
 
     pub fn status(&self) -> u16 {
@@ -120,6 +145,18 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+impl From<HttpError> for ApiError {
+    fn from(error: HttpError) -> ApiError {
+        ApiError { failure: Failure::from_status(error.status), code: error.code, message: error.message }
+    }
+}
+
+impl From<ApiError> for Response {
+    fn from(error: ApiError) -> Response {
+        Response::json(error.status(), &error.body())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
@@ -135,11 +172,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Taken { collection, field, .. } => {
                 let is = |record: Collection, name: &str| collection == record && field == name;
-                let (code, message) = if is(Customer::COLLECTION, "publicKey") {
-                    ("already_registered", "This key is already registered.")
-                } else if is(Customer::COLLECTION, "email") {
-                    ("email_taken", "Another account already uses this email address.")
-                } else if is(Payment::COLLECTION, "openRenewal") {
+                let (code, message) = if is(Payment::COLLECTION, "openRenewal") {
                     ("renewal_open", "A renewal of this account is already waiting to be paid.")
                 } else if is(CpanelAccount::COLLECTION, "domain") || is(Payment::COLLECTION, "openDomain") {
                     ("domain_taken", "This domain is already hosted here, or being bought.")
@@ -231,6 +264,35 @@ impl From<SessionError> for ApiError {
                 "invalid_session",
                 "Your session is not valid. Please sign in again.",
             ),
+        }
+    }
+}
+
+impl From<CustomerError> for ApiError {
+    fn from(error: CustomerError) -> ApiError {
+        match error {
+            CustomerError::AlreadyRegistered => {
+                ApiError::new(Failure::Conflict, "already_registered", "This key is already registered.")
+            }
+            CustomerError::EmailTaken => {
+                ApiError::new(Failure::Conflict, "email_taken", "Another account already uses this email address.")
+            }
+            CustomerError::BadEmail(why) => ApiError::bad_request("bad_email", format!("{why}.")),
+            CustomerError::Deleted => ApiError::new(
+                Failure::Forbidden,
+                "customer_deleted",
+                "This account is deleted. Recover it first to change it.",
+            ),
+            CustomerError::ConfirmationRequired => ApiError::bad_request(
+                "confirmation_required",
+                "To delete your account, confirm by sending your npub as `confirm`.",
+            ),
+            CustomerError::WrongConfirmation => ApiError::bad_request(
+                "wrong_confirmation",
+                "The confirmation does not match your npub; nothing was deleted.",
+            ),
+            CustomerError::Lifecycle(error) => error.into(),
+            CustomerError::Store(error) => error.into(),
         }
     }
 }

@@ -1,0 +1,125 @@
+//! The routing table: every API endpoint in one list, method and path to
+//! handler. Anything else under `/api/` is a 404; other GETs are pages.
+
+use super::error::{ApiError, ApiResult, Failure};
+use super::{accounts, auth, customers, payments, plans};
+use crate::app::App;
+use crate::config::Config;
+use crate::http::{self, Request, Response, RunningServer, ServerSettings, static_files};
+use std::sync::Arc;
+
+type Handler = fn(&App, &Request) -> ApiResult<Response>;
+
+const ROUTES: &[(&str, &str, Handler)] = &[
+    ("GET", "/api/health", plans::health),
+    ("GET", "/api/plans", plans::list),
+    ("GET", "/api/challenge", auth::challenge),
+    ("POST", "/api/verify", auth::verify),
+    ("POST", "/api/logout", auth::logout),
+    ("GET", "/api/check", auth::check),
+    ("POST", "/api/new-user", customers::new_user),
+    ("GET", "/api/profile", customers::profile),
+    ("PUT", "/api/profile", customers::update_profile),
+    ("POST", "/api/delete-user", customers::delete_user),
+    ("POST", "/api/recover-user", customers::recover_user),
+    ("POST", "/api/create-invoice", payments::create_invoice),
+    ("GET", "/api/check-invoice", payments::check_invoice),
+    ("GET", "/api/paywall", payments::paywall),
+    ("POST", "/api/sandbox/pay", payments::sandbox_pay),
+    ("POST", "/api/cpanel-login", accounts::cpanel_login),
+    ("POST", "/api/webhooks/strike", payments::strike_webhook),
+];
+
+pub fn route(app: &App, request: &Request) -> Response {
+    let (method, path) = (request.method.as_str(), request.path.as_str());
+    let same_path = || ROUTES.iter().filter(move |(_, p, _)| *p == path);
+    let result = match same_path().find(|(m, _, _)| *m == method) {
+        Some((_, _, handler)) => handler(app, request),
+        None if same_path().next().is_some() => {
+            let allowed: Vec<&str> = same_path().map(|(m, _, _)| *m).collect();
+            return method_not_allowed(method, &allowed.join(", "));
+        }
+        None if path.starts_with("/api/") => {
+            Err(ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address."))
+        }
+        None if matches!(method, "GET" | "HEAD") => {
+            return static_files::serve(&app.config.public_dir, request).unwrap_or_else(Response::from);
+        }
+        None => return method_not_allowed(method, "GET, HEAD"),
+    };
+    result.unwrap_or_else(Response::from)
+}
+
+fn method_not_allowed(method: &str, allowed: &str) -> Response {
+    let error = ApiError::new(
+        Failure::MethodNotAllowed,
+        "method_not_allowed",
+        format!("{} is not allowed here; use {allowed}.", method.escape_debug()),
+    );
+    Response::from(error).with_header("Allow", allowed)
+}
+
+/// The server's limits, from the validated settings.
+pub fn server_settings(config: &Config) -> ServerSettings {
+    ServerSettings {
+        workers: config.workers,
+        max_connections: config.max_connections,
+        header_timeout: config.header_timeout,
+        max_body: config.max_body,
+    }
+}
+
+/// Serves `app` on its configured address through the routing table.
+pub fn serve_app(app: Arc<App>) -> std::io::Result<RunningServer> {
+    let (listen, settings) = (app.config.listen, server_settings(&app.config));
+    let handler: http::Handler = Arc::new(move |request| route(&app, request));
+    http::server::start(listen, &settings, handler)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customer::Customer;
+
+    fn app() -> (tempfile::TempDir, App) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::for_database(dir.path().join("database"), "127.0.0.1:0".parse().unwrap());
+        (dir, App::open(config).unwrap())
+    }
+
+    fn body(response: &Response) -> serde_json::Value {
+        serde_json::from_slice(&response.body).unwrap()
+    }
+
+    #[test]
+    fn handlers_answer_an_owned_request_without_a_socket() {
+        let (_dir, app) = app();
+        let plans = route(&app, &Request::new("GET", "/api/plans"));
+        assert_eq!(plans.status, 200);
+        assert_eq!(body(&plans)["plans"][0]["id"], "basic", "the seeded plan is on sale");
+
+        let unknown = route(&app, &Request::new("GET", "/api/nothing-here"));
+        assert_eq!((unknown.status, body(&unknown)["error"]["code"].as_str()), (404, Some("no_such_endpoint")));
+
+        let wrong_method = route(&app, &Request::new("DELETE", "/api/plans"));
+        assert_eq!(wrong_method.status, 405);
+        assert!(wrong_method.headers.iter().any(|(name, value)| *name == "Allow" && value == "GET"));
+    }
+
+    #[test]
+    fn a_signed_in_caller_registers_through_the_handler() {
+        let (_dir, app) = app();
+        let public_key = format!("{:064x}", 7);
+        let token = app.sessions.issue(&public_key, 0, crate::api::unix_now());
+        let mut request = Request::new("POST", "/api/new-user");
+        request.headers.push(("authorization".into(), format!("Bearer {token}")));
+        request.headers.push(("content-type".into(), "application/json".into()));
+        request.body = br#"{"email": "shop@example.com"}"#.to_vec();
+        let created = route(&app, &request);
+        assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+        let stored = app.store.find(Customer::by_public_key(&public_key)).unwrap().expect("the customer is stored");
+        assert_eq!(stored.email.as_deref(), Some("shop@example.com"));
+        let again = route(&app, &request);
+        assert_eq!((again.status, body(&again)["error"]["code"].as_str()), (409, Some("already_registered")));
+    }
+}

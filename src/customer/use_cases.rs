@@ -1,0 +1,198 @@
+//! What a customer (or the operator, for a customer) can do: register,
+//! change the profile, delete and recover the account, move it to another
+//! key. One function per use case, called by the API's handlers and the
+//! CLI alike; each does its whole change in one store update.
+
+use super::{Customer, CustomerStatus, LifecycleError, ProfileMetadata, check_email, parse_public_key};
+use crate::ids::new_uuid;
+use crate::store::{Record, Store, StoreError};
+use crate::timestamp::Timestamp;
+use std::fmt;
+
+#[derive(Debug)]
+pub enum CustomerError {
+    /// The key already belongs to a customer.
+    AlreadyRegistered,
+    /// Another customer already uses this email address.
+    EmailTaken,
+    BadEmail(String),
+    /// A deleted account cannot be changed until it is recovered.
+    Deleted,
+    /// Deleting needs the customer's own npub as confirmation.
+    ConfirmationRequired,
+    WrongConfirmation,
+    Lifecycle(LifecycleError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for CustomerError {
+    fn from(error: StoreError) -> CustomerError {
+        match error {
+            StoreError::Taken { collection, field: "publicKey", .. } if collection == Customer::COLLECTION => {
+                CustomerError::AlreadyRegistered
+            }
+            StoreError::Taken { collection, field: "email", .. } if collection == Customer::COLLECTION => {
+                CustomerError::EmailTaken
+            }
+            other => CustomerError::Store(other),
+        }
+    }
+}
+
+impl From<LifecycleError> for CustomerError {
+    fn from(error: LifecycleError) -> CustomerError {
+        CustomerError::Lifecycle(error)
+    }
+}
+
+impl fmt::Display for CustomerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CustomerError::AlreadyRegistered => write!(f, "another customer already has this key"),
+            CustomerError::EmailTaken => write!(f, "another customer already uses this email address"),
+            CustomerError::BadEmail(why) => write!(f, "{why}"),
+            CustomerError::Deleted => write!(f, "the account is deleted; recover it first"),
+            CustomerError::ConfirmationRequired => write!(f, "deleting needs the customer's npub as confirmation"),
+            CustomerError::WrongConfirmation => write!(f, "the confirmation is not the customer's npub"),
+            CustomerError::Lifecycle(error) => write!(f, "{error:?}"),
+            CustomerError::Store(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for CustomerError {}
+
+pub type CustomerResult<T> = Result<T, CustomerError>;
+
+/// Registers the signed-in `public_key` (lowercase hex) as a new customer.
+/// Two sign-ups of one key at once: the store lets one win, the other
+/// hears [`CustomerError::AlreadyRegistered`].
+pub fn register(store: &Store, public_key: &str, email: Option<&str>, now: Timestamp) -> CustomerResult<Customer> {
+    let email = email.map(valid_email).transpose()?;
+    let customer = Customer::new(new_uuid(), public_key.to_owned(), email, now);
+    store.create(&customer)?;
+    Ok(customer)
+}
+
+/// A change of the profile: `email` absent leaves it, `Some(None)` removes
+/// it, `Some(Some(_))` sets it; `metadata` is a checked kind-0 profile.
+#[derive(Debug, Default)]
+pub struct ProfileChange {
+    pub email: Option<Option<String>>,
+    pub metadata: Option<ProfileMetadata>,
+}
+
+pub fn update_profile(store: &Store, customer: &Customer, change: ProfileChange) -> CustomerResult<Customer> {
+    if customer.status == CustomerStatus::Deleted {
+        return Err(CustomerError::Deleted);
+    }
+    let email = match change.email {
+        Some(Some(email)) => Some(Some(valid_email(&email)?)),
+        other => other,
+    };
+    store.update::<Customer, _, CustomerError>(&customer.id, |c| {
+        if let Some(email) = email {
+            c.email = email;
+        }
+        if let Some(metadata) = change.metadata {
+            c.keep_newer_profile(metadata);
+        }
+        c.updated_at = Timestamp::now();
+        Ok(c.clone())
+    })
+}
+
+/// Soft-deletes the account once `confirm` names the customer's own key.
+pub fn delete(store: &Store, customer: &Customer, confirm: Option<&str>, now: Timestamp) -> CustomerResult<Customer> {
+    let confirm = confirm.ok_or(CustomerError::ConfirmationRequired)?;
+    if parse_public_key(confirm).ok().as_deref() != Some(customer.public_key.as_str()) {
+        return Err(CustomerError::WrongConfirmation);
+    }
+    store.update::<Customer, _, CustomerError>(&customer.id, |c| {
+        c.soft_delete(now)?;
+        Ok(c.clone())
+    })
+}
+
+/// Undoes a soft delete within the grace period.
+pub fn recover(
+    store: &Store,
+    customer: &Customer,
+    grace: chrono::Duration,
+    now: Timestamp,
+) -> CustomerResult<Customer> {
+    store.update::<Customer, _, CustomerError>(&customer.id, |c| {
+        c.recover(now, grace)?;
+        Ok(c.clone())
+    })
+}
+
+/// Moves a customer to `new_key` (lowercase hex), as when they lost the
+/// old one: whoever holds the old key is signed out everywhere at once.
+pub fn set_key(store: &Store, customer_id: &str, new_key: &str) -> CustomerResult<Customer> {
+    store.update::<Customer, _, CustomerError>(customer_id, |c| {
+        c.public_key = new_key.to_owned();
+        c.session_epoch += 1;
+        c.updated_at = Timestamp::now();
+        Ok(c.clone())
+    })
+}
+
+/// A trimmed email address that looks like one.
+fn valid_email(email: &str) -> CustomerResult<String> {
+    let email = email.trim();
+    check_email(email).map_err(CustomerError::BadEmail)?;
+    Ok(email.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> String {
+        format!("{n:064x}")
+    }
+
+    #[test]
+    fn registering_a_key_or_an_email_twice_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Timestamp::now();
+        let alice = register(&store, &key(1), Some(" Alice@Example.com "), now).unwrap();
+        assert_eq!(alice.email.as_deref(), Some("Alice@Example.com"), "the address is kept trimmed");
+        assert!(matches!(register(&store, &key(1), None, now), Err(CustomerError::AlreadyRegistered)));
+        assert!(matches!(register(&store, &key(2), Some("alice@example.com"), now), Err(CustomerError::EmailTaken)));
+        assert!(matches!(register(&store, &key(3), Some("not an address"), now), Err(CustomerError::BadEmail(_))));
+        assert_eq!(store.ids::<Customer>().unwrap().len(), 1, "refused sign-ups write nothing");
+    }
+
+    #[test]
+    fn deleting_needs_the_own_npub_and_recovering_undoes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Timestamp::now();
+        let alice = register(&store, &key(1), None, now).unwrap();
+        let own_npub = super::super::npub(&alice.public_key).unwrap();
+        let other_npub = super::super::npub(&key(2)).unwrap();
+        assert!(matches!(delete(&store, &alice, None, now), Err(CustomerError::ConfirmationRequired)));
+        assert!(matches!(delete(&store, &alice, Some(&other_npub), now), Err(CustomerError::WrongConfirmation)));
+        let deleted = delete(&store, &alice, Some(&own_npub), now).unwrap();
+        assert_eq!(deleted.status, CustomerStatus::Deleted);
+        let change = ProfileChange { email: Some(Some("a@example.com".into())), metadata: None };
+        assert!(matches!(update_profile(&store, &deleted, change), Err(CustomerError::Deleted)));
+        let recovered = recover(&store, &deleted, chrono::Duration::days(30), now).unwrap();
+        assert_eq!(recovered.status, CustomerStatus::Active);
+    }
+
+    #[test]
+    fn a_new_key_signs_the_old_one_out_and_must_be_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = Timestamp::now();
+        let alice = register(&store, &key(1), None, now).unwrap();
+        register(&store, &key(2), None, now).unwrap();
+        assert!(matches!(set_key(&store, &alice.id, &key(2)), Err(CustomerError::AlreadyRegistered)));
+        let moved = set_key(&store, &alice.id, &key(3)).unwrap();
+        assert_eq!((moved.public_key.as_str(), moved.session_epoch), (key(3).as_str(), alice.session_epoch + 1));
+    }
+}
