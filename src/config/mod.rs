@@ -3,121 +3,25 @@
 //!
 //! - `args.rs`: the clap tree (`Cli`, the subcommands, `ServeArgs`).
 //! - `public_url.rs`: `PublicUrl`, the site's origin.
-//! - here: `Config`, the checked settings of `serve`, and the secrets read
-//!   from the environment only.
+//! - `secrets.rs`: what is read from the environment only (Strike, WHM, the
+//!   session secret).
+//! - here: `Config`, the checked settings of `serve`.
 
 mod args;
 mod public_url;
+mod secrets;
 
 pub use args::{
     AccountCommand, Cli, Command, CustomerCommand, PaymentCommand, PlanAddArgs, PlanCommand, ServeArgs, StrikeCommand,
     WhmCommand,
 };
 pub use public_url::PublicUrl;
+pub use secrets::{StrikeSettings, WhmSettings};
 
 use crate::provisioning::Schedule;
-use crate::whm::WhmTls;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Strike settings, from the environment only: they are secrets.
-#[derive(Clone)]
-pub struct StrikeSettings {
-    pub api_key: String,
-    pub api_url: String,
-    pub webhook_secret: Option<String>,
-    /// How long one call to Strike may take.
-    pub timeout: Duration,
-}
-
-impl std::fmt::Debug for StrikeSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StrikeSettings").field("api_url", &self.api_url).finish_non_exhaustive()
-    }
-}
-
-impl StrikeSettings {
-    /// Reads `STRIKE_API_KEY`, `STRIKE_API_URL` and `STRIKE_WEBHOOK_SECRET`.
-    pub fn from_env() -> Result<Option<StrikeSettings>, String> {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let Some(api_key) = var("STRIKE_API_KEY") else {
-            return Ok(None);
-        };
-        let api_url = var("STRIKE_API_URL").unwrap_or_else(|| crate::strike::PRODUCTION_URL.to_owned());
-        if !(api_url.starts_with("https://") || api_url.starts_with("http://127.0.0.1:")) {
-            return Err(format!("STRIKE_API_URL `{api_url}` must be an https:// URL"));
-        }
-        let webhook_secret = var("STRIKE_WEBHOOK_SECRET");
-        if webhook_secret.as_ref().is_some_and(|s| !(10..=50).contains(&s.len())) {
-            return Err("STRIKE_WEBHOOK_SECRET must be 10 to 50 characters (Strike's rule)".to_owned());
-        }
-        Ok(Some(StrikeSettings { api_key, api_url, webhook_secret, timeout: Duration::from_secs(15) }))
-    }
-}
-
-/// WHM settings, from the environment only: the token is a secret.
-#[derive(Clone)]
-pub struct WhmSettings {
-    pub url: String,
-    pub user: String,
-    pub token: String,
-    pub tls: WhmTls,
-    /// For every call but the two below.
-    pub timeout: Duration,
-    /// For `createacct` and `removeacct`, which take minutes on a busy server.
-    pub create_timeout: Duration,
-}
-
-impl std::fmt::Debug for WhmSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WhmSettings").field("url", &self.url).field("user", &self.user).finish_non_exhaustive()
-    }
-}
-
-impl WhmSettings {
-    pub fn client(&self) -> Result<crate::whm::WhmClient, String> {
-        crate::whm::WhmClient::with_timeouts(
-            &self.url,
-            &self.user,
-            &self.token,
-            &self.tls,
-            self.timeout,
-            self.create_timeout,
-        )
-    }
-
-    /// Reads `WHM_URL`, `WHM_USER` (default `root`), `WHM_API_TOKEN`, and
-    /// `WHM_CA_FILE` or `WHM_TLS_INSECURE=1` for a self-signed certificate.
-    pub fn from_env() -> Result<Option<WhmSettings>, String> {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let Some(url) = var("WHM_URL") else {
-            if var("WHM_API_TOKEN").is_some() {
-                return Err("WHM_API_TOKEN is set but WHM_URL is not (e.g. https://server.example.com:2087)".to_owned());
-            }
-            return Ok(None);
-        };
-        if !(url.starts_with("https://") || url.starts_with("http://127.0.0.1:")) {
-            return Err(format!("WHM_URL `{url}` must be an https:// URL such as https://server.example.com:2087"));
-        }
-        let token = var("WHM_API_TOKEN").ok_or("WHM_URL is set but WHM_API_TOKEN is not")?;
-        let tls = match (var("WHM_CA_FILE"), var("WHM_TLS_INSECURE").as_deref()) {
-            (Some(_), Some("1")) => return Err("set WHM_CA_FILE or WHM_TLS_INSECURE=1, not both".to_owned()),
-            (Some(file), _) => WhmTls::CaFile(file.into()),
-            (None, Some("1")) => WhmTls::Insecure,
-            (None, None | Some("0")) => WhmTls::Verify,
-            (None, Some(other)) => return Err(format!("WHM_TLS_INSECURE must be 1 or 0, not `{other}`")),
-        };
-        Ok(Some(WhmSettings {
-            url,
-            user: var("WHM_USER").unwrap_or_else(|| "root".to_owned()),
-            token,
-            tls,
-            timeout: crate::whm::SHORT_TIMEOUT,
-            create_timeout: crate::whm::LONG_TIMEOUT,
-        }))
-    }
-}
 
 /// The server's settings, checked.
 #[derive(Debug, Clone)]
@@ -195,10 +99,7 @@ impl Config {
         if args.challenge_rate == 0 {
             return Err("--challenge-rate must be at least 1".to_owned());
         }
-        let session_secret = std::env::var("HOSTR_SESSION_SECRET").ok().filter(|s| !s.is_empty());
-        if session_secret.as_ref().is_some_and(|s| s.len() < 32) {
-            return Err("HOSTR_SESSION_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)".to_owned());
-        }
+        let session_secret = secrets::session_secret()?;
         let strike = StrikeSettings::from_env()?;
         if strike.is_none() && public_url.is_https() && !args.allow_sandbox_payments {
             return Err(format!(
