@@ -1,22 +1,26 @@
 //! Command-line flags with environment overrides, validated once at
 //! start-up into [`Config`], which is then passed explicitly.
 //!
-//! - `args.rs`: the clap tree (`Cli`, the subcommands, `ServeArgs`).
+//! - `args.rs`: the clap tree (`Cli` and the subcommands).
+//! - `serve_args.rs`: `ServeArgs`, the settings of `serve`, each number with
+//!   its range declared on its flag (`limits.rs`).
 //! - `public_url.rs`: `PublicUrl`, the site's origin.
 //! - `secrets.rs`: what is read from the environment only (Strike, WHM, the
 //!   session secret).
 //! - here: `Config`, the checked settings of `serve`.
 
 mod args;
+mod limits;
 mod public_url;
 mod secrets;
+mod serve_args;
 
 pub use args::{
-    AccountCommand, Cli, Command, CustomerCommand, PaymentCommand, PlanAddArgs, PlanCommand, ServeArgs, StrikeCommand,
-    WhmCommand,
+    AccountCommand, Cli, Command, CustomerCommand, PaymentCommand, PlanAddArgs, PlanCommand, StrikeCommand, WhmCommand,
 };
 pub use public_url::PublicUrl;
 pub use secrets::{StrikeSettings, WhmSettings};
+pub use serve_args::ServeArgs;
 
 use crate::provisioning::Schedule;
 use std::net::SocketAddr;
@@ -53,86 +57,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// Checks what no single flag can: the public URL against the listen
+    /// address, the secrets, and which sandboxes may run together.
     pub fn from_args(database: PathBuf, args: &ServeArgs) -> Result<Config, String> {
         let public_url = match &args.public_url {
-            Some(url) => PublicUrl::parse(url)?,
+            Some(url) => url.clone(),
             None => PublicUrl::parse(&format!("http://{}", args.listen))?,
         };
-        if !(1..=256).contains(&args.workers) {
-            return Err(format!("--workers must be between 1 and 256, not {}", args.workers));
-        }
-        if !(16..=100_000).contains(&args.max_connections) {
-            return Err(format!("--max-connections must be between 16 and 100000, not {}", args.max_connections));
-        }
-        if !(1..=300).contains(&args.header_timeout) {
-            return Err(format!("--header-timeout must be between 1 and 300 seconds, not {}", args.header_timeout));
-        }
-        if !(1024..=16 * 1024 * 1024).contains(&args.max_body) {
-            return Err(format!("--max-body must be between 1 KiB and 16 MiB, not {}", args.max_body));
-        }
-        if !(1..=365).contains(&args.session_days) {
-            return Err(format!("--session-days must be between 1 and 365, not {}", args.session_days));
-        }
-        if args.deletion_grace_days > 3650 {
-            return Err(format!("--deletion-grace-days must be at most 3650, not {}", args.deletion_grace_days));
-        }
-        if let Some(server) = &args.test_nip05_server
-            && !server.starts_with("http://127.0.0.1:")
-        {
-            return Err("--test-nip05-server must be http://127.0.0.1:PORT".to_owned());
-        }
-        if !(5..=24 * 60).contains(&args.invoice_minutes) {
-            return Err(format!("--invoice-minutes must be between 5 and 1440, not {}", args.invoice_minutes));
-        }
-        if !(2..=3600).contains(&args.payment_poll_seconds) {
-            return Err(format!(
-                "--payment-poll-seconds must be between 2 and 3600, not {}",
-                args.payment_poll_seconds
-            ));
-        }
-        if !(1..=900).contains(&args.challenge_lifetime) {
-            return Err(format!(
-                "--challenge-lifetime must be between 1 and 900 seconds, not {}",
-                args.challenge_lifetime
-            ));
-        }
-        if args.challenge_rate == 0 {
-            return Err("--challenge-rate must be at least 1".to_owned());
-        }
         let session_secret = secrets::session_secret()?;
-        let strike = StrikeSettings::from_env()?;
-        if strike.is_none() && public_url.is_https() && !args.allow_sandbox_payments {
-            return Err(format!(
-                "{} is a public https site but STRIKE_API_KEY is not set: set it, or pass \
-                 --allow-sandbox-payments to run a demo where nothing is paid for real",
-                public_url.origin()
-            ));
-        }
-        let whm = WhmSettings::from_env()?;
-        if let Some(whm) = &whm {
-            whm.client()?; // reads and checks WHM_CA_FILE now rather than at the first call
-        }
-        if strike.is_some() && whm.is_none() && !args.allow_sandbox_whm {
-            return Err("STRIKE_API_KEY is set but WHM_URL is not: real payments would buy sandbox accounts. \
-                 Set WHM_URL and WHM_API_TOKEN, or pass --allow-sandbox-whm"
-                .to_owned());
-        }
-        let schedule = Schedule {
-            cycle: Duration::from_secs(in_range("--account-check-seconds", args.account_check_seconds, 1..=3600)?),
-            whm_refresh: Duration::from_secs(in_range("--whm-refresh-seconds", args.whm_refresh_seconds, 10..=86_400)?),
-            usage: Duration::from_secs(60 * in_range("--usage-minutes", args.usage_minutes, 1..=7 * 24 * 60)?),
-            expiry_grace: chrono::Duration::days(in_range(
-                "--expiry-grace-days",
-                args.expiry_grace_days.into(),
-                0..=365,
-            )? as i64),
-            terminate_after: args
-                .terminate_after_days
-                .map(|days| in_range("--terminate-after-days", days.into(), 1..=3650))
-                .transpose()?
-                .map(|days| chrono::Duration::days(days as i64)),
-            ..Schedule::default()
-        };
+        let (strike, whm) = upstreams(args, &public_url)?;
         const DAY: u64 = 24 * 60 * 60;
         Ok(Config {
             listen: args.listen,
@@ -154,23 +87,54 @@ impl Config {
             payment_poll_interval: Duration::from_secs(args.payment_poll_seconds),
             strike,
             whm,
-            schedule,
+            schedule: schedule(args),
         })
     }
 
     /// Settings for a server on `listen` over `database`, as tests and
     /// benchmarks want them: the defaults of every flag.
     pub fn for_database(database: PathBuf, listen: SocketAddr) -> Config {
-        let args = ServeArgs::parse_from(["hostr", "--listen", &listen.to_string()]);
+        let args = ServeArgs::try_parse_from(["hostr", "--listen", &listen.to_string()]).expect("the defaults parse");
         Config::from_args(database, &args).expect("the defaults are valid")
     }
 }
 
-fn in_range(flag: &str, value: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
-    if range.contains(&value) {
-        Ok(value)
-    } else {
-        Err(format!("{flag} must be between {} and {}, not {value}", range.start(), range.end()))
+/// Strike and WHM from the environment, refused in the pairs where a sandbox
+/// would give something away: free hosting on a public site, or real money
+/// for a sandbox account.
+fn upstreams(
+    args: &ServeArgs,
+    public_url: &PublicUrl,
+) -> Result<(Option<StrikeSettings>, Option<WhmSettings>), String> {
+    let strike = StrikeSettings::from_env()?;
+    if strike.is_none() && public_url.is_https() && !args.allow_sandbox_payments {
+        return Err(format!(
+            "{} is a public https site but STRIKE_API_KEY is not set: set it, or pass \
+             --allow-sandbox-payments to run a demo where nothing is paid for real",
+            public_url.origin()
+        ));
+    }
+    let whm = WhmSettings::from_env()?;
+    if let Some(whm) = &whm {
+        whm.client()?; // reads and checks WHM_CA_FILE now rather than at the first call
+    }
+    if strike.is_some() && whm.is_none() && !args.allow_sandbox_whm {
+        return Err("STRIKE_API_KEY is set but WHM_URL is not: real payments would buy sandbox accounts. \
+             Set WHM_URL and WHM_API_TOKEN, or pass --allow-sandbox-whm"
+            .to_owned());
+    }
+    Ok((strike, whm))
+}
+
+/// The accounts worker's timing, from flags whose ranges clap has checked.
+fn schedule(args: &ServeArgs) -> Schedule {
+    Schedule {
+        cycle: Duration::from_secs(args.account_check_seconds),
+        whm_refresh: Duration::from_secs(args.whm_refresh_seconds),
+        usage: Duration::from_secs(60 * args.usage_minutes),
+        expiry_grace: chrono::Duration::days(args.expiry_grace_days.into()),
+        terminate_after: args.terminate_after_days.map(|days| chrono::Duration::days(days.into())),
+        ..Schedule::default()
     }
 }
 
@@ -178,17 +142,89 @@ fn in_range(flag: &str, value: u64, range: std::ops::RangeInclusive<u64>) -> Res
 mod tests {
     use super::*;
 
+    /// `serve`'s settings from these flags, refused by clap or by `from_args`.
+    fn settings(flags: &[&str]) -> Result<Config, String> {
+        let args = ServeArgs::try_parse_from(["hostr"].iter().chain(flags)).map_err(|refused| refused.to_string())?;
+        Config::from_args(PathBuf::from("db"), &args)
+    }
+
     #[test]
     fn out_of_range_settings_are_refused_at_start() {
-        let args = |extra: &[&str]| {
-            let mut all = vec!["hostr"];
-            all.extend_from_slice(extra);
-            ServeArgs::parse_from(all)
-        };
-        let db = PathBuf::from("db");
-        assert!(Config::from_args(db.clone(), &args(&[])).is_ok());
-        assert!(Config::from_args(db.clone(), &args(&["--workers", "0"])).is_err());
-        assert!(Config::from_args(db.clone(), &args(&["--max-body", "10"])).is_err());
-        assert!(Config::from_args(db, &args(&["--public-url", "example.com"])).is_err());
+        assert!(settings(&[]).is_ok());
+        assert!(settings(&["--workers", "0"]).is_err());
+        assert!(settings(&["--max-body", "10"]).is_err());
+        assert!(settings(&["--public-url", "example.com"]).is_err());
+    }
+
+    #[test]
+    fn every_range_is_refused_in_the_words_it_always_had() {
+        let cases = [
+            ("--workers", "0", "--workers must be between 1 and 256, not 0"),
+            ("--max-connections", "15", "--max-connections must be between 16 and 100000, not 15"),
+            ("--header-timeout", "0", "--header-timeout must be between 1 and 300 seconds, not 0"),
+            ("--max-body", "10", "--max-body must be between 1 KiB and 16 MiB, not 10"),
+            ("--session-days", "0", "--session-days must be between 1 and 365, not 0"),
+            ("--deletion-grace-days", "3651", "--deletion-grace-days must be at most 3650, not 3651"),
+            (
+                "--test-nip05-server",
+                "http://x",
+                "'--test-nip05-server <TEST_NIP05_SERVER>': must be http://127.0.0.1:PORT",
+            ),
+            ("--invoice-minutes", "4", "--invoice-minutes must be between 5 and 1440, not 4"),
+            ("--payment-poll-seconds", "1", "--payment-poll-seconds must be between 2 and 3600, not 1"),
+            ("--challenge-lifetime", "901", "--challenge-lifetime must be between 1 and 900 seconds, not 901"),
+            ("--challenge-rate", "0", "--challenge-rate must be at least 1"),
+            ("--account-check-seconds", "0", "--account-check-seconds must be between 1 and 3600, not 0"),
+            ("--whm-refresh-seconds", "9", "--whm-refresh-seconds must be between 10 and 86400, not 9"),
+            ("--usage-minutes", "0", "--usage-minutes must be between 1 and 10080, not 0"),
+            ("--expiry-grace-days", "366", "--expiry-grace-days must be between 0 and 365, not 366"),
+            ("--terminate-after-days", "0", "--terminate-after-days must be between 1 and 3650, not 0"),
+            ("--public-url", "example.com", "the public URL `example.com` has no scheme"),
+            ("--workers", "many", "invalid value 'many' for '--workers <WORKERS>': invalid digit found in string"),
+        ];
+        for (flag, value, words) in cases {
+            let refused = settings(&[flag, value]).unwrap_err();
+            assert!(refused.contains(words), "{flag} {value}: {refused}");
+        }
+    }
+
+    #[test]
+    fn the_edges_of_every_range_are_accepted() {
+        let edges = [
+            ["--workers", "256", "--max-connections", "16", "--header-timeout", "300", "--max-body", "1024"],
+            [
+                "--session-days",
+                "365",
+                "--deletion-grace-days",
+                "0",
+                "--invoice-minutes",
+                "1440",
+                "--challenge-rate",
+                "1",
+            ],
+            [
+                "--payment-poll-seconds",
+                "2",
+                "--challenge-lifetime",
+                "900",
+                "--usage-minutes",
+                "10080",
+                "--whm-refresh-seconds",
+                "10",
+            ],
+            [
+                "--account-check-seconds",
+                "3600",
+                "--expiry-grace-days",
+                "365",
+                "--terminate-after-days",
+                "3650",
+                "--max-body",
+                "16777216",
+            ],
+        ];
+        for flags in edges {
+            assert!(settings(&flags).is_ok(), "{flags:?}: {:?}", settings(&flags).err());
+        }
     }
 }

@@ -1,0 +1,142 @@
+//! [`ServeArgs`], every setting of `serve`: its flag, its environment
+//! variable, its default and its `--help` text (the README sends operators
+//! to `hostr serve --help`). Each number's range is declared on its flag
+//! ([`Limits`](super::limits)), so clap refuses a value out of range, from
+//! the flag or the environment, before anything starts. What depends on more
+//! than one setting is checked by [`Config::from_args`](super::Config::from_args).
+
+use super::PublicUrl;
+use super::limits::{at_least, at_most, between};
+use clap::{Args, Parser};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "HOSTR_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// The public URL customers use, e.g. https://hosting.example.com. Used as
+    /// the origin in sign-in events, cookies and Origin checks. Defaults to
+    /// http:// + the listen address.
+    #[arg(long, env = "HOSTR_PUBLIC_URL", value_parser = PublicUrl::parse)]
+    pub public_url: Option<PublicUrl>,
+
+    /// Folder of the static pages.
+    #[arg(long, env = "HOSTR_PUBLIC_DIR", default_value = "./public")]
+    pub public_dir: PathBuf,
+
+    /// Worker threads handling requests.
+    #[arg(long, env = "HOSTR_WORKERS", default_value_t = 16, value_parser = between(1_usize, 256))]
+    pub workers: usize,
+
+    /// Connections held open at once; beyond it the longest-idle one is closed.
+    #[arg(long, env = "HOSTR_MAX_CONNECTIONS", default_value_t = 1024, value_parser = between(16_usize, 100_000))]
+    pub max_connections: usize,
+
+    /// Seconds a client has to send a complete request head.
+    #[arg(long, env = "HOSTR_HEADER_TIMEOUT", default_value_t = 10, value_parser = between(1_u64, 300).seconds())]
+    pub header_timeout: u64,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "HOSTR_MAX_BODY", default_value_t = 64 * 1024, value_parser = between(1024_usize, 16 << 20).in_words("between 1 KiB and 16 MiB"))]
+    pub max_body: usize,
+
+    /// Days a sign-in lasts before the customer must sign in again.
+    #[arg(long, env = "HOSTR_SESSION_DAYS", default_value_t = 7, value_parser = between(1_u32, 365))]
+    pub session_days: u32,
+
+    /// Days a customer who deleted themselves can still recover their account.
+    #[arg(long, env = "HOSTR_DELETION_GRACE_DAYS", default_value_t = 30, value_parser = at_most(3650_u32))]
+    pub deletion_grace_days: u32,
+
+    /// Seconds a sign-in challenge stays valid.
+    #[arg(long, env = "HOSTR_CHALLENGE_LIFETIME", default_value_t = 300, value_parser = between(1_u64, 900).seconds())]
+    pub challenge_lifetime: u64,
+
+    /// Sign-in challenges one client address may take per minute.
+    #[arg(long, env = "HOSTR_CHALLENGE_RATE", default_value_t = 30, value_parser = at_least(1_u32))]
+    pub challenge_rate: u32,
+
+    /// Take the client's address from the last X-Forwarded-For entry; set this
+    /// only behind a reverse proxy that sets that header (nginx, Caddy).
+    #[arg(long, env = "HOSTR_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Minutes an unpaid invoice stays open before its payment expires.
+    #[arg(long, env = "HOSTR_INVOICE_MINUTES", default_value_t = 60, value_parser = between(5_u32, 24 * 60))]
+    pub invoice_minutes: u32,
+
+    /// Seconds between background checks of pending payments with the provider.
+    #[arg(long, env = "HOSTR_PAYMENT_POLL_SECONDS", default_value_t = 20, value_parser = between(2_u64, 3600))]
+    pub payment_poll_seconds: u64,
+
+    /// Run sandbox payments although the public URL is https (a public demo).
+    /// Without this, an https site without STRIKE_API_KEY refuses to start, so
+    /// a missing key can never mean free hosting.
+    #[arg(long, env = "HOSTR_ALLOW_SANDBOX_PAYMENTS")]
+    pub allow_sandbox_payments: bool,
+
+    /// Run with the sandbox WHM although real payments (STRIKE_API_KEY) are
+    /// on. Without this, real money could buy a sandbox account.
+    #[arg(long, env = "HOSTR_ALLOW_SANDBOX_WHM")]
+    pub allow_sandbox_whm: bool,
+
+    /// Seconds between passes of the accounts worker: how soon a hand edit
+    /// of an account reaches WHM.
+    #[arg(long, env = "HOSTR_ACCOUNT_CHECK_SECONDS", default_value_t = 5, value_parser = between(1_u64, 3600))]
+    pub account_check_seconds: u64,
+
+    /// Seconds after which WHM's list of accounts is read again (one `listaccts`).
+    #[arg(long, env = "HOSTR_WHM_REFRESH_SECONDS", default_value_t = 60, value_parser = between(10_u64, 86_400))]
+    pub whm_refresh_seconds: u64,
+
+    /// Minutes between readings of disk and bandwidth usage.
+    #[arg(long, env = "HOSTR_USAGE_MINUTES", default_value_t = 60, value_parser = between(1_u64, 7 * 24 * 60))]
+    pub usage_minutes: u64,
+
+    /// Days after `paidUntil` before an unpaid account is suspended.
+    #[arg(long, env = "HOSTR_EXPIRY_GRACE_DAYS", default_value_t = 0, value_parser = between(0_u32, 365))]
+    pub expiry_grace_days: u32,
+
+    /// Remove accounts from WHM (with their files!) once expired this many
+    /// days. Off unless set.
+    #[arg(long, env = "HOSTR_TERMINATE_AFTER_DAYS", value_parser = between(1_u32, 3650))]
+    pub terminate_after_days: Option<u32>,
+
+    /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
+    /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
+    #[arg(long, env = "HOSTR_TEST_NIP05_SERVER", hide = true, value_parser = local_http_server)]
+    pub test_nip05_server: Option<String>,
+}
+
+impl ServeArgs {
+    /// The settings of `serve` from the environment and the defaults alone;
+    /// exits as clap does when one of them is refused.
+    pub fn from_env() -> ServeArgs {
+        ServeArgs::try_parse_from(["hostr"]).unwrap_or_else(|refused| refused.exit())
+    }
+
+    pub(super) fn try_parse_from<I, T>(args: I) -> Result<ServeArgs, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        Only::try_parse_from(args).map(|only| only.serve)
+    }
+}
+
+/// The tests' stand-in for the web: only a server on this machine.
+fn local_http_server(url: &str) -> Result<String, String> {
+    if url.starts_with("http://127.0.0.1:") {
+        Ok(url.to_owned())
+    } else {
+        Err("must be http://127.0.0.1:PORT".to_owned())
+    }
+}
