@@ -413,3 +413,40 @@ fn a_replaced_lock_file_does_not_end_locking_between_processes() {
     let plan: Plan = store.get("counter").unwrap();
     assert_eq!(plan.storage as usize, 2 + 2 * TIMES);
 }
+
+/// Runs `work` on its own thread and fails the test, rather than hanging
+/// it, if the work never ends.
+fn finishes<R: Send + 'static>(what: &str, work: impl FnOnce() -> R + Send + 'static) -> R {
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(work()));
+    result.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| panic!("{what} hangs"))
+}
+
+#[test]
+fn a_fifo_or_an_oversized_file_is_one_broken_record_and_never_hangs_a_reader() {
+    let dir = temp_dir();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    store.create(&Plan::seed(Timestamp::now())).unwrap();
+    let plans = store.dir::<Plan>().unwrap();
+    let fifo = plans.join("fifo.json");
+    let path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o644) }, 0, "make a FIFO");
+    let huge = plans.join("huge.json");
+    let padding = " ".repeat(hostr::store::MAX_RECORD_BYTES as usize);
+    std::fs::write(&huge, format!("{{\"id\": \"huge\"{padding}}}")).unwrap();
+
+    let listing = Arc::clone(&store);
+    let listed = finishes("listing plans", move || listing.list_readable::<Plan>().unwrap());
+    assert_eq!(listed.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["basic"], "the good plan is still listed");
+    let reading = Arc::clone(&store);
+    let got = finishes("reading the FIFO", move || reading.get::<Plan>("fifo"));
+    assert!(matches!(got, Err(StoreError::Corrupt(ref e)) if e.message.contains("not a regular file")), "{got:?}");
+
+    let checking = Arc::clone(&store);
+    let report = finishes("hostr check", move || check(&checking).unwrap());
+    let message = |path: &std::path::Path| {
+        report.problems.iter().find(|p| p.path == path).map(|p| p.message.clone()).unwrap_or_default()
+    };
+    assert!(message(&fifo).contains("not a regular file"), "{:?}", report.problems);
+    assert!(message(&huge).contains("larger than 1024 KiB"), "{:?}", report.problems);
+}

@@ -5,7 +5,7 @@ use super::record::{Invalid, Record};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -48,6 +48,50 @@ impl FileStamp {
             len: metadata.len(),
         }
     }
+}
+
+/// The largest record file read; a larger one is reported as broken. A
+/// customer with thousands of payments is far below it.
+pub const MAX_RECORD_BYTES: u64 = 1024 * 1024;
+
+/// Why a record file's bytes could not be had.
+#[derive(Debug)]
+pub enum ReadFailure {
+    NotFound,
+    /// There is something at the path, but not a record file one may read:
+    /// a FIFO, a device, a directory, or a file over [`MAX_RECORD_BYTES`].
+    Unusable(LoadError),
+    Io(io::Error),
+}
+
+/// Reads the record file at `path` with its stamp (taken before reading:
+/// should the file change in between, its inotify event finds a newer
+/// stamp and the file is read again). It is opened without blocking and
+/// checked to be a regular file of sane size before a byte is read, so a
+/// FIFO or a device put in a folder by mistake cannot hang the reader.
+pub fn read_record_file(path: &Path) -> Result<(FileStamp, Vec<u8>), ReadFailure> {
+    let failure = |e: io::Error| match e.kind() {
+        io::ErrorKind::NotFound => ReadFailure::NotFound,
+        _ => ReadFailure::Io(e),
+    };
+    let unusable =
+        |why: String| ReadFailure::Unusable(LoadError { path: path.to_owned(), line: 1, column: 1, message: why });
+    let file = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path);
+    let file = file.map_err(failure)?;
+    let metadata = file.metadata().map_err(failure)?;
+    if !metadata.is_file() {
+        return Err(unusable("cannot be read: it is not a regular file".to_owned()));
+    }
+    let too_large = || unusable(format!("cannot be read: it is larger than {} KiB", MAX_RECORD_BYTES / 1024));
+    if metadata.len() > MAX_RECORD_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    file.take(MAX_RECORD_BYTES + 1).read_to_end(&mut bytes).map_err(failure)?;
+    if bytes.len() as u64 > MAX_RECORD_BYTES {
+        return Err(too_large());
+    }
+    Ok((FileStamp::of(&metadata), bytes))
 }
 
 /// Parses and checks the bytes of the record file at `path`, whose name

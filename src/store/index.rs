@@ -14,12 +14,12 @@
 //! The table is only ever a hint: callers read the record file named by an
 //! id and check it really has the looked-up value.
 
-use super::file::{FileStamp, LoadError};
+use super::file::{FileStamp, LoadError, ReadFailure, read_record_file};
 use super::record::{Collection, IndexKey};
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::{self, Read};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// Reads one record file and returns its index keys; for a file that does
@@ -89,21 +89,12 @@ impl CollectionIndex {
             column: 1,
             message: format!("cannot be read: {e}"),
         };
-        let mut file = match File::open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Reading::Gone,
-            Err(e) => return Reading::Broken(FileStamp::missing(), unreadable(e), Vec::new()),
+        let (stamp, bytes) = match read_record_file(&path) {
+            Ok(read) => read,
+            Err(ReadFailure::NotFound) => return Reading::Gone,
+            Err(ReadFailure::Unusable(error)) => return Reading::Broken(FileStamp::missing(), error, Vec::new()),
+            Err(ReadFailure::Io(e)) => return Reading::Broken(FileStamp::missing(), unreadable(e), Vec::new()),
         };
-        // Stamped before reading: should the file change in between, its
-        // inotify event finds a newer stamp and the file is read again.
-        let stamp = match file.metadata() {
-            Ok(metadata) => FileStamp::of(&metadata),
-            Err(e) => return Reading::Broken(FileStamp::missing(), unreadable(e), Vec::new()),
-        };
-        let mut bytes = Vec::new();
-        if let Err(e) = file.read_to_end(&mut bytes) {
-            return Reading::Broken(stamp, unreadable(e), Vec::new());
-        }
         match (self.loader)(&path, id, &bytes) {
             Ok(keys) => Reading::Keys(stamp, keys),
             Err((error, salvaged)) => Reading::Broken(stamp, error, salvaged),

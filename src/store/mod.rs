@@ -19,7 +19,8 @@ mod file;
 mod index;
 mod record;
 
-pub use file::{FileStamp, LoadError, is_temp_name, locate_field};
+use file::ReadFailure;
+pub use file::{FileStamp, LoadError, MAX_RECORD_BYTES, is_temp_name, locate_field};
 pub use record::{Collection, IndexKey, Invalid, Key, Record, raw_string_key};
 
 use index::{CollectionIndex, Indexes};
@@ -370,8 +371,8 @@ impl Store {
     pub fn locate<T: Record>(&self, id: &str, field: &str) -> (usize, usize) {
         self.path_of::<T>(id)
             .ok()
-            .and_then(|path| fs::read(path).ok())
-            .map_or((1, 1), |bytes| locate_field(&bytes, field))
+            .and_then(|path| file::read_record_file(&path).ok())
+            .map_or((1, 1), |(_, bytes)| locate_field(&bytes, field))
     }
 
     /// Files in a collection's folder that are not records and not the
@@ -402,10 +403,12 @@ fn check_rules<T: Record>(record: &T) -> StoreResult<()> {
 }
 
 fn read_file(path: &Path, collection: Collection, id: &str) -> StoreResult<Vec<u8>> {
-    fs::read(path).map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => StoreError::NotFound { collection, id: id.to_owned() },
-        _ => StoreError::Io { path: path.to_owned(), source },
-    })
+    match file::read_record_file(path) {
+        Ok((_, bytes)) => Ok(bytes),
+        Err(ReadFailure::NotFound) => Err(StoreError::NotFound { collection, id: id.to_owned() }),
+        Err(ReadFailure::Unusable(error)) => Err(StoreError::Corrupt(error)),
+        Err(ReadFailure::Io(source)) => Err(StoreError::Io { path: path.to_owned(), source }),
+    }
 }
 
 /// Reads the index keys of one of `T`'s files, for the lookup tables.
