@@ -9,6 +9,7 @@ use crate::customer::Customer;
 use crate::payment::{FulfilmentStatus, Payment, PaymentState};
 use crate::plan::Plan;
 use crate::store::{LoadError, Record, Store, StoreError, StoreResult};
+use crate::timestamp::Timestamp;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -68,7 +69,15 @@ pub fn check(store: &Store) -> StoreResult<Report> {
             refs.expect::<Customer, Payment>(&c.id, "paymentIds", payment_id, &payment_ids);
         }
     }
+    let now = Timestamp::now();
     for a in &accounts {
+        if let Some(until) = a.paid_until.filter(|until| absurdly_far(*until, now)) {
+            let message = format!(
+                "`paidUntil` {until} is more than {ABSURD_YEARS} years away: a typo? (renewals stop at {})",
+                Timestamp::MAX
+            );
+            refs.report.problems.push(field_problem::<CpanelAccount>(store, &a.id, "paidUntil", message));
+        }
         refs.expect::<CpanelAccount, Customer>(&a.id, "customerId", &a.customer_id, &customer_ids);
         refs.expect::<CpanelAccount, Plan>(&a.id, "planId", &a.plan_id, &plan_ids);
     }
@@ -100,6 +109,13 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     report_duplicates(store, &payments, &mut report);
     report.problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     Ok(report)
+}
+
+/// A paid period ending this many years from now is surely a mistake.
+const ABSURD_YEARS: i64 = 20;
+
+fn absurdly_far(time: Timestamp, now: Timestamp) -> bool {
+    time.as_datetime() > now.as_datetime() + chrono::Duration::days(366 * ABSURD_YEARS)
 }
 
 fn ids_of<T: Record>(records: &[T]) -> HashSet<String> {

@@ -26,14 +26,14 @@ impl BillingCycle {
     }
 
     /// The end of one period that starts at `start` (the same day of the
-    /// month, or the month's last day when it is shorter).
+    /// month, or the month's last day when it is shorter), at most
+    /// [`Timestamp::MAX`].
     pub fn after(self, start: Timestamp) -> Timestamp {
         let months = chrono::Months::new(match self {
             BillingCycle::Monthly => 1,
             BillingCycle::Yearly => 12,
         });
-        let end = start.as_datetime().checked_add_months(months).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
-        Timestamp::from(end)
+        start.as_datetime().checked_add_months(months).map_or(Timestamp::MAX, Timestamp::from)
     }
 }
 

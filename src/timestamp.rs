@@ -1,4 +1,9 @@
 //! Points in time as the database writes them: RFC 3339 in UTC, to the second.
+//!
+//! RFC 3339 has four-digit years, so a `Timestamp` is always between
+//! [`Timestamp::MIN`] and [`Timestamp::MAX`]: a time computed past the end
+//! (a renewal of an account paid until 9999) is held at the end, and
+//! whatever hostr writes it can read back.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
@@ -8,6 +13,11 @@ use std::fmt;
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
+    /// The first second RFC 3339 can write: 0000-01-01T00:00:00Z.
+    pub const MIN: Timestamp = Timestamp(DateTime::from_timestamp(-62_167_219_200, 0).expect("in chrono's range"));
+    /// The last second RFC 3339 can write: 9999-12-31T23:59:59Z.
+    pub const MAX: Timestamp = Timestamp(DateTime::from_timestamp(253_402_300_799, 0).expect("in chrono's range"));
+
     pub fn now() -> Timestamp {
         Timestamp::from(Utc::now())
     }
@@ -24,9 +34,10 @@ impl Timestamp {
 }
 
 impl From<DateTime<Utc>> for Timestamp {
-    /// Drops sub-second precision so that what is written is what is read back.
+    /// Drops sub-second precision and holds the time within the years RFC
+    /// 3339 can write, so that what is written is what is read back.
     fn from(time: DateTime<Utc>) -> Timestamp {
-        let seconds = time.timestamp();
+        let seconds = time.timestamp().clamp(Timestamp::MIN.0.timestamp(), Timestamp::MAX.0.timestamp());
         Timestamp(DateTime::from_timestamp(seconds, 0).unwrap_or(time))
     }
 }
@@ -61,5 +72,23 @@ mod tests {
         assert_eq!(serde_json::to_string(&t).unwrap(), "\"2026-11-25T16:30:15Z\"");
         assert!(Timestamp::parse("2026-11-25 16:30").is_err());
         assert!(Timestamp::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn times_past_year_9999_are_held_at_its_end_and_read_back() {
+        let cases = [
+            ("9999-12-31T23:59:59Z", chrono::Duration::zero()),
+            ("9999-12-15T00:00:00Z", chrono::Duration::days(31)),
+            ("9999-12-31T23:59:59Z", chrono::Duration::seconds(1)),
+        ];
+        for (start, plus) in cases {
+            let later = Timestamp::from(Timestamp::parse(start).unwrap().as_datetime() + plus);
+            assert_eq!(later, Timestamp::MAX, "{start} + {plus}");
+            assert_eq!(Timestamp::parse(&later.to_string()), Ok(later), "written as {later}");
+        }
+        assert_eq!(Timestamp::MAX.to_string(), "9999-12-31T23:59:59Z");
+        assert_eq!(Timestamp::MIN.to_string(), "0000-01-01T00:00:00Z");
+        let before = Timestamp::from(Timestamp::MIN.as_datetime() - chrono::Duration::days(1));
+        assert_eq!(before, Timestamp::MIN);
     }
 }
