@@ -72,18 +72,20 @@ struct LogoutBody {
     everywhere: bool,
 }
 
-/// Signs out: the cookie is cleared whatever else happens, so a browser is
-/// never left holding a session its owner asked to end.
+/// Signs out: once the request is known to come from the site's own pages,
+/// the cookie is cleared whatever else happens, so a browser is never left
+/// holding a session its owner asked to end. A request another site made
+/// the browser send is refused and changes nothing, not even the cookie.
 pub fn logout(app: &App, request: &Request) -> ApiResult<Response> {
+    if request.header("origin").is_some() {
+        require_own_origin(app, request)?;
+    }
     let clear = Sessions::clearing_cookie(app.config.public_url.is_https());
     let outcome = sign_out(app, request).map_or_else(Response::from, |()| Response::new(204, "", Vec::new()));
     Ok(outcome.with_header("Set-Cookie", clear))
 }
 
 fn sign_out(app: &App, request: &Request) -> ApiResult<()> {
-    if request.header("origin").is_some() {
-        require_own_origin(app, request)?;
-    }
     let body: LogoutBody = optional_json(request)?;
     if body.everywhere {
         let customer = session(app, request)?.registered()?;
