@@ -319,3 +319,37 @@ fn operators_suspend_retry_and_compare_with_whm() {
     let again = hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync"]);
     assert!(again.status.success(), "{}", stdout(&again));
 }
+
+#[test]
+fn what_a_client_sends_cannot_forge_log_lines_or_terminal_escapes() {
+    let dir = temp_dir();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hostr"))
+        .args(["--database", dir.path().to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "hostr exited early");
+    }
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let hostile = [
+        "G\u{1b}[2J\"ET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        "GET\r /b\rFORGED HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        "PO\0ST /c%0aFORGED%1b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    ];
+    for request in hostile {
+        crate::common::send(addr, request);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap();
+    let mut rest = String::new();
+    log.read_to_string(&mut rest).unwrap();
+    assert!(!rest.chars().any(|c| c.is_control() && c != '\n'), "a control character reached the log: {rest:?}");
+    assert!(rest.lines().all(|l| l.starts_with(char::is_numeric)), "every line is the logger's own: {rest}");
+    assert!(!rest.contains("\"G\u{1b}") && !rest.contains("G\"ET"), "a quote in the method is escaped: {rest}");
+}

@@ -181,7 +181,8 @@ fn handle(mut raw: tiny_http::Request, handler: &Handler, max_body: usize, stopp
         raw.close_connection();
     }
     log::info!(
-        "{remote} \"{method} {}\" {} {} {}ms",
+        "{remote} \"{} {}\" {} {} {}ms",
+        method.escape_debug(),
         path.escape_debug(),
         response.status,
         response.body.len(),
