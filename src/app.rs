@@ -2,7 +2,7 @@
 //! (sign-in, checkout, background workers), shared by the HTTP handlers and
 //! the CLI.
 
-use crate::auth::challenge::{ChallengeBook, RateLimit};
+use crate::auth::challenge::ChallengeBook;
 use crate::auth::session::Sessions;
 use crate::checkout::Checkout;
 use crate::config::Config;
@@ -13,6 +13,7 @@ use crate::plan::Plan;
 use crate::provisioning::Provisioner;
 use crate::provisioning::panel::HostingPanel;
 use crate::provisioning::sandbox::SandboxPanel;
+use crate::rate_limit::{Rate, TokenBuckets};
 use crate::store::{Store, StoreError, StoreResult};
 use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
@@ -35,6 +36,8 @@ pub struct App {
     pub challenges: ChallengeBook,
     pub sessions: Sessions,
     pub nip05: Nip05Checker,
+    /// Per signed-in key: email addresses refused as already in use.
+    pub email_refusals: TokenBuckets<String>,
     pub checkout: Checkout,
     pub provisioner: Arc<Provisioner>,
     /// Invoice ids from Strike's webhooks, for the payment worker to re-read.
@@ -45,6 +48,10 @@ pub struct App {
 /// Webhook hints waiting at most; beyond it they are dropped (the poller
 /// still finds those payments).
 const WEBHOOK_QUEUE: usize = 1024;
+
+/// How many addresses already in use one key may try: whether an address
+/// is a customer's must not be cheap to learn (see docs/API.md).
+const EMAIL_REFUSALS: Rate = Rate { burst: 3, refill: 3, period: Duration::from_secs(3600) };
 
 /// Unanswered challenges kept at most; the oldest give way beyond it.
 const MAX_OPEN_CHALLENGES: usize = 100_000;
@@ -59,7 +66,7 @@ impl App {
             Some(secret) => secret.as_bytes().to_vec(),
             None => crate::auth::session::secret_in(store.root())?,
         };
-        let rate = RateLimit { burst: config.challenge_rate, per_minute: config.challenge_rate };
+        let rate = Rate::per_minute(config.challenge_rate, config.challenge_rate);
         let nip05_source = match &config.test_nip05_server {
             Some(base) => Nip05Source::TestServer(base.clone()),
             None => Nip05Source::Web,
@@ -87,6 +94,7 @@ impl App {
             webhook_inbox: Mutex::new(Some(inbox)),
             nip05: Nip05Checker::start(store.clone(), nip05_source),
             challenges: ChallengeBook::new(config.challenge_lifetime, MAX_OPEN_CHALLENGES, rate),
+            email_refusals: TokenBuckets::new(EMAIL_REFUSALS),
             sessions: Sessions::new(&secret, config.session_lifetime),
             config,
             store,

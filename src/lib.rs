@@ -20,6 +20,7 @@ pub mod payment;
 pub mod plan;
 pub mod profile;
 pub mod provisioning;
+pub mod rate_limit;
 pub mod secret_file;
 pub mod store;
 pub mod strike;

@@ -338,7 +338,7 @@ fn checks_registration_and_emails_refuse_what_they_must() {
 
     let other = server.sign_in(&new_keys());
     let taken = server.authed("POST", "/api/new-user", &other, Some(r#"{"email": "taken@example.COM"}"#));
-    assert_eq!((taken.status, taken.error_code().as_str()), (409, "email_taken"));
+    assert_eq!((taken.status, taken.error_code().as_str()), (409, "email_unavailable"));
     let huge = format!("{{\"email\": \"{}\"}}", "a".repeat(70_000));
     assert_eq!(server.authed("POST", "/api/new-user", &other, Some(&huge)).status, 413);
     assert_eq!(server.authed("POST", "/api/new-user", &other, None).status, 201);
@@ -495,4 +495,36 @@ fn logout_clears_the_cookie_for_the_own_site_and_a_cross_site_one_changes_nothin
     // The scheme name of Authorization is case-insensitive.
     let lower = server.request("GET", "/api/check", &[("Authorization", &format!("bearer {token}"))], None);
     assert_eq!(lower.status, 200);
+}
+
+#[test]
+fn whether_an_email_belongs_to_a_customer_is_not_cheap_to_learn() {
+    let server = TestServer::start();
+    let owner = server.sign_in(&new_keys());
+    let email = |address: &str| json!({"email": address}).to_string();
+    assert_eq!(server.authed("POST", "/api/new-user", &owner, Some(&email("owner@shop.example"))).status, 201);
+    for address in ["first@shop.example", "second@shop.example"] {
+        let other = server.sign_in(&new_keys());
+        assert_eq!(server.authed("POST", "/api/new-user", &other, Some(&email(address))).status, 201);
+    }
+
+    let prober = server.sign_in(&new_keys());
+    assert_eq!(server.authed("POST", "/api/new-user", &prober, None).status, 201);
+    for taken in ["owner@shop.example", "first@shop.example", "SECOND@shop.example"] {
+        let reply = server.authed("PUT", "/api/profile", &prober, Some(&email(taken)));
+        assert_eq!((reply.status, reply.error_code().as_str()), (409, "email_unavailable"), "{taken}");
+        let message = reply.json()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(!message.to_lowercase().contains("another account"), "{message}");
+    }
+    // The allowance is spent: now every address is refused alike, free or taken.
+    for address in ["free@elsewhere.example", "owner@shop.example"] {
+        let reply = server.authed("PUT", "/api/profile", &prober, Some(&email(address)));
+        assert_eq!((reply.status, reply.error_code().as_str()), (429, "too_many_email_attempts"), "{address}");
+    }
+    let profile = server.authed("GET", "/api/profile", &prober, None).json();
+    assert_eq!(profile["customer"]["email"], Value::Null, "nothing was set");
+    // Other changes of the profile still work, and so do other customers' emails.
+    assert_eq!(server.authed("PUT", "/api/profile", &prober, Some(r#"{"email": null}"#)).status, 200);
+    let fine = server.authed("PUT", "/api/profile", &owner, Some(&email("new@shop.example")));
+    assert_eq!(fine.status, 200);
 }

@@ -2,10 +2,10 @@
 //! `POST /api/recover-user`.
 
 use super::{account_view, optional_json, payment_view, session, unix_now};
-use crate::api::error::ApiResult;
+use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
 use crate::cpanel_account::CpanelAccount;
-use crate::customer::{self, Customer, CustomerError, CustomerStatus, ProfileChange, npub};
+use crate::customer::{self, Customer, CustomerError, CustomerResult, CustomerStatus, ProfileChange, npub};
 use crate::http::{Request, Response};
 use crate::payment::Payment;
 use crate::profile::metadata_from_event;
@@ -13,6 +13,7 @@ use crate::store::{Record, StoreError};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
+use std::time::Instant;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -26,7 +27,9 @@ pub fn new_user(app: &App, request: &Request) -> ApiResult<Response> {
         return Err(CustomerError::AlreadyRegistered.into());
     }
     let body: NewUserBody = optional_json(request)?;
-    let customer = customer::register(&app.store, &caller.public_key, body.email.as_deref(), Timestamp::now())?;
+    let customer = within_email_allowance(app, &caller.public_key, body.email.is_some(), || {
+        customer::register(&app.store, &caller.public_key, body.email.as_deref(), Timestamp::now())
+    })?;
     log::info!("new customer {} ({})", customer.id, npub(&customer.public_key).unwrap_or_default());
     Ok(Response::json(201, &json!({"customer": customer})))
 }
@@ -59,7 +62,10 @@ pub fn update_profile(app: &App, request: &Request) -> ApiResult<Response> {
         Some(event) => Some(metadata_from_event(event, &customer.public_key, unix_now())?),
         None => None,
     };
-    let updated = customer::update_profile(&app.store, &customer, ProfileChange { email: body.email, metadata })?;
+    let sets_email = matches!(body.email, Some(Some(_)));
+    let updated = within_email_allowance(app, &customer.public_key, sets_email, || {
+        customer::update_profile(&app.store, &customer, ProfileChange { email: body.email, metadata })
+    })?;
     if let Some(nip05) = updated.unchecked_nip05() {
         app.nip05.schedule(&updated.id, nip05, &updated.public_key);
     }
@@ -84,6 +90,33 @@ pub fn recover_user(app: &App, request: &Request) -> ApiResult<Response> {
     let recovered = customer::recover(&app.store, &customer, grace(app), Timestamp::now())?;
     log::info!("customer {} recovered their account", recovered.id);
     Ok(Response::json(200, &json!({"customer": recovered})))
+}
+
+/// Runs a use case that may set an email address, within the caller's
+/// allowance of addresses refused as already in use: once it is spent,
+/// every address is refused for a while, taken or not, so that probing
+/// which addresses belong to customers learns nothing more.
+fn within_email_allowance<T>(
+    app: &App,
+    public_key: &str,
+    sets_email: bool,
+    change: impl FnOnce() -> CustomerResult<T>,
+) -> ApiResult<T> {
+    let now = Instant::now();
+    if sets_email && !app.email_refusals.has_token(&public_key.to_owned(), now) {
+        return Err(ApiError::new(
+            Failure::TooManyRequests,
+            "too_many_email_attempts",
+            "Too many email addresses could not be used. Please try again in an hour.",
+        ));
+    }
+    match change() {
+        Err(CustomerError::EmailTaken) => {
+            app.email_refusals.take(public_key.to_owned(), now);
+            Err(CustomerError::EmailTaken.into())
+        }
+        other => Ok(other?),
+    }
 }
 
 fn grace(app: &App) -> chrono::Duration {

@@ -274,9 +274,12 @@ impl From<CustomerError> for ApiError {
             CustomerError::AlreadyRegistered => {
                 ApiError::new(Failure::Conflict, "already_registered", "This key is already registered.")
             }
-            CustomerError::EmailTaken => {
-                ApiError::new(Failure::Conflict, "email_taken", "Another account already uses this email address.")
-            }
+            // Says no more than needed: see `within_email_allowance`.
+            CustomerError::EmailTaken => ApiError::new(
+                Failure::Conflict,
+                "email_unavailable",
+                "This email address cannot be used here. Please use another one.",
+            ),
             CustomerError::BadEmail(why) => ApiError::bad_request("bad_email", format!("{why}.")),
             CustomerError::Deleted => ApiError::new(
                 Failure::Forbidden,

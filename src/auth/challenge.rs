@@ -6,6 +6,7 @@
 //! each client address may take only so many per minute, so a flood of
 //! challenge requests can exhaust neither memory nor anyone's patience.
 
+use crate::rate_limit::{Rate, TokenBuckets};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -20,49 +21,32 @@ pub enum ChallengeError {
     Used,
 }
 
-/// How many challenges one client address may take: `burst` at once, then
-/// `per_minute` on average.
-#[derive(Debug, Clone, Copy)]
-pub struct RateLimit {
-    pub burst: u32,
-    pub per_minute: u32,
-}
-
 struct Entry {
     issued: Instant,
     used: bool,
-}
-
-/// A token bucket, counted in thousandths of a token to stay in integers.
-struct Bucket {
-    milli_tokens: u64,
-    updated: Instant,
 }
 
 struct Book {
     entries: HashMap<String, Entry>,
     /// Challenges in the order issued, to forget the oldest first.
     order: VecDeque<(Instant, String)>,
-    clients: HashMap<IpAddr, Bucket>,
 }
 
 pub struct ChallengeBook {
     book: Mutex<Book>,
     lifetime: Duration,
     capacity: usize,
-    limit: RateLimit,
+    /// How many challenges one client address may take.
+    clients: TokenBuckets<IpAddr>,
 }
 
-/// Clients tracked for rate limiting before idle ones are forgotten.
-const MAX_TRACKED_CLIENTS: usize = 50_000;
-
 impl ChallengeBook {
-    pub fn new(lifetime: Duration, capacity: usize, limit: RateLimit) -> ChallengeBook {
+    pub fn new(lifetime: Duration, capacity: usize, limit: Rate) -> ChallengeBook {
         ChallengeBook {
-            book: Mutex::new(Book { entries: HashMap::new(), order: VecDeque::new(), clients: HashMap::new() }),
+            book: Mutex::new(Book { entries: HashMap::new(), order: VecDeque::new() }),
             lifetime,
             capacity: capacity.max(1),
-            limit,
+            clients: TokenBuckets::new(limit),
         }
     }
 
@@ -72,11 +56,11 @@ impl ChallengeBook {
 
     /// A new challenge for a client at `client`.
     pub fn issue(&self, client: IpAddr, now: Instant) -> Result<String, ChallengeError> {
-        let mut book = self.book.lock().unwrap_or_else(|p| p.into_inner());
-        self.forget_old(&mut book, now);
-        if !self.take_token(&mut book, client, now) {
+        if !self.clients.take(rate_limit_key(client), now) {
             return Err(ChallengeError::TooMany);
         }
+        let mut book = self.book.lock().unwrap_or_else(|p| p.into_inner());
+        self.forget_old(&mut book, now);
         while book.entries.len() >= self.capacity {
             match book.order.pop_front() {
                 Some((_, oldest)) => book.entries.remove(&oldest),
@@ -118,24 +102,6 @@ impl ChallengeBook {
             }
         }
     }
-
-    fn take_token(&self, book: &mut Book, client: IpAddr, now: Instant) -> bool {
-        let client = rate_limit_key(client);
-        let full = u64::from(self.limit.burst) * 1000;
-        let per_minute = u64::from(self.limit.per_minute);
-        if book.clients.len() >= MAX_TRACKED_CLIENTS {
-            // Clients whose bucket has refilled are indistinguishable from new ones.
-            book.clients.retain(|_, b| refill(b, now, per_minute, full) < full);
-        }
-        let bucket = book.clients.entry(client).or_insert(Bucket { milli_tokens: full, updated: now });
-        let tokens = refill(bucket, now, per_minute, full);
-        if tokens < 1000 {
-            return false;
-        }
-        bucket.milli_tokens = tokens - 1000;
-        bucket.updated = now;
-        true
-    }
 }
 
 /// Whom a client address is counted as: itself for IPv4, its /64 network
@@ -150,14 +116,6 @@ fn rate_limit_key(client: IpAddr) -> IpAddr {
     }
 }
 
-/// The bucket's tokens at `now`, without changing it.
-fn refill(bucket: &Bucket, now: Instant, per_minute: u64, full: u64) -> u64 {
-    let elapsed_ms = now.saturating_duration_since(bucket.updated).as_millis() as u64;
-    // per_minute tokens per 60,000 ms = per_minute thousandths of a token per 60 ms.
-    let gained = elapsed_ms.saturating_mul(per_minute) / 60;
-    bucket.milli_tokens.saturating_add(gained).min(full)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,7 +123,7 @@ mod tests {
     const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
     fn book(capacity: usize, burst: u32) -> ChallengeBook {
-        ChallengeBook::new(Duration::from_secs(300), capacity, RateLimit { burst, per_minute: 60 })
+        ChallengeBook::new(Duration::from_secs(300), capacity, Rate::per_minute(burst, 60))
     }
 
     #[test]
@@ -185,7 +143,7 @@ mod tests {
 
     #[test]
     fn the_book_is_bounded_and_forgets_the_oldest() {
-        let book = ChallengeBook::new(Duration::from_secs(300), 3, RateLimit { burst: 100, per_minute: 6000 });
+        let book = ChallengeBook::new(Duration::from_secs(300), 3, Rate::per_minute(100, 6000));
         let t0 = Instant::now();
         let all: Vec<String> = (0..5).map(|_| book.issue(HOME, t0).unwrap()).collect();
         assert_eq!(book.consume(&all[0], t0), Err(ChallengeError::Unknown));
