@@ -118,8 +118,14 @@ fn var(name: &str) -> Option<String> {
 }
 
 /// `url` (the value of `name`) if it is safe to send a secret to.
+/// Plain http only to the local fakes of the tests: the whole authority
+/// must be `127.0.0.1:<port>`, so `http://127.0.0.1:80@elsewhere` is refused.
 fn https_only(name: &str, url: String, example: &str) -> Result<String, String> {
-    if url.starts_with("https://") || url.starts_with("http://127.0.0.1:") {
+    let loopback = url.strip_prefix("http://127.0.0.1:").is_some_and(|rest| {
+        let port = rest.split('/').next().unwrap_or_default();
+        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+    });
+    if url.starts_with("https://") || loopback {
         Ok(url)
     } else {
         Err(format!("{name} `{url}` must be an https:// URL such as {example}"))
@@ -132,10 +138,19 @@ mod tests {
 
     #[test]
     fn secrets_are_sent_to_https_urls_or_the_local_fakes_only() {
-        for good in ["https://api.strike.me", "https://server.example.com:2087", "http://127.0.0.1:9000"] {
+        for good in ["https://api.strike.me", "https://server.example.com:2087", "http://127.0.0.1:9000/v1"] {
             assert_eq!(https_only("URL", good.to_owned(), "https://x").as_deref(), Ok(good));
         }
-        for bad in ["http://api.strike.me", "http://localhost:9000", "ftp://x", "api.strike.me"] {
+        let bad_urls = [
+            "http://api.strike.me",
+            "http://localhost:9000",
+            "ftp://x",
+            "api.strike.me",
+            "http://127.0.0.1:80@evil.example",
+            "http://127.0.0.1:80?@evil.example/",
+            "http://127.0.0.1:/",
+        ];
+        for bad in bad_urls {
             let refused = https_only("WHM_URL", bad.to_owned(), "https://server.example.com:2087").unwrap_err();
             assert!(refused.starts_with(&format!("WHM_URL `{bad}` must be an https:// URL")), "{refused}");
         }
