@@ -15,6 +15,7 @@ mod keepalive;
 
 use fake_strike::{FakeStrike, KEY};
 use hostr::app::App;
+use hostr::checkout::provider::PaymentProvider;
 use hostr::config::{Config, StrikeSettings};
 use hostr::customer::Customer;
 use hostr::payment::{FulfilmentStatus, Payment, PaymentState};

@@ -1,16 +1,19 @@
-//! The Strike API client: Lightning invoices for hostr's payments.
+//! The Strike API client: Lightning invoices for hostr's payments, as a
+//! `PaymentProvider`.
 //!
 //! Blocking HTTP through one shared ureq agent with connect and overall
 //! timeouts. Wire types are private and shaped like Strike's JSON; they are
-//! turned into hostr's types at the edge (amounts are decimal strings,
-//! parsed exactly, never as floats). Errors tell apart "could not reach
-//! Strike" (after which a create may or may not have happened), "Strike
-//! said no" (its error envelope, code kept for the log), "slow down" (429
-//! with `retry-after`) and "answered nonsense". Reads are retried a few
+//! turned into hostr's `Invoice`, `Quote` and `ProviderError` at the edge
+//! (amounts are decimal strings, parsed exactly, never as floats). Errors
+//! tell apart "could not reach Strike" (after which a create may or may not
+//! have happened), "Strike said no" (its error envelope, code and trace kept
+//! for the log), "slow down" (429 with `retry-after`) and "answered
+//! nonsense". Reads are retried a few
 //! times; creations are not: the caller recovers through the invoice's
 //! `correlationId` instead, so no second invoice is ever made.
 //! The API key is sent only in the `Authorization` header and never logged.
 
+use crate::checkout::provider::{Invoice, InvoiceState, PaymentProvider, ProviderError, ProviderResult, Quote};
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -28,69 +31,6 @@ const READ_ATTEMPTS: u32 = 3;
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(3);
 /// Largest answer read from Strike.
 const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InvoiceState {
-    Unpaid,
-    Pending,
-    Paid,
-    Cancelled,
-    /// A state this version of hostr does not know (Strike has hinted at
-    /// `REVERSED`): never treated as paid.
-    Other(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invoice {
-    pub id: String,
-    pub state: InvoiceState,
-    pub amount: Money,
-    pub currency: Currency,
-    pub correlation_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Quote {
-    /// The BOLT11 payment request.
-    pub bolt11: String,
-    pub expires_at: Timestamp,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StrikeError {
-    /// No answer: connection refused, timed out, cut off. A creation may
-    /// or may not have happened.
-    Unreachable(String),
-    /// Strike answered with an error.
-    Refused { status: u16, code: String, message: String, trace_id: Option<String> },
-    /// Too many requests; Strike asks to wait this long.
-    RateLimited { retry_after: Duration },
-    /// An answer that is not what Strike documents.
-    Nonsense(String),
-}
-
-impl fmt::Display for StrikeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StrikeError::Unreachable(why) => write!(f, "Strike could not be reached: {why}"),
-            StrikeError::Refused { status, code, message, trace_id } => {
-                write!(f, "Strike refused ({status} {code}): {message}")?;
-                if let Some(trace) = trace_id {
-                    write!(f, " [trace {trace}]")?;
-                }
-                Ok(())
-            }
-            StrikeError::RateLimited { retry_after } => {
-                write!(f, "Strike's rate limit: retry after {} s", retry_after.as_secs())
-            }
-            StrikeError::Nonsense(why) => write!(f, "Strike answered something unexpected: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for StrikeError {}
-
-pub type StrikeResult<T> = Result<T, StrikeError>;
 
 pub struct StrikeClient {
     agent: ureq::Agent,
@@ -164,7 +104,7 @@ struct WireSubscription {
 }
 
 impl WireInvoice {
-    fn into_invoice(self) -> StrikeResult<Invoice> {
+    fn into_invoice(self) -> ProviderResult<Invoice> {
         let state = match self.state.as_str() {
             "UNPAID" => InvoiceState::Unpaid,
             "PENDING" => InvoiceState::Pending,
@@ -176,12 +116,12 @@ impl WireInvoice {
             .amount
             .amount
             .parse()
-            .map_err(|e| StrikeError::Nonsense(format!("invoice {} amount: {e}", self.invoice_id)))?;
+            .map_err(|e| ProviderError::Nonsense(format!("invoice {} amount: {e}", self.invoice_id)))?;
         let currency = self
             .amount
             .currency
             .parse()
-            .map_err(|e| StrikeError::Nonsense(format!("invoice {} currency: {e}", self.invoice_id)))?;
+            .map_err(|e| ProviderError::Nonsense(format!("invoice {} currency: {e}", self.invoice_id)))?;
         Ok(Invoice { id: self.invoice_id, state, amount, currency, correlation_id: self.correlation_id })
     }
 }
@@ -208,65 +148,8 @@ impl StrikeClient {
         }
     }
 
-    /// `POST /v1/invoices`. Not retried: after `Unreachable` or a 5xx, look
-    /// the invoice up by `correlation_id` before trying again.
-    pub fn issue_invoice(
-        &self,
-        correlation_id: &str,
-        description: &str,
-        amount: Money,
-        currency: &Currency,
-    ) -> StrikeResult<Invoice> {
-        let body = WireNewInvoice {
-            correlation_id,
-            description,
-            amount: WireAmount { amount: amount.to_fixed_2(), currency: currency.to_string() },
-        };
-        let wire: WireInvoice = self.send_once("POST", "/v1/invoices", Some(&body))?;
-        wire.into_invoice()
-    }
-
-    /// `POST /v1/invoices/{id}/quote`: a BOLT11 for the invoice, valid for a
-    /// short while; asking again gives a fresh one.
-    pub fn issue_quote(&self, invoice_id: &str) -> StrikeResult<Quote> {
-        let path = format!("/v1/invoices/{}/quote", path_segment(invoice_id)?);
-        let wire: WireQuote = self.send_once::<(), _>("POST", &path, None)?;
-        let expires_at = Timestamp::parse(&wire.expiration).map_err(StrikeError::Nonsense)?;
-        if !wire.ln_invoice.to_ascii_lowercase().starts_with("ln") {
-            return Err(StrikeError::Nonsense("the quote's lnInvoice is not a BOLT11".to_owned()));
-        }
-        Ok(Quote { bolt11: wire.ln_invoice, expires_at })
-    }
-
-    /// `GET /v1/invoices/{id}`; `None` when Strike does not know it.
-    pub fn find_invoice(&self, invoice_id: &str) -> StrikeResult<Option<Invoice>> {
-        let path = format!("/v1/invoices/{}", path_segment(invoice_id)?);
-        match self.read::<WireInvoice>(&path, &[]) {
-            Ok(wire) => wire.into_invoice().map(Some),
-            Err(StrikeError::Refused { status: 404, .. }) => Ok(None),
-            Err(other) => Err(other),
-        }
-    }
-
-    /// The invoice made with `correlation_id`, if any: how a creation whose
-    /// answer was lost is found again.
-    pub fn find_by_correlation(&self, correlation_id: &str) -> StrikeResult<Option<Invoice>> {
-        // OData string literal: a quote is escaped by doubling it.
-        let filter = format!("correlationId eq '{}'", correlation_id.replace('\'', "''"));
-        let list: WireInvoiceList = self.read("/v1/invoices", &[("$filter", &filter), ("$top", "1")])?;
-        list.items.into_iter().next().map(WireInvoice::into_invoice).transpose()
-    }
-
-    /// `PATCH /v1/invoices/{id}/cancel`: an unpaid invoice can no longer be
-    /// paid. Strike refuses for a paid one.
-    pub fn cancel_invoice(&self, invoice_id: &str) -> StrikeResult<Invoice> {
-        let path = format!("/v1/invoices/{}/cancel", path_segment(invoice_id)?);
-        let wire: WireInvoice = self.send_once::<(), _>("PATCH", &path, None)?;
-        wire.into_invoice()
-    }
-
     /// `POST /v1/subscriptions` for `invoice.updated` events to `webhook_url`.
-    pub fn subscribe(&self, webhook_url: &str, secret: &str) -> StrikeResult<String> {
+    pub fn subscribe(&self, webhook_url: &str, secret: &str) -> ProviderResult<String> {
         let body = WireNewSubscription {
             webhook_url,
             webhook_version: "v1",
@@ -279,12 +162,12 @@ impl StrikeClient {
     }
 
     /// Checks that the key works and may read invoices.
-    pub fn check_key(&self) -> StrikeResult<()> {
+    pub fn check_key(&self) -> ProviderResult<()> {
         self.read::<WireInvoiceList>("/v1/invoices", &[("$top", "1")]).map(|_| ())
     }
 
     /// An idempotent GET, retried on no answer, 5xx and short rate limits.
-    fn read<T: for<'de> Deserialize<'de>>(&self, path: &str, query: &[(&str, &str)]) -> StrikeResult<T> {
+    fn read<T: for<'de> Deserialize<'de>>(&self, path: &str, query: &[(&str, &str)]) -> ProviderResult<T> {
         let mut attempt = 1;
         loop {
             let url = format!("{}{path}", self.base);
@@ -295,9 +178,11 @@ impl StrikeClient {
             }
             let outcome = answer(request.call());
             let retry_in = match &outcome {
-                Err(StrikeError::Unreachable(_)) => Some(backoff(attempt)),
-                Err(StrikeError::Refused { status, .. }) if *status >= 500 => Some(backoff(attempt)),
-                Err(StrikeError::RateLimited { retry_after }) if *retry_after <= MAX_INLINE_WAIT => Some(*retry_after),
+                Err(ProviderError::Unreachable(_)) => Some(backoff(attempt)),
+                Err(ProviderError::Refused { status, .. }) if *status >= 500 => Some(backoff(attempt)),
+                Err(ProviderError::RateLimited { retry_after }) if *retry_after <= MAX_INLINE_WAIT => {
+                    Some(*retry_after)
+                }
                 _ => None,
             };
             match retry_in {
@@ -320,7 +205,7 @@ impl StrikeClient {
         method: &str,
         path: &str,
         body: Option<&B>,
-    ) -> StrikeResult<T> {
+    ) -> ProviderResult<T> {
         let url = format!("{}{path}", self.base);
         let request = match method {
             "POST" => self.agent.post(&url),
@@ -330,7 +215,7 @@ impl StrikeClient {
         .header("Accept", "application/json");
         answer(match body {
             Some(body) => {
-                let json = serde_json::to_vec(body).map_err(|e| StrikeError::Nonsense(e.to_string()))?;
+                let json = serde_json::to_vec(body).map_err(|e| ProviderError::Nonsense(e.to_string()))?;
                 request.header("Content-Type", "application/json").send(&json[..])
             }
             None => request.send_empty(),
@@ -339,6 +224,69 @@ impl StrikeClient {
 
     fn bearer(&self) -> String {
         format!("Bearer {}", self.api_key)
+    }
+}
+
+impl PaymentProvider for StrikeClient {
+    fn is_sandbox(&self) -> bool {
+        false
+    }
+
+    /// `POST /v1/invoices`. Not retried: after `Unreachable` or a 5xx, look
+    /// the invoice up by `correlation_id` before trying again.
+    fn issue_invoice(
+        &self,
+        correlation_id: &str,
+        description: &str,
+        amount: Money,
+        currency: &Currency,
+    ) -> ProviderResult<Invoice> {
+        let body = WireNewInvoice {
+            correlation_id,
+            description,
+            amount: WireAmount { amount: amount.to_fixed_2(), currency: currency.to_string() },
+        };
+        let wire: WireInvoice = self.send_once("POST", "/v1/invoices", Some(&body))?;
+        wire.into_invoice()
+    }
+
+    /// `POST /v1/invoices/{id}/quote`: a BOLT11 for the invoice, valid for a
+    /// short while; asking again gives a fresh one.
+    fn issue_quote(&self, invoice_id: &str) -> ProviderResult<Quote> {
+        let path = format!("/v1/invoices/{}/quote", path_segment(invoice_id)?);
+        let wire: WireQuote = self.send_once::<(), _>("POST", &path, None)?;
+        let expires_at = Timestamp::parse(&wire.expiration).map_err(ProviderError::Nonsense)?;
+        if !wire.ln_invoice.to_ascii_lowercase().starts_with("ln") {
+            return Err(ProviderError::Nonsense("the quote's lnInvoice is not a BOLT11".to_owned()));
+        }
+        Ok(Quote { bolt11: wire.ln_invoice, expires_at })
+    }
+
+    /// `GET /v1/invoices/{id}`; `None` when Strike does not know it.
+    fn find_invoice(&self, invoice_id: &str) -> ProviderResult<Option<Invoice>> {
+        let path = format!("/v1/invoices/{}", path_segment(invoice_id)?);
+        match self.read::<WireInvoice>(&path, &[]) {
+            Ok(wire) => wire.into_invoice().map(Some),
+            Err(ProviderError::Refused { status: 404, .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The invoice made with `correlation_id`, if any: how a creation whose
+    /// answer was lost is found again.
+    fn find_by_correlation(&self, correlation_id: &str) -> ProviderResult<Option<Invoice>> {
+        // OData string literal: a quote is escaped by doubling it.
+        let filter = format!("correlationId eq '{}'", correlation_id.replace('\'', "''"));
+        let list: WireInvoiceList = self.read("/v1/invoices", &[("$filter", &filter), ("$top", "1")])?;
+        list.items.into_iter().next().map(WireInvoice::into_invoice).transpose()
+    }
+
+    /// `PATCH /v1/invoices/{id}/cancel`: an unpaid invoice can no longer be
+    /// paid. Strike refuses for a paid one.
+    fn cancel_invoice(&self, invoice_id: &str) -> ProviderResult<Invoice> {
+        let path = format!("/v1/invoices/{}/cancel", path_segment(invoice_id)?);
+        let wire: WireInvoice = self.send_once::<(), _>("PATCH", &path, None)?;
+        wire.into_invoice()
     }
 }
 
@@ -352,8 +300,8 @@ impl fmt::Debug for StrikeClient {
 /// Reads Strike's answer into `T`, or into the error it stands for.
 fn answer<T: for<'de> Deserialize<'de>>(
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-) -> StrikeResult<T> {
-    let mut response = result.map_err(|e| StrikeError::Unreachable(e.to_string()))?;
+) -> ProviderResult<T> {
+    let mut response = result.map_err(|e| ProviderError::Unreachable(e.to_string()))?;
     let status = response.status().as_u16();
     let retry_after =
         response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
@@ -362,20 +310,20 @@ fn answer<T: for<'de> Deserialize<'de>>(
         .with_config()
         .limit(MAX_ANSWER_BYTES)
         .read_to_string()
-        .map_err(|e| StrikeError::Unreachable(format!("the answer was cut off: {e}")))?;
+        .map_err(|e| ProviderError::Unreachable(format!("the answer was cut off: {e}")))?;
     if status == 429 {
-        return Err(StrikeError::RateLimited { retry_after: Duration::from_secs(retry_after.unwrap_or(60)) });
+        return Err(ProviderError::RateLimited { retry_after: Duration::from_secs(retry_after.unwrap_or(60)) });
     }
     if !(200..300).contains(&status) {
         return Err(match serde_json::from_str::<WireErrorEnvelope>(&text) {
-            Ok(envelope) => StrikeError::Refused {
+            Ok(envelope) => ProviderError::Refused {
                 status,
                 code: envelope.data.code.unwrap_or_else(|| "UNKNOWN".to_owned()),
                 message: envelope.data.message.unwrap_or_default(),
                 trace_id: envelope.trace_id,
             },
             // A proxy's HTML page or an empty body: still Strike (or its edge) saying no.
-            Err(_) => StrikeError::Refused {
+            Err(_) => ProviderError::Refused {
                 status,
                 code: "API_UNAVAILABLE".to_owned(),
                 message: snippet(&text),
@@ -383,7 +331,7 @@ fn answer<T: for<'de> Deserialize<'de>>(
             },
         });
     }
-    serde_json::from_str(&text).map_err(|e| StrikeError::Nonsense(format!("{e} in {}", snippet(&text))))
+    serde_json::from_str(&text).map_err(|e| ProviderError::Nonsense(format!("{e} in {}", snippet(&text))))
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -391,9 +339,9 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// Ids go into URL paths: Strike's are UUIDs, so anything else is refused.
-fn path_segment(id: &str) -> StrikeResult<&str> {
+fn path_segment(id: &str) -> ProviderResult<&str> {
     let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if ok { Ok(id) } else { Err(StrikeError::Nonsense(format!("`{}` is not a Strike id", id.escape_debug()))) }
+    if ok { Ok(id) } else { Err(ProviderError::Nonsense(format!("`{}` is not a Strike id", id.escape_debug()))) }
 }
 
 fn snippet(text: &str) -> String {

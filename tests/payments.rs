@@ -4,6 +4,7 @@
 use crate::common::fake_strike::{FakeStrike, Fault, KEY};
 use crate::common::{TestServer, new_keys, temp_dir};
 use hmac::{Hmac, Mac};
+use hostr::checkout::provider::PaymentProvider;
 use hostr::config::StrikeSettings;
 use hostr::payment::{FulfilmentStatus, Payment, PaymentState};
 use serde_json::{Value, json};

@@ -2,8 +2,9 @@
 //! path, Strike's error envelope, 5xx, timeouts, nonsense and rate limits.
 
 use crate::common::fake_strike::{FakeStrike, Fault, KEY};
+use hostr::checkout::provider::{InvoiceState, PaymentProvider, ProviderError};
 use hostr::money::{Currency, Money};
-use hostr::strike::{InvoiceState, StrikeClient, StrikeError};
+use hostr::strike::StrikeClient;
 use std::time::Duration;
 
 fn client(fake: &FakeStrike) -> StrikeClient {
@@ -45,12 +46,12 @@ fn strikes_refusals_keep_their_code_and_a_bad_key_is_told_apart() {
     let fake = FakeStrike::start();
     fake.fault(Fault::Status(422, "CURRENCY_UNSUPPORTED"));
     let error = client(&fake).issue_invoice("p", "d", five(), &Currency::usd()).unwrap_err();
-    let StrikeError::Refused { status, code, trace_id, .. } = &error else { panic!("{error}") };
+    let ProviderError::Refused { status, code, trace_id, .. } = &error else { panic!("{error}") };
     assert_eq!((*status, code.as_str(), trace_id.as_deref()), (422, "CURRENCY_UNSUPPORTED", Some("trace-123")));
 
     let wrong_key = StrikeClient::with_timeout(&fake.url, "not-the-key", Duration::from_secs(1));
     let error = wrong_key.check_key().unwrap_err();
-    assert!(matches!(&error, StrikeError::Refused { status: 401, code, .. } if code == "UNAUTHORIZED"), "{error}");
+    assert!(matches!(&error, ProviderError::Refused { status: 401, code, .. } if code == "UNAUTHORIZED"), "{error}");
     assert!(!format!("{error} {wrong_key:?}").contains("not-the-key"), "the key never shows in messages");
     assert!(client(&fake).check_key().is_ok());
 }
@@ -67,7 +68,7 @@ fn reads_are_retried_through_5xx_and_html_but_creations_are_not() {
 
     fake.fault(Fault::Status(503, "SERVICE_UNAVAILABLE"));
     let error = strike.issue_invoice("p2", "d", five(), &Currency::usd()).unwrap_err();
-    assert!(matches!(error, StrikeError::Refused { status: 503, .. }));
+    assert!(matches!(error, ProviderError::Refused { status: 503, .. }));
     assert_eq!(fake.calls("POST /v1/invoices"), 2, "one attempt per creation");
 }
 
@@ -77,7 +78,7 @@ fn a_creation_that_times_out_is_found_again_by_its_correlation_id() {
     let strike = client(&fake);
     fake.fault(Fault::Slow(Duration::from_millis(1500)));
     let error = strike.issue_invoice("payment-xyz", "d", five(), &Currency::usd()).unwrap_err();
-    assert!(matches!(error, StrikeError::Unreachable(_)), "{error}");
+    assert!(matches!(error, ProviderError::Unreachable(_)), "{error}");
     std::thread::sleep(Duration::from_millis(800)); // the fake finishes its slow answer
     let recovered = strike.find_by_correlation("payment-xyz").unwrap().expect("the invoice exists after all");
     assert_eq!(recovered.correlation_id.as_deref(), Some("payment-xyz"));
@@ -89,7 +90,7 @@ fn nonsense_and_rate_limits_are_reported_as_such() {
     let fake = FakeStrike::start();
     let strike = client(&fake);
     fake.fault(Fault::Garbage);
-    assert!(matches!(strike.issue_invoice("p", "d", five(), &Currency::usd()), Err(StrikeError::Nonsense(_))));
+    assert!(matches!(strike.issue_invoice("p", "d", five(), &Currency::usd()), Err(ProviderError::Nonsense(_))));
 
     // A short retry-after on a read is waited out; a long one is reported.
     let invoice = strike.issue_invoice("p2", "d", five(), &Currency::usd()).unwrap();
@@ -103,18 +104,18 @@ fn nonsense_and_rate_limits_are_reported_as_such() {
     );
     fake.fault(Fault::RateLimit(600));
     let error = strike.find_invoice(&invoice.id).unwrap_err();
-    assert_eq!(error, StrikeError::RateLimited { retry_after: Duration::from_secs(600) });
+    assert_eq!(error, ProviderError::RateLimited { retry_after: Duration::from_secs(600) });
     fake.fault(Fault::RateLimit(30));
-    assert!(matches!(strike.issue_quote(&invoice.id), Err(StrikeError::RateLimited { .. })));
+    assert!(matches!(strike.issue_quote(&invoice.id), Err(ProviderError::RateLimited { .. })));
 }
 
 #[test]
 fn unreachable_strike_is_unreachable() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let strike = StrikeClient::with_timeout(&format!("http://127.0.0.1:{port}"), KEY, Duration::from_millis(500));
-    assert!(matches!(strike.check_key(), Err(StrikeError::Unreachable(_))));
+    assert!(matches!(strike.check_key(), Err(ProviderError::Unreachable(_))));
     assert!(
-        matches!(strike.issue_quote("../../v1/subscriptions"), Err(StrikeError::Nonsense(_))),
+        matches!(strike.issue_quote("../../v1/subscriptions"), Err(ProviderError::Nonsense(_))),
         "ids never become paths"
     );
 }

@@ -8,13 +8,13 @@
 use crate::auth::challenge::ChallengeError;
 use crate::auth::login_event::LoginFailure;
 use crate::auth::session::SessionError;
+use crate::checkout::provider::ProviderError;
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::{CustomerError, LifecycleError};
 use crate::http::{HttpError, Response};
 use crate::payment::Payment;
 use crate::profile::ProfileError;
 use crate::store::{Collection, Record, StoreError};
-use crate::strike::StrikeError;
 use crate::whm::WhmError;
 use serde_json::json;
 
@@ -349,17 +349,17 @@ impl From<WhmError> for ApiError {
     }
 }
 
-impl From<StrikeError> for ApiError {
-    fn from(error: StrikeError) -> ApiError {
-        log::error!("payment provider: {error}");
+impl From<ProviderError> for ApiError {
+    fn from(error: ProviderError) -> ApiError {
+        log::error!("{error}");
         let (failure, message) = match error {
-            StrikeError::Unreachable(_) => {
+            ProviderError::Unreachable(_) => {
                 (Failure::GatewayTimeout, "The payment provider did not answer. Please try again in a minute.")
             }
-            StrikeError::RateLimited { .. } => {
+            ProviderError::RateLimited { .. } => {
                 (Failure::Unavailable, "The payment provider is busy. Please try again in a minute.")
             }
-            StrikeError::Refused { .. } | StrikeError::Nonsense(_) => {
+            ProviderError::Refused { .. } | ProviderError::Nonsense(_) => {
                 (Failure::BadGateway, "The payment provider did not give a usable answer. Please try again later.")
             }
         };

@@ -3,9 +3,8 @@
 //! locally. Its invoices say "sandbox" in their BOLT11-shaped string, no
 //! wallet can pay them, and they are settled by `POST /api/sandbox/pay`.
 
-use super::provider::PaymentProvider;
+use super::provider::{Invoice, InvoiceState, PaymentProvider, ProviderError, ProviderResult, Quote};
 use crate::money::{Currency, Money};
-use crate::strike::{Invoice, InvoiceState, Quote, StrikeError, StrikeResult};
 use crate::timestamp::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -46,7 +45,7 @@ impl PaymentProvider for SandboxPayments {
         _description: &str,
         amount: Money,
         currency: &Currency,
-    ) -> StrikeResult<Invoice> {
+    ) -> ProviderResult<Invoice> {
         let invoice = Invoice {
             id: crate::ids::new_uuid(),
             state: InvoiceState::Unpaid,
@@ -59,14 +58,9 @@ impl PaymentProvider for SandboxPayments {
         Ok(invoice)
     }
 
-    fn issue_quote(&self, invoice_id: &str) -> StrikeResult<Quote> {
+    fn issue_quote(&self, invoice_id: &str) -> ProviderResult<Quote> {
         let invoices = self.invoices.lock().unwrap_or_else(|p| p.into_inner());
-        let invoice = invoices.get(invoice_id).ok_or_else(|| StrikeError::Refused {
-            status: 404,
-            code: "NOT_FOUND".to_owned(),
-            message: "no such sandbox invoice".to_owned(),
-            trace_id: None,
-        })?;
+        let invoice = invoices.get(invoice_id).ok_or_else(|| refused(404, "NOT_FOUND", "no such sandbox invoice"))?;
         Ok(Quote {
             // Shaped like a BOLT11 so pages and QR codes work, and marked so
             // that nobody mistakes it for a real one.
@@ -75,28 +69,27 @@ impl PaymentProvider for SandboxPayments {
         })
     }
 
-    fn find_invoice(&self, invoice_id: &str) -> StrikeResult<Option<Invoice>> {
+    fn find_invoice(&self, invoice_id: &str) -> ProviderResult<Option<Invoice>> {
         Ok(self.invoices.lock().unwrap_or_else(|p| p.into_inner()).get(invoice_id).cloned())
     }
 
-    fn cancel_invoice(&self, invoice_id: &str) -> StrikeResult<Invoice> {
+    fn cancel_invoice(&self, invoice_id: &str) -> ProviderResult<Invoice> {
         let mut invoices = self.invoices.lock().unwrap_or_else(|p| p.into_inner());
-        let refused = |status, code: &str| StrikeError::Refused {
-            status,
-            code: code.to_owned(),
-            message: "sandbox".to_owned(),
-            trace_id: None,
-        };
-        let invoice = invoices.get_mut(invoice_id).ok_or_else(|| refused(404, "NOT_FOUND"))?;
+        let invoice = invoices.get_mut(invoice_id).ok_or_else(|| refused(404, "NOT_FOUND", "sandbox"))?;
         if invoice.state == InvoiceState::Paid {
-            return Err(refused(409, "INVOICE_PAID"));
+            return Err(refused(409, "INVOICE_PAID", "sandbox"));
         }
         invoice.state = InvoiceState::Cancelled;
         Ok(invoice.clone())
     }
 
-    fn find_by_correlation(&self, correlation_id: &str) -> StrikeResult<Option<Invoice>> {
+    fn find_by_correlation(&self, correlation_id: &str) -> ProviderResult<Option<Invoice>> {
         let invoices = self.invoices.lock().unwrap_or_else(|p| p.into_inner());
         Ok(invoices.values().find(|i| i.correlation_id.as_deref() == Some(correlation_id)).cloned())
     }
+}
+
+/// The sandbox saying no, with the status and code Strike would give.
+fn refused(status: u16, code: &str, message: &str) -> ProviderError {
+    ProviderError::Refused { status, code: code.to_owned(), message: message.to_owned(), trace_id: None }
 }
