@@ -188,7 +188,7 @@ fn poller_pass(app: &App, fake: &FakeStrike, settled: usize, pending: usize) -> 
     let open = store.find_all(Payment::open_pending())?;
     let found = started.elapsed();
     for payment in &open {
-        app.checkout.refresh(&store, &payment.id, false)?;
+        app.checkout.refresh(&payment.id, false)?;
     }
     let total = started.elapsed();
     println!(

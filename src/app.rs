@@ -74,9 +74,9 @@ impl App {
         let checkout = match &config.strike {
             Some(strike) => {
                 let client = StrikeClient::with_timeout(&strike.api_url, &strike.api_key, strike.timeout);
-                Checkout::new(Arc::new(client), config.invoice_lifetime)
+                Checkout::new(store.clone(), Arc::new(client), config.invoice_lifetime)
             }
-            None => Checkout::sandboxed(config.invoice_lifetime),
+            None => Checkout::sandboxed(store.clone(), config.invoice_lifetime),
         };
         let mut schedule = config.schedule.clone();
         if let Some(whm) = &config.whm {
@@ -156,7 +156,7 @@ impl App {
                         Vec::new()
                     });
                     for payment in pending {
-                        if let Err(e) = self.checkout.refresh(&self.store, &payment.id, false) {
+                        if let Err(e) = self.checkout.refresh(&payment.id, false) {
                             log::warn!("payment {}: {e}", payment.id);
                         }
                         std::thread::sleep(PACE);
@@ -177,7 +177,7 @@ impl App {
     fn settle_hinted(&self, invoice_id: &str) {
         match self.store.find(Payment::by_invoice(invoice_id)) {
             Ok(Some(payment)) => {
-                if let Err(e) = self.checkout.refresh(&self.store, &payment.id, false) {
+                if let Err(e) = self.checkout.refresh(&payment.id, false) {
                     log::warn!("payment {}: {e}", payment.id);
                 }
             }

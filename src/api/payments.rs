@@ -41,7 +41,7 @@ pub fn create_invoice(app: &App, request: &Request) -> ApiResult<Response> {
             ));
         }
     };
-    let payment = app.checkout.create_invoice(&app.store, &customer, purchase)?;
+    let payment = app.checkout.create_invoice(&customer, purchase)?;
     let sandbox = payment.sandbox;
     Ok(Response::json(201, &json!({"payment": payment_view(&payment), "qrSvg": qr_svg(&payment), "sandbox": sandbox})))
 }
@@ -53,7 +53,7 @@ pub fn check_invoice(app: &App, request: &Request) -> ApiResult<Response> {
         .ok_or_else(|| ApiError::bad_request("payment_id_required", "Say which payment: ?paymentId=…"))?;
     own_payment(app, &customer, &payment_id)?;
     let refresh = request.query_param("refresh").is_some_and(|v| v == "true" || v == "1");
-    let payment = app.checkout.check(&app.store, &payment_id, refresh)?;
+    let payment = app.checkout.check(&payment_id, refresh)?;
     let account = match payment.account_id.as_deref() {
         Some(id) => app.store.get::<CpanelAccount>(id).ok(),
         None => None,
@@ -75,7 +75,7 @@ pub fn sandbox_pay(app: &App, request: &Request) -> ApiResult<Response> {
     let customer = session(app, request)?.registered()?;
     let body: SandboxPayBody = request.json()?;
     let payment = own_payment(app, &customer, &body.payment_id)?;
-    let payment = app.checkout.pay_in_sandbox(&app.store, &payment)?;
+    let payment = app.checkout.pay_in_sandbox(&payment)?;
     Ok(Response::json(200, &json!({"payment": payment_view(&payment), "sandbox": true})))
 }
 

@@ -39,6 +39,7 @@ pub enum Purchase {
 }
 
 pub struct Checkout {
+    store: Arc<Store>,
     provider: Arc<dyn PaymentProvider>,
     sandbox: Option<Arc<SandboxPayments>>,
     invoice_lifetime: chrono::Duration,
@@ -51,21 +52,23 @@ pub struct Checkout {
 }
 
 impl Checkout {
-    pub fn new(provider: Arc<dyn PaymentProvider>, invoice_lifetime: Duration) -> Checkout {
-        Checkout::build(provider, None, invoice_lifetime)
+    pub fn new(store: Arc<Store>, provider: Arc<dyn PaymentProvider>, invoice_lifetime: Duration) -> Checkout {
+        Checkout::build(store, provider, None, invoice_lifetime)
     }
 
-    pub fn sandboxed(invoice_lifetime: Duration) -> Checkout {
+    pub fn sandboxed(store: Arc<Store>, invoice_lifetime: Duration) -> Checkout {
         let sandbox = Arc::new(SandboxPayments::default());
-        Checkout::build(sandbox.clone(), Some(sandbox), invoice_lifetime)
+        Checkout::build(store, sandbox.clone(), Some(sandbox), invoice_lifetime)
     }
 
     fn build(
+        store: Arc<Store>,
         provider: Arc<dyn PaymentProvider>,
         sandbox: Option<Arc<SandboxPayments>>,
         lifetime: Duration,
     ) -> Checkout {
         Checkout {
+            store,
             provider,
             sandbox,
             invoice_lifetime: chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::hours(1)),
@@ -80,8 +83,8 @@ impl Checkout {
         let _ = self.on_paid.set(hook);
     }
 
-    fn paid(&self, store: &Store, payment_id: &str, invoice_id: &str) -> ApiResult<Payment> {
-        let payment = record_paid(store, payment_id, Some(invoice_id), None)?;
+    fn paid(&self, payment_id: &str, invoice_id: &str) -> ApiResult<Payment> {
+        let payment = record_paid(&self.store, payment_id, Some(invoice_id), None)?;
         if let Some(hook) = self.on_paid.get() {
             hook();
         }
@@ -93,15 +96,15 @@ impl Checkout {
     }
 
     /// Starts (or returns the open) payment for `purchase` by `customer`.
-    pub fn create_invoice(&self, store: &Store, customer: &Customer, purchase: Purchase) -> ApiResult<Payment> {
+    pub fn create_invoice(&self, customer: &Customer, purchase: Purchase) -> ApiResult<Payment> {
         match customer.status {
             CustomerStatus::Active => {}
             CustomerStatus::Suspended => return Err(suspended()),
             CustomerStatus::Deleted => return Err(deleted()),
         }
-        let (plan, account_id, domain) = self.target(store, customer, &purchase)?;
-        if let Some(open) = self.open_payment(store, customer, &plan, account_id.as_deref(), domain.as_deref())? {
-            return self.ensure_invoice(store, open, &plan, false);
+        let (plan, account_id, domain) = self.target(customer, &purchase)?;
+        if let Some(open) = self.open_payment(customer, &plan, account_id.as_deref(), domain.as_deref())? {
+            return self.ensure_invoice(open, &plan, false);
         }
         let renewal_of = account_id;
         let now = Timestamp::now();
@@ -109,41 +112,36 @@ impl Checkout {
         let account = renewal_of.clone().unwrap_or_else(new_uuid);
         let payment =
             Payment { sandbox: self.is_sandbox(), ..Payment::pending(&customer.id, &plan, account, domain, now) };
-        if let Err(error) = store.create(&payment) {
+        if let Err(error) = self.store.create(&payment) {
             // Another request of this very customer won the race for the
             // same purchase: answer with its payment.
             if let StoreError::Taken { field: "openDomain" | "openRenewal", .. } = error
                 && let Some(open) =
-                    self.open_payment(store, customer, &plan, renewal_of.as_deref(), payment.domain.as_deref())?
+                    self.open_payment(customer, &plan, renewal_of.as_deref(), payment.domain.as_deref())?
             {
-                return self.ensure_invoice(store, open, &plan, false);
+                return self.ensure_invoice(open, &plan, false);
             }
             return Err(error.into());
         }
-        store.update::<Customer, _, StoreError>(&customer.id, |c| {
+        self.store.update::<Customer, _, StoreError>(&customer.id, |c| {
             c.payment_ids.push(payment.id.clone());
             c.updated_at = now;
             Ok(())
         })?;
         log::info!("payment {} opened: {} {} for plan {}", payment.id, payment.amount, payment.currency, plan.id);
-        self.ensure_invoice(store, payment, &plan, true)
+        self.ensure_invoice(payment, &plan, true)
     }
 
     /// The plan, account id and domain a purchase is about, checked.
-    fn target(
-        &self,
-        store: &Store,
-        customer: &Customer,
-        purchase: &Purchase,
-    ) -> ApiResult<(Plan, Option<String>, Option<String>)> {
+    fn target(&self, customer: &Customer, purchase: &Purchase) -> ApiResult<(Plan, Option<String>, Option<String>)> {
         match purchase {
             Purchase::NewAccount { plan_id, domain } => {
-                let plan = store.get::<Plan>(plan_id).ok().filter(|p| p.available).ok_or_else(unknown_plan)?;
+                let plan = self.store.get::<Plan>(plan_id).ok().filter(|p| p.available).ok_or_else(unknown_plan)?;
                 let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
                 // cPanel serves `www.` by itself; the account is for the domain.
                 let domain = domain.strip_prefix("www.").map(str::to_owned).unwrap_or(domain);
                 check_domain(&domain).map_err(|why| ApiError::bad_request("bad_domain", format!("{why}.")))?;
-                if store.find(CpanelAccount::by_domain(&domain))?.is_some() {
+                if self.store.find(CpanelAccount::by_domain(&domain))?.is_some() {
                     return Err(StoreError::Taken {
                         collection: <CpanelAccount as crate::store::Record>::COLLECTION,
                         field: "domain",
@@ -154,7 +152,7 @@ impl Checkout {
                 Ok((plan, None, Some(domain)))
             }
             Purchase::Renewal { account_id } => {
-                let account = match store.get::<CpanelAccount>(account_id) {
+                let account = match self.store.get::<CpanelAccount>(account_id) {
                     Ok(account) => account,
                     Err(StoreError::NotFound { .. } | StoreError::InvalidId { .. }) => {
                         return Err(ApiError::not_your_account());
@@ -171,7 +169,7 @@ impl Checkout {
                         "This account was removed. Buy a new one instead.",
                     ));
                 }
-                let plan = store.get::<Plan>(&account.plan_id).map_err(|_| unknown_plan())?;
+                let plan = self.store.get::<Plan>(&account.plan_id).map_err(|_| unknown_plan())?;
                 Ok((plan, Some(account.id), None))
             }
         }
@@ -181,14 +179,13 @@ impl Checkout {
     /// click, a second tab), if any.
     fn open_payment(
         &self,
-        store: &Store,
         customer: &Customer,
         plan: &Plan,
         account_id: Option<&str>,
         domain: Option<&str>,
     ) -> ApiResult<Option<Payment>> {
         let now = Timestamp::now();
-        let open = store.find_all(Payment::by_customer(&customer.id))?.into_iter().find(|p| {
+        let open = self.store.find_all(Payment::by_customer(&customer.id))?.into_iter().find(|p| {
             p.state == PaymentState::Pending
                 && p.plan_id == plan.id
                 && !self.lifetime_over(p, now)
@@ -204,7 +201,7 @@ impl Checkout {
     /// Makes sure a pending payment has an invoice and a quote, creating
     /// the invoice only if the provider has none under the payment's id
     /// (`fresh`: the payment was written just now, so it cannot have one).
-    fn ensure_invoice(&self, store: &Store, payment: Payment, plan: &Plan, fresh: bool) -> ApiResult<Payment> {
+    fn ensure_invoice(&self, payment: Payment, plan: &Plan, fresh: bool) -> ApiResult<Payment> {
         if payment.bolt11.is_some() {
             return Ok(payment);
         }
@@ -215,7 +212,7 @@ impl Checkout {
         };
         let _invoicing = lock.lock().unwrap_or_else(|p| p.into_inner());
         // Whoever held the lock before may have finished the job.
-        let payment: Payment = store.get(&payment.id)?;
+        let payment: Payment = self.store.get(&payment.id)?;
         if payment.bolt11.is_some() {
             return Ok(payment);
         }
@@ -227,14 +224,14 @@ impl Checkout {
                 self.provider.issue_invoice(&payment.id, &description, payment.amount, &payment.currency)?
             }
         };
-        self.attach_quote(store, &payment.id, &invoice)
+        self.attach_quote(&payment.id, &invoice)
     }
 
     /// Records the invoice and a fresh quote (BOLT11) on the payment, unless
     /// the payment moved on meanwhile (closed, or bound to another invoice).
-    fn attach_quote(&self, store: &Store, payment_id: &str, invoice: &Invoice) -> ApiResult<Payment> {
+    fn attach_quote(&self, payment_id: &str, invoice: &Invoice) -> ApiResult<Payment> {
         let quote = self.provider.issue_quote(&invoice.id)?;
-        Ok(store.update::<Payment, _, StoreError>(payment_id, |p| {
+        Ok(self.store.update::<Payment, _, StoreError>(payment_id, |p| {
             let same_invoice = p.strike_invoice_id.as_deref().is_none_or(|id| id == invoice.id);
             if p.state == PaymentState::Pending && same_invoice {
                 p.strike_invoice_id = Some(invoice.id.clone());
@@ -248,7 +245,7 @@ impl Checkout {
 
     /// The payment as the page polls it: looked up at the provider at most
     /// about once a second; with `new_quote`, an expired quote is replaced.
-    pub fn check(&self, store: &Store, payment_id: &str, new_quote: bool) -> ApiResult<Payment> {
+    pub fn check(&self, payment_id: &str, new_quote: bool) -> ApiResult<Payment> {
         let due = {
             let mut checked = self.last_checked.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
@@ -265,13 +262,13 @@ impl Checkout {
         };
         // A request for a new quote is paced like any other check: one
         // customer must not spend the shop's allowance of provider calls.
-        if due { self.refresh(store, payment_id, new_quote) } else { Ok(store.get(payment_id)?) }
+        if due { self.refresh(payment_id, new_quote) } else { Ok(self.store.get(payment_id)?) }
     }
 
     /// Brings a pending payment up to date with what the provider says.
     /// Used by page polls, webhooks and the background poller alike.
-    pub fn refresh(&self, store: &Store, payment_id: &str, new_quote: bool) -> ApiResult<Payment> {
-        let payment: Payment = store.get(payment_id)?;
+    pub fn refresh(&self, payment_id: &str, new_quote: bool) -> ApiResult<Payment> {
+        let payment: Payment = self.store.get(payment_id)?;
         // A closed payment with an invoice is still looked at: a wallet may
         // have paid in the moment it closed, and that money must not be lost.
         let closed_with_invoice = matches!(payment.state, PaymentState::Expired | PaymentState::Cancelled)
@@ -283,7 +280,7 @@ impl Checkout {
         let Some(invoice) = self.invoice_of(&payment)? else {
             // Never reached the provider (a crash or an outage at creation).
             return if payment.state == PaymentState::Pending && self.lifetime_over(&payment, now) {
-                self.close(store, payment_id, PaymentState::Expired)
+                self.close(payment_id, PaymentState::Expired)
             } else {
                 Ok(payment)
             };
@@ -304,18 +301,18 @@ impl Checkout {
                 if payment.state != PaymentState::Pending {
                     log::warn!("payment {payment_id} was paid after it was {:?}; recording it as paid", payment.state);
                 }
-                self.paid(store, payment_id, &invoice.id)
+                self.paid(payment_id, &invoice.id)
             }
             _ if payment.state != PaymentState::Pending => Ok(payment),
-            InvoiceState::Cancelled => self.close(store, payment_id, PaymentState::Cancelled),
-            InvoiceState::Unpaid if self.expired(&payment, now) => self.expire(store, &payment, &invoice),
+            InvoiceState::Cancelled => self.close(payment_id, PaymentState::Cancelled),
+            InvoiceState::Unpaid if self.expired(&payment, now) => self.expire(&payment, &invoice),
             InvoiceState::Unpaid | InvoiceState::Pending => {
                 let quote_expired = payment.expires_at.is_none_or(|at| at <= now);
                 let no_quote = payment.bolt11.is_none() || payment.strike_invoice_id.is_none();
                 // No fresh quote once the payment's own lifetime is over.
                 let may_quote = invoice.state == InvoiceState::Unpaid && !self.lifetime_over(&payment, now);
                 if may_quote && (no_quote || (new_quote && quote_expired)) {
-                    self.attach_quote(store, payment_id, &invoice)
+                    self.attach_quote(payment_id, &invoice)
                 } else {
                     Ok(payment)
                 }
@@ -360,9 +357,9 @@ impl Checkout {
     /// Closes an unpaid invoice at the provider before calling the payment
     /// EXPIRED. If the provider refuses (it was paid a moment ago), the
     /// invoice is read again and a payment is recorded as such.
-    fn expire(&self, store: &Store, payment: &Payment, invoice: &Invoice) -> ApiResult<Payment> {
+    fn expire(&self, payment: &Payment, invoice: &Invoice) -> ApiResult<Payment> {
         match self.provider.cancel_invoice(&invoice.id) {
-            Ok(_) => self.close(store, &payment.id, PaymentState::Expired),
+            Ok(_) => self.close(&payment.id, PaymentState::Expired),
             Err(error) => {
                 log::warn!(
                     "payment {}: cancelling invoice {} failed ({error}); reading it again",
@@ -370,9 +367,9 @@ impl Checkout {
                     invoice.id
                 );
                 match self.provider.find_invoice(&invoice.id)? {
-                    Some(again) if again.state == InvoiceState::Paid => self.paid(store, &payment.id, &invoice.id),
+                    Some(again) if again.state == InvoiceState::Paid => self.paid(&payment.id, &invoice.id),
                     Some(again) if again.state == InvoiceState::Cancelled => {
-                        self.close(store, &payment.id, PaymentState::Expired)
+                        self.close(&payment.id, PaymentState::Expired)
                     }
                     _ => Ok(payment.clone()),
                 }
@@ -381,7 +378,7 @@ impl Checkout {
     }
 
     /// Settles a sandbox payment as a wallet would (sandbox mode only).
-    pub fn pay_in_sandbox(&self, store: &Store, payment: &Payment) -> ApiResult<Payment> {
+    pub fn pay_in_sandbox(&self, payment: &Payment) -> ApiResult<Payment> {
         let sandbox = self.sandbox.as_ref().ok_or_else(no_sandbox)?;
         let invoice_id = payment
             .strike_invoice_id
@@ -394,12 +391,12 @@ impl Checkout {
                 "This invoice was not made by the sandbox.",
             ));
         }
-        self.refresh(store, &payment.id, false)
+        self.refresh(&payment.id, false)
     }
 
-    fn close(&self, store: &Store, payment_id: &str, state: PaymentState) -> ApiResult<Payment> {
+    fn close(&self, payment_id: &str, state: PaymentState) -> ApiResult<Payment> {
         log::info!("payment {payment_id} is now {state:?}");
-        Ok(store.update::<Payment, _, StoreError>(payment_id, |p| {
+        Ok(self.store.update::<Payment, _, StoreError>(payment_id, |p| {
             if p.state == PaymentState::Pending {
                 p.state = state;
                 p.updated_at = Timestamp::now();
