@@ -8,7 +8,6 @@ use crate::checkout::Checkout;
 use crate::config::Config;
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::nip05::{Nip05Checker, Nip05Source};
-use crate::payment::Payment;
 use crate::plan::Plan;
 use crate::provisioning::Provisioner;
 use crate::provisioning::panel::HostingPanel;
@@ -18,10 +17,7 @@ use crate::store::{Store, StoreError, StoreResult};
 use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
 use crate::whm::WhmAccount;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 /// Which integrations run as in-process sandboxes instead of the real thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,20 +34,13 @@ pub struct App {
     pub nip05: Nip05Checker,
     /// Per signed-in key: email addresses refused as already in use.
     pub email_refusals: TokenBuckets<String>,
-    pub checkout: Checkout,
+    pub checkout: Arc<Checkout>,
     pub provisioner: Arc<Provisioner>,
-    /// Invoice ids from Strike's webhooks, for the payment worker to re-read.
-    webhook_hints: SyncSender<String>,
-    webhook_inbox: Mutex<Option<Receiver<String>>>,
 }
-
-/// Webhook hints waiting at most; beyond it they are dropped (the poller
-/// still finds those payments).
-const WEBHOOK_QUEUE: usize = 1024;
 
 /// How many addresses already in use one key may try: whether an address
 /// is a customer's must not be cheap to learn (see docs/API.md).
-const EMAIL_REFUSALS: Rate = Rate { burst: 3, refill: 3, period: Duration::from_secs(3600) };
+const EMAIL_REFUSALS: Rate = Rate { burst: 3, refill: 3, period: std::time::Duration::from_secs(3600) };
 
 /// Unanswered challenges kept at most; the oldest give way beyond it.
 const MAX_OPEN_CHALLENGES: usize = 100_000;
@@ -86,12 +75,9 @@ impl App {
         let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule));
         let woken = provisioner.clone();
         checkout.when_paid(Box::new(move || woken.wake()));
-        let (webhook_hints, inbox) = sync_channel(WEBHOOK_QUEUE);
         Ok(App {
-            checkout,
+            checkout: Arc::new(checkout),
             provisioner,
-            webhook_hints,
-            webhook_inbox: Mutex::new(Some(inbox)),
             nip05: Nip05Checker::start(store.clone(), nip05_source),
             challenges: ChallengeBook::new(config.challenge_lifetime, MAX_OPEN_CHALLENGES, rate),
             email_refusals: TokenBuckets::new(EMAIL_REFUSALS),
@@ -105,85 +91,10 @@ impl App {
         Sandbox { payments: self.checkout.is_sandbox(), whm: self.provisioner.is_sandbox() }
     }
 
-    /// Passes a webhook's invoice id to the payment worker; never blocks.
-    pub fn hint_invoice(&self, invoice_id: String) {
-        if self.webhook_hints.try_send(invoice_id).is_err() {
-            log::warn!("webhook queue full or closed; the poller will find the payment");
-        }
-    }
-
-    /// The background worker that settles payments: it re-reads the
-    /// invoices webhooks point at, and every poll interval looks at each
-    /// pending payment, so a lost webhook (or none configured) still ends in
-    /// PAID. Its cost follows the number of pending payments, not of all
-    /// payments ever made, and it calls the provider at most a few times a
-    /// second.
     /// Starts the background workers: payments, and accounts.
-    pub fn start_workers(self: &Arc<Self>) {
-        self.start_payment_worker();
+    pub fn start_workers(&self) {
+        self.checkout.start(self.config.payment_poll_interval);
         self.provisioner.start();
-    }
-
-    fn start_payment_worker(self: &Arc<Self>) {
-        let Some(inbox) = self.webhook_inbox.lock().unwrap_or_else(|p| p.into_inner()).take() else {
-            return;
-        };
-        let app = self.clone();
-        let spawned =
-            std::thread::Builder::new().name("payments".to_owned()).spawn(move || app.settle_payments(&inbox));
-        if let Err(e) = spawned {
-            log::error!("cannot start the payment worker: {e}");
-        }
-    }
-
-    fn settle_payments(&self, inbox: &Receiver<String>) {
-        /// Pause between provider calls: Strike allows 1,000 reads per 10
-        /// minutes, and pages and webhooks need their share.
-        const PACE: Duration = Duration::from_millis(1000);
-        let mut next_poll = Instant::now();
-        loop {
-            let wait = next_poll.saturating_duration_since(Instant::now());
-            let received = inbox.recv_timeout(wait);
-            if let Err(RecvTimeoutError::Disconnected) = received {
-                return;
-            }
-            // A bug must not end the settling of payments for good.
-            let survived = catch_unwind(AssertUnwindSafe(|| match received {
-                Ok(invoice_id) => self.settle_hinted(&invoice_id),
-                Err(_) => {
-                    let pending = self.store.find_all(Payment::open_pending()).unwrap_or_else(|e| {
-                        log::error!("cannot list pending payments: {e}");
-                        Vec::new()
-                    });
-                    for payment in pending {
-                        if let Err(e) = self.checkout.refresh(&payment.id, false) {
-                            log::warn!("payment {}: {e}", payment.id);
-                        }
-                        std::thread::sleep(PACE);
-                    }
-                }
-            }));
-            if survived.is_err() {
-                log::error!("the payment worker hit a bug; carrying on");
-            }
-            if Instant::now() >= next_poll {
-                next_poll = Instant::now() + self.config.payment_poll_interval;
-            }
-        }
-    }
-
-    /// A webhook said an invoice changed: re-read it from the provider and
-    /// act on what the provider says. Unknown invoices change nothing.
-    fn settle_hinted(&self, invoice_id: &str) {
-        match self.store.find(Payment::by_invoice(invoice_id)) {
-            Ok(Some(payment)) => {
-                if let Err(e) = self.checkout.refresh(&payment.id, false) {
-                    log::warn!("payment {}: {e}", payment.id);
-                }
-            }
-            Ok(None) => log::info!("webhook for invoice {invoice_id}, which is not one of ours"),
-            Err(e) => log::error!("webhook for invoice {invoice_id}: {e}"),
-        }
     }
 
     /// Plans customers can buy, in id order. A broken plan file is logged

@@ -128,7 +128,7 @@ pub fn strike_webhook(app: &App, request: &Request) -> ApiResult<Response> {
     let plausible_id = event.data.entity_id.len() <= 64
         && event.data.entity_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if event.event_type.starts_with("invoice.") && plausible_id {
-        app.hint_invoice(event.data.entity_id);
+        app.checkout.hint_invoice(event.data.entity_id);
     }
     Ok(Response::json(200, &json!({"received": true})))
 }

@@ -12,6 +12,7 @@
 
 pub mod provider;
 pub mod sandbox;
+pub mod worker;
 
 use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::cpanel_account::{AccountStatus, CpanelAccount, check_domain};
@@ -49,6 +50,7 @@ pub struct Checkout {
     invoicing: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     /// Told when a payment turns PAID, so fulfilment starts at once.
     on_paid: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
+    hints: worker::Hints,
 }
 
 impl Checkout {
@@ -75,6 +77,7 @@ impl Checkout {
             last_checked: Mutex::new(HashMap::new()),
             invoicing: Mutex::new(HashMap::new()),
             on_paid: std::sync::OnceLock::new(),
+            hints: worker::Hints::new(),
         }
     }
 
