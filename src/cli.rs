@@ -273,7 +273,7 @@ fn payment(store: &Store, command: PaymentCommand, json: bool) -> CliResult {
             print_json(&payment)
         }
         PaymentCommand::MarkPaid { id, reason } => {
-            let payment = checkout::mark_paid(store, &id, &reason).map_err(|e| e.message)?;
+            let payment = checkout::mark_paid(store, &id, &reason).map_err(|e| e.to_string())?;
             if !json {
                 println!("payment {} recorded as paid: {}", payment.id, reason.trim());
             }

@@ -8,6 +8,7 @@
 use crate::auth::challenge::ChallengeError;
 use crate::auth::login_event::LoginFailure;
 use crate::auth::session::SessionError;
+use crate::checkout::CheckoutError;
 use crate::checkout::provider::ProviderError;
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::{CustomerError, LifecycleError};
@@ -349,20 +350,98 @@ impl From<WhmError> for ApiError {
     }
 }
 
-impl From<ProviderError> for ApiError {
-    fn from(error: ProviderError) -> ApiError {
-        log::error!("{error}");
-        let (failure, message) = match error {
-            ProviderError::Unreachable(_) => {
-                (Failure::GatewayTimeout, "The payment provider did not answer. Please try again in a minute.")
+impl From<CheckoutError> for ApiError {
+    fn from(error: CheckoutError) -> ApiError {
+        let forbidden = |code, message: &str| ApiError::new(Failure::Forbidden, code, message);
+        let conflict = |code, message: &str| ApiError::new(Failure::Conflict, code, message);
+        match error {
+            CheckoutError::CustomerSuspended => {
+                forbidden("customer_suspended", "Your account is suspended. Please contact the operator.")
             }
-            ProviderError::RateLimited { .. } => {
-                (Failure::Unavailable, "The payment provider is busy. Please try again in a minute.")
+            CheckoutError::CustomerDeleted => {
+                forbidden("customer_deleted", "This account is deleted. Recover it first.")
             }
-            ProviderError::Refused { .. } | ProviderError::Nonsense(_) => {
-                (Failure::BadGateway, "The payment provider did not give a usable answer. Please try again later.")
+            CheckoutError::UnknownPlan => ApiError::not_found("unknown_plan", "There is no such plan on sale."),
+            CheckoutError::BadDomain(why) => ApiError::bad_request("bad_domain", format!("{why}.")),
+            CheckoutError::DomainTaken => {
+                conflict("domain_taken", "This domain is already hosted here, or being bought.")
             }
-        };
-        ApiError::new(failure, "payment_provider_error", message)
+            CheckoutError::RenewalOpen => {
+                conflict("renewal_open", "A renewal of this account is already waiting to be paid.")
+            }
+            CheckoutError::NotYourAccount => ApiError::not_your_account(),
+            CheckoutError::AccountTerminated => {
+                ApiError::new(Failure::Gone, "account_terminated", "This account was removed. Buy a new one instead.")
+            }
+            CheckoutError::NoInvoice => conflict("no_invoice", "This payment has no invoice to pay yet."),
+            CheckoutError::NotSandboxInvoice => {
+                conflict("not_a_sandbox_invoice", "This invoice was not made by the sandbox.")
+            }
+            CheckoutError::NoSandbox => {
+                ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address.")
+            }
+            CheckoutError::ReasonRequired => {
+                ApiError::bad_request("reason_required", "Say why the payment counts as paid.")
+            }
+            CheckoutError::AlreadyPaid => conflict("already_paid", "This payment is already paid."),
+            CheckoutError::Provider(error) => {
+                log::error!("{error}");
+                let (failure, message) = match error {
+                    ProviderError::Unreachable(_) => {
+                        (Failure::GatewayTimeout, "The payment provider did not answer. Please try again in a minute.")
+                    }
+                    ProviderError::RateLimited { .. } => {
+                        (Failure::Unavailable, "The payment provider is busy. Please try again in a minute.")
+                    }
+                    ProviderError::Refused { .. } | ProviderError::Nonsense(_) => (
+                        Failure::BadGateway,
+                        "The payment provider did not give a usable answer. Please try again later.",
+                    ),
+                };
+                ApiError::new(failure, "payment_provider_error", message)
+            }
+            CheckoutError::Store(error) => error.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn every_checkout_failure_keeps_its_status_and_code() {
+        let refused = ProviderError::Refused { status: 422, code: "X".into(), message: "m".into(), trace_id: None };
+        let cases = [
+            (CheckoutError::CustomerSuspended, 403, "customer_suspended"),
+            (CheckoutError::CustomerDeleted, 403, "customer_deleted"),
+            (CheckoutError::UnknownPlan, 404, "unknown_plan"),
+            (CheckoutError::BadDomain("`x` is not a domain".into()), 400, "bad_domain"),
+            (CheckoutError::DomainTaken, 409, "domain_taken"),
+            (CheckoutError::RenewalOpen, 409, "renewal_open"),
+            (CheckoutError::NotYourAccount, 403, "not_your_account"),
+            (CheckoutError::AccountTerminated, 410, "account_terminated"),
+            (CheckoutError::NoInvoice, 409, "no_invoice"),
+            (CheckoutError::NotSandboxInvoice, 409, "not_a_sandbox_invoice"),
+            (CheckoutError::NoSandbox, 404, "no_such_endpoint"),
+            (CheckoutError::ReasonRequired, 400, "reason_required"),
+            (CheckoutError::AlreadyPaid, 409, "already_paid"),
+            (CheckoutError::Provider(ProviderError::Unreachable("x".into())), 504, "payment_provider_error"),
+            (
+                CheckoutError::Provider(ProviderError::RateLimited { retry_after: Duration::from_secs(9) }),
+                503,
+                "payment_provider_error",
+            ),
+            (CheckoutError::Provider(refused), 502, "payment_provider_error"),
+            (CheckoutError::Provider(ProviderError::Nonsense("x".into())), 502, "payment_provider_error"),
+        ];
+        for (error, status, code) in cases {
+            let shown = error.to_string();
+            let api = ApiError::from(error);
+            assert_eq!((api.status(), api.code), (status, code), "{shown}");
+        }
+        let bad_domain = ApiError::from(CheckoutError::BadDomain("`x` is not a domain".into()));
+        assert_eq!(bad_domain.message, "`x` is not a domain.", "the reason, as a sentence");
     }
 }

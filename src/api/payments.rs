@@ -4,7 +4,7 @@
 use super::{account_view, payment_view, session};
 use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
-use crate::checkout::Purchase;
+use crate::checkout::{CheckoutError, Purchase};
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::customer::{Customer, CustomerStatus};
 use crate::http::{Request, Response};
@@ -70,7 +70,7 @@ struct SandboxPayBody {
 
 pub fn sandbox_pay(app: &App, request: &Request) -> ApiResult<Response> {
     if !app.checkout.is_sandbox() {
-        return Err(ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address."));
+        return Err(CheckoutError::NoSandbox.into());
     }
     let customer = session(app, request)?.registered()?;
     let body: SandboxPayBody = request.json()?;

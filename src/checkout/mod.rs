@@ -10,11 +10,13 @@
 //! - the provider's word is re-read before anything changes (webhooks are
 //!   only hints), and an invoice whose amount differs is never taken as paid.
 
+pub mod error;
 pub mod provider;
 pub mod sandbox;
 pub mod worker;
 
-use crate::api::error::{ApiError, ApiResult, Failure};
+pub use error::{CheckoutError, CheckoutResult};
+
 use crate::cpanel_account::{AccountStatus, CpanelAccount, check_domain};
 use crate::customer::{Customer, CustomerStatus};
 use crate::ids::new_uuid;
@@ -86,7 +88,7 @@ impl Checkout {
         let _ = self.on_paid.set(hook);
     }
 
-    fn paid(&self, payment_id: &str, invoice_id: &str) -> ApiResult<Payment> {
+    fn paid(&self, payment_id: &str, invoice_id: &str) -> CheckoutResult<Payment> {
         let payment = record_paid(&self.store, payment_id, Some(invoice_id), None)?;
         if let Some(hook) = self.on_paid.get() {
             hook();
@@ -99,11 +101,11 @@ impl Checkout {
     }
 
     /// Starts (or returns the open) payment for `purchase` by `customer`.
-    pub fn create_invoice(&self, customer: &Customer, purchase: Purchase) -> ApiResult<Payment> {
+    pub fn create_invoice(&self, customer: &Customer, purchase: Purchase) -> CheckoutResult<Payment> {
         match customer.status {
             CustomerStatus::Active => {}
-            CustomerStatus::Suspended => return Err(suspended()),
-            CustomerStatus::Deleted => return Err(deleted()),
+            CustomerStatus::Suspended => return Err(CheckoutError::CustomerSuspended),
+            CustomerStatus::Deleted => return Err(CheckoutError::CustomerDeleted),
         }
         let (plan, account_id, domain) = self.target(customer, &purchase)?;
         if let Some(open) = self.open_payment(customer, &plan, account_id.as_deref(), domain.as_deref())? {
@@ -116,15 +118,17 @@ impl Checkout {
         let payment =
             Payment { sandbox: self.is_sandbox(), ..Payment::pending(&customer.id, &plan, account, domain, now) };
         if let Err(error) = self.store.create(&payment) {
+            let taken = match error {
+                StoreError::Taken { field: "openDomain", .. } => CheckoutError::DomainTaken,
+                StoreError::Taken { field: "openRenewal", .. } => CheckoutError::RenewalOpen,
+                other => return Err(other.into()),
+            };
             // Another request of this very customer won the race for the
             // same purchase: answer with its payment.
-            if let StoreError::Taken { field: "openDomain" | "openRenewal", .. } = error
-                && let Some(open) =
-                    self.open_payment(customer, &plan, renewal_of.as_deref(), payment.domain.as_deref())?
-            {
-                return self.ensure_invoice(open, &plan, false);
-            }
-            return Err(error.into());
+            return match self.open_payment(customer, &plan, renewal_of.as_deref(), payment.domain.as_deref())? {
+                Some(open) => self.ensure_invoice(open, &plan, false),
+                None => Err(taken),
+            };
         }
         self.store.update::<Customer, _, StoreError>(&customer.id, |c| {
             c.payment_ids.push(payment.id.clone());
@@ -136,21 +140,21 @@ impl Checkout {
     }
 
     /// The plan, account id and domain a purchase is about, checked.
-    fn target(&self, customer: &Customer, purchase: &Purchase) -> ApiResult<(Plan, Option<String>, Option<String>)> {
+    fn target(
+        &self,
+        customer: &Customer,
+        purchase: &Purchase,
+    ) -> CheckoutResult<(Plan, Option<String>, Option<String>)> {
         match purchase {
             Purchase::NewAccount { plan_id, domain } => {
-                let plan = self.store.get::<Plan>(plan_id).ok().filter(|p| p.available).ok_or_else(unknown_plan)?;
+                let plan =
+                    self.store.get::<Plan>(plan_id).ok().filter(|p| p.available).ok_or(CheckoutError::UnknownPlan)?;
                 let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
                 // cPanel serves `www.` by itself; the account is for the domain.
                 let domain = domain.strip_prefix("www.").map(str::to_owned).unwrap_or(domain);
-                check_domain(&domain).map_err(|why| ApiError::bad_request("bad_domain", format!("{why}.")))?;
+                check_domain(&domain).map_err(CheckoutError::BadDomain)?;
                 if self.store.find(CpanelAccount::by_domain(&domain))?.is_some() {
-                    return Err(StoreError::Taken {
-                        collection: <CpanelAccount as crate::store::Record>::COLLECTION,
-                        field: "domain",
-                        value: domain,
-                    }
-                    .into());
+                    return Err(CheckoutError::DomainTaken);
                 }
                 Ok((plan, None, Some(domain)))
             }
@@ -158,21 +162,17 @@ impl Checkout {
                 let account = match self.store.get::<CpanelAccount>(account_id) {
                     Ok(account) => account,
                     Err(StoreError::NotFound { .. } | StoreError::InvalidId { .. }) => {
-                        return Err(ApiError::not_your_account());
+                        return Err(CheckoutError::NotYourAccount);
                     }
                     Err(other) => return Err(other.into()),
                 };
                 if account.customer_id != customer.id {
-                    return Err(ApiError::not_your_account());
+                    return Err(CheckoutError::NotYourAccount);
                 }
                 if account.status == AccountStatus::Terminated {
-                    return Err(ApiError::new(
-                        Failure::Gone,
-                        "account_terminated",
-                        "This account was removed. Buy a new one instead.",
-                    ));
+                    return Err(CheckoutError::AccountTerminated);
                 }
-                let plan = self.store.get::<Plan>(&account.plan_id).map_err(|_| unknown_plan())?;
+                let plan = self.store.get::<Plan>(&account.plan_id).map_err(|_| CheckoutError::UnknownPlan)?;
                 Ok((plan, Some(account.id), None))
             }
         }
@@ -186,7 +186,7 @@ impl Checkout {
         plan: &Plan,
         account_id: Option<&str>,
         domain: Option<&str>,
-    ) -> ApiResult<Option<Payment>> {
+    ) -> CheckoutResult<Option<Payment>> {
         let now = Timestamp::now();
         let open = self.store.find_all(Payment::by_customer(&customer.id))?.into_iter().find(|p| {
             p.state == PaymentState::Pending
@@ -204,7 +204,7 @@ impl Checkout {
     /// Makes sure a pending payment has an invoice and a quote, creating
     /// the invoice only if the provider has none under the payment's id
     /// (`fresh`: the payment was written just now, so it cannot have one).
-    fn ensure_invoice(&self, payment: Payment, plan: &Plan, fresh: bool) -> ApiResult<Payment> {
+    fn ensure_invoice(&self, payment: Payment, plan: &Plan, fresh: bool) -> CheckoutResult<Payment> {
         if payment.bolt11.is_some() {
             return Ok(payment);
         }
@@ -232,7 +232,7 @@ impl Checkout {
 
     /// Records the invoice and a fresh quote (BOLT11) on the payment, unless
     /// the payment moved on meanwhile (closed, or bound to another invoice).
-    fn attach_quote(&self, payment_id: &str, invoice: &Invoice) -> ApiResult<Payment> {
+    fn attach_quote(&self, payment_id: &str, invoice: &Invoice) -> CheckoutResult<Payment> {
         let quote = self.provider.issue_quote(&invoice.id)?;
         Ok(self.store.update::<Payment, _, StoreError>(payment_id, |p| {
             let same_invoice = p.strike_invoice_id.as_deref().is_none_or(|id| id == invoice.id);
@@ -248,7 +248,7 @@ impl Checkout {
 
     /// The payment as the page polls it: looked up at the provider at most
     /// about once a second; with `new_quote`, an expired quote is replaced.
-    pub fn check(&self, payment_id: &str, new_quote: bool) -> ApiResult<Payment> {
+    pub fn check(&self, payment_id: &str, new_quote: bool) -> CheckoutResult<Payment> {
         let due = {
             let mut checked = self.last_checked.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
@@ -270,7 +270,7 @@ impl Checkout {
 
     /// Brings a pending payment up to date with what the provider says.
     /// Used by page polls, webhooks and the background poller alike.
-    pub fn refresh(&self, payment_id: &str, new_quote: bool) -> ApiResult<Payment> {
+    pub fn refresh(&self, payment_id: &str, new_quote: bool) -> CheckoutResult<Payment> {
         let payment: Payment = self.store.get(payment_id)?;
         // A closed payment with an invoice is still looked at: a wallet may
         // have paid in the moment it closed, and that money must not be lost.
@@ -331,7 +331,7 @@ impl Checkout {
     }
 
     /// The payment's invoice at the provider, checked to be that very one.
-    fn invoice_of(&self, payment: &Payment) -> ApiResult<Option<Invoice>> {
+    fn invoice_of(&self, payment: &Payment) -> CheckoutResult<Option<Invoice>> {
         let found = match payment.strike_invoice_id.as_deref() {
             Some(id) => self.provider.find_invoice(id)?.filter(|invoice| invoice.id == id),
             None => self.provider.find_by_correlation(&payment.id)?,
@@ -360,7 +360,7 @@ impl Checkout {
     /// Closes an unpaid invoice at the provider before calling the payment
     /// EXPIRED. If the provider refuses (it was paid a moment ago), the
     /// invoice is read again and a payment is recorded as such.
-    fn expire(&self, payment: &Payment, invoice: &Invoice) -> ApiResult<Payment> {
+    fn expire(&self, payment: &Payment, invoice: &Invoice) -> CheckoutResult<Payment> {
         match self.provider.cancel_invoice(&invoice.id) {
             Ok(_) => self.close(&payment.id, PaymentState::Expired),
             Err(error) => {
@@ -381,23 +381,16 @@ impl Checkout {
     }
 
     /// Settles a sandbox payment as a wallet would (sandbox mode only).
-    pub fn pay_in_sandbox(&self, payment: &Payment) -> ApiResult<Payment> {
-        let sandbox = self.sandbox.as_ref().ok_or_else(no_sandbox)?;
-        let invoice_id = payment
-            .strike_invoice_id
-            .as_deref()
-            .ok_or_else(|| ApiError::new(Failure::Conflict, "no_invoice", "This payment has no invoice to pay yet."))?;
+    pub fn pay_in_sandbox(&self, payment: &Payment) -> CheckoutResult<Payment> {
+        let sandbox = self.sandbox.as_ref().ok_or(CheckoutError::NoSandbox)?;
+        let invoice_id = payment.strike_invoice_id.as_deref().ok_or(CheckoutError::NoInvoice)?;
         if !sandbox.settle(invoice_id) {
-            return Err(ApiError::new(
-                Failure::Conflict,
-                "not_a_sandbox_invoice",
-                "This invoice was not made by the sandbox.",
-            ));
+            return Err(CheckoutError::NotSandboxInvoice);
         }
         self.refresh(&payment.id, false)
     }
 
-    fn close(&self, payment_id: &str, state: PaymentState) -> ApiResult<Payment> {
+    fn close(&self, payment_id: &str, state: PaymentState) -> CheckoutResult<Payment> {
         log::info!("payment {payment_id} is now {state:?}");
         Ok(self.store.update::<Payment, _, StoreError>(payment_id, |p| {
             if p.state == PaymentState::Pending {
@@ -415,10 +408,10 @@ impl Checkout {
 
 /// The operator's "paid by other means": recorded with the reason and
 /// time, then fulfilled like any payment.
-pub fn mark_paid(store: &Store, payment_id: &str, reason: &str) -> ApiResult<Payment> {
+pub fn mark_paid(store: &Store, payment_id: &str, reason: &str) -> CheckoutResult<Payment> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(ApiError::bad_request("reason_required", "Say why the payment counts as paid."));
+        return Err(CheckoutError::ReasonRequired);
     }
     let marked = MarkedPaid { reason: reason.to_owned(), at: Timestamp::now() };
     record_paid(store, payment_id, None, Some(marked))
@@ -431,10 +424,10 @@ fn record_paid(
     payment_id: &str,
     invoice_id: Option<&str>,
     marked: Option<MarkedPaid>,
-) -> ApiResult<Payment> {
-    let (payment, first) = store.update::<Payment, _, ApiError>(payment_id, |p| {
+) -> CheckoutResult<Payment> {
+    let (payment, first) = store.update::<Payment, _, CheckoutError>(payment_id, |p| {
         if marked.is_some() && p.state == PaymentState::Paid {
-            return Err(ApiError::new(Failure::Conflict, "already_paid", "This payment is already paid."));
+            return Err(CheckoutError::AlreadyPaid);
         }
         let first = p.record_paid(Timestamp::now());
         if first {
@@ -464,20 +457,4 @@ fn describe(plan: &Plan, payment: &Payment) -> String {
     let target = payment.domain.as_deref().map_or_else(|| "renewal".to_owned(), |d| format!("for {d}"));
     let text = format!("{} {target} (payment {})", plan.name, payment.id);
     text.chars().take(200).collect()
-}
-
-fn unknown_plan() -> ApiError {
-    ApiError::not_found("unknown_plan", "There is no such plan on sale.")
-}
-
-fn suspended() -> ApiError {
-    ApiError::new(Failure::Forbidden, "customer_suspended", "Your account is suspended. Please contact the operator.")
-}
-
-fn deleted() -> ApiError {
-    ApiError::new(Failure::Forbidden, "customer_deleted", "This account is deleted. Recover it first.")
-}
-
-fn no_sandbox() -> ApiError {
-    ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address.")
 }

@@ -1,0 +1,87 @@
+//! Why a checkout use case did not go through, one variant per failure.
+//!
+//! This knows nothing of HTTP: `api/error.rs` decides the status, code and
+//! message a client sees; the CLI prints the `Display` text to the operator.
+
+use super::provider::ProviderError;
+use crate::store::StoreError;
+use std::fmt;
+
+#[derive(Debug)]
+pub enum CheckoutError {
+    /// A suspended customer may not buy.
+    CustomerSuspended,
+    /// A deleted customer must recover the account before buying.
+    CustomerDeleted,
+    /// No plan with that id is on sale.
+    UnknownPlan,
+    /// Not a domain cPanel could host; the reason.
+    BadDomain(String),
+    /// An account hosts the domain already, or another payment is buying it.
+    DomainTaken,
+    /// A renewal of the account is already waiting to be paid.
+    RenewalOpen,
+    /// The account is someone else's, or does not exist (the same answer).
+    NotYourAccount,
+    /// The account was removed from WHM; it cannot be renewed.
+    AccountTerminated,
+    /// A sandbox payment was asked for before the payment had an invoice.
+    NoInvoice,
+    /// The payment's invoice was not made by this sandbox.
+    NotSandboxInvoice,
+    /// Sandbox payment asked of a server whose payments are real.
+    NoSandbox,
+    /// The operator marked a payment paid without saying why.
+    ReasonRequired,
+    /// The operator marked a payment paid that was paid already.
+    AlreadyPaid,
+    /// The payment provider failed to answer usefully.
+    Provider(ProviderError),
+    Store(StoreError),
+}
+
+pub type CheckoutResult<T> = Result<T, CheckoutError>;
+
+impl fmt::Display for CheckoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CheckoutError::CustomerSuspended => write!(f, "the customer is suspended"),
+            CheckoutError::CustomerDeleted => write!(f, "the customer is deleted"),
+            CheckoutError::UnknownPlan => write!(f, "there is no such plan on sale"),
+            CheckoutError::BadDomain(why) => write!(f, "{why}"),
+            CheckoutError::DomainTaken => write!(f, "the domain is already hosted here, or being bought"),
+            CheckoutError::RenewalOpen => write!(f, "a renewal of this account is already waiting to be paid"),
+            CheckoutError::NotYourAccount => write!(f, "not one of the customer's accounts"),
+            CheckoutError::AccountTerminated => write!(f, "the account was removed"),
+            CheckoutError::NoInvoice => write!(f, "the payment has no invoice to pay yet"),
+            CheckoutError::NotSandboxInvoice => write!(f, "the invoice was not made by the sandbox"),
+            CheckoutError::NoSandbox => write!(f, "payments are not in the sandbox"),
+            CheckoutError::ReasonRequired => write!(f, "say why the payment counts as paid"),
+            CheckoutError::AlreadyPaid => write!(f, "this payment is already paid"),
+            CheckoutError::Provider(error) => write!(f, "{error}"),
+            CheckoutError::Store(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for CheckoutError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CheckoutError::Provider(error) => Some(error),
+            CheckoutError::Store(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<ProviderError> for CheckoutError {
+    fn from(error: ProviderError) -> CheckoutError {
+        CheckoutError::Provider(error)
+    }
+}
+
+impl From<StoreError> for CheckoutError {
+    fn from(error: StoreError) -> CheckoutError {
+        CheckoutError::Store(error)
+    }
+}
