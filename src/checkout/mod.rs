@@ -288,18 +288,16 @@ impl Checkout {
                 Ok(payment)
             };
         };
-        if invoice.amount != payment.amount || invoice.currency != payment.currency {
-            log::error!(
-                "payment {payment_id}: invoice {} is for {} {} but the payment is for {} {}; not acting on it",
-                invoice.id,
-                invoice.amount,
-                invoice.currency,
-                payment.amount,
-                payment.currency
-            );
+        if !same_amount(&payment, &invoice) {
             return Ok(payment);
         }
-        match invoice.state {
+        self.follow(payment, &invoice, new_quote, now)
+    }
+
+    /// Does to a payment what its invoice's state calls for.
+    fn follow(&self, payment: Payment, invoice: &Invoice, new_quote: bool, now: Timestamp) -> CheckoutResult<Payment> {
+        let payment_id = payment.id.as_str();
+        match &invoice.state {
             InvoiceState::Paid => {
                 if payment.state != PaymentState::Pending {
                     log::warn!("payment {payment_id} was paid after it was {:?}; recording it as paid", payment.state);
@@ -308,14 +306,14 @@ impl Checkout {
             }
             _ if payment.state != PaymentState::Pending => Ok(payment),
             InvoiceState::Cancelled => self.close(payment_id, PaymentState::Cancelled),
-            InvoiceState::Unpaid if self.expired(&payment, now) => self.expire(&payment, &invoice),
+            InvoiceState::Unpaid if self.expired(&payment, now) => self.expire(&payment, invoice),
             InvoiceState::Unpaid | InvoiceState::Pending => {
                 let quote_expired = payment.expires_at.is_none_or(|at| at <= now);
                 let no_quote = payment.bolt11.is_none() || payment.strike_invoice_id.is_none();
                 // No fresh quote once the payment's own lifetime is over.
                 let may_quote = invoice.state == InvoiceState::Unpaid && !self.lifetime_over(&payment, now);
                 if may_quote && (no_quote || (new_quote && quote_expired)) {
-                    self.attach_quote(payment_id, &invoice)
+                    self.attach_quote(payment_id, invoice)
                 } else {
                     Ok(payment)
                 }
@@ -404,6 +402,23 @@ impl Checkout {
     fn lifetime_over(&self, payment: &Payment, now: Timestamp) -> bool {
         now.as_datetime() > payment.created_at.as_datetime() + self.invoice_lifetime
     }
+}
+
+/// An invoice whose amount differs from its payment's is never taken as paid.
+fn same_amount(payment: &Payment, invoice: &Invoice) -> bool {
+    let same = invoice.amount == payment.amount && invoice.currency == payment.currency;
+    if !same {
+        log::error!(
+            "payment {}: invoice {} is for {} {} but the payment is for {} {}; not acting on it",
+            payment.id,
+            invoice.id,
+            invoice.amount,
+            invoice.currency,
+            payment.amount,
+            payment.currency
+        );
+    }
+    same
 }
 
 /// The operator's "paid by other means": recorded with the reason and
