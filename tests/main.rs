@@ -1,11 +1,12 @@
 //! All integration tests, in one binary: the store across threads and
-//! processes, the HTTP server, payments and provisioning against fake
+//! processes, the HTTP server, checkout without a socket, payments and provisioning against fake
 //! Strike and WHM servers, the command line, and the pages in a real browser.
 
 mod common;
 
 mod auth;
 mod browser;
+mod checkout;
 mod cli;
 mod http;
 mod payments;
