@@ -9,6 +9,12 @@
 //! - a second request for the same open purchase gets the same payment;
 //! - the provider's word is re-read before anything changes (webhooks are
 //!   only hints), and an invoice whose amount differs is never taken as paid.
+//!
+//! `Checkout` owns the store and the provider (`provider.rs`, Strike or the
+//! `sandbox.rs`), as `Provisioner` does; `worker.rs` is the background
+//! thread that settles pending payments through the same `refresh`; the
+//! failures are `CheckoutError`s (`error.rs`), turned into HTTP answers only
+//! in `crate::api::error`. Nothing here knows HTTP or a vendor's wire format.
 
 pub mod error;
 pub mod provider;
