@@ -19,7 +19,8 @@ export const RELAYS = [
 
 const RELAY_TIMEOUT_MS = 4000;
 const MAX_LISTED_RELAYS = 4;
-const HEX64 = /^[0-9a-f]{64}$/;
+/** A public key or an event id as Nostr writes them: 64 lowercase hex digits. */
+export const HEX64 = /^[0-9a-f]{64}$/;
 
 /** The events of `kinds` by `pubkey` that `url` has, or [] after
  * `timeoutMs` or on any failure. Always closes the connection. */

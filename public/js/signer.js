@@ -2,6 +2,8 @@
 // …). The private key stays in the signer; the page only asks it for the
 // public key and for signatures.
 
+import {HEX64} from './nostr.js';
+
 /** Thrown when the signer refuses, is closed, or answers nonsense. */
 export class SignerError extends Error {
   constructor(kind, message, detail = '') {
@@ -10,8 +12,6 @@ export class SignerError extends Error {
     this.detail = detail; // what the signer itself said, if anything
   }
 }
-
-const HEX64 = /^[0-9a-f]{64}$/;
 
 export function isSignerAvailable() {
   const nostr = window.nostr;
