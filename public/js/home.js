@@ -3,7 +3,7 @@
 import {api} from './api.js';
 import {checkAlbyLogin, checkSignerLogin, handleLogin, handleLogout, LoginError, register} from './nostrAuth.js';
 import {fetchProfile, parseMetadata} from './nostr.js';
-import {initPage, startProfileSync} from './page.js';
+import {startPage, startProfileSync} from './page.js';
 import {busy, byId, fill, h, identity, message, money, query, show} from './ui.js';
 
 const views = ['checking', 'signed-out', 'register', 'signed-in'];
@@ -13,7 +13,7 @@ function view(name) {
 }
 
 async function start() {
-  initPage();
+  startPage();
   teaser();
   byId('login').addEventListener('click', login);
   byId('retry-signer').addEventListener('click', login);

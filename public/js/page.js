@@ -1,13 +1,16 @@
 // What every page shares: the sandbox banner, the current nav link, the
 // signed-in person in the header (with sign out), and the background
 // refresh of their Nostr profile from relays.
+// Pages start here: `startPage()` on every page, `startCustomerPage()` on
+// those for a signed-in customer.
 
 import {api, ApiError} from './api.js';
 import {syncProfile} from './nostr.js';
 import {avatar, byId, displayName, fill, h, shortNpub} from './ui.js';
 
-/** Marks the nav and shows the sandbox banner when parts run as a sandbox. */
-export async function initPage() {
+/** Every page's start: marks the nav and shows the sandbox banner when parts
+ * run as a sandbox. Resolves to `GET /api/health`'s answer, or null. */
+export async function startPage() {
   for (const link of document.querySelectorAll('.site-nav a')) {
     if (link.getAttribute('href') === location.pathname) link.setAttribute('aria-current', 'page');
   }
@@ -27,8 +30,27 @@ export async function initPage() {
   }
 }
 
-/** `{state: 'signed_out' | 'unregistered' | 'ready', profile, error}`. */
-export async function loadProfile() {
+/** `startPage()`, then the session and the plans at once, the person in the
+ * header, `#gate` for who cannot use the page yet, and the profile refresh
+ * (`onProfileUpdate` gets a newer profile). Resolves to `{session, plans,
+ * plansError, health}`; `health` is `startPage()`'s promise. */
+export async function startCustomerPage({onProfileUpdate} = {}) {
+  const health = startPage();
+  const [session, plansAnswer] = await Promise.all([loadProfile(), api('GET', '/api/plans').catch((e) => e)]);
+  const plansError = plansAnswer instanceof Error ? plansAnswer : null;
+  const plans = plansError ? [] : plansAnswer.plans || [];
+  renderWho(session.profile || null);
+  if (session.state === 'ready') {
+    fill('gate');
+    startProfileSync(session.profile, onProfileUpdate);
+  } else {
+    fill('gate', gate(session.state, session.error));
+  }
+  return {session, plans, plansError, health};
+}
+
+/** `{state: 'signed_out' | 'unregistered' | 'error' | 'ready', profile, error}`. */
+async function loadProfile() {
   try {
     return {state: 'ready', profile: await api('GET', '/api/profile')};
   } catch (error) {
@@ -75,7 +97,7 @@ export function startProfileSync(profile, onUpdate) {
 }
 
 /** The message for pages that need a signed-in, registered customer. */
-export function gate(state, error) {
+function gate(state, error) {
   if (state === 'signed_out') {
     return h('div', {class: 'card', 'data-test': 'signed-out'},
       h('h2', {}, 'You are signed out'),

@@ -2,7 +2,7 @@
 // paying it (QR, copy, WebLN, sandbox), live status, and success.
 
 import {api, ApiError} from './api.js';
-import {gate, initPage, loadProfile, renderWho, startProfileSync} from './page.js';
+import {startCustomerPage} from './page.js';
 import {busy, byId, copyButton, date, fill, h, message, money, query, show, spinner} from './ui.js';
 
 let plans = [];
@@ -17,20 +17,17 @@ let countdownTimer = null;
 let pollFailures = 0;
 
 async function start() {
-  const healthPromise = initPage();
-  const [session, plansAnswer] = await Promise.all([loadProfile(), api('GET', '/api/plans').catch((e) => e)]);
-  const health = await healthPromise;
+  const started = await startCustomerPage();
+  const {session, plansError} = started;
+  const health = await started.health;
   sandbox = Boolean(health && health.sandbox && health.sandbox.payments);
   profile = session.profile || null;
-  renderWho(profile);
-  if (session.state !== 'ready') fill('gate', gate(session.state, session.error));
-  else startProfileSync(profile);
 
-  if (plansAnswer instanceof Error) {
-    fill('plans', message('error', 'The plans could not be loaded', plansAnswer.message,
+  if (plansError) {
+    fill('plans', message('error', 'The plans could not be loaded', plansError.message,
       h('button', {type: 'button', onclick: () => location.reload()}, 'Reload')));
   } else {
-    plans = plansAnswer.plans || [];
+    plans = started.plans;
     renderPlans();
   }
   byId('buy-form').addEventListener('submit', (event) => { event.preventDefault(); buyPkg(); });

@@ -3,7 +3,7 @@
 
 import {api} from './api.js';
 import {syncProfile, verifyNip05} from './nostr.js';
-import {gate, initPage, loadProfile, renderWho, signOut, startProfileSync} from './page.js';
+import {renderWho, signOut, startCustomerPage} from './page.js';
 import {busy, byId, copyButton, date, fill, h, identity, message, money, show} from './ui.js';
 
 let profile = null;
@@ -18,21 +18,14 @@ const STATUS = {
 };
 
 async function start() {
-  initPage();
-  const [session, plansAnswer] = await Promise.all([loadProfile(), api('GET', '/api/plans').catch(() => ({plans: []}))]);
-  plans = plansAnswer.plans || [];
-  renderWho(session.profile || null);
-  if (session.state !== 'ready') {
-    fill('gate', gate(session.state, session.error));
-    return;
-  }
-  fill('gate');
+  const started = await startCustomerPage({onProfileUpdate: (updated) => { profile = updated; renderNostr(); }});
+  plans = started.plans;
+  if (started.session.state !== 'ready') return;
   show('content', true);
-  profile = session.profile;
+  profile = started.session.profile;
   render();
   byId('email').value = profile.customer.email || '';
   wireForms();
-  startProfileSync(profile, (updated) => { profile = updated; renderNostr(); });
   // Accounts being set up change on their own: look again now and then.
   setInterval(() => {
     if (!document.hidden && profile.cpanelAccounts.some((a) => a.status === 'PROVISIONING')) reload();
