@@ -123,6 +123,32 @@ fn static_files_have_types_and_revalidation_and_no_traversal() {
     }
 }
 
+/// The pages' Content-Security-Policy comes as a header, the same for every
+/// page, and no page carries one of its own in a `<meta>` tag (a second
+/// policy would silently narrow the first).
+#[test]
+fn pages_get_their_content_security_policy_as_a_header_and_carry_no_meta_policy() {
+    let server = TestServer::start();
+    let policy = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' wss:; \
+        img-src 'self' data: https:; object-src 'none'; base-uri 'none'; form-action 'self'";
+    let mut pages = Vec::new();
+    for entry in std::fs::read_dir(crate::common::public_dir()).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".html") && !name.starts_with(['_', '.']) {
+            pages.push(format!("/{name}"));
+        }
+    }
+    pages.push("/".to_owned());
+    assert!(pages.len() >= 5, "{pages:?}");
+    for page in pages {
+        let reply = server.get(&page);
+        assert_eq!(reply.status, 200, "{page}");
+        assert_eq!(reply.header("content-security-policy"), Some(policy), "{page}");
+        let html = String::from_utf8_lossy(&reply.body).to_lowercase();
+        assert!(!html.contains("content-security-policy"), "{page} has a policy of its own");
+    }
+}
+
 #[test]
 fn a_panicking_handler_answers_500_and_the_worker_keeps_serving() {
     let base = TestServer::start();

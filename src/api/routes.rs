@@ -59,13 +59,22 @@ fn method_not_allowed(method: &str, allowed: &str) -> Response {
     Response::from(error).with_header("Allow", allowed)
 }
 
-/// The server's limits, from the validated settings.
+/// What the pages in `public/` may do, sent as a header with every response:
+/// load this site's own scripts, styles and images (and `data:` images: the
+/// invoice's QR code), open WebSockets to Nostr relays (`wss:`), show a
+/// customer's profile picture from anywhere on `https:`, post forms only
+/// here; no plugins and no `<base>`. Pages carry no policy of their own.
+pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' wss:; \
+    img-src 'self' data: https:; object-src 'none'; base-uri 'none'; form-action 'self'";
+
+/// The server's limits, from the validated settings, and the pages' policy.
 pub fn server_settings(config: &Config) -> ServerSettings {
     ServerSettings {
         workers: config.workers,
         max_connections: config.max_connections,
         header_timeout: config.header_timeout,
         max_body: config.max_body,
+        content_security_policy: PAGE_POLICY.to_owned(),
     }
 }
 
