@@ -7,6 +7,7 @@ use crate::auth::session::Sessions;
 use crate::checkout::Checkout;
 use crate::config::Config;
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
+use crate::http::static_files::StaticFiles;
 use crate::nip05::{Nip05Checker, Nip05Source};
 use crate::plan::Plan;
 use crate::provisioning::Provisioner;
@@ -36,6 +37,8 @@ pub struct App {
     pub email_refusals: TokenBuckets<String>,
     pub checkout: Arc<Checkout>,
     pub provisioner: Arc<Provisioner>,
+    /// The pages in the configured public folder.
+    pub pages: StaticFiles,
 }
 
 /// How many addresses already in use one key may try: whether an address
@@ -82,6 +85,7 @@ impl App {
             challenges: ChallengeBook::new(config.challenge_lifetime, MAX_OPEN_CHALLENGES, rate),
             email_refusals: TokenBuckets::new(EMAIL_REFUSALS),
             sessions: Sessions::new(&secret, config.session_lifetime),
+            pages: StaticFiles::new(config.public_dir.clone()),
             config,
             store,
         })

@@ -5,7 +5,7 @@ use super::error::{ApiError, ApiResult, Failure};
 use super::{accounts, auth, customers, payments, plans};
 use crate::app::App;
 use crate::config::Config;
-use crate::http::{self, Request, Response, RunningServer, ServerSettings, static_files};
+use crate::http::{self, Request, Response, RunningServer, ServerSettings};
 use std::sync::Arc;
 
 type Handler = fn(&App, &Request) -> ApiResult<Response>;
@@ -43,7 +43,7 @@ pub fn route(app: &App, request: &Request) -> Response {
             Err(ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address."))
         }
         None if matches!(method, "GET" | "HEAD") => {
-            return static_files::serve(&app.config.public_dir, request).unwrap_or_else(Response::from);
+            return app.pages.serve(request).unwrap_or_else(Response::from);
         }
         None => return method_not_allowed(method, "GET, HEAD"),
     };
