@@ -116,6 +116,7 @@ fn static_files_have_types_and_revalidation_and_no_traversal() {
         "/.%2e/Cargo.toml",
         "//etc/passwd",
         "/%00index.html",
+        "/_shell.html",
     ] {
         let reply = send(server.addr, &format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
         assert!(matches!(reply.status, 400 | 404), "{path}: {}", reply.status);
