@@ -545,10 +545,15 @@ impl Request {
     ///
     /// # Example
     ///
+    // PATCH (workspace member): the doctest ran against upstream's dev-dependency
+    // rustc-serialize (deprecated, not kept); a hidden stand-in `Json` keeps the example as is.
     /// ```no_run
-    /// # extern crate rustc_serialize;
     /// # extern crate tiny_http;
-    /// # use rustc_serialize::json::Json;
+    /// # struct Json;
+    /// # impl std::str::FromStr for Json {
+    /// #     type Err = ();
+    /// #     fn from_str(_: &str) -> Result<Json, ()> { Ok(Json) }
+    /// # }
     /// # use std::io::Read;
     /// # fn get_content_type(_: &tiny_http::Request) -> &'static str { "" }
     /// # fn main() {
