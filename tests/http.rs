@@ -284,6 +284,31 @@ fn a_refused_body_is_never_read_as_the_next_request() {
 }
 
 #[test]
+fn a_body_length_that_is_not_one_number_is_refused_and_ends_the_connection() {
+    let server = TestServer::start();
+    // Taken as "no body", what follows the head would be answered as a second request
+    // (after the end of a chunked body, for the cases with Transfer-Encoding).
+    let smuggled = "GET /api/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    for framing in [
+        "Content-Length: 5x",
+        "Content-Length: 5\r\nContent-Length: 40",
+        "Content-Length: 0, 40",
+        "Content-Length: 18446744073709551616",
+        "Content-Length: +5",
+        "Content-Length: -1",
+        "Content-Length: ",
+        "Transfer-Encoding: chunked\r\nContent-Length: 5",
+    ] {
+        let end_of_chunks = if framing.contains("Transfer-Encoding") { "0\r\n\r\n" } else { "" };
+        let request = format!("POST /api/logout HTTP/1.1\r\nHost: t\r\n{framing}\r\n\r\n{end_of_chunks}{smuggled}");
+        let answer = exchange_until_close(server.addr, request.as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 400"), "{framing:?}: {answer}");
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{framing:?}: exactly one response: {answer}");
+    }
+    assert_eq!(server.get("/api/health").status, 200);
+}
+
+#[test]
 fn slow_bodies_do_not_hold_the_workers() {
     let dir = crate::common::temp_dir();
     let server = TestServer::start_on(dir.path().join("db"), |c| c.workers = 2);

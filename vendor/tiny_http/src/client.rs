@@ -63,6 +63,8 @@ enum ReadError {
     ReadIoError(IoError),
     /// PATCH: the request head is larger than `max_head_bytes`
     HeadTooLarge,
+    /// PATCH (strict framing): the length of the request body is not one number
+    AmbiguousFraming(HTTPVersion),
 }
 
 impl ClientConnection {
@@ -304,6 +306,9 @@ impl ClientConnection {
                 request::RequestCreationError::ExpectationFailed => {
                     ReadError::ExpectationFailed(version)
                 }
+                request::RequestCreationError::AmbiguousFraming => {
+                    ReadError::AmbiguousFraming(version)
+                }
             }
         })?;
 
@@ -381,6 +386,17 @@ impl Iterator for ClientConnection {
                     .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
                     .ok();
                 return None; // closing the connection
+            }
+
+            Err(ReadError::AmbiguousFraming(ver)) => {
+                // PATCH (strict framing): RFC 9112 6.3: 400, then close. Where the
+                // request ends is unknown, so nothing after its head is read as a request;
+                // the client may still be sending it: lingering close (see `close()`).
+                let writer = self.sink.next().unwrap();
+                let response = Response::new_empty(StatusCode(400)).with_connection_close();
+                response.raw_print(writer, ver, &[], false, None).ok();
+                self.linger = true;
+                return None;
             }
 
             Err(ReadError::ReadIoError(_)) => return None,

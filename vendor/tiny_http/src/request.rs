@@ -3,7 +3,6 @@ use std::io::{self, Cursor, ErrorKind, Read, Write};
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::str::FromStr;
 
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
@@ -229,6 +228,10 @@ pub enum RequestCreationError {
 
     /// Error while reading data from the socket during the creation of the `Request`.
     CreationIoError(IoError),
+
+    /// PATCH (strict framing): where the body ends is not one number (see
+    /// `checked_body_length`); answered with `400` and the connection closed.
+    AmbiguousFraming,
 }
 
 impl From<IoError> for RequestCreationError {
@@ -255,6 +258,57 @@ impl Default for BodyOptions {
             control: None,
         }
     }
+}
+
+/// PATCH (strict framing): the request's `Content-Length`, if it has one, checked as RFC 9112
+/// (6.1, 6.3) asks, or `AmbiguousFraming`.
+///
+/// Upstream read the first `Content-Length` header only, and took a value that did not
+/// parse (`5x`, `0, 40`, `-1`, empty, above `usize::MAX`) as "no body": the body was then
+/// read as the next request of the connection (request smuggling, by any client whose
+/// request passes a proxy that reads the length differently, or simply after an
+/// application that answers without looking at the body). It also took `+5` as 5, and
+/// treated every `Transfer-Encoding` as chunked, ignoring a `Content-Length` beside it.
+///
+/// Now every `Content-Length` field value, split at commas, must be one or more ASCII
+/// digits and fit in a `usize` (so at most `u64::MAX`), and all of them must be the same
+/// number (`5, 5` or two `Content-Length: 5` count as one `5`, as the RFC allows). A request
+/// with `Transfer-Encoding` must have `chunked` as its last coding (all `Transfer-Encoding`
+/// fields together, as one list) and no `Content-Length` (the RFC allows refusing this
+/// combination, the classic request-smuggling one). Then the body is chunked and the
+/// length is `None`, as upstream.
+fn checked_body_length(headers: &[Header]) -> Result<Option<usize>, RequestCreationError> {
+    let list = |name: &'static str| -> Vec<&str> {
+        headers
+            .iter()
+            .filter(|h| h.field.equiv(name))
+            .flat_map(|h| h.value.as_str().split(','))
+            .map(|v| v.trim_matches(|c| c == ' ' || c == '\t'))
+            .collect()
+    };
+    let (codings, lengths) = (list("Transfer-Encoding"), list("Content-Length"));
+    if !codings.is_empty() {
+        let chunked_last = codings
+            .last()
+            .is_some_and(|c| c.eq_ignore_ascii_case("chunked"));
+        return if chunked_last && lengths.is_empty() {
+            Ok(None)
+        } else {
+            Err(RequestCreationError::AmbiguousFraming)
+        };
+    }
+    let mut length = None;
+    for value in lengths {
+        let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+        // (`parse` alone would take `+5`; it fails above `usize::MAX`)
+        let number = if digits { value.parse().ok() } else { None };
+        match (number, length) {
+            (Some(n), None) => length = Some(n),
+            (Some(n), Some(first)) if n == first => {}
+            _ => return Err(RequestCreationError::AmbiguousFraming),
+        }
+    }
+    Ok(length)
 }
 
 /// Builds a new request.
@@ -288,18 +342,9 @@ where
         .find(|h: &&Header| h.field.equiv("Transfer-Encoding"))
         .map(|h| h.value.clone());
 
-    // finding the content-length header
-    // PATCH (request bodies): type spelled out (no longer inferable)
-    let content_length: Option<usize> = if transfer_encoding.is_some() {
-        // if transfer-encoding is specified, the Content-Length
-        // header must be ignored (RFC2616 #4.4)
-        None
-    } else {
-        headers
-            .iter()
-            .find(|h: &&Header| h.field.equiv("Content-Length"))
-            .and_then(|h| FromStr::from_str(h.value.as_str()).ok())
-    };
+    // PATCH (strict framing): upstream took the first `Content-Length` header, and any
+    // value that was not a number as "no body"; see `checked_body_length`
+    let content_length = checked_body_length(&headers)?;
 
     // true if the client sent a `Expect: 100-continue` header
     let expects_continue = {

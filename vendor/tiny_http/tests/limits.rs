@@ -616,3 +616,99 @@ fn server_drop_with_a_request_in_flight() {
     assert_eq!(body, "bye");
     assert_eof(&mut busy);
 }
+
+// ---- strict message framing (see PATCHES.md) ----
+
+/// Framing headers whose body length is not one number (RFC 9112, 6.3): each must be
+/// answered with `400` and end the connection, before the application sees anything.
+const AMBIGUOUS_FRAMING: &[&str] = &[
+    "Content-Length: 5x",
+    "Content-Length: 5\r\nContent-Length: 40",
+    "Content-Length: 0, 40",
+    "Content-Length: 18446744073709551616", // u64::MAX + 1
+    "Content-Length: 99999999999999999999999999",
+    "Content-Length: +5",
+    "Content-Length: -1",
+    "Content-Length:",
+    "Content-Length: 5,",
+    "Content-Length: 0x5",
+    "Content-Length: 5 5",
+    "Transfer-Encoding: chunked\r\nContent-Length: 5",
+    "Content-Length: 0\r\nTransfer-Encoding: chunked",
+    "Transfer-Encoding: gzip",
+    "Transfer-Encoding: chunked, gzip",
+    "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity",
+    "Transfer-Encoding:",
+];
+
+#[test]
+fn ambiguous_body_length_is_refused_and_ends_the_connection() {
+    let (server, port) = server(ConnectionLimits::default());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    recording_echo_worker(&server, &seen);
+    // what follows the head is a complete request for a server that takes the body to
+    // be empty (or, with `Transfer-Encoding`, that reads it as chunked)
+    let smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+    for framing in AMBIGUOUS_FRAMING {
+        let end_of_chunks = if framing.contains("Transfer-Encoding") {
+            "0\r\n\r\n"
+        } else {
+            ""
+        };
+        let mut c = connect(port);
+        write!(
+            c,
+            "POST /upload HTTP/1.1\r\nHost: x\r\n{}\r\n\r\n{}{}",
+            framing, end_of_chunks, smuggled
+        )
+        .unwrap();
+        let (head, body) = read_response_with_head(&mut c);
+        assert!(
+            head.starts_with("HTTP/1.1 400"),
+            "{:?}: {:?}",
+            framing,
+            head
+        );
+        assert!(
+            head.contains("\r\nConnection: close\r\n"),
+            "{:?}: {:?}",
+            framing,
+            head
+        );
+        assert_eq!(body, "", "{:?}", framing);
+        // the client keeps its side open: the server closes anyway, and answers nothing else
+        assert_eof(&mut c);
+    }
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(*seen.lock().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn repeated_identical_content_lengths_count_as_one() {
+    let (server, port) = server(ConnectionLimits::default());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    recording_echo_worker(&server, &seen);
+    for framing in [
+        "Content-Length: 5, 5",
+        "Content-Length: 5\r\nContent-Length: 5",
+        "Content-Length: 005",
+        "Content-Length:5",
+    ] {
+        let mut c = connect(port);
+        write!(
+            c,
+            "POST /upload HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\nhello"
+        )
+        .unwrap();
+        write!(c, "GET /next HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let (status, body) = read_response(&mut c);
+        assert_eq!(
+            (status.as_str(), body.as_str()),
+            ("HTTP/1.1 200 OK", "hello"),
+            "{:?}",
+            framing
+        );
+        assert_eq!(read_response(&mut c).1, "ok", "{:?}", framing);
+    }
+    assert_eq!(seen.lock().unwrap().len(), 8);
+}
