@@ -2,9 +2,13 @@
 //!
 //! The identifier comes from the customer, so the fetch is treated as
 //! hostile: https only, no redirects, a short timeout, a small size cap,
-//! and a resolver that refuses any address that is not public (loopback,
-//! private, link-local and cloud-metadata addresses), checked on the very
-//! addresses ureq then connects to, so DNS rebinding cannot slip past.
+//! and a resolver that refuses any address that is not public, checked on
+//! the very addresses ureq then connects to, so DNS rebinding cannot slip
+//! past. A domain with one refused address among its addresses is not
+//! fetched at all. Public means: IPv4 outside every special-purpose block
+//! ([`NOT_PUBLIC_V4`]); IPv6 inside global unicast `2000::/3` and outside
+//! [`NOT_PUBLIC_V6`] (so 6to4 and Teredo are refused whole); IPv4-mapped and
+//! NAT64 `64:ff9b::/96` addresses as public as the IPv4 address they carry.
 //! Checks run on one background thread from a bounded queue, so a slow
 //! domain never holds up a request.
 
@@ -188,47 +192,76 @@ fn resolve_within(host: &str, port: u16, limit: Duration) -> Result<Vec<std::net
     }
 }
 
-/// Whether an address is on the public internet (not loopback, private,
-/// link-local, cloud metadata, multicast, documentation or reserved).
+/// IPv4 blocks off the public internet: those of IANA's special-purpose
+/// registry that are not globally reachable, multicast and the reserved rest.
+const NOT_PUBLIC_V4: [(Ipv4Addr, u32); 15] = [
+    (Ipv4Addr::new(0, 0, 0, 0), 8),       // "this network"
+    (Ipv4Addr::new(10, 0, 0, 0), 8),      // private
+    (Ipv4Addr::new(100, 64, 0, 0), 10),   // shared address space (carrier-grade NAT)
+    (Ipv4Addr::new(127, 0, 0, 0), 8),     // loopback
+    (Ipv4Addr::new(169, 254, 0, 0), 16),  // link-local, with 169.254.169.254, the cloud metadata address
+    (Ipv4Addr::new(172, 16, 0, 0), 12),   // private
+    (Ipv4Addr::new(192, 0, 0, 0), 24),    // IETF protocol assignments
+    (Ipv4Addr::new(192, 0, 2, 0), 24),    // documentation (TEST-NET-1)
+    (Ipv4Addr::new(192, 88, 99, 0), 24),  // 6to4 relay anycast (deprecated, RFC 7526)
+    (Ipv4Addr::new(192, 168, 0, 0), 16),  // private
+    (Ipv4Addr::new(198, 18, 0, 0), 15),   // benchmarking
+    (Ipv4Addr::new(198, 51, 100, 0), 24), // documentation (TEST-NET-2)
+    (Ipv4Addr::new(203, 0, 113, 0), 24),  // documentation (TEST-NET-3)
+    (Ipv4Addr::new(224, 0, 0, 0), 4),     // multicast
+    (Ipv4Addr::new(240, 0, 0, 0), 4),     // reserved, with 255.255.255.255 (broadcast)
+];
+
+/// Every public IPv6 address is global unicast: the regional registries
+/// hand out nothing else. Outside it lie the unspecified and loopback
+/// addresses, IPv4-compatible `::/96` (deprecated since 2006; tunnels once
+/// carried it to the embedded IPv4 address), the local-use NAT64 prefix
+/// `64:ff9b:1::/48`, discard-only `100::/64`, unique local `fc00::/7`
+/// (with AWS's metadata address `fd00:ec2::254`), site-local `fec0::/10`,
+/// link-local `fe80::/10`, multicast `ff00::/8` and whatever IANA adds there.
+const GLOBAL_UNICAST: (Ipv6Addr, u32) = (Ipv6Addr::new(0x2000, 0, 0, 0, 0, 0, 0, 0), 3);
+
+/// The blocks inside global unicast that are not public either.
+const NOT_PUBLIC_V6: [(Ipv6Addr, u32); 4] = [
+    // IETF protocol assignments, among them Teredo (2001::/32), benchmarking
+    // (2001:2::/48) and ORCHID; the few anycast services in it are no web servers.
+    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 23),
+    (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32), // documentation
+    // 6to4 is refused whole, whatever IPv4 address it embeds: a 6to4 host
+    // owns that public IPv4 address and can be reached on it, so nothing is
+    // lost, and no relay or tunnel is trusted to reach what it says.
+    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16),
+    (Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0), 20), // documentation (RFC 9637)
+];
+
+/// IPv6 prefixes whose last 32 bits are an IPv4 address the host reaches
+/// over IPv4: IPv4-mapped `::ffff:0:0/96` (a socket connects to the IPv4
+/// address itself) and the well-known NAT64 prefix `64:ff9b::/96` (how an
+/// IPv6-only host reaches IPv4 sites). They are as public as that address.
+const CARRIES_V4: [(Ipv6Addr, u32); 2] =
+    [(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0), 96), (Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96)];
+
+/// Whether an address is on the public internet: see the tables above.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let s = v6.segments();
-            let nat64 = s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4];
-            if nat64 {
-                let [a, b] = s[6].to_be_bytes();
-                let [c, d] = s[7].to_be_bytes();
-                return is_public_v4(Ipv4Addr::new(a, b, c, d));
-            }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00 // unique local
-                || (s[0] & 0xffc0) == 0xfe80 // link-local
-                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-                || v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)) // AWS metadata over IPv6
+        IpAddr::V6(v6) if CARRIES_V4.iter().any(|&block| in_v6(v6, block)) => {
+            is_public_v4(Ipv4Addr::from_bits(v6.to_bits() as u32))
         }
+        IpAddr::V6(v6) => in_v6(v6, GLOBAL_UNICAST) && !NOT_PUBLIC_V6.iter().any(|&block| in_v6(v6, block)),
     }
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    !(ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local() // includes 169.254.169.254, the cloud metadata address
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
-        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
-        || (a == 198 && (18..20).contains(&b)) // benchmarking
-        || a >= 240) // reserved
+    !NOT_PUBLIC_V4.iter().any(|&(network, length)| {
+        let mask = u32::MAX.checked_shl(32 - length).unwrap_or(0);
+        ip.to_bits() & mask == network.to_bits() & mask
+    })
+}
+
+fn in_v6(ip: Ipv6Addr, (network, length): (Ipv6Addr, u32)) -> bool {
+    let mask = u128::MAX.checked_shl(128 - length).unwrap_or(0);
+    ip.to_bits() & mask == network.to_bits() & mask
 }
 
 #[cfg(test)]
@@ -262,6 +295,152 @@ mod tests {
             "2001:db8::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+    }
+
+    /// A block, addresses inside it, and addresses just outside it with
+    /// whether each is public.
+    type Block = (&'static str, &'static [&'static str], &'static [(&'static str, bool)]);
+
+    /// Each block the filter refuses, with addresses inside it (refused) and
+    /// just outside it (public, or refused by the block named beside them).
+    const BLOCKS: &[Block] = &[
+        ("0.0.0.0/8 this network", &["0.0.0.0", "0.255.255.255"], &[("1.0.0.0", true)]),
+        ("10.0.0.0/8 private", &["10.0.0.0", "10.255.255.255"], &[("9.255.255.255", true), ("11.0.0.0", true)]),
+        (
+            "100.64.0.0/10 shared",
+            &["100.64.0.0", "100.127.255.255"],
+            &[("100.63.255.255", true), ("100.128.0.0", true)],
+        ),
+        ("127.0.0.0/8 loopback", &["127.0.0.0", "127.255.255.255"], &[("126.255.255.255", true), ("128.0.0.0", true)]),
+        (
+            "169.254.0.0/16 link-local",
+            &["169.254.0.0", "169.254.169.254", "169.254.255.255"],
+            &[("169.253.255.255", true), ("169.255.0.0", true)],
+        ),
+        ("172.16.0.0/12 private", &["172.16.0.0", "172.31.255.255"], &[("172.15.255.255", true), ("172.32.0.0", true)]),
+        ("192.0.0.0/24 IETF", &["192.0.0.0", "192.0.0.255"], &[("191.255.255.255", true), ("192.0.1.0", true)]),
+        ("192.0.2.0/24 documentation", &["192.0.2.0", "192.0.2.255"], &[("192.0.1.255", true), ("192.0.3.0", true)]),
+        (
+            "192.88.99.0/24 6to4 relay",
+            &["192.88.99.0", "192.88.99.255"],
+            &[("192.88.98.255", true), ("192.88.100.0", true)],
+        ),
+        (
+            "192.168.0.0/16 private",
+            &["192.168.0.0", "192.168.255.255"],
+            &[("192.167.255.255", true), ("192.169.0.0", true)],
+        ),
+        (
+            "198.18.0.0/15 benchmarking",
+            &["198.18.0.0", "198.19.255.255"],
+            &[("198.17.255.255", true), ("198.20.0.0", true)],
+        ),
+        (
+            "198.51.100.0/24 documentation",
+            &["198.51.100.0", "198.51.100.255"],
+            &[("198.51.99.255", true), ("198.51.101.0", true)],
+        ),
+        (
+            "203.0.113.0/24 documentation",
+            &["203.0.113.0", "203.0.113.255"],
+            &[("203.0.112.255", true), ("203.0.114.0", true)],
+        ),
+        (
+            "224.0.0.0/4 multicast",
+            &["224.0.0.0", "239.255.255.255"],
+            &[("223.255.255.255", true), ("240.0.0.0", false)],
+        ),
+        ("240.0.0.0/4 reserved", &["240.0.0.0", "255.255.255.255"], &[("239.255.255.255", false)]),
+        (
+            "outside 2000::/3 global unicast",
+            &["1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "4000::", "5f00::1"],
+            &[("2000::", true), ("3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true)],
+        ),
+        (
+            "::/96 IPv4-compatible, with :: and ::1",
+            &["::", "::1", "::10.0.0.1", "::127.0.0.1", "::1.1.1.1", "::255.255.255.255"],
+            &[("::1:0:0", false)], // outside 2000::/3
+        ),
+        (
+            "::ffff:0:0/96 IPv4-mapped, as its IPv4 address",
+            &["::ffff:0.0.0.0", "::ffff:10.0.0.1", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:192.0.2.1"],
+            &[
+                ("::ffff:1.1.1.1", true),
+                ("::ffff:9.255.255.255", true),
+                ("::ffff:11.0.0.0", true),
+                ("::fffe:ffff:ffff", false),
+            ],
+        ),
+        ("::ffff:0:0:0/96 IPv4-translated", &["::ffff:0:1.1.1.1", "::ffff:0:10.0.0.1"], &[("::ffff:1:0:0", false)]),
+        (
+            "64:ff9b::/96 NAT64, as its IPv4 address",
+            &["64:ff9b::10.0.0.1", "64:ff9b::127.0.0.1", "64:ff9b::a9fe:a9fe", "64:ff9b::192.168.0.1"],
+            &[("64:ff9b::1.1.1.1", true), ("64:ff9b::11.0.0.0", true), ("64:ff9b::1:0:0", false)],
+        ),
+        (
+            "64:ff9b:1::/48 local-use NAT64",
+            &["64:ff9b:1::101:101", "64:ff9b:1::a00:1"],
+            &[("64:ff9b:2::101:101", false)],
+        ),
+        ("100::/64 discard-only", &["100::", "100::ffff:ffff:ffff:ffff"], &[("100:0:0:1::", false)]),
+        (
+            "2001::/23 IETF: Teredo, benchmarking, ORCHID",
+            &["2001::", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:2::1", "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff"],
+            &[("2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true), ("2001:200::", true)],
+        ),
+        (
+            "2001:db8::/32 documentation",
+            &["2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"],
+            &[("2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", true), ("2001:db9::", true)],
+        ),
+        (
+            "2002::/16 6to4, whatever it embeds",
+            &[
+                "2002::",
+                "2002:c0a8:101::1",
+                "2002:7f00:1::1",
+                "2002:808:808::1",
+                "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            ],
+            &[("2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true), ("2003::", true)],
+        ),
+        (
+            "3fff::/20 documentation",
+            &["3fff::", "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff"],
+            &[("3ffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true), ("3fff:1000::", true)],
+        ),
+        (
+            "fc00::/7 unique local",
+            &["fc00::", "fd00:ec2::254", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+            &[("fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false), ("fe00::", false)], // outside 2000::/3
+        ),
+        (
+            "fe80::/10 link-local",
+            &["fe80::", "fe80::1", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+            &[("fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false), ("fec0::", false)], // outside 2000::/3, site-local
+        ),
+        (
+            "fec0::/10 site-local",
+            &["fec0::", "fec0::1", "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+            &[("febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false), ("ff00::", false)], // link-local, multicast
+        ),
+        (
+            "ff00::/8 multicast",
+            &["ff00::", "ff02::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
+            &[("feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false)], // site-local
+        ),
+    ];
+
+    #[test]
+    fn every_block_off_the_public_internet_is_refused_to_its_edges() {
+        for (block, inside, outside) in BLOCKS {
+            for address in *inside {
+                assert!(!is_public(address.parse().unwrap()), "{address} is in {block}");
+            }
+            for (address, public) in *outside {
+                assert_eq!(is_public(address.parse().unwrap()), *public, "{address}, just outside {block}");
+            }
         }
     }
 
