@@ -5,6 +5,7 @@ use crate::common::{TestServer, login_event, new_keys, signed_event, temp_dir};
 use hostr::api::unix_now;
 use hostr::customer::npub;
 use serde_json::{Value, json};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Barrier};
 
 fn url(server: &TestServer) -> String {
@@ -373,14 +374,28 @@ fn profile_events_must_be_the_customers_own_and_newest_wins() {
 /// A stand-in for `https://<domain>/.well-known/nostr.json`, answering
 /// `names` with the given map; returns its base URL.
 fn fake_nostr_json(names: Value) -> String {
+    let (base, _asked, open) = held_nostr_json(names);
+    drop(open);
+    base
+}
+
+/// [`fake_nostr_json`] that answers nothing until the returned sender is
+/// dropped, and tells each name it is asked for as the request arrives.
+fn held_nostr_json(names: Value) -> (String, Receiver<String>, Sender<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let (asked, names_asked) = channel();
+    let (open, gate) = channel::<()>();
     std::thread::spawn(move || {
         use std::io::{Read, Write};
         for stream in listener.incoming().take(20) {
             let Ok(mut stream) = stream else { continue };
             let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
+            let read = stream.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..read]);
+            let name = head.split_once("name=").and_then(|(_, rest)| rest.split(' ').next()).unwrap_or("");
+            let _ = asked.send(name.to_owned());
+            let _ = gate.recv();
             let body = json!({"names": names}).to_string();
             let _ = write!(
                 stream,
@@ -389,12 +404,38 @@ fn fake_nostr_json(names: Value) -> String {
             );
         }
     });
-    base
+    (base, names_asked, open)
+}
+
+/// Puts a profile naming `identifier`, signed at `at`, as the page would.
+fn set_nip05(server: &TestServer, keys: &nostr::prelude::Keys, token: &str, identifier: &str, at: u64) {
+    use nostr::prelude::*;
+    let event = EventBuilder::new(Kind::Metadata, json!({"nip05": identifier}).to_string())
+        .custom_created_at(nostr::prelude::Timestamp::from(at))
+        .finalize(keys)
+        .unwrap();
+    let body = json!({"metadata": serde_json::to_value(&event).unwrap()}).to_string();
+    assert_eq!(server.authed("PUT", "/api/profile", token, Some(&body)).status, 200);
+}
+
+/// The server's check of the customer's NIP-05 identifier, once there is one.
+fn nip05_check(server: &TestServer, token: &str) -> Value {
+    (0..100)
+        .find_map(|_| {
+            let profile = server.authed("GET", "/api/profile", token, None).json();
+            let check = profile["metadata"]["nip05Check"].clone();
+            if check.is_null() {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                None
+            } else {
+                Some(check)
+            }
+        })
+        .expect("the check finishes within 5 s")
 }
 
 #[test]
 fn nip05_identifiers_are_checked_by_the_server() {
-    use nostr::prelude::*;
     let keys = new_keys();
     let hex = keys.public_key().to_hex();
     let base = fake_nostr_json(json!({"alice": hex, "mallory": "ab".repeat(32)}));
@@ -407,24 +448,8 @@ fn nip05_identifiers_are_checked_by_the_server() {
         [("alice@example.com", true), ("mallory@example.com", false), ("nobody@example.com", false)]
     {
         at += 1;
-        let event = EventBuilder::new(Kind::Metadata, json!({"nip05": identifier}).to_string())
-            .custom_created_at(nostr::prelude::Timestamp::from(at))
-            .finalize(&keys)
-            .unwrap();
-        let body = json!({"metadata": serde_json::to_value(&event).unwrap()}).to_string();
-        assert_eq!(server.authed("PUT", "/api/profile", &token, Some(&body)).status, 200);
-        let check = (0..100)
-            .find_map(|_| {
-                let profile = server.authed("GET", "/api/profile", &token, None).json();
-                let check = profile["metadata"]["nip05Check"].clone();
-                if check.is_null() {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                    None
-                } else {
-                    Some(check)
-                }
-            })
-            .expect("the check finishes within 5 s");
+        set_nip05(&server, &keys, &token, identifier, at);
+        let check = nip05_check(&server, &token);
         assert_eq!(check["identifier"], identifier);
         assert_eq!(check["valid"], valid, "{identifier}: {check}");
     }
