@@ -10,26 +10,28 @@
 //! [`NOT_PUBLIC_V6`] (so 6to4 and Teredo are refused whole); IPv4-mapped and
 //! NAT64 `64:ff9b::/96` addresses as public as the IPv4 address they carry.
 //! Checks run on one background thread from a bounded queue, so a slow
-//! domain never holds up a request.
+//! domain never holds up a request; the queue holds at most one check per
+//! customer (the latest identifier they sent), so no customer can fill it.
 
 use crate::customer::{Customer, Nip05Check};
 use crate::store::Store;
 use crate::timestamp::Timestamp;
-use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
-/// Checks waiting at most; more are dropped (the page sends the profile again).
+/// Customers whose checks can wait at once; more are dropped (the page
+/// sends the profile again).
 const QUEUE: usize = 256;
 const MAX_ANSWER_BYTES: u64 = 64 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(5);
 /// What ureq's resolver result can hold.
 const MAX_ADDRESSES: usize = 16;
 
+#[derive(Debug, PartialEq)]
 struct Job {
     customer_id: String,
     identifier: String,
@@ -45,43 +47,109 @@ pub enum Nip05Source {
 }
 
 pub struct Nip05Checker {
-    queue: SyncSender<Job>,
-    /// Checks queued and not yet done, as (customer id, identifier), so that
-    /// one customer sending their profile again and again queues one check.
-    pending: Arc<Mutex<PendingSet>>,
+    shared: Arc<Shared>,
 }
-
-type PendingSet = HashSet<(String, String)>;
 
 impl Nip05Checker {
     pub fn start(store: Arc<Store>, source: Nip05Source) -> Nip05Checker {
-        let (queue, jobs) = sync_channel(QUEUE);
         let agent = agent(&source);
-        let pending: Arc<Mutex<PendingSet>> = Arc::default();
-        let done = pending.clone();
+        let shared: Arc<Shared> = Arc::default();
+        let worker = shared.clone();
         std::thread::Builder::new()
             .name("nip05".to_owned())
-            .spawn(move || work(&store, &agent, &source, &jobs, &done))
+            .spawn(move || work(&store, &agent, &source, &worker))
             .expect("start the NIP-05 thread");
-        Nip05Checker { queue, pending }
+        Nip05Checker { shared }
     }
 
-    /// Queues a check of `identifier` for the customer; the result is
-    /// written to their `metadata.nip05Check`.
+    /// Queues a check of `identifier` for the customer, in place of any
+    /// check of theirs still waiting; the result is written to their
+    /// `metadata.nip05Check`.
     pub fn schedule(&self, customer_id: &str, identifier: &str, public_key: &str) {
-        let key = (customer_id.to_owned(), identifier.to_owned());
-        if !self.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone()) {
-            return;
-        }
         let job = Job {
             customer_id: customer_id.to_owned(),
             identifier: identifier.to_owned(),
             public_key: public_key.to_owned(),
         };
-        if let Err(TrySendError::Full(job)) = self.queue.try_send(job) {
+        if let Err(job) = self.shared.lock().push(job) {
             log::warn!("NIP-05 queue full: not checking {} now", job.identifier);
-            self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
         }
+        self.shared.ready.notify_one();
+    }
+}
+
+impl Drop for Nip05Checker {
+    /// Ends the worker once it is done with the check in hand.
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.ready.notify_one();
+    }
+}
+
+/// The queue between [`Nip05Checker::schedule`] and the worker thread.
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The next check to run, waiting for one; `None` once the checker is gone.
+    fn next(&self) -> Option<Job> {
+        let mut queue = self.lock();
+        loop {
+            if queue.closed {
+                return None;
+            }
+            if let Some(job) = queue.pop() {
+                return Some(job);
+            }
+            queue = self.ready.wait(queue).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// The checks waiting, in the order customers asked, at most one per
+/// customer: a customer who sends identifier after identifier holds one
+/// place, whose check is of the latest, so they cannot crowd others out.
+#[derive(Default)]
+struct Queue {
+    waiting: VecDeque<Job>,
+    /// The check under way, as (customer id, identifier).
+    running: Option<(String, String)>,
+    closed: bool,
+}
+
+impl Queue {
+    /// Adds `job`, or puts it in the place of the customer's waiting check;
+    /// gives it back when every place is taken by other customers.
+    fn push(&mut self, job: Job) -> Result<(), Job> {
+        let theirs = |waiting: &Job| waiting.customer_id == job.customer_id;
+        let under_way =
+            |(customer, identifier): &(String, String)| *customer == job.customer_id && *identifier == job.identifier;
+        if self.running.as_ref().is_some_and(under_way) {
+            // That very check is under way and is the latest again.
+            self.waiting.retain(|waiting| !theirs(waiting));
+        } else if let Some(place) = self.waiting.iter_mut().find(|waiting| theirs(waiting)) {
+            *place = job;
+        } else if self.waiting.len() < QUEUE {
+            self.waiting.push_back(job);
+        } else {
+            return Err(job);
+        }
+        Ok(())
+    }
+
+    /// The next check, which is under way from now on; asking for it means
+    /// the one before is done.
+    fn pop(&mut self) -> Option<Job> {
+        let job = self.waiting.pop_front();
+        self.running = job.as_ref().map(|job| (job.customer_id.clone(), job.identifier.clone()));
+        job
     }
 }
 
@@ -99,8 +167,8 @@ fn agent(source: &Nip05Source) -> ureq::Agent {
     ureq::Agent::with_parts(config, DefaultConnector::default(), PublicOnly { allow_loopback: test })
 }
 
-fn work(store: &Store, agent: &ureq::Agent, source: &Nip05Source, jobs: &Receiver<Job>, pending: &Mutex<PendingSet>) {
-    for job in jobs {
+fn work(store: &Store, agent: &ureq::Agent, source: &Nip05Source, queue: &Shared) {
+    while let Some(job) = queue.next() {
         let outcome = check(agent, source, &job.identifier, &job.public_key);
         let result = Nip05Check {
             identifier: job.identifier.clone(),
@@ -119,7 +187,6 @@ fn work(store: &Store, agent: &ureq::Agent, source: &Nip05Source, jobs: &Receive
         if let Err(error) = recorded {
             log::error!("cannot record the NIP-05 check of {}: {error}", job.customer_id);
         }
-        pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&(job.customer_id, job.identifier));
     }
 }
 
@@ -442,6 +509,42 @@ mod tests {
                 assert_eq!(is_public(address.parse().unwrap()), *public, "{address}, just outside {block}");
             }
         }
+    }
+
+    fn job(customer_id: &str, identifier: &str) -> Job {
+        Job { customer_id: customer_id.to_owned(), identifier: identifier.to_owned(), public_key: "ab".repeat(32) }
+    }
+
+    fn customers_and_identifiers(queue: &mut Queue) -> Vec<(String, String)> {
+        std::iter::from_fn(|| queue.pop()).map(|job| (job.customer_id, job.identifier)).collect()
+    }
+
+    #[test]
+    fn a_customer_holds_one_place_in_the_queue_checking_their_latest_identifier() {
+        let mut queue = Queue::default();
+        queue.push(job("alice", "alice@a.com")).unwrap();
+        for n in 0..2 * QUEUE {
+            queue.push(job("mallory", &format!("m{n}@m.com"))).unwrap();
+        }
+        queue.push(job("bob", "bob@b.com")).expect("Mallory holds one place, not all of them");
+        let last = format!("m{}@m.com", 2 * QUEUE - 1);
+        let order = [("alice", "alice@a.com"), ("mallory", last.as_str()), ("bob", "bob@b.com")];
+        assert_eq!(customers_and_identifiers(&mut queue), order.map(|(c, i)| (c.to_owned(), i.to_owned())));
+    }
+
+    #[test]
+    fn a_full_queue_refuses_a_new_customer_and_a_check_under_way_is_not_queued_again() {
+        let mut queue = Queue::default();
+        for n in 0..QUEUE {
+            queue.push(job(&format!("c{n}"), "x@x.com")).unwrap();
+        }
+        assert_eq!(queue.push(job("late", "late@x.com")), Err(job("late", "late@x.com")));
+        queue.push(job("c0", "newer@x.com")).expect("a waiting customer may change their identifier");
+        assert_eq!(queue.pop(), Some(job("c0", "newer@x.com")));
+        queue.push(job("c0", "other@x.com")).unwrap();
+        queue.push(job("c0", "newer@x.com")).unwrap();
+        assert_eq!(queue.waiting.len(), QUEUE - 1, "newer@x.com is under way: nothing of c0's waits");
+        queue.push(job("late", "late@x.com")).expect("a place is free again");
     }
 
     #[test]

@@ -456,6 +456,36 @@ fn nip05_identifiers_are_checked_by_the_server() {
 }
 
 #[test]
+fn one_customer_sending_many_nip05_identifiers_cannot_push_another_out_of_the_queue() {
+    let (mallory, bob) = (new_keys(), new_keys());
+    let (base, asked, open) = held_nostr_json(json!({"bob": bob.public_key().to_hex()}));
+    let dir = temp_dir();
+    let server = TestServer::start_on(dir.path().join("db"), |c| c.test_nip05_server = Some(base));
+    let [(mallory_token, mallory_id), (bob_token, _)] = [&mallory, &bob].map(|keys| {
+        let token = server.sign_in(keys);
+        let created = server.authed("POST", "/api/new-user", &token, None);
+        assert_eq!(created.status, 201);
+        (token, created.json()["customer"]["id"].as_str().unwrap().to_owned())
+    });
+    let at = unix_now() as u64 - 1000;
+    set_nip05(&server, &mallory, &mallory_token, "m0@example.com", at);
+    let first = asked.recv_timeout(std::time::Duration::from_secs(5));
+    assert_eq!(first.as_deref(), Ok("m0"), "the first check is under way, and held");
+    // More identifiers than the queue has places, as that many PUTs would
+    // schedule them, but within the 5 s the held check waits.
+    let public_key = mallory.public_key().to_hex();
+    for n in 1..=300 {
+        server.app.nip05.schedule(&mallory_id, &format!("m{n}@example.com"), &public_key);
+    }
+    set_nip05(&server, &bob, &bob_token, "bob@example.com", at);
+    drop(open);
+    let check = nip05_check(&server, &bob_token);
+    assert_eq!((&check["identifier"], &check["valid"]), (&json!("bob@example.com"), &json!(true)), "{check}");
+    let asked: Vec<String> = asked.try_iter().collect();
+    assert_eq!(asked, ["m300", "bob"], "of Mallory's waiting identifiers, only the latest is checked");
+}
+
+#[test]
 fn recovery_ends_with_the_grace_period_and_the_session_secret_is_private_and_kept() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir();
