@@ -2,7 +2,10 @@
 //!
 //! Every record must parse and keep its kind's rules; references between
 //! records must point at records that exist; unique fields must be unique.
-//! Problems are reported as `path:line:column: message`.
+//! Problems are reported as `path:line:column: message`, causes first:
+//! files that cannot be read, then stray files, then broken rules, then
+//! references to what is missing (often the knock-on of an unreadable
+//! file), then what waits for the operator.
 
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
@@ -14,9 +17,48 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+/// What sort of problem, in the order they are reported.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "camelCase")]
+pub enum ProblemKind {
+    /// A record file that cannot be read or parsed: hostr leaves it out.
+    Unreadable,
+    /// A file in a record folder that hostr never reads.
+    Stray,
+    /// A record that breaks a rule of its kind, or shares a unique value.
+    Rule,
+    /// A record that names another record that does not exist or is unreadable.
+    Reference,
+    /// Something that waits for the operator (a paid order not delivered).
+    Attention,
+}
+
+impl ProblemKind {
+    const ALL: [ProblemKind; 5] = [
+        ProblemKind::Unreadable,
+        ProblemKind::Stray,
+        ProblemKind::Rule,
+        ProblemKind::Reference,
+        ProblemKind::Attention,
+    ];
+
+    /// `count` problems of this kind, in words.
+    pub fn summary(self, count: usize) -> String {
+        let (one, many) = match self {
+            ProblemKind::Unreadable => ("file cannot be read", "files cannot be read"),
+            ProblemKind::Stray => ("stray file", "stray files"),
+            ProblemKind::Rule => ("broken rule", "broken rules"),
+            ProblemKind::Reference => ("broken reference", "broken references"),
+            ProblemKind::Attention => ("order waits for the operator", "orders wait for the operator"),
+        };
+        format!("{count} {}", if count == 1 { one } else { many })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
+    pub kind: ProblemKind,
     pub path: PathBuf,
     pub line: usize,
     pub column: usize,
@@ -31,7 +73,8 @@ impl std::fmt::Display for Problem {
 
 impl From<LoadError> for Problem {
     fn from(e: LoadError) -> Problem {
-        Problem { path: e.path, line: e.line, column: e.column, message: e.message }
+        let kind = if e.broken_rule { ProblemKind::Rule } else { ProblemKind::Unreadable };
+        Problem { kind, path: e.path, line: e.line, column: e.column, message: e.message }
     }
 }
 
@@ -41,6 +84,19 @@ pub struct Report {
     /// Record files read.
     pub records: usize,
     pub problems: Vec<Problem>,
+}
+
+impl Report {
+    /// One line per kind of problem found, in report order: "2 files cannot be read".
+    pub fn summaries(&self) -> Vec<String> {
+        ProblemKind::ALL
+            .into_iter()
+            .filter_map(|kind| {
+                let count = self.problems.iter().filter(|p| p.kind == kind).count();
+                (count > 0).then(|| kind.summary(count))
+            })
+            .collect()
+    }
 }
 
 pub fn check(store: &Store) -> StoreResult<Report> {
@@ -76,7 +132,13 @@ pub fn check(store: &Store) -> StoreResult<Report> {
                 "`paidUntil` {until} is more than {ABSURD_YEARS} years away: a typo? (renewals stop at {})",
                 Timestamp::MAX
             );
-            refs.report.problems.push(field_problem::<CpanelAccount>(store, &a.id, "paidUntil", message));
+            refs.report.problems.push(field_problem::<CpanelAccount>(
+                store,
+                ProblemKind::Rule,
+                &a.id,
+                "paidUntil",
+                message,
+            ));
         }
         refs.expect::<CpanelAccount, Customer>(&a.id, "customerId", &a.customer_id, &customer_ids);
         refs.expect::<CpanelAccount, Plan>(&a.id, "planId", &a.plan_id, &plan_ids);
@@ -101,13 +163,19 @@ pub fn check(store: &Store) -> StoreResult<Report> {
                 f.attempts,
                 f.last_error.as_deref().unwrap_or("no error recorded")
             );
-            refs.report.problems.push(field_problem::<Payment>(store, &p.id, "fulfilment", message));
+            refs.report.problems.push(field_problem::<Payment>(
+                store,
+                ProblemKind::Attention,
+                &p.id,
+                "fulfilment",
+                message,
+            ));
         }
     }
     report_duplicates(store, &customers, &mut report);
     report_duplicates(store, &accounts, &mut report);
     report_duplicates(store, &payments, &mut report);
-    report.problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    report.problems.sort_by(|a, b| (a.kind, &a.path, a.line).cmp(&(b.kind, &b.path, b.line)));
     Ok(report)
 }
 
@@ -131,9 +199,13 @@ fn load<T: Record>(store: &Store, report: &mut Report) -> StoreResult<Vec<T>> {
             Err(StoreError::Corrupt(error)) => report.problems.push(error.into()),
             // One unreadable file (a directory by that name, wrong owner) is
             // a problem to report, not a reason to stop checking.
-            Err(StoreError::Io { path, source }) => {
-                report.problems.push(Problem { path, line: 1, column: 1, message: format!("cannot be read: {source}") })
-            }
+            Err(StoreError::Io { path, source }) => report.problems.push(Problem {
+                kind: ProblemKind::Unreadable,
+                path,
+                line: 1,
+                column: 1,
+                message: format!("cannot be read: {source}"),
+            }),
             // Deleted between listing and reading: nothing to check.
             Err(StoreError::NotFound { .. }) => report.records -= 1,
             Err(other) => return Err(other),
@@ -160,6 +232,7 @@ impl References<'_> {
             let noun = Target::COLLECTION.noun;
             self.report.problems.push(field_problem::<T>(
                 self.store,
+                ProblemKind::Reference,
                 id,
                 field,
                 format!("`{field}` names {noun} {target_id}, which does not exist (or cannot be read)"),
@@ -168,10 +241,10 @@ impl References<'_> {
     }
 }
 
-fn field_problem<T: Record>(store: &Store, id: &str, field: &str, message: String) -> Problem {
+fn field_problem<T: Record>(store: &Store, kind: ProblemKind, id: &str, field: &str, message: String) -> Problem {
     let (line, column) = store.locate::<T>(id, field);
     let folder = store.root().join(T::COLLECTION.folder);
-    Problem { path: folder.join(format!("{id}.json")), line, column, message }
+    Problem { kind, path: folder.join(format!("{id}.json")), line, column, message }
 }
 
 fn report_duplicates<T: Record>(store: &Store, records: &[T], report: &mut Report) {
@@ -187,6 +260,7 @@ fn report_duplicates<T: Record>(store: &Store, records: &[T], report: &mut Repor
                 let others: Vec<&str> = ids.iter().copied().filter(|o| o != id).collect();
                 report.problems.push(field_problem::<T>(
                     store,
+                    ProblemKind::Rule,
                     id,
                     field,
                     format!("`{field}` `{value}` is also used by {} {}", T::COLLECTION.noun, others.join(", ")),
@@ -201,6 +275,7 @@ fn report_stray_files<T: Record>(store: &Store, report: &mut Report) -> StoreRes
     let collection = T::COLLECTION;
     for path in store.stray_files::<T>()? {
         report.problems.push(Problem {
+            kind: ProblemKind::Stray,
             path,
             line: 1,
             column: 1,

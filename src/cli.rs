@@ -113,6 +113,9 @@ fn run_check(store: &Store, json: bool) -> CliResult {
         for problem in &report.problems {
             println!("{problem}");
         }
+        for summary in report.summaries() {
+            println!("  {summary}");
+        }
         let verdict = if report.problems.is_empty() { "ok" } else { "FAILED" };
         println!(
             "hostr check: {} records in {}: {} problem(s): {verdict}",

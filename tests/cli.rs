@@ -353,3 +353,29 @@ fn what_a_client_sends_cannot_forge_log_lines_or_terminal_escapes() {
     assert!(rest.lines().all(|l| l.starts_with(char::is_numeric)), "every line is the logger's own: {rest}");
     assert!(!rest.contains("\"G\u{1b}") && !rest.contains("G\"ET"), "a quote in the method is escaped: {rest}");
 }
+
+#[test]
+fn check_reports_the_causes_first_and_sums_up_each_kind() {
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    store.create(&hostr::plan::Plan::seed(hostr::timestamp::Timestamp::now())).unwrap();
+    for n in 0..3 {
+        let mut c = customer(&key(10 + n), None);
+        c.plan_id = Some("basic".into());
+        store.create(&c).unwrap();
+    }
+    // The cause: the plan every customer names no longer parses.
+    let basic = store.dir::<hostr::plan::Plan>().unwrap().join("basic.json");
+    let text = std::fs::read_to_string(&basic).unwrap();
+    std::fs::write(&basic, text.replacen('{', "{,", 1)).unwrap();
+
+    let out = stdout(&hostr(dir.path(), &["check"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with(&format!("{}:", basic.display())), "the cause comes first:\n{out}");
+    assert!(lines[1..4].iter().all(|l| l.contains("names plan basic")), "then the knock-on references:\n{out}");
+    assert!(out.contains("  1 file cannot be read\n  3 broken references\n"), "{out}");
+    assert!(out.contains("4 problem(s)"), "{out}");
+    let json: serde_json::Value = serde_json::from_slice(&hostr(dir.path(), &["check", "--json"]).stdout).unwrap();
+    let kinds: Vec<&str> = json["problems"].as_array().unwrap().iter().filter_map(|p| p["kind"].as_str()).collect();
+    assert_eq!(kinds, ["unreadable", "reference", "reference", "reference"]);
+}

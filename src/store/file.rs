@@ -17,6 +17,9 @@ pub struct LoadError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+    /// The file is a readable record of its type that breaks one of its
+    /// rules, rather than a file that cannot be read or parsed at all.
+    pub broken_rule: bool,
 }
 
 impl fmt::Display for LoadError {
@@ -74,8 +77,9 @@ pub fn read_record_file(path: &Path) -> Result<(FileStamp, Vec<u8>), ReadFailure
         io::ErrorKind::NotFound => ReadFailure::NotFound,
         _ => ReadFailure::Io(e),
     };
-    let unusable =
-        |why: String| ReadFailure::Unusable(LoadError { path: path.to_owned(), line: 1, column: 1, message: why });
+    let unusable = |why: String| {
+        ReadFailure::Unusable(LoadError { path: path.to_owned(), line: 1, column: 1, message: why, broken_rule: false })
+    };
     let file = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path);
     let file = file.map_err(failure)?;
     let metadata = file.metadata().map_err(failure)?;
@@ -105,7 +109,8 @@ pub fn parse_record<T: Record>(path: &Path, expected_id: &str, bytes: &[u8]) -> 
     };
     rule.map_err(|invalid| {
         let (line, column) = locate_field(bytes, invalid.field);
-        LoadError { path: path.to_owned(), line, column, message: format!("`{}` {}", invalid.field, invalid.message) }
+        let message = format!("`{}` {}", invalid.field, invalid.message);
+        LoadError { path: path.to_owned(), line, column, message, broken_rule: true }
     })?;
     Ok(record)
 }
@@ -122,7 +127,7 @@ fn json_error(path: &Path, error: &serde_json::Error) -> LoadError {
         Some(at) => text[..at].to_owned(),
         None => text,
     };
-    LoadError { path: path.to_owned(), line: error.line(), column: error.column(), message }
+    LoadError { path: path.to_owned(), line: error.line(), column: error.column(), message, broken_rule: false }
 }
 
 /// The 1-based line and column of the first `"field":` key in the file, or

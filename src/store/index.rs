@@ -88,6 +88,7 @@ impl CollectionIndex {
             line: 1,
             column: 1,
             message: format!("cannot be read: {e}"),
+            broken_rule: false,
         };
         let (stamp, bytes) = match read_record_file(&path) {
             Ok(read) => read,
