@@ -450,3 +450,42 @@ fn a_fifo_or_an_oversized_file_is_one_broken_record_and_never_hangs_a_reader() {
     assert!(message(&fifo).contains("not a regular file"), "{:?}", report.problems);
     assert!(message(&huge).contains("larger than 1024 KiB"), "{:?}", report.problems);
 }
+
+#[test]
+#[ignore = "run as a child process by a_broken_file_is_logged_once_until_its_problem_changes"]
+fn role_lister() {
+    if !playing("store::role_lister") {
+        return;
+    }
+    hostr::logger::init(log::LevelFilter::Info);
+    let store = db_from_env();
+    let plans = store.dir::<Plan>().unwrap();
+    let listings = |n| (0..n).for_each(|_| assert_eq!(store.list_readable::<Plan>().unwrap().len(), 1));
+    listings(3);
+    std::fs::write(plans.join("broken.json"), "{\"id\": \"broken\", \"name\": 7}").unwrap();
+    listings(2);
+    std::fs::write(plans.join("broken.json"), "{\"id\": \"broken\",}").unwrap();
+    listings(2);
+    println!("ack done");
+}
+
+#[test]
+fn a_broken_file_is_logged_once_until_its_problem_changes() {
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    store.create(&Plan::seed(Timestamp::now())).unwrap();
+    std::fs::write(store.dir::<Plan>().unwrap().join("broken.json"), "{\"id\": \"broken\"").unwrap();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["store::role_lister", "--exact", "--nocapture", "--test-threads=1", "--include-ignored"])
+        .env("HOSTR_TEST_ROLE", "store::role_lister")
+        .env("HOSTR_TEST_DB", dir.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).lines().any(|l| ack(l) == Some("done")));
+    let log = String::from_utf8_lossy(&output.stderr);
+    let left_out: Vec<&str> = log.lines().filter(|l| l.contains("plan left out")).collect();
+    assert_eq!(left_out.len(), 3, "once per distinct problem, not once per listing:\n{log}");
+    assert!(
+        left_out[0].contains("EOF") && left_out[1].contains("invalid type") && left_out[2].contains("trailing comma")
+    );
+}

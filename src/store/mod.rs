@@ -134,6 +134,9 @@ pub struct Store {
     /// the same process. An entry exists once the folder does.
     locks: Mutex<HashMap<&'static str, Arc<Mutex<Option<File>>>>>,
     indexes: Mutex<Indexes>,
+    /// The problem last logged of each record `list_readable` left out,
+    /// by `folder/id`, so that it is logged again only when it changes.
+    left_out: Mutex<HashMap<String, String>>,
 }
 
 /// Holds a collection's exclusive lock; released on drop.
@@ -162,7 +165,8 @@ impl Store {
                 remove_stale_temp_files(&entry.path());
             }
         }
-        Ok(Store { indexes: Mutex::new(Indexes::new(root.clone())), root, locks: Default::default() })
+        let indexes = Mutex::new(Indexes::new(root.clone()));
+        Ok(Store { indexes, root, locks: Default::default(), left_out: Default::default() })
     }
 
     pub fn root(&self) -> &Path {
@@ -208,17 +212,34 @@ impl Store {
         Ok(self.ids::<T>()?.iter().map(|id| self.get::<T>(id)).collect())
     }
 
-    /// Every record of a kind that can be read; a broken file is logged
-    /// with its position and left out, so one bad file hides nothing else.
+    /// Every record of a kind that can be read; a broken file is left out,
+    /// so one bad file hides nothing else, and logged with its position once
+    /// until its problem changes (workers list every few seconds).
     pub fn list_readable<T: Record>(&self) -> StoreResult<Vec<T>> {
         let mut readable = Vec::new();
-        for record in self.list::<T>()? {
-            match record {
-                Ok(record) => readable.push(record),
-                Err(error) => log::error!("{} left out: {error}", T::COLLECTION.noun),
+        for id in self.ids::<T>()? {
+            let key = format!("{}/{id}", T::COLLECTION.folder);
+            match self.get::<T>(&id) {
+                Ok(record) => {
+                    self.left_out(|reported| reported.remove(&key));
+                    readable.push(record);
+                }
+                // Removed between listing and reading: nothing to leave out.
+                Err(StoreError::NotFound { .. }) => {}
+                Err(error) => {
+                    let message = error.to_string();
+                    let new = self.left_out(|reported| reported.insert(key, message.clone())) != Some(message);
+                    if new {
+                        log::error!("{} left out: {error}", T::COLLECTION.noun);
+                    }
+                }
             }
         }
         Ok(readable)
+    }
+
+    fn left_out<R>(&self, f: impl FnOnce(&mut HashMap<String, String>) -> R) -> R {
+        f(&mut self.left_out.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The ids of all records of a kind, sorted.
