@@ -115,6 +115,17 @@ pub enum LifecycleError {
     GracePeriodOver,
 }
 
+impl std::fmt::Display for LifecycleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LifecycleError::Suspended => "the customer is suspended by the operator",
+            LifecycleError::AlreadyDeleted => "the account is already deleted",
+            LifecycleError::NotDeleted => "the account is not deleted",
+            LifecycleError::GracePeriodOver => "the grace period for recovering the account is over",
+        })
+    }
+}
+
 impl Customer {
     /// Soft delete: nothing is erased before `grace` has passed.
     pub fn soft_delete(&mut self, now: Timestamp) -> Result<(), LifecycleError> {

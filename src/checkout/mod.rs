@@ -306,7 +306,7 @@ impl Checkout {
         match &invoice.state {
             InvoiceState::Paid => {
                 if payment.state != PaymentState::Pending {
-                    log::warn!("payment {payment_id} was paid after it was {:?}; recording it as paid", payment.state);
+                    log::warn!("payment {payment_id} was paid after it was {}; recording it as paid", payment.state.as_str());
                 }
                 self.paid(payment_id, &invoice.id)
             }
@@ -395,7 +395,7 @@ impl Checkout {
     }
 
     fn close(&self, payment_id: &str, state: PaymentState) -> CheckoutResult<Payment> {
-        log::info!("payment {payment_id} is now {state:?}");
+        log::info!("payment {payment_id} is now {}", state.as_str());
         Ok(self.store.update::<Payment, _, StoreError>(payment_id, |p| {
             if p.state == PaymentState::Pending {
                 p.state = state;

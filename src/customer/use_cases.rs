@@ -54,7 +54,7 @@ impl fmt::Display for CustomerError {
             CustomerError::Deleted => write!(f, "the account is deleted; recover it first"),
             CustomerError::ConfirmationRequired => write!(f, "deleting needs the customer's npub as confirmation"),
             CustomerError::WrongConfirmation => write!(f, "the confirmation is not the customer's npub"),
-            CustomerError::Lifecycle(error) => write!(f, "{error:?}"),
+            CustomerError::Lifecycle(error) => write!(f, "{error}"),
             CustomerError::Store(error) => write!(f, "{error}"),
         }
     }
