@@ -307,6 +307,47 @@ fn the_profile_shows_each_account_status_with_the_actions_it_allows() {
 }
 
 #[test]
+fn an_unreadable_account_is_unavailable_not_absent_and_a_deleted_customer_sees_one_state() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let keys = Keys::generate();
+    let customer = site.register(&keys);
+    let broken = site.add_account(&customer, "alpha", "broken.example.com", "ACTIVE", Value::Null, 20);
+    // A hand edit gone wrong: the paying customer's only account file no longer parses.
+    let path = site.server.app.store.dir::<CpanelAccount>().unwrap().join(format!("{}.json", broken.id));
+    std::fs::write(&path, "{\"id\": ").unwrap();
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
+    browser.goto(&site.url("/"));
+    browser.click("[data-test=login]");
+    browser.wait_url("/profile.html");
+    browser.wait_text("#accounts [data-test=unavailable]", "operator has been told");
+    let absent = browser.eval("return !!document.querySelector('[data-test=no-accounts]')", json!([]));
+    assert_eq!(absent, json!(false), "an unreadable account is never shown as no account");
+
+    // Fixed, then the customer deletes their account: every card says the
+    // hosting is held, none stays a green "Active" under the banner.
+    std::fs::remove_file(&path).unwrap();
+    site.add_account(&customer, "bravo", "held.example.com", "ACTIVE", Value::Null, 20);
+    site.server
+        .app
+        .store
+        .update::<Customer, _, hostr::store::StoreError>(&customer.id, |c| {
+            c.soft_delete(hostr::timestamp::Timestamp::now()).unwrap();
+            Ok(())
+        })
+        .unwrap();
+    browser.goto(&site.url("/profile.html"));
+    browser.wait_visible("[data-test=deleted]");
+    let card = "[data-test=account][data-domain='held.example.com']";
+    browser.wait_text(&format!("{card} [data-test=status]"), "Suspended");
+    let badge = format!("{card} [data-test=status]");
+    let badge_tone = browser.eval("return document.querySelector(arguments[0]).className", json!([badge]));
+    assert!(!badge_tone.as_str().unwrap_or("").contains("ok"), "not a green badge: {badge_tone}");
+    browser.screenshots("15-deleted-one-state", false);
+}
+
+#[test]
 fn a_hidden_page_stops_polling_and_a_webln_wallet_pays_in_one_click() {
     let Some(tools) = browser_tools() else { return };
     let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());

@@ -92,19 +92,40 @@ function planName(id) {
   return (plans.find((p) => p.id === id) || {}).name || id;
 }
 
+/** A note for records the server has but cannot read right now, or null. */
+function unavailableNote(count, one, many) {
+  if (!count) return null;
+  return h('div', {'data-test': 'unavailable'}, message('warn', 'Temporarily unavailable',
+    `${count === 1 ? one : `${count} ${many}`} cannot be shown right now. Nothing is lost: the operator has been told and is fixing it.`));
+}
+
 function renderAccounts() {
   const accounts = profile.cpanelAccounts || [];
-  if (!accounts.length) {
+  const hidden = (profile.unavailable || {}).cpanelAccounts || 0;
+  const note = unavailableNote(hidden, 'One of your hosting accounts', 'of your hosting accounts');
+  if (!accounts.length && !hidden) {
     fill('accounts', h('div', {class: 'card', 'data-test': 'no-accounts'},
       h('p', {}, 'You have no hosting account yet.'),
       h('a', {class: 'button', href: '/products.html'}, 'Choose a plan')));
     return;
   }
-  fill('accounts', accounts.map(accountCard));
+  fill('accounts', [note, ...accounts.map(accountCard)].filter(Boolean));
+}
+
+/**
+ * An account's badge and explanation. While the customer is deleted or
+ * suspended, their hosting is held whatever each account's own status: the
+ * banner above says why, so the card says only that it is held.
+ */
+function accountState(account) {
+  if (!usable() && (account.status === 'ACTIVE' || account.status === 'EXPIRED')) {
+    return ['warn', 'Suspended', ''];
+  }
+  return STATUS[account.status] || ['plain', account.status, ''];
 }
 
 function accountCard(account) {
-  const [tone, label, explanation] = STATUS[account.status] || ['plain', account.status, ''];
+  const [tone, label, explanation] = accountState(account);
   const errorBox = h('div', {id: `acct-${account.id}-error`});
   const actions = [];
   if (usable() && account.status === 'ACTIVE') {
@@ -120,7 +141,7 @@ function accountCard(account) {
         h('h3', {class: 'domain', id: `acct-${account.id}`}, account.domain),
         h('div', {class: 'small muted'}, planName(account.planId))),
       h('span', {class: `badge ${tone}`, 'data-test': 'status'}, label)),
-    h('p', {class: 'small'}, explanation),
+    explanation ? h('p', {class: 'small'}, explanation) : null,
     soon ? message('warn', null, `Paid until ${date(account.paidUntil)}: renew before then to keep it running.`) : null,
     h('dl', {class: 'facts'},
       h('dt', {}, 'Paid until'), h('dd', {}, date(account.paidUntil)),
@@ -209,12 +230,14 @@ function paymentStatus(p) {
 
 function renderPayments() {
   const payments = (profile.payments || []).slice().sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
+  const hidden = (profile.unavailable || {}).payments || 0;
+  const note = unavailableNote(hidden, 'One of your payments', 'of your payments');
   if (!payments.length) {
-    fill('payments', h('p', {class: 'muted'}, 'No payments yet.'));
+    fill('payments', note || h('p', {class: 'muted'}, 'No payments yet.'));
     return;
   }
   const domains = new Map((profile.cpanelAccounts || []).map((a) => [a.id, a.domain]));
-  fill('payments', h('table', {class: 'stacked'},
+  fill('payments', note, h('table', {class: 'stacked'},
     h('thead', {}, h('tr', {}, ['Date', 'For', 'Amount', 'Status'].map((t) => h('th', {scope: 'col'}, t)),
       h('th', {scope: 'col'}, h('span', {class: 'visually-hidden'}, 'Action')))),
     h('tbody', {}, payments.map((p) => {

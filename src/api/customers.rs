@@ -124,31 +124,46 @@ fn grace(app: &App) -> chrono::Duration {
 }
 
 fn profile_response(app: &App, customer: Customer) -> ApiResult<Response> {
-    let accounts: Vec<CpanelAccount> = load_all(app, &customer.cpanel_account_ids)?;
-    let payments: Vec<Payment> = load_all(app, &customer.payment_ids)?;
+    let accounts = load_all::<CpanelAccount>(app, &customer.cpanel_account_ids)?;
+    let payments = load_all::<Payment>(app, &customer.payment_ids)?;
     Ok(Response::json(
         200,
         &json!({
             "npub": npub(&customer.public_key),
             "metadata": customer.metadata,
-            "cpanelAccounts": accounts.iter().map(account_view).collect::<Vec<_>>(),
-            "payments": payments.iter().map(payment_view).collect::<Vec<_>>(),
+            "cpanelAccounts": accounts.readable.iter().map(account_view).collect::<Vec<_>>(),
+            "payments": payments.readable.iter().map(payment_view).collect::<Vec<_>>(),
+            // Records that exist but cannot be read now: the page says so
+            // rather than showing a paying customer no hosting at all.
+            "unavailable": {"cpanelAccounts": accounts.unavailable, "payments": payments.unavailable},
             "customer": customer,
         }),
     ))
 }
 
-/// The records named by `ids`; a missing or broken one is logged and left out.
-fn load_all<T: Record>(app: &App, ids: &[String]) -> ApiResult<Vec<T>> {
-    let mut records = Vec::with_capacity(ids.len());
+/// The records a customer's file names, as far as they can be read.
+struct Loaded<T> {
+    readable: Vec<T>,
+    /// How many exist but cannot be read until the operator fixes them.
+    unavailable: usize,
+}
+
+/// The records named by `ids`; a broken one is logged and counted, a
+/// missing one (a dangling id, which `hostr check` reports) left out.
+fn load_all<T: Record>(app: &App, ids: &[String]) -> ApiResult<Loaded<T>> {
+    let mut loaded = Loaded { readable: Vec::with_capacity(ids.len()), unavailable: 0 };
     for id in ids {
         match app.store.get::<T>(id) {
-            Ok(record) => records.push(record),
-            Err(error @ (StoreError::NotFound { .. } | StoreError::Corrupt(_))) => {
+            Ok(record) => loaded.readable.push(record),
+            Err(error @ StoreError::NotFound { .. }) => {
+                log::error!("profile left out a {}: {error}", T::COLLECTION.noun)
+            }
+            Err(error @ (StoreError::Corrupt(_) | StoreError::Duplicate { .. })) => {
                 log::error!("profile left out a {}: {error}", T::COLLECTION.noun);
+                loaded.unavailable += 1;
             }
             Err(other) => return Err(other.into()),
         }
     }
-    Ok(records)
+    Ok(loaded)
 }

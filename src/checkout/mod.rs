@@ -306,7 +306,10 @@ impl Checkout {
         match &invoice.state {
             InvoiceState::Paid => {
                 if payment.state != PaymentState::Pending {
-                    log::warn!("payment {payment_id} was paid after it was {}; recording it as paid", payment.state.as_str());
+                    log::warn!(
+                        "payment {payment_id} was paid after it was {}; recording it as paid",
+                        payment.state.as_str()
+                    );
                 }
                 self.paid(payment_id, &invoice.id)
             }
