@@ -101,10 +101,13 @@ impl App {
         self.provisioner.start();
     }
 
-    /// Plans customers can buy, in id order. A broken plan file is logged
-    /// and left out rather than taking the whole list down.
+    /// Plans customers can buy, cheapest first within each currency (prices
+    /// in different currencies are never compared). A broken plan file is
+    /// logged and left out rather than taking the whole list down.
     pub fn plans_on_sale(&self) -> StoreResult<Vec<Plan>> {
-        Ok(self.store.list_readable::<Plan>()?.into_iter().filter(|plan| plan.available).collect())
+        let mut plans: Vec<Plan> = self.store.list_readable::<Plan>()?.into_iter().filter(|p| p.available).collect();
+        plans.sort_by(|a, b| (a.currency.as_str(), a.price, &a.id).cmp(&(b.currency.as_str(), b.price, &b.id)));
+        Ok(plans)
     }
 }
 

@@ -51,10 +51,12 @@ async function teaser() {
   try {
     const {plans} = await api('GET', '/api/plans');
     if (!plans.length) return;
-    const cheapest = plans.reduce((a, b) => (Number(b.price) < Number(a.price) ? b : a));
-    const cycle = cheapest.billingCycle === 'yearly' ? 'a year' : 'a month';
-    fill('plans-teaser', `Plans from ${money(cheapest.price, cheapest.currency)} ${cycle}. `,
-      h('a', {href: '/products.html'}, 'See the plans'));
+    // The server lists plans cheapest first within each currency: the first
+    // of each currency is its cheapest. Prices in different currencies are
+    // never compared.
+    const cheapest = [...new Map(plans.slice().reverse().map((p) => [p.currency, p])).values()].reverse();
+    const from = cheapest.map((p) => `${money(p.price, p.currency)} ${p.billingCycle === 'yearly' ? 'a year' : 'a month'}`);
+    fill('plans-teaser', `Plans from ${from.join(' or ')}. `, h('a', {href: '/products.html'}, 'See the plans'));
   } catch { /* the teaser is optional */ }
 }
 

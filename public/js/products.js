@@ -60,7 +60,8 @@ function renderPlans() {
     h('ul', {},
       h('li', {}, `${plan.storage} GB storage`),
       h('li', {}, `${plan.bandwidth} GB monthly transfer`),
-      h('li', {}, plan.accounts === 1 ? '1 cPanel account' : `${plan.accounts} cPanel accounts`),
+      // A purchase makes one cPanel account: never advertise more than is delivered.
+      h('li', {}, '1 cPanel account'),
       h('li', {}, 'Email, databases and one-click apps')),
     signedIn
       ? h('button', {type: 'button', class: 'choose', 'data-test': `choose-${plan.id}`, 'aria-label': `Choose ${plan.name}`, onclick: () => selectPkg(plan.id)}, 'Choose this plan')

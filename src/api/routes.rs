@@ -116,6 +116,24 @@ mod tests {
     }
 
     #[test]
+    fn plans_are_listed_cheapest_first_within_each_currency() {
+        let (_dir, app) = app();
+        let seed = crate::plan::Plan::seed(crate::timestamp::Timestamp::now());
+        for (id, cents, currency) in [("zeta", 200, "USD"), ("alpha", 900, "USD"), ("euro", 100, "EUR")] {
+            let plan = crate::plan::Plan {
+                id: id.into(),
+                price: crate::money::Money::from_cents(cents).unwrap(),
+                currency: serde_json::from_value(serde_json::json!(currency)).unwrap(),
+                ..seed.clone()
+            };
+            app.store.create(&plan).unwrap();
+        }
+        let plans = body(&route(&app, &Request::new("GET", "/api/plans")));
+        let order: Vec<&str> = plans["plans"].as_array().unwrap().iter().filter_map(|p| p["id"].as_str()).collect();
+        assert_eq!(order, ["euro", "zeta", "basic", "alpha"], "by currency, then price (basic is 5.00 USD)");
+    }
+
+    #[test]
     fn a_signed_in_caller_registers_through_the_handler() {
         let (_dir, app) = app();
         let public_key = format!("{:064x}", 7);
