@@ -11,13 +11,12 @@ use crate::http::static_files::StaticFiles;
 use crate::nip05::{Nip05Checker, Nip05Source};
 use crate::plan::Plan;
 use crate::provisioning::Provisioner;
-use crate::provisioning::panel::HostingPanel;
+use crate::provisioning::panel::{HostingPanel, PanelAccount};
 use crate::provisioning::sandbox::SandboxPanel;
 use crate::rate_limit::{Rate, TokenBuckets};
 use crate::store::{Store, StoreError, StoreResult};
 use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
-use crate::whm::WhmAccount;
 use std::sync::Arc;
 
 /// Which integrations run as in-process sandboxes instead of the real thing.
@@ -125,7 +124,7 @@ fn panel(config: &Config, store: &Store) -> StoreResult<Box<dyn HostingPanel>> {
         .list_readable::<CpanelAccount>()?
         .into_iter()
         .filter(|a| !matches!(a.status, AccountStatus::Provisioning | AccountStatus::Terminated))
-        .map(|a| WhmAccount::new(&a.username, &a.domain, &a.plan_id))
+        .map(|a| PanelAccount::new(&a.username, &a.domain, &a.plan_id))
         .collect();
     Ok(Box::new(SandboxPanel::new(config.public_url.origin(), existing)))
 }

@@ -10,7 +10,11 @@
 //! minutes, everything else seconds. TLS is verified unless the operator
 //! opts out or names a CA file. Tokens and passwords never appear in logs
 //! or errors.
+//!
+//! The client implements provisioning's `HostingPanel`: WHM's JSON stays in
+//! this file, and what leaves it is a `PanelAccount` or a `PanelError`.
 
+use crate::provisioning::panel::{HostingPanel, PanelAccount, PanelError, PanelResult};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::time::Duration;
@@ -18,6 +22,19 @@ use std::time::Duration;
 pub const SHORT_TIMEOUT: Duration = Duration::from_secs(20);
 pub const LONG_TIMEOUT: Duration = Duration::from_secs(300);
 const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The functions hostr calls, which the WHM token must be allowed.
+pub const REQUIRED_FUNCTIONS: &[&str] = &[
+    "createacct",
+    "accountsummary",
+    "listaccts",
+    "suspendacct",
+    "unsuspendacct",
+    "removeacct",
+    "showbw",
+    "create_user_session",
+    "verify_new_username",
+];
 
 /// How the WHM server's certificate is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,69 +45,6 @@ pub enum WhmTls {
     CaFile(std::path::PathBuf),
     /// Not at all: an explicit operator choice.
     Insecure,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WhmError {
-    /// No usable answer: unreachable, timed out, cut off, or a server error.
-    /// The call may or may not have taken effect.
-    Unreachable(String),
-    /// The token or user was refused: retrying will not help.
-    Auth(String),
-    /// WHM understood and said no (`metadata.result` 0), with its reason.
-    Refused { function: String, reason: String },
-    /// An answer that is not WHM API 1 JSON (an HTML page, a proxy, API 0).
-    Nonsense(String),
-}
-
-impl fmt::Display for WhmError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WhmError::Unreachable(why) => write!(f, "WHM could not be reached: {why}"),
-            WhmError::Auth(why) => write!(f, "WHM refused the API token: {why}"),
-            WhmError::Refused { function, reason } => write!(f, "WHM {function} refused: {reason}"),
-            WhmError::Nonsense(why) => write!(f, "WHM answered something unexpected: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for WhmError {}
-
-impl WhmError {
-    /// WHM said the account does not exist.
-    pub fn is_missing_account(&self) -> bool {
-        matches!(self, WhmError::Refused { reason, .. } if reason.to_ascii_lowercase().contains("does not exist"))
-    }
-}
-
-pub type WhmResult<T> = Result<T, WhmError>;
-
-/// One cPanel account as WHM reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WhmAccount {
-    pub user: String,
-    pub domain: String,
-    pub plan: String,
-    pub suspended: bool,
-    pub suspend_reason: Option<String>,
-    pub disk_used_mb: u64,
-    /// `None` is unlimited.
-    pub disk_limit_mb: Option<u64>,
-}
-
-impl WhmAccount {
-    /// A new account as WHM holds it right after `createacct`: active, empty.
-    pub fn new(user: &str, domain: &str, plan: &str) -> WhmAccount {
-        WhmAccount {
-            user: user.to_owned(),
-            domain: domain.to_owned(),
-            plan: plan.to_owned(),
-            suspended: false,
-            suspend_reason: None,
-            disk_used_mb: 0,
-            disk_limit_mb: None,
-        }
-    }
 }
 
 pub struct WhmClient {
@@ -160,94 +114,9 @@ impl WhmClient {
         })
     }
 
-    /// `createacct`. The password travels in the body and `showpass=n` keeps
-    /// it out of WHM's own output. After `Unreachable`, ask
-    /// [`account_summary`](Self::account_summary) before trying again.
-    pub fn create_account(
-        &self,
-        username: &str,
-        domain: &str,
-        package: &str,
-        email: Option<&str>,
-        password: &str,
-    ) -> WhmResult<()> {
-        let mut params = vec![
-            ("username", username),
-            ("domain", domain),
-            ("plan", package),
-            ("password", password),
-            ("showpass", "n"),
-        ];
-        if let Some(email) = email {
-            params.push(("contactemail", email));
-        }
-        self.call("createacct", &params, true).map(drop)
-    }
-
-    /// `accountsummary`; `None` when WHM has no such account.
-    pub fn account_summary(&self, username: &str) -> WhmResult<Option<WhmAccount>> {
-        match self.call("accountsummary", &[("user", username)], false) {
-            Ok(data) => Ok(accounts(&data)?.into_iter().next()),
-            Err(error) if error.is_missing_account() => Ok(None),
-            Err(other) => Err(other),
-        }
-    }
-
-    /// Every account on the server (`listaccts`), in one call.
-    pub fn list_accounts(&self) -> WhmResult<Vec<WhmAccount>> {
-        let data =
-            self.call("listaccts", &[("want", "user,domain,plan,suspended,suspendreason,diskused,disklimit")], false)?;
-        accounts(&data)
-    }
-
-    pub fn suspend(&self, username: &str, reason: &str) -> WhmResult<()> {
-        self.call("suspendacct", &[("user", username), ("reason", reason)], false).map(drop)
-    }
-
-    pub fn unsuspend(&self, username: &str) -> WhmResult<()> {
-        self.call("unsuspendacct", &[("user", username)], false).map(drop)
-    }
-
-    /// `removeacct`: the account and its files are gone.
-    pub fn remove_account(&self, username: &str) -> WhmResult<()> {
-        self.call("removeacct", &[("username", username), ("keepdns", "0")], true).map(drop)
-    }
-
-    /// Bandwidth used this month by every account (`showbw`), in bytes by username.
-    pub fn bandwidth(&self) -> WhmResult<Vec<(String, u64)>> {
-        let data = self.call("showbw", &[], false)?;
-        let list = data.get("acct").and_then(Value::as_array).ok_or_else(|| nonsense("showbw has no acct list"))?;
-        list.iter()
-            .map(|acct| {
-                let user =
-                    acct.get("user").and_then(Value::as_str).ok_or_else(|| nonsense("showbw entry without user"))?;
-                Ok((user.to_owned(), number(acct.get("totalbytes")).unwrap_or(0)))
-            })
-            .collect()
-    }
-
-    /// A one-time cPanel login URL for `username` (`create_user_session`).
-    /// Never cache, store or log it.
-    pub fn login_url(&self, username: &str) -> WhmResult<String> {
-        let data = self.call("create_user_session", &[("user", username), ("service", "cpaneld")], false)?;
-        let url = data.get("url").and_then(Value::as_str).ok_or_else(|| nonsense("create_user_session gave no url"))?;
-        if !url.starts_with("https://") && !url.starts_with("http://") {
-            return Err(nonsense("create_user_session gave no URL"));
-        }
-        Ok(url.to_owned())
-    }
-
-    /// Whether WHM would accept `username` for a new account.
-    pub fn username_available(&self, username: &str) -> WhmResult<bool> {
-        match self.call("verify_new_username", &[("user", username)], false) {
-            Ok(_) => Ok(true),
-            Err(WhmError::Refused { .. }) => Ok(false),
-            Err(other) => Err(other),
-        }
-    }
-
-    /// The functions the token may call (`applist`).
-    pub fn applist(&self) -> WhmResult<Vec<String>> {
+    /// The functions the token may call (`applist`), to compare with
+    /// [`REQUIRED_FUNCTIONS`]; only `hostr whm test` asks.
+    pub fn applist(&self) -> PanelResult<Vec<String>> {
         let data = self.call("applist", &[], false)?;
         let apps = data.get("app").ok_or_else(|| nonsense("applist has no app list"))?;
         Ok(match apps {
@@ -257,7 +126,7 @@ impl WhmClient {
         })
     }
 
-    fn call(&self, function: &str, params: &[(&str, &str)], long: bool) -> WhmResult<Value> {
+    fn call(&self, function: &str, params: &[(&str, &str)], long: bool) -> PanelResult<Value> {
         let url = format!("{}/json-api/{function}?api.version=1", self.base);
         let mut body = String::from("api.version=1");
         for (name, value) in params {
@@ -272,20 +141,114 @@ impl WhmClient {
             .header("Authorization", &self.authorization)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .send(body.as_bytes());
-        let mut response = response.map_err(|e| WhmError::Unreachable(format!("{function}: {e}")))?;
+        let mut response = response.map_err(|e| PanelError::Unreachable(format!("{function}: {e}")))?;
         let status = response.status().as_u16();
         let text = response
             .body_mut()
             .with_config()
             .limit(MAX_ANSWER_BYTES)
             .read_to_string()
-            .map_err(|e| WhmError::Unreachable(format!("{function}: the answer was cut off: {e}")))?;
+            .map_err(|e| PanelError::Unreachable(format!("{function}: the answer was cut off: {e}")))?;
         judge(function, status, &text)
     }
 }
 
+/// hostr's panel API is the client's API: each call converts WHM's answer
+/// into hostr's types here, at the edge.
+impl HostingPanel for WhmClient {
+    fn is_sandbox(&self) -> bool {
+        false
+    }
+
+    /// `createacct`. The password travels in the body and `showpass=n` keeps
+    /// it out of WHM's own output. After `Unreachable`, ask
+    /// [`account_summary`](Self::account_summary) before trying again.
+    fn create_account(
+        &self,
+        username: &str,
+        domain: &str,
+        package: &str,
+        email: Option<&str>,
+        password: &str,
+    ) -> PanelResult<()> {
+        let mut params = vec![
+            ("username", username),
+            ("domain", domain),
+            ("plan", package),
+            ("password", password),
+            ("showpass", "n"),
+        ];
+        if let Some(email) = email {
+            params.push(("contactemail", email));
+        }
+        self.call("createacct", &params, true).map(drop)
+    }
+
+    /// `accountsummary`; `None` when WHM has no such account.
+    fn account_summary(&self, username: &str) -> PanelResult<Option<PanelAccount>> {
+        match self.call("accountsummary", &[("user", username)], false) {
+            Ok(data) => Ok(accounts(&data)?.into_iter().next()),
+            Err(error) if error.is_missing_account() => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Every account on the server (`listaccts`), in one call.
+    fn list_accounts(&self) -> PanelResult<Vec<PanelAccount>> {
+        let data =
+            self.call("listaccts", &[("want", "user,domain,plan,suspended,suspendreason,diskused,disklimit")], false)?;
+        accounts(&data)
+    }
+
+    fn suspend(&self, username: &str, reason: &str) -> PanelResult<()> {
+        self.call("suspendacct", &[("user", username), ("reason", reason)], false).map(drop)
+    }
+
+    fn unsuspend(&self, username: &str) -> PanelResult<()> {
+        self.call("unsuspendacct", &[("user", username)], false).map(drop)
+    }
+
+    /// `removeacct`: the account and its files are gone.
+    fn remove_account(&self, username: &str) -> PanelResult<()> {
+        self.call("removeacct", &[("username", username), ("keepdns", "0")], true).map(drop)
+    }
+
+    /// Bandwidth used this month by every account (`showbw`), in bytes by username.
+    fn bandwidth(&self) -> PanelResult<Vec<(String, u64)>> {
+        let data = self.call("showbw", &[], false)?;
+        let list = data.get("acct").and_then(Value::as_array).ok_or_else(|| nonsense("showbw has no acct list"))?;
+        list.iter()
+            .map(|acct| {
+                let user =
+                    acct.get("user").and_then(Value::as_str).ok_or_else(|| nonsense("showbw entry without user"))?;
+                Ok((user.to_owned(), number(acct.get("totalbytes")).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    /// A one-time cPanel login URL for `username` (`create_user_session`).
+    /// Never cache, store or log it.
+    fn login_url(&self, username: &str) -> PanelResult<String> {
+        let data = self.call("create_user_session", &[("user", username), ("service", "cpaneld")], false)?;
+        let url = data.get("url").and_then(Value::as_str).ok_or_else(|| nonsense("create_user_session gave no url"))?;
+        if !url.starts_with("https://") && !url.starts_with("http://") {
+            return Err(nonsense("create_user_session gave no URL"));
+        }
+        Ok(url.to_owned())
+    }
+
+    /// Whether WHM would accept `username` for a new account.
+    fn username_available(&self, username: &str) -> PanelResult<bool> {
+        match self.call("verify_new_username", &[("user", username)], false) {
+            Ok(_) => Ok(true),
+            Err(PanelError::Refused { .. }) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+}
+
 /// What a WHM answer means, from its status and body.
-fn judge(function: &str, status: u16, text: &str) -> WhmResult<Value> {
+fn judge(function: &str, status: u16, text: &str) -> PanelResult<Value> {
     let json: Option<Value> = serde_json::from_str(text).ok();
     let legacy_error = json
         .as_ref()
@@ -293,10 +256,10 @@ fn judge(function: &str, status: u16, text: &str) -> WhmResult<Value> {
         .and_then(|c| c.get("error").or_else(|| c.get("data").and_then(|d| d.get("reason"))))
         .and_then(Value::as_str);
     if status == 401 || status == 403 || legacy_error.is_some() {
-        return Err(WhmError::Auth(legacy_error.unwrap_or("access denied").to_owned()));
+        return Err(PanelError::Auth(legacy_error.unwrap_or("access denied").to_owned()));
     }
     if status >= 500 {
-        return Err(WhmError::Unreachable(format!("{function}: HTTP {status}")));
+        return Err(PanelError::Unreachable(format!("{function}: HTTP {status}")));
     }
     let Some(json) = json else {
         let why = if text.contains("Brute Force Protection") {
@@ -306,14 +269,14 @@ fn judge(function: &str, status: u16, text: &str) -> WhmResult<Value> {
         } else {
             format!("{function} answered HTTP {status} without JSON")
         };
-        return Err(WhmError::Nonsense(why));
+        return Err(PanelError::Nonsense(why));
     };
     let metadata = json.get("metadata").and_then(Value::as_object).ok_or_else(|| {
-        WhmError::Nonsense(format!("{function} answered without WHM API 1 metadata (is api.version=1 honoured?)"))
+        PanelError::Nonsense(format!("{function} answered without WHM API 1 metadata (is api.version=1 honoured?)"))
     })?;
     if number(metadata.get("result")) != Some(1) {
         let reason = metadata.get("reason").and_then(Value::as_str).unwrap_or("no reason given");
-        return Err(WhmError::Refused { function: function.to_owned(), reason: reason.to_owned() });
+        return Err(PanelError::Refused { function: function.to_owned(), reason: reason.to_owned() });
     }
     Ok(json.get("data").cloned().unwrap_or(Value::Object(Map::new())))
 }
@@ -327,31 +290,31 @@ fn number(value: Option<&Value>) -> Option<u64> {
     }
 }
 
-fn accounts(data: &Value) -> WhmResult<Vec<WhmAccount>> {
+fn accounts(data: &Value) -> PanelResult<Vec<PanelAccount>> {
     let list = data.get("acct").and_then(Value::as_array).ok_or_else(|| nonsense("no acct list"))?;
     list.iter()
         .map(|acct| {
             let text = |field: &str| acct.get(field).and_then(Value::as_str).unwrap_or("").to_owned();
-            let user = text("user");
-            if user.is_empty() {
+            let username = text("user");
+            if username.is_empty() {
                 return Err(nonsense("an account without a user"));
             }
             let reason = acct.get("suspendreason").and_then(Value::as_str).filter(|r| *r != "not suspended");
-            Ok(WhmAccount {
+            Ok(PanelAccount {
                 domain: text("domain"),
-                plan: text("plan"),
+                package: text("plan"),
                 suspended: number(acct.get("suspended")) == Some(1),
                 suspend_reason: reason.map(str::to_owned),
                 disk_used_mb: number(acct.get("diskused")).unwrap_or(0),
                 disk_limit_mb: number(acct.get("disklimit")).filter(|&mb| mb > 0),
-                user,
+                username,
             })
         })
         .collect()
 }
 
-fn nonsense(why: &str) -> WhmError {
-    WhmError::Nonsense(why.to_owned())
+fn nonsense(why: &str) -> PanelError {
+    PanelError::Nonsense(why.to_owned())
 }
 
 #[cfg(test)]
@@ -366,19 +329,19 @@ mod tests {
         assert_eq!(judge("f", 200, as_string).unwrap()["x"], 1);
         let refused = r#"{"metadata":{"result":0,"reason":"API failure: (XID abc) domain exists"}}"#;
         assert!(
-            matches!(judge("createacct", 200, refused), Err(WhmError::Refused { reason, .. }) if reason.contains("domain exists"))
+            matches!(judge("createacct", 200, refused), Err(PanelError::Refused { reason, .. }) if reason.contains("domain exists"))
         );
         let refused_string = r#"{"metadata":{"result":"0","reason":"no"}}"#;
-        assert!(matches!(judge("f", 200, refused_string), Err(WhmError::Refused { .. })));
+        assert!(matches!(judge("f", 200, refused_string), Err(PanelError::Refused { .. })));
         let denied = r#"{"cpanelresult":{"apiversion":"2","error":"Access denied","data":{"reason":"Access denied","result":"0"}}}"#;
-        assert!(matches!(judge("f", 403, denied), Err(WhmError::Auth(_))));
-        assert!(matches!(judge("f", 200, denied), Err(WhmError::Auth(_))));
+        assert!(matches!(judge("f", 403, denied), Err(PanelError::Auth(_))));
+        assert!(matches!(judge("f", 200, denied), Err(PanelError::Auth(_))));
         assert!(
-            matches!(judge("f", 200, "<html>Brute Force Protection</html>"), Err(WhmError::Nonsense(w)) if w.contains("brute-force"))
+            matches!(judge("f", 200, "<html>Brute Force Protection</html>"), Err(PanelError::Nonsense(w)) if w.contains("brute-force"))
         );
-        assert!(matches!(judge("f", 200, "<HTML><meta http-equiv=refresh>"), Err(WhmError::Nonsense(_))));
-        assert!(matches!(judge("f", 500, ""), Err(WhmError::Unreachable(_))));
-        assert!(matches!(judge("f", 200, r#"{"result":[{"status":1}]}"#), Err(WhmError::Nonsense(_))), "API 0 shape");
+        assert!(matches!(judge("f", 200, "<HTML><meta http-equiv=refresh>"), Err(PanelError::Nonsense(_))));
+        assert!(matches!(judge("f", 500, ""), Err(PanelError::Unreachable(_))));
+        assert!(matches!(judge("f", 200, r#"{"result":[{"status":1}]}"#), Err(PanelError::Nonsense(_))), "API 0 shape");
     }
 
     #[test]

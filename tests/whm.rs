@@ -2,7 +2,8 @@
 //! lifecycle, loose result types, refusals, bad tokens, HTML and timeouts.
 
 use crate::common::fake_whm::{FakeWhm, TOKEN, WhmFault};
-use hostr::whm::{WhmClient, WhmError, WhmTls};
+use hostr::provisioning::panel::{HostingPanel, PanelError};
+use hostr::whm::{WhmClient, WhmTls};
 use std::time::Duration;
 
 const PASSWORD: &str = "correct-horse-battery-staple-9";
@@ -29,7 +30,10 @@ fn an_account_is_created_read_suspended_measured_and_removed() {
     assert!(!whm.username_available("shop").unwrap());
 
     let account = whm.account_summary("shop").unwrap().unwrap();
-    assert_eq!((account.domain.as_str(), account.plan.as_str(), account.suspended), ("shop.example", "basic", false));
+    assert_eq!(
+        (account.domain.as_str(), account.package.as_str(), account.suspended),
+        ("shop.example", "basic", false)
+    );
     assert_eq!((account.disk_used_mb, account.disk_limit_mb), (12, Some(10240)));
     assert!(whm.account_summary("nobody").unwrap().is_none());
 
@@ -60,11 +64,11 @@ fn refusals_keep_their_reason_and_a_bad_token_is_told_apart() {
     let whm = client(&fake);
     whm.create_account("shop", "shop.example", "basic", None, PASSWORD).unwrap();
     let error = whm.create_account("other", "shop.example", "basic", None, PASSWORD).unwrap_err();
-    assert!(matches!(&error, WhmError::Refused { reason, .. } if reason.contains("already exists")), "{error}");
+    assert!(matches!(&error, PanelError::Refused { reason, .. } if reason.contains("already exists")), "{error}");
 
     let wrong = WhmClient::new(&fake.url, "root", "WRONGTOKEN", &WhmTls::Verify).unwrap();
     let error = wrong.suspend("shop", "x").unwrap_err();
-    assert!(matches!(error, WhmError::Auth(_)), "{error}");
+    assert!(matches!(error, PanelError::Auth(_)), "{error}");
     assert!(!format!("{error} {wrong:?}").contains("WRONGTOKEN"), "the token never shows");
 }
 
@@ -73,14 +77,14 @@ fn html_server_errors_and_timeouts_are_not_refusals() {
     let fake = FakeWhm::start();
     let whm = client(&fake);
     fake.fault(WhmFault::Html);
-    assert!(matches!(whm.list_accounts(), Err(WhmError::Nonsense(_))));
+    assert!(matches!(whm.list_accounts(), Err(PanelError::Nonsense(_))));
     fake.fault(WhmFault::ServerError);
-    assert!(matches!(whm.list_accounts(), Err(WhmError::Unreachable(_))));
+    assert!(matches!(whm.list_accounts(), Err(PanelError::Unreachable(_))));
 
     // createacct that times out but did create the account: the summary tells.
     fake.fault(WhmFault::Slow(Duration::from_millis(2500)));
     let error = whm.create_account("slow", "slow.example", "basic", None, PASSWORD).unwrap_err();
-    assert!(matches!(error, WhmError::Unreachable(_)), "{error}");
+    assert!(matches!(error, PanelError::Unreachable(_)), "{error}");
     assert!(whm.account_summary("slow").unwrap().is_some());
     assert_eq!(fake.calls("createacct"), 1);
 }

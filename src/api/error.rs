@@ -15,8 +15,8 @@ use crate::customer::{CustomerError, LifecycleError};
 use crate::http::{HttpError, Response};
 use crate::payment::Payment;
 use crate::profile::ProfileError;
+use crate::provisioning::panel::PanelError;
 use crate::store::{Collection, Record, StoreError};
-use crate::whm::WhmError;
 use serde_json::json;
 
 /// What kind of failure this is; decides the HTTP status.
@@ -339,8 +339,8 @@ impl From<ProfileError> for ApiError {
     }
 }
 
-impl From<WhmError> for ApiError {
-    fn from(error: WhmError) -> ApiError {
+impl From<PanelError> for ApiError {
+    fn from(error: PanelError) -> ApiError {
         log::error!("WHM: {error}");
         ApiError::new(
             Failure::BadGateway,

@@ -14,13 +14,13 @@
 //!    (`appliedPayments`), then the payment is marked DONE.
 
 use super::Provisioner;
+use super::panel::{PanelAccount, PanelError};
 use crate::cpanel_account::{AccountStatus, CpanelAccount, check_username};
 use crate::customer::Customer;
 use crate::payment::Payment;
 use crate::plan::Plan;
 use crate::store::StoreError;
 use crate::timestamp::Timestamp;
-use crate::whm::{WhmAccount, WhmError};
 
 /// Usernames tried for one domain before giving up.
 const MAX_USERNAMES: usize = 30;
@@ -40,8 +40,8 @@ impl From<StoreError> for Fault {
     }
 }
 
-impl From<WhmError> for Fault {
-    fn from(error: WhmError) -> Fault {
+impl From<PanelError> for Fault {
+    fn from(error: PanelError) -> Fault {
         Fault::Retry(error.to_string())
     }
 }
@@ -202,7 +202,9 @@ impl Provisioner {
             return Err(match error {
                 // Any creation of ours under this name has settled by now (see
                 // above) and WHM has no account under it: the domain is someone else's.
-                WhmError::Refused { reason, .. } if reason.contains(&account.domain) || mentions(&reason, "domain") => {
+                PanelError::Refused { reason, .. }
+                    if reason.contains(&account.domain) || mentions(&reason, "domain") =>
+                {
                     Fault::Stuck(format!(
                         "WHM refused the domain {}: {}. Free it on WHM (or refund the customer), \
                          then run `hostr payment retry`",
@@ -210,7 +212,7 @@ impl Provisioner {
                         reason.trim_end_matches('.')
                     ))
                 }
-                WhmError::Refused { reason, .. } => Fault::Retry(format!("WHM createacct refused: {reason}")),
+                PanelError::Refused { reason, .. } => Fault::Retry(format!("WHM createacct refused: {reason}")),
                 other => Fault::Retry(format!(
                     "{other}; WHM will be asked whether the account exists before any new attempt"
                 )),
@@ -227,7 +229,7 @@ impl Provisioner {
             a.updated_at = now;
             Ok(())
         })?;
-        self.view().seen(WhmAccount::new(&account.username, &account.domain, &account.plan_id));
+        self.view().seen(PanelAccount::new(&account.username, &account.domain, &account.plan_id));
         Ok(())
     }
 

@@ -2,11 +2,11 @@
 //! WHM's state should be, and what must change to get there. The files are
 //! the desired state; WHM is brought in line with them.
 
+use super::panel::PanelAccount;
 use crate::cpanel_account::{AccountStatus, CpanelAccount, ResourceUsage};
 use crate::customer::CustomerStatus;
 use crate::plan::Plan;
 use crate::timestamp::Timestamp;
-use crate::whm::WhmAccount;
 use std::collections::HashMap;
 
 /// Every suspension hostr makes carries this prefix, so that suspensions by
@@ -58,7 +58,7 @@ pub enum Action {
 /// files. Only accounts that differ produce an action.
 pub fn reconcile<'a>(
     accounts: impl IntoIterator<Item = (&'a CpanelAccount, CustomerStatus)>,
-    whm: &HashMap<String, WhmAccount>,
+    whm: &HashMap<String, PanelAccount>,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     for (account, owner) in accounts {
@@ -98,7 +98,7 @@ pub fn reconcile<'a>(
 
 /// Usage as read from WHM: disk from `listaccts` (MB), transfer from
 /// `showbw` (bytes, converted to MB); the transfer limit is the plan's.
-pub fn usage(actual: &WhmAccount, bandwidth_bytes: u64, plan: Option<&Plan>, now: Timestamp) -> ResourceUsage {
+pub fn usage(actual: &PanelAccount, bandwidth_bytes: u64, plan: Option<&Plan>, now: Timestamp) -> ResourceUsage {
     const MB: u64 = 1024 * 1024;
     ResourceUsage {
         disk_used_mb: actual.disk_used_mb,
@@ -131,11 +131,11 @@ mod tests {
         }
     }
 
-    fn on_whm(suspended: Option<&str>) -> HashMap<String, WhmAccount> {
-        let a = WhmAccount {
-            user: "shop".into(),
+    fn on_whm(suspended: Option<&str>) -> HashMap<String, PanelAccount> {
+        let a = PanelAccount {
+            username: "shop".into(),
             domain: "shop.example".into(),
-            plan: "basic".into(),
+            package: "basic".into(),
             suspended: suspended.is_some(),
             suspend_reason: suspended.map(str::to_owned),
             disk_used_mb: 5,

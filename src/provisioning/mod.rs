@@ -27,10 +27,9 @@ use crate::payment::{FulfilmentStatus, Payment, PaymentState};
 use crate::plan::Plan;
 use crate::store::{Store, StoreError, StoreResult};
 use crate::timestamp::Timestamp;
-use crate::whm::{WhmAccount, WhmError, WhmResult};
 use fulfil::Fault;
 use lifecycle::Action;
-use panel::HostingPanel;
+use panel::{HostingPanel, PanelAccount, PanelError, PanelResult};
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -54,7 +53,8 @@ pub struct Schedule {
     /// How long WHM is left alone after it refused the token.
     pub auth_pause: Duration,
     /// How long a `createacct` may go on running in WHM after it was sent
-    /// (hostr's own wait for the answer, twice over); no second one before.
+    /// (hostr's own wait for the answer, twice over: `App` sets it from the
+    /// WHM settings); no second one before.
     pub create_settle: Duration,
 }
 
@@ -68,7 +68,7 @@ impl Default for Schedule {
             terminate_after: None,
             retry_base: Duration::from_secs(30),
             auth_pause: Duration::from_secs(15 * 60),
-            create_settle: crate::whm::LONG_TIMEOUT * 2,
+            create_settle: Duration::from_secs(600),
         }
     }
 }
@@ -76,15 +76,15 @@ impl Default for Schedule {
 /// WHM's accounts as last read, kept up to date with what hostr changed since.
 #[derive(Default)]
 pub struct WhmView {
-    accounts: HashMap<String, WhmAccount>,
+    accounts: HashMap<String, PanelAccount>,
     bandwidth: HashMap<String, u64>,
     read_at: Option<Instant>,
     usage_read_at: Option<Instant>,
 }
 
 impl WhmView {
-    fn seen(&mut self, account: WhmAccount) {
-        self.accounts.insert(account.user.clone(), account);
+    fn seen(&mut self, account: PanelAccount) {
+        self.accounts.insert(account.username.clone(), account);
     }
 }
 
@@ -155,26 +155,26 @@ impl Provisioner {
 
     /// Calls the panel unless WHM refused the token a moment ago; a refusal
     /// pauses every WHM call for `auth_pause`.
-    pub fn call<T>(&self, f: impl FnOnce(&dyn HostingPanel) -> WhmResult<T>) -> WhmResult<T> {
+    pub fn call<T>(&self, f: impl FnOnce(&dyn HostingPanel) -> PanelResult<T>) -> PanelResult<T> {
         {
             let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(until) = *paused
                 && Instant::now() < until
             {
                 let left = until.saturating_duration_since(Instant::now()).as_secs() / 60 + 1;
-                return Err(WhmError::Auth(format!(
+                return Err(PanelError::Auth(format!(
                     "calls paused for {left} more minute(s) after WHM refused the token; fix WHM_API_TOKEN"
                 )));
             }
         }
         let result = f(self.panel.as_ref());
         match &result {
-            Err(WhmError::Auth(why)) => {
+            Err(PanelError::Auth(why)) => {
                 log::error!("WHM refused the API token ({why}); pausing WHM calls for {:?}", self.schedule.auth_pause);
                 *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) =
                     Some(Instant::now() + self.schedule.auth_pause);
             }
-            Err(WhmError::Unreachable(_)) => self.unreachable.store(true, std::sync::atomic::Ordering::Relaxed),
+            Err(PanelError::Unreachable(_)) => self.unreachable.store(true, std::sync::atomic::Ordering::Relaxed),
             _ => {}
         }
         result
@@ -379,7 +379,7 @@ impl Provisioner {
             None
         };
         let mut view = self.view();
-        view.accounts = accounts.into_iter().map(|a| (a.user.clone(), a)).collect();
+        view.accounts = accounts.into_iter().map(|a| (a.username.clone(), a)).collect();
         view.read_at = Some(Instant::now());
         let read_usage = bandwidth.is_some();
         if let Some(bandwidth) = bandwidth {
@@ -475,12 +475,12 @@ impl Provisioner {
         let known: std::collections::HashSet<&str> = ours.iter().map(|a| a.username.as_str()).collect();
         let foreign = accounts
             .iter()
-            .filter(|w| !known.contains(w.user.as_str()))
-            .map(|w| format!("{} ({})", w.user, w.domain))
+            .filter(|w| !known.contains(w.username.as_str()))
+            .map(|w| format!("{} ({})", w.username, w.domain))
             .collect();
         {
             let mut view = self.view();
-            view.accounts = accounts.into_iter().map(|a| (a.user.clone(), a)).collect();
+            view.accounts = accounts.into_iter().map(|a| (a.username.clone(), a)).collect();
             view.read_at = Some(Instant::now());
         }
         let mut report = CycleReport::default();
@@ -557,14 +557,14 @@ impl Provisioner {
         held.get(account_id).is_some_and(|(until, _)| Instant::now() < *until)
     }
 
-    fn action_failed(&self, account_id: &str, username: &str, error: WhmError, drift: &mut HashMap<String, String>) {
+    fn action_failed(&self, account_id: &str, username: &str, error: PanelError, drift: &mut HashMap<String, String>) {
         if error.is_missing_account() {
             self.view().accounts.remove(username);
             drift.insert(account_id.to_owned(), format!("{username} does not exist on WHM"));
             return;
         }
         // An outage or a refused token already holds back all of WHM's work.
-        if matches!(error, WhmError::Unreachable(_) | WhmError::Auth(_)) {
+        if matches!(error, PanelError::Unreachable(_) | PanelError::Auth(_)) {
             log::warn!("account {username}: {error}; trying again next pass");
             return;
         }
@@ -626,10 +626,10 @@ impl Provisioner {
 
     /// A one-time cPanel login URL for the account's owner, once WHM
     /// confirms the username still hosts this account's domain.
-    pub fn login_url(&self, account: &CpanelAccount) -> WhmResult<String> {
+    pub fn login_url(&self, account: &CpanelAccount) -> PanelResult<String> {
         match self.call(|panel| panel.account_summary(&account.username))? {
             Some(found) if found.domain == account.domain => self.call(|panel| panel.login_url(&account.username)),
-            found => Err(WhmError::Refused {
+            found => Err(PanelError::Refused {
                 function: "accountsummary".to_owned(),
                 reason: match found {
                     Some(other) => {

@@ -4,9 +4,8 @@
 //! life of the process; at start it holds the accounts the files say exist.
 //! Its single sign-on URL opens a local page that says what it is.
 
-use super::panel::HostingPanel;
+use super::panel::{HostingPanel, PanelAccount, PanelError, PanelResult};
 use crate::cpanel_account::check_username;
-use crate::whm::{WhmAccount, WhmError, WhmResult};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -16,21 +15,26 @@ const RESERVED: &[&str] =
 
 pub struct SandboxPanel {
     origin: String,
-    accounts: Mutex<BTreeMap<String, WhmAccount>>,
+    accounts: Mutex<BTreeMap<String, PanelAccount>>,
 }
 
 impl SandboxPanel {
     /// A sandbox whose sign-on pages are served by the hostr at `origin`.
-    pub fn new(origin: &str, existing: Vec<WhmAccount>) -> SandboxPanel {
-        let accounts = existing.into_iter().map(|a| (a.user.clone(), a)).collect();
+    pub fn new(origin: &str, existing: Vec<PanelAccount>) -> SandboxPanel {
+        let accounts = existing.into_iter().map(|a| (a.username.clone(), a)).collect();
         SandboxPanel { origin: origin.to_owned(), accounts: Mutex::new(accounts) }
     }
 
-    fn accounts(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, WhmAccount>> {
+    fn accounts(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, PanelAccount>> {
         self.accounts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn with_account<T>(&self, function: &str, username: &str, f: impl FnOnce(&mut WhmAccount) -> T) -> WhmResult<T> {
+    fn with_account<T>(
+        &self,
+        function: &str,
+        username: &str,
+        f: impl FnOnce(&mut PanelAccount) -> T,
+    ) -> PanelResult<T> {
         match self.accounts().get_mut(username) {
             Some(account) => Ok(f(account)),
             None => Err(refused(function, &format!("Account “{username}” does not exist."))),
@@ -38,8 +42,8 @@ impl SandboxPanel {
     }
 }
 
-fn refused(function: &str, reason: &str) -> WhmError {
-    WhmError::Refused { function: function.to_owned(), reason: reason.to_owned() }
+fn refused(function: &str, reason: &str) -> PanelError {
+    PanelError::Refused { function: function.to_owned(), reason: reason.to_owned() }
 }
 
 impl HostingPanel for SandboxPanel {
@@ -54,7 +58,7 @@ impl HostingPanel for SandboxPanel {
         package: &str,
         _email: Option<&str>,
         _password: &str,
-    ) -> WhmResult<()> {
+    ) -> PanelResult<()> {
         check_username(username).map_err(|why| refused("createacct", &why))?;
         if RESERVED.contains(&username) {
             return Err(refused("createacct", &format!("“{username}” is a reserved username.")));
@@ -66,55 +70,51 @@ impl HostingPanel for SandboxPanel {
         if accounts.values().any(|a| a.domain == domain) {
             return Err(refused("createacct", &format!("The domain “{domain}” already exists on this server.")));
         }
-        let account = WhmAccount::new(username, domain, package);
+        let account = PanelAccount::new(username, domain, package);
         accounts.insert(username.to_owned(), account);
         Ok(())
     }
 
-    fn account_summary(&self, username: &str) -> WhmResult<Option<WhmAccount>> {
+    fn account_summary(&self, username: &str) -> PanelResult<Option<PanelAccount>> {
         Ok(self.accounts().get(username).cloned())
     }
 
-    fn list_accounts(&self) -> WhmResult<Vec<WhmAccount>> {
+    fn list_accounts(&self) -> PanelResult<Vec<PanelAccount>> {
         Ok(self.accounts().values().cloned().collect())
     }
 
-    fn suspend(&self, username: &str, reason: &str) -> WhmResult<()> {
+    fn suspend(&self, username: &str, reason: &str) -> PanelResult<()> {
         self.with_account("suspendacct", username, |a| {
             a.suspended = true;
             a.suspend_reason = Some(reason.to_owned());
         })
     }
 
-    fn unsuspend(&self, username: &str) -> WhmResult<()> {
+    fn unsuspend(&self, username: &str) -> PanelResult<()> {
         self.with_account("unsuspendacct", username, |a| {
             a.suspended = false;
             a.suspend_reason = None;
         })
     }
 
-    fn remove_account(&self, username: &str) -> WhmResult<()> {
+    fn remove_account(&self, username: &str) -> PanelResult<()> {
         self.accounts()
             .remove(username)
             .map(drop)
             .ok_or_else(|| refused("removeacct", &format!("Account “{username}” does not exist.")))
     }
 
-    fn bandwidth(&self) -> WhmResult<Vec<(String, u64)>> {
+    fn bandwidth(&self) -> PanelResult<Vec<(String, u64)>> {
         Ok(self.accounts().keys().map(|user| (user.clone(), 0)).collect())
     }
 
-    fn login_url(&self, username: &str) -> WhmResult<String> {
+    fn login_url(&self, username: &str) -> PanelResult<String> {
         self.with_account("create_user_session", username, |_| ())?;
         Ok(format!("{}/sandbox-cpanel.html?user={username}", self.origin))
     }
 
-    fn username_available(&self, username: &str) -> WhmResult<bool> {
+    fn username_available(&self, username: &str) -> PanelResult<bool> {
         Ok(check_username(username).is_ok() && !RESERVED.contains(&username) && !self.accounts().contains_key(username))
-    }
-
-    fn applist(&self) -> WhmResult<Vec<String>> {
-        Ok(super::panel::REQUIRED_FUNCTIONS.iter().map(|f| (*f).to_owned()).collect())
     }
 }
 
@@ -128,11 +128,11 @@ mod tests {
         panel.create_account("shop", "shop.example", "basic", None, "pw").unwrap();
         assert!(matches!(
             panel.create_account("shop", "other.example", "basic", None, "pw"),
-            Err(WhmError::Refused { .. })
+            Err(PanelError::Refused { .. })
         ));
         assert!(matches!(
             panel.create_account("shop2", "shop.example", "basic", None, "pw"),
-            Err(WhmError::Refused { .. })
+            Err(PanelError::Refused { .. })
         ));
         assert!(panel.create_account("testing", "t.example", "basic", None, "pw").is_err());
         assert!(panel.create_account("root", "r.example", "basic", None, "pw").is_err());
