@@ -25,24 +25,35 @@ pub fn terminates(account: &CpanelAccount, now: Timestamp, after: chrono::Durati
         && account.paid_until.is_some_and(|until| until.as_datetime() + after <= now.as_datetime())
 }
 
-/// Whether WHM should have the account suspended, and why. `None` for
-/// accounts WHM does not (or no longer) hold.
-pub fn suspension(account: &CpanelAccount, owner: CustomerStatus) -> Option<Option<String>> {
+/// What WHM's state of an account should be, by the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Suspension {
+    /// WHM does not (or no longer) hold the account: not yet created, or
+    /// terminated. Nothing to compare.
+    NotOnPanel,
+    /// The account should run.
+    Running,
+    /// The account should be suspended, for this `hostr:` reason.
+    Suspended(String),
+}
+
+/// Whether WHM should have the account suspended, and why.
+pub fn suspension(account: &CpanelAccount, owner: CustomerStatus) -> Suspension {
     let reason = match (account.status, owner) {
-        (AccountStatus::Provisioning | AccountStatus::Terminated, _) => return None,
+        (AccountStatus::Provisioning | AccountStatus::Terminated, _) => return Suspension::NotOnPanel,
         (AccountStatus::Suspended, _) => {
             let why = account.suspend_reason.as_deref().unwrap_or("no reason given");
-            Some(format!("{REASON_PREFIX} suspended by the operator: {why}"))
+            format!("{REASON_PREFIX} suspended by the operator: {why}")
         }
-        (_, CustomerStatus::Suspended) => Some(format!("{REASON_PREFIX} the customer is suspended")),
-        (_, CustomerStatus::Deleted) => Some(format!("{REASON_PREFIX} the customer deleted their account")),
+        (_, CustomerStatus::Suspended) => format!("{REASON_PREFIX} the customer is suspended"),
+        (_, CustomerStatus::Deleted) => format!("{REASON_PREFIX} the customer deleted their account"),
         (AccountStatus::Expired, _) => {
             let until = account.paid_until.map_or_else(|| "—".to_owned(), |t| t.to_string());
-            Some(format!("{REASON_PREFIX} non-payment (paid until {until})"))
+            format!("{REASON_PREFIX} non-payment (paid until {until})")
         }
-        (AccountStatus::Active, CustomerStatus::Active) => None,
+        (AccountStatus::Active, CustomerStatus::Active) => return Suspension::Running,
     };
-    Some(reason)
+    Suspension::Suspended(reason)
 }
 
 /// One step to bring WHM in line with the files, or a difference hostr
@@ -62,7 +73,10 @@ pub fn reconcile<'a>(
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     for (account, owner) in accounts {
-        let Some(wanted) = suspension(account, owner) else { continue };
+        let wanted = suspension(account, owner);
+        if wanted == Suspension::NotOnPanel {
+            continue;
+        }
         let (account_id, username) = (account.id.clone(), account.username.clone());
         let Some(actual) = whm.get(&account.username) else {
             let problem = format!("{} is {} here but does not exist on WHM", account.username, account.status.as_str());
@@ -76,8 +90,8 @@ pub fn reconcile<'a>(
             continue;
         }
         match (wanted, actual.suspended) {
-            (Some(reason), false) => actions.push(Action::Suspend { account_id, username, reason }),
-            (None, true) => {
+            (Suspension::Suspended(reason), false) => actions.push(Action::Suspend { account_id, username, reason }),
+            (Suspension::Running, true) => {
                 let theirs = actual.suspend_reason.as_deref().unwrap_or("");
                 if theirs.starts_with(REASON_PREFIX) {
                     actions.push(Action::Unsuspend { account_id, username });
@@ -154,6 +168,30 @@ mod tests {
         assert!(!expires(&account(AccountStatus::Suspended, "2026-12-01T00:00:00Z"), now, chrono::Duration::zero()));
         assert!(terminates(&account(AccountStatus::Expired, "2026-11-01T00:00:00Z"), now, chrono::Duration::days(30)));
         assert!(!terminates(&account(AccountStatus::Expired, "2026-11-10T00:00:00Z"), now, chrono::Duration::days(30)));
+    }
+
+    #[test]
+    fn the_wanted_suspension_follows_the_account_and_its_owner() {
+        use AccountStatus as A;
+        use CustomerStatus as C;
+        let suspended = |reason: &str| Suspension::Suspended(format!("hostr: {reason}"));
+        let (paid, lapsed) = ("2027-01-01T00:00:00Z", "2026-11-01T00:00:00Z");
+        let mut operator = account(A::Suspended, paid);
+        operator.suspend_reason = Some("spam".into());
+        let cases = [
+            (account(A::Provisioning, paid), C::Active, Suspension::NotOnPanel),
+            (account(A::Terminated, lapsed), C::Deleted, Suspension::NotOnPanel),
+            (account(A::Active, paid), C::Active, Suspension::Running),
+            (account(A::Active, paid), C::Suspended, suspended("the customer is suspended")),
+            (account(A::Active, paid), C::Deleted, suspended("the customer deleted their account")),
+            (account(A::Expired, lapsed), C::Active, suspended("non-payment (paid until 2026-11-01T00:00:00Z)")),
+            (account(A::Expired, lapsed), C::Suspended, suspended("the customer is suspended")),
+            (operator.clone(), C::Active, suspended("suspended by the operator: spam")),
+            (operator, C::Deleted, suspended("suspended by the operator: spam")),
+        ];
+        for (account, owner, expected) in cases {
+            assert_eq!(suspension(&account, owner), expected, "{:?} owned by a {owner:?} customer", account.status);
+        }
     }
 
     #[test]
