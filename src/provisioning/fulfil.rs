@@ -54,7 +54,7 @@ pub type Period = (Timestamp, Timestamp);
 impl Provisioner {
     /// Does what `payment` bought. Returns the period it paid for.
     pub(super) fn deliver(&self, payment: &Payment) -> Step<Period> {
-        if payment.sandbox && !self.panel.is_sandbox() {
+        if payment.sandbox && !self.gateway.is_sandbox() {
             return Err(Fault::Stuck(
                 "this payment was made in the sandbox: hostr never creates real accounts for it".to_owned(),
             ));
@@ -146,7 +146,7 @@ impl Provisioner {
         if self.store.find(CpanelAccount::by_username(username))?.is_some() {
             return Ok(false);
         }
-        Ok(self.call(|panel| panel.username_available(username))?)
+        Ok(self.gateway.call(|panel| panel.username_available(username))?)
     }
 
     /// Creates the account in WHM, exactly once, under its recorded username
@@ -178,7 +178,7 @@ impl Provisioner {
                 Ok(a.clone())
             })?;
             let password = strong_password();
-            let created = self.call(|panel| {
+            let created = self.gateway.call(|panel| {
                 panel.create_account(&account.username, &account.domain, &plan.whm_package, email.as_deref(), &password)
             });
             let error = match created {
@@ -241,7 +241,7 @@ impl Provisioner {
 
     /// Whether WHM has an account under this one's username, and whose.
     fn existing(&self, account: &CpanelAccount) -> Step<Existing> {
-        Ok(match self.call(|panel| panel.account_summary(&account.username))? {
+        Ok(match self.gateway.call(|panel| panel.account_summary(&account.username))? {
             Some(found) if found.domain == account.domain => Existing::Ours,
             Some(_) => Existing::Someone,
             None => Existing::Missing,

@@ -14,6 +14,7 @@
 //! so a wrong token never trips WHM's brute-force protection.
 
 pub mod fulfil;
+pub mod gateway;
 pub mod lifecycle;
 pub mod operator;
 pub mod panel;
@@ -28,6 +29,7 @@ use crate::plan::Plan;
 use crate::store::{Store, StoreError, StoreResult};
 use crate::timestamp::Timestamp;
 use fulfil::Fault;
+use gateway::Gateway;
 use lifecycle::Action;
 use panel::{HostingPanel, PanelAccount, PanelError, PanelResult};
 use std::collections::HashMap;
@@ -88,11 +90,6 @@ impl WhmView {
     }
 }
 
-/// The wait before try number `attempts + 1`: `base`, doubling, at most an hour.
-fn backoff(base: Duration, attempts: u32) -> Duration {
-    base.saturating_mul(1 << attempts.saturating_sub(1).min(16)).min(Duration::from_secs(3600))
-}
-
 /// What one cycle did, for logs and the benchmark.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CycleReport {
@@ -110,19 +107,11 @@ pub struct CycleReport {
 
 pub struct Provisioner {
     store: Arc<Store>,
-    panel: Box<dyn HostingPanel>,
+    gateway: Gateway,
     schedule: Schedule,
     view: Mutex<WhmView>,
-    /// WHM calls are held back until then after a refused token.
-    paused_until: Mutex<Option<Instant>>,
     /// Drift already reported, by account id, so the log says it once.
     drift: Mutex<HashMap<String, String>>,
-    /// Suspensions or unsuspensions WHM refused, by account id: not tried
-    /// again before the time given (doubling up to an hour).
-    held_back: Mutex<HashMap<String, (Instant, u32)>>,
-    /// Set when WHM could not be reached during this cycle: the rest of the
-    /// cycle's WHM work waits for the next one instead of timing out call by call.
-    unreachable: std::sync::atomic::AtomicBool,
     wake: SyncSender<()>,
     woken: Mutex<Option<Receiver<()>>>,
 }
@@ -132,57 +121,22 @@ impl Provisioner {
         let (wake, woken) = sync_channel(1);
         Provisioner {
             store,
-            panel,
+            gateway: Gateway::new(panel, &schedule),
             schedule,
             view: Mutex::new(WhmView::default()),
-            paused_until: Mutex::new(None),
             drift: Mutex::new(HashMap::new()),
-            held_back: Mutex::new(HashMap::new()),
-            unreachable: std::sync::atomic::AtomicBool::new(false),
             wake,
             woken: Mutex::new(Some(woken)),
         }
     }
 
     pub fn is_sandbox(&self) -> bool {
-        self.panel.is_sandbox()
+        self.gateway.is_sandbox()
     }
 
     /// Asks for a cycle now (a payment was just recorded, a customer left).
     pub fn wake(&self) {
         let _ = self.wake.try_send(());
-    }
-
-    /// Calls the panel unless WHM refused the token a moment ago; a refusal
-    /// pauses every WHM call for `auth_pause`.
-    pub fn call<T>(&self, f: impl FnOnce(&dyn HostingPanel) -> PanelResult<T>) -> PanelResult<T> {
-        {
-            let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(until) = *paused
-                && Instant::now() < until
-            {
-                let left = until.saturating_duration_since(Instant::now()).as_secs() / 60 + 1;
-                return Err(PanelError::Auth(format!(
-                    "calls paused for {left} more minute(s) after WHM refused the token; fix WHM_API_TOKEN"
-                )));
-            }
-        }
-        let result = f(self.panel.as_ref());
-        match &result {
-            Err(PanelError::Auth(why)) => {
-                log::error!("WHM refused the API token ({why}); pausing WHM calls for {:?}", self.schedule.auth_pause);
-                *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(Instant::now() + self.schedule.auth_pause);
-            }
-            Err(PanelError::Unreachable(_)) => self.unreachable.store(true, std::sync::atomic::Ordering::Relaxed),
-            _ => {}
-        }
-        result
-    }
-
-    /// WHM failed to answer earlier in this cycle.
-    fn whm_down(&self) -> bool {
-        self.unreachable.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Starts the background worker.
@@ -236,7 +190,7 @@ impl Provisioner {
 
     /// One pass of everything; `fresh` reads WHM's state and usage anew.
     pub fn cycle(&self, fresh: bool) -> CycleReport {
-        self.unreachable.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.gateway.new_pass();
         let mut report = CycleReport { fulfilled: self.fulfil_due(), ..CycleReport::default() };
         let usage_due = self.refresh_view(fresh);
         let now = Timestamp::now();
@@ -283,7 +237,7 @@ impl Provisioner {
             FulfilmentStatus::Done => false,
         });
         // Once WHM is found down, the others wait for the next cycle.
-        due.filter(|payment| !self.whm_down() && self.fulfil(payment)).count()
+        due.filter(|payment| !self.gateway.is_down() && self.fulfil(payment)).count()
     }
 
     /// One attempt at a payment's fulfilment, recorded on the payment.
@@ -306,7 +260,7 @@ impl Provisioner {
                 Err(fault) => {
                     f.status = FulfilmentStatus::Failed;
                     let (why, retry) = match fault {
-                        Fault::Retry(why) => (why, Some(self.backoff(f.attempts))),
+                        Fault::Retry(why) => (why, Some(self.gateway.retry_after(f.attempts))),
                         Fault::Stuck(why) => (why, None),
                     };
                     f.last_error = Some(why.clone());
@@ -339,14 +293,10 @@ impl Provisioner {
         }
     }
 
-    fn backoff(&self, attempts: u32) -> chrono::Duration {
-        chrono::Duration::from_std(backoff(self.schedule.retry_base, attempts)).unwrap_or(chrono::Duration::hours(1))
-    }
-
     /// Reads WHM's accounts again when the view is stale (and usage when it
     /// is due). Returns whether usage was read.
     fn refresh_view(&self, fresh: bool) -> bool {
-        if self.whm_down() {
+        if self.gateway.is_down() {
             return false;
         }
         let (stale, usage_due) = {
@@ -360,7 +310,7 @@ impl Provisioner {
         if !stale && !usage_due {
             return false;
         }
-        let accounts = match self.call(|panel| panel.list_accounts()) {
+        let accounts = match self.gateway.call(|panel| panel.list_accounts()) {
             Ok(accounts) => accounts,
             Err(e) => {
                 log::warn!("cannot read WHM's accounts: {e}");
@@ -368,7 +318,7 @@ impl Provisioner {
             }
         };
         let bandwidth = if usage_due {
-            match self.call(|panel| panel.bandwidth()) {
+            match self.gateway.call(|panel| panel.bandwidth()) {
                 Ok(bandwidth) => Some(bandwidth),
                 Err(e) => {
                     log::warn!("cannot read bandwidth from WHM: {e}");
@@ -428,14 +378,14 @@ impl Provisioner {
                 .unwrap_or_default()
                 .iter()
                 .any(|p| p.account_id.as_deref() == Some(account.id.as_str()));
-        if open || self.whm_down() {
+        if open || self.gateway.is_down() {
             return false;
         }
-        match self.call(|panel| panel.account_summary(&account.username)) {
+        match self.gateway.call(|panel| panel.account_summary(&account.username)) {
             // Someone else's site under a reused name (reported once as drift).
             Ok(Some(found)) if found.domain != account.domain => return false,
             Ok(Some(_)) => {
-                if let Err(e) = self.call(|panel| panel.remove_account(&account.username)) {
+                if let Err(e) = self.gateway.call(|panel| panel.remove_account(&account.username)) {
                     log::error!("account {}: cannot remove it from WHM: {e}", account.username);
                     return false;
                 }
@@ -470,7 +420,7 @@ impl Provisioner {
     /// a cycle: `hostr whm sync`. With `fix`, suspends and unsuspends what
     /// differs. Also returns the WHM accounts hostr does not know.
     pub fn sync(&self, fix: bool) -> Result<(CycleReport, Vec<String>), String> {
-        let accounts = self.call(|panel| panel.list_accounts()).map_err(|e| e.to_string())?;
+        let accounts = self.gateway.call(|panel| panel.list_accounts()).map_err(|e| e.to_string())?;
         let ours = self.store.list_readable::<CpanelAccount>().map_err(|e| e.to_string())?;
         let known: std::collections::HashSet<&str> = ours.iter().map(|a| a.username.as_str()).collect();
         let foreign = accounts
@@ -514,27 +464,29 @@ impl Provisioner {
                     report.planned.push(format!("would unsuspend {username}"));
                 }
                 Action::Suspend { account_id, .. } | Action::Unsuspend { account_id, .. }
-                    if self.whm_down() || self.held_back(&account_id) => {}
+                    if self.gateway.is_down() || self.gateway.is_held_back(&account_id) => {}
                 Action::Suspend { username, reason, account_id } => {
-                    match self.call(|panel| panel.suspend(&username, &reason)) {
+                    match self.gateway.call(|panel| panel.suspend(&username, &reason)) {
                         Ok(()) => {
                             log::info!("account {username} suspended in WHM: {reason}");
-                            self.held_back.lock().unwrap_or_else(|p| p.into_inner()).remove(&account_id);
+                            self.gateway.accepted(&account_id);
                             self.mark(&username, Some(reason));
                             report.suspended += 1;
                         }
                         Err(e) => self.action_failed(&account_id, &username, e, &mut drift),
                     }
                 }
-                Action::Unsuspend { username, account_id } => match self.call(|panel| panel.unsuspend(&username)) {
-                    Ok(()) => {
-                        log::info!("account {username} unsuspended in WHM");
-                        self.held_back.lock().unwrap_or_else(|p| p.into_inner()).remove(&account_id);
-                        self.mark(&username, None);
-                        report.unsuspended += 1;
+                Action::Unsuspend { username, account_id } => {
+                    match self.gateway.call(|panel| panel.unsuspend(&username)) {
+                        Ok(()) => {
+                            log::info!("account {username} unsuspended in WHM");
+                            self.gateway.accepted(&account_id);
+                            self.mark(&username, None);
+                            report.unsuspended += 1;
+                        }
+                        Err(e) => self.action_failed(&account_id, &username, e, &mut drift),
                     }
-                    Err(e) => self.action_failed(&account_id, &username, e, &mut drift),
-                },
+                }
             }
         }
         report.drift = drift.values().cloned().collect();
@@ -551,12 +503,6 @@ impl Provisioner {
         *known = drift;
     }
 
-    /// A suspension or unsuspension WHM refused waits before it is tried again.
-    fn held_back(&self, account_id: &str) -> bool {
-        let held = self.held_back.lock().unwrap_or_else(|p| p.into_inner());
-        held.get(account_id).is_some_and(|(until, _)| Instant::now() < *until)
-    }
-
     fn action_failed(&self, account_id: &str, username: &str, error: PanelError, drift: &mut HashMap<String, String>) {
         if error.is_missing_account() {
             self.view().accounts.remove(username);
@@ -568,10 +514,7 @@ impl Provisioner {
             log::warn!("account {username}: {error}; trying again next pass");
             return;
         }
-        let mut held = self.held_back.lock().unwrap_or_else(|p| p.into_inner());
-        let failures = held.get(account_id).map_or(0, |(_, n)| *n) + 1;
-        let wait = backoff(self.schedule.retry_base, failures);
-        held.insert(account_id.to_owned(), (Instant::now() + wait, failures));
+        let wait = self.gateway.hold_back(account_id);
         log::warn!("account {username}: {error}; trying again in {}s", wait.as_secs());
     }
 
@@ -627,8 +570,10 @@ impl Provisioner {
     /// A one-time cPanel login URL for the account's owner, once WHM
     /// confirms the username still hosts this account's domain.
     pub fn login_url(&self, account: &CpanelAccount) -> PanelResult<String> {
-        match self.call(|panel| panel.account_summary(&account.username))? {
-            Some(found) if found.domain == account.domain => self.call(|panel| panel.login_url(&account.username)),
+        match self.gateway.call(|panel| panel.account_summary(&account.username))? {
+            Some(found) if found.domain == account.domain => {
+                self.gateway.call(|panel| panel.login_url(&account.username))
+            }
             found => Err(PanelError::Refused {
                 function: "accountsummary".to_owned(),
                 reason: match found {
@@ -645,18 +590,4 @@ impl Provisioner {
 /// The lock file that one accounts worker per database holds while it runs.
 pub fn worker_claim_path(database: &std::path::Path) -> std::path::PathBuf {
     database.join(".accounts-worker.lock")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        let base = Duration::from_secs(30);
-        let waits: Vec<u64> = (1..=5).map(|n| backoff(base, n).as_secs()).collect();
-        assert_eq!(waits, [30, 60, 120, 240, 480]);
-        assert_eq!(backoff(base, 9), Duration::from_secs(3600));
-        assert_eq!(backoff(base, u32::MAX), Duration::from_secs(3600));
-    }
 }
