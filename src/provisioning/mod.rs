@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod operator;
 pub mod panel;
 pub mod sandbox;
+pub mod view;
 
 pub use operator::retry;
 
@@ -31,11 +32,12 @@ use crate::timestamp::Timestamp;
 use fulfil::Fault;
 use gateway::Gateway;
 use lifecycle::Action;
-use panel::{HostingPanel, PanelAccount, PanelError, PanelResult};
+use panel::{HostingPanel, PanelError, PanelResult};
 use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use view::PanelView;
 
 /// How the worker paces itself; from the configuration.
 #[derive(Debug, Clone)]
@@ -75,21 +77,6 @@ impl Default for Schedule {
     }
 }
 
-/// WHM's accounts as last read, kept up to date with what hostr changed since.
-#[derive(Default)]
-pub struct WhmView {
-    accounts: HashMap<String, PanelAccount>,
-    bandwidth: HashMap<String, u64>,
-    read_at: Option<Instant>,
-    usage_read_at: Option<Instant>,
-}
-
-impl WhmView {
-    fn seen(&mut self, account: PanelAccount) {
-        self.accounts.insert(account.username.clone(), account);
-    }
-}
-
 /// What one cycle did, for logs and the benchmark.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CycleReport {
@@ -109,7 +96,8 @@ pub struct Provisioner {
     store: Arc<Store>,
     gateway: Gateway,
     schedule: Schedule,
-    view: Mutex<WhmView>,
+    /// WHM as last read (see `view`).
+    view: Mutex<PanelView>,
     /// Drift already reported, by account id, so the log says it once.
     drift: Mutex<HashMap<String, String>>,
     wake: SyncSender<()>,
@@ -123,7 +111,7 @@ impl Provisioner {
             store,
             gateway: Gateway::new(panel, &schedule),
             schedule,
-            view: Mutex::new(WhmView::default()),
+            view: Mutex::new(PanelView::default()),
             drift: Mutex::new(HashMap::new()),
             wake,
             woken: Mutex::new(Some(woken)),
@@ -211,7 +199,7 @@ impl Provisioner {
                 report.terminated += self.terminate(account) as usize;
             }
         }
-        if self.view().read_at.is_some() {
+        if self.view().is_read() {
             self.reconcile(&accounts, &mut report, true);
         }
         if usage_due {
@@ -220,7 +208,7 @@ impl Provisioner {
         report
     }
 
-    fn view(&self) -> std::sync::MutexGuard<'_, WhmView> {
+    fn view(&self) -> std::sync::MutexGuard<'_, PanelView> {
         self.view.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -301,11 +289,7 @@ impl Provisioner {
         }
         let (stale, usage_due) = {
             let view = self.view();
-            let older = |at: Option<Instant>, limit: Duration| at.is_none_or(|at| at.elapsed() >= limit);
-            (
-                fresh || older(view.read_at, self.schedule.whm_refresh),
-                fresh || older(view.usage_read_at, self.schedule.usage),
-            )
+            (fresh || view.is_stale(self.schedule.whm_refresh), fresh || view.usage_is_stale(self.schedule.usage))
         };
         if !stale && !usage_due {
             return false;
@@ -329,12 +313,10 @@ impl Provisioner {
             None
         };
         let mut view = self.view();
-        view.accounts = accounts.into_iter().map(|a| (a.username.clone(), a)).collect();
-        view.read_at = Some(Instant::now());
+        view.read(accounts);
         let read_usage = bandwidth.is_some();
         if let Some(bandwidth) = bandwidth {
-            view.bandwidth = bandwidth.into_iter().collect();
-            view.usage_read_at = Some(Instant::now());
+            view.read_usage(bandwidth);
         }
         read_usage
     }
@@ -396,7 +378,7 @@ impl Provisioner {
                 return false;
             }
         }
-        self.view().accounts.remove(&account.username);
+        self.view().forget(&account.username);
         let now = Timestamp::now();
         let written = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
             a.status = AccountStatus::Terminated;
@@ -428,11 +410,7 @@ impl Provisioner {
             .filter(|w| !known.contains(w.username.as_str()))
             .map(|w| format!("{} ({})", w.username, w.domain))
             .collect();
-        {
-            let mut view = self.view();
-            view.accounts = accounts.into_iter().map(|a| (a.username.clone(), a)).collect();
-            view.read_at = Some(Instant::now());
-        }
+        self.view().read(accounts);
         let mut report = CycleReport::default();
         self.reconcile(&ours, &mut report, fix);
         Ok((report, foreign))
@@ -450,7 +428,7 @@ impl Provisioner {
         };
         let with_owner =
             accounts.iter().map(|a| (a, owners.get(&a.customer_id).copied().unwrap_or(CustomerStatus::Active)));
-        let actions = lifecycle::reconcile(with_owner, &self.view().accounts);
+        let actions = lifecycle::reconcile(with_owner, self.view().accounts());
         let mut drift = HashMap::new();
         for action in actions {
             match action {
@@ -470,7 +448,7 @@ impl Provisioner {
                         Ok(()) => {
                             log::info!("account {username} suspended in WHM: {reason}");
                             self.gateway.accepted(&account_id);
-                            self.mark(&username, Some(reason));
+                            self.view().mark(&username, Some(reason));
                             report.suspended += 1;
                         }
                         Err(e) => self.action_failed(&account_id, &username, e, &mut drift),
@@ -481,7 +459,7 @@ impl Provisioner {
                         Ok(()) => {
                             log::info!("account {username} unsuspended in WHM");
                             self.gateway.accepted(&account_id);
-                            self.mark(&username, None);
+                            self.view().mark(&username, None);
                             report.unsuspended += 1;
                         }
                         Err(e) => self.action_failed(&account_id, &username, e, &mut drift),
@@ -505,7 +483,7 @@ impl Provisioner {
 
     fn action_failed(&self, account_id: &str, username: &str, error: PanelError, drift: &mut HashMap<String, String>) {
         if error.is_missing_account() {
-            self.view().accounts.remove(username);
+            self.view().forget(username);
             drift.insert(account_id.to_owned(), format!("{username} does not exist on WHM"));
             return;
         }
@@ -516,13 +494,6 @@ impl Provisioner {
         }
         let wait = self.gateway.hold_back(account_id);
         log::warn!("account {username}: {error}; trying again in {}s", wait.as_secs());
-    }
-
-    fn mark(&self, username: &str, suspended: Option<String>) {
-        if let Some(account) = self.view().accounts.get_mut(username) {
-            account.suspended = suspended.is_some();
-            account.suspend_reason = suspended;
-        }
     }
 
     /// Customers whose accounts must stay suspended, by id.
@@ -546,8 +517,8 @@ impl Provisioner {
             accounts
                 .iter()
                 .filter_map(|a| {
-                    let actual = view.accounts.get(&a.username).filter(|w| w.domain == a.domain)?;
-                    let bytes = view.bandwidth.get(&a.username).copied().unwrap_or(0);
+                    let actual = view.hosting(&a.username, &a.domain)?;
+                    let bytes = view.bandwidth(&a.username);
                     let usage = lifecycle::usage(actual, bytes, plans.get(&a.plan_id), now);
                     lifecycle::worth_writing(a.resource_usage.as_ref(), &usage).then(|| (a.id.clone(), usage))
                 })
