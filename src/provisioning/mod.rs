@@ -20,21 +20,21 @@ pub mod operator;
 pub mod panel;
 pub mod sandbox;
 pub mod view;
+pub mod worker;
 
 pub use operator::retry;
+pub use worker::worker_claim_path;
 
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::customer::{Customer, CustomerStatus};
-use crate::payment::{FulfilmentStatus, Payment, PaymentState};
+use crate::payment::Payment;
 use crate::plan::Plan;
 use crate::store::{Store, StoreError, StoreResult};
 use crate::timestamp::Timestamp;
-use fulfil::Fault;
 use gateway::Gateway;
 use lifecycle::Action;
 use panel::{HostingPanel, PanelError, PanelResult};
 use std::collections::HashMap;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use view::PanelView;
@@ -100,21 +100,18 @@ pub struct Provisioner {
     view: Mutex<PanelView>,
     /// Drift already reported, by account id, so the log says it once.
     drift: Mutex<HashMap<String, String>>,
-    wake: SyncSender<()>,
-    woken: Mutex<Option<Receiver<()>>>,
+    alarm: worker::Alarm,
 }
 
 impl Provisioner {
     pub fn new(store: Arc<Store>, panel: Box<dyn HostingPanel>, schedule: Schedule) -> Provisioner {
-        let (wake, woken) = sync_channel(1);
         Provisioner {
             store,
             gateway: Gateway::new(panel, &schedule),
             schedule,
             view: Mutex::new(PanelView::default()),
             drift: Mutex::new(HashMap::new()),
-            wake,
-            woken: Mutex::new(Some(woken)),
+            alarm: worker::Alarm::new(),
         }
     }
 
@@ -122,203 +119,8 @@ impl Provisioner {
         self.gateway.is_sandbox()
     }
 
-    /// Asks for a cycle now (a payment was just recorded, a customer left).
-    pub fn wake(&self) {
-        let _ = self.wake.try_send(());
-    }
-
-    /// Starts the background worker.
-    pub fn start(self: &Arc<Self>) {
-        let Some(woken) = self.woken.lock().unwrap_or_else(|p| p.into_inner()).take() else { return };
-        let provisioner = self.clone();
-        let spawned = std::thread::Builder::new().name("accounts".to_owned()).spawn(move || provisioner.run(&woken));
-        if let Err(e) = spawned {
-            log::error!("cannot start the accounts worker: {e}");
-        }
-    }
-
-    fn run(&self, woken: &Receiver<()>) {
-        let _claim = self.claim_worker();
-        loop {
-            // A bug must not stop the accounts from being looked after.
-            let cycle = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.cycle(false)));
-            match cycle {
-                Ok(report) if report != CycleReport::default() => log::info!("accounts: {report:?}"),
-                Ok(_) => {}
-                Err(_) => log::error!("the accounts worker hit a bug; carrying on"),
-            }
-            if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(self.schedule.cycle) {
-                return;
-            }
-        }
-    }
-
-    /// Waits until this process is the only accounts worker of the database:
-    /// two would race to create the same account.
-    fn claim_worker(&self) -> Option<std::fs::File> {
-        let mut warned = false;
-        loop {
-            match crate::lock_file::claim(&worker_claim_path(self.store.root())) {
-                Ok(Some(claim)) => return Some(claim),
-                Ok(None) if !warned => {
-                    log::error!(
-                        "another hostr process runs the accounts worker of this database; waiting for it to stop"
-                    );
-                    warned = true;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    log::error!("cannot claim the accounts worker ({e}); running without the claim");
-                    return None;
-                }
-            }
-            std::thread::sleep(Duration::from_secs(2));
-        }
-    }
-
-    /// One pass of everything; `fresh` reads WHM's state and usage anew.
-    pub fn cycle(&self, fresh: bool) -> CycleReport {
-        self.gateway.new_pass();
-        let mut report = CycleReport { fulfilled: self.fulfil_due(), ..CycleReport::default() };
-        let usage_due = self.refresh_view(fresh);
-        let now = Timestamp::now();
-        let mut accounts = match self.store.list_readable::<CpanelAccount>() {
-            Ok(accounts) => accounts,
-            Err(e) => {
-                log::error!("cannot list the accounts: {e}");
-                return report;
-            }
-        };
-        for account in &mut accounts {
-            if lifecycle::expires(account, now, self.schedule.expiry_grace) {
-                report.expired += self.expire(account, now) as usize;
-            }
-            if let Some(after) = self.schedule.terminate_after
-                && lifecycle::terminates(account, now, after)
-            {
-                report.terminated += self.terminate(account) as usize;
-            }
-        }
-        if self.view().is_read() {
-            self.reconcile(&accounts, &mut report, true);
-        }
-        if usage_due {
-            report.usage_written = self.record_usage(&accounts, now);
-        }
-        report
-    }
-
     fn view(&self) -> std::sync::MutexGuard<'_, PanelView> {
         self.view.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Fulfils every PAID payment that is due; returns how many finished.
-    fn fulfil_due(&self) -> usize {
-        let now = Timestamp::now();
-        let open = self.store.find_all(Payment::open_unfulfilled()).unwrap_or_else(|e| {
-            log::error!("cannot list unfulfilled payments: {e}");
-            Vec::new()
-        });
-        let due = open.into_iter().filter(|p| match p.fulfilment.status {
-            FulfilmentStatus::None | FulfilmentStatus::Provisioning => true,
-            FulfilmentStatus::Failed => p.fulfilment.next_attempt_at.is_some_and(|at| at <= now),
-            FulfilmentStatus::Done => false,
-        });
-        // Once WHM is found down, the others wait for the next cycle.
-        due.filter(|payment| !self.gateway.is_down() && self.fulfil(payment)).count()
-    }
-
-    /// One attempt at a payment's fulfilment, recorded on the payment.
-    fn fulfil(&self, payment: &Payment) -> bool {
-        let outcome = self.deliver(payment);
-        let now = Timestamp::now();
-        let recorded = self.store.update::<Payment, _, StoreError>(&payment.id, |p| {
-            if p.state != PaymentState::Paid || p.fulfilment.status == FulfilmentStatus::Done {
-                return Ok(());
-            }
-            let f = &mut p.fulfilment;
-            f.attempts += 1;
-            match &outcome {
-                Ok((start, end)) => {
-                    f.status = FulfilmentStatus::Done;
-                    f.last_error = None;
-                    f.next_attempt_at = None;
-                    (p.period_start, p.period_end) = (Some(*start), Some(*end));
-                }
-                Err(fault) => {
-                    f.status = FulfilmentStatus::Failed;
-                    let (why, retry) = match fault {
-                        Fault::Retry(why) => (why, Some(self.gateway.retry_after(f.attempts))),
-                        Fault::Stuck(why) => (why, None),
-                    };
-                    f.last_error = Some(why.clone());
-                    f.next_attempt_at = retry.map(|wait| Timestamp::from(now.as_datetime() + wait));
-                }
-            }
-            p.updated_at = now;
-            Ok(())
-        });
-        if let Err(e) = recorded {
-            log::error!("payment {}: cannot record its fulfilment: {e}", payment.id);
-        }
-        match outcome {
-            Ok(_) => {
-                log::info!(
-                    "payment {} fulfilled (account {})",
-                    payment.id,
-                    payment.account_id.as_deref().unwrap_or("-")
-                );
-                true
-            }
-            Err(Fault::Retry(why)) => {
-                log::warn!("payment {}: fulfilment failed, will retry: {why}", payment.id);
-                false
-            }
-            Err(Fault::Stuck(why)) => {
-                log::error!("payment {}: fulfilment needs the operator: {why}", payment.id);
-                false
-            }
-        }
-    }
-
-    /// Reads WHM's accounts again when the view is stale (and usage when it
-    /// is due). Returns whether usage was read.
-    fn refresh_view(&self, fresh: bool) -> bool {
-        if self.gateway.is_down() {
-            return false;
-        }
-        let (stale, usage_due) = {
-            let view = self.view();
-            (fresh || view.is_stale(self.schedule.whm_refresh), fresh || view.usage_is_stale(self.schedule.usage))
-        };
-        if !stale && !usage_due {
-            return false;
-        }
-        let accounts = match self.gateway.call(|panel| panel.list_accounts()) {
-            Ok(accounts) => accounts,
-            Err(e) => {
-                log::warn!("cannot read WHM's accounts: {e}");
-                return false;
-            }
-        };
-        let bandwidth = if usage_due {
-            match self.gateway.call(|panel| panel.bandwidth()) {
-                Ok(bandwidth) => Some(bandwidth),
-                Err(e) => {
-                    log::warn!("cannot read bandwidth from WHM: {e}");
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let mut view = self.view();
-        view.read(accounts);
-        let read_usage = bandwidth.is_some();
-        if let Some(bandwidth) = bandwidth {
-            view.read_usage(bandwidth);
-        }
-        read_usage
     }
 
     fn expire(&self, account: &mut CpanelAccount, now: Timestamp) -> bool {
@@ -556,9 +358,4 @@ impl Provisioner {
             }),
         }
     }
-}
-
-/// The lock file that one accounts worker per database holds while it runs.
-pub fn worker_claim_path(database: &std::path::Path) -> std::path::PathBuf {
-    database.join(".accounts-worker.lock")
 }
