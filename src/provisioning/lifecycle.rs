@@ -1,10 +1,12 @@
-//! The account lifecycle as pure decisions: which accounts expire, what
-//! WHM's state should be, and what must change to get there. The files are
-//! the desired state; WHM is brought in line with them.
+//! The account lifecycle as pure decisions: which payments are due for
+//! delivery, which accounts expire or terminate, what WHM's state should be,
+//! and what must change to get there. The files are the desired state; WHM
+//! is brought in line with them. Nothing here calls WHM or writes a file.
 
 use super::panel::PanelAccount;
 use crate::cpanel_account::{AccountStatus, CpanelAccount, ResourceUsage};
 use crate::customer::CustomerStatus;
+use crate::payment::{Fulfilment, FulfilmentStatus};
 use crate::plan::Plan;
 use crate::timestamp::Timestamp;
 use std::collections::HashMap;
@@ -12,6 +14,17 @@ use std::collections::HashMap;
 /// Every suspension hostr makes carries this prefix, so that suspensions by
 /// someone else (WHM's own admin, abuse handling) are recognised and left alone.
 pub const REASON_PREFIX: &str = "hostr:";
+
+/// Whether a paid payment's delivery is tried now: new and interrupted ones
+/// at once, failed ones when their retry time has come (never, for failures
+/// that wait for the operator).
+pub fn fulfilment_due(fulfilment: &Fulfilment, now: Timestamp) -> bool {
+    match fulfilment.status {
+        FulfilmentStatus::None | FulfilmentStatus::Provisioning => true,
+        FulfilmentStatus::Failed => fulfilment.next_attempt_at.is_some_and(|at| at <= now),
+        FulfilmentStatus::Done => false,
+    }
+}
 
 /// ACTIVE accounts whose paid period (plus `grace`) is over.
 pub fn expires(account: &CpanelAccount, now: Timestamp, grace: chrono::Duration) -> bool {
@@ -156,6 +169,28 @@ mod tests {
             disk_limit_mb: None,
         };
         HashMap::from([("shop".to_owned(), a)])
+    }
+
+    #[test]
+    fn failed_fulfilments_wait_for_their_retry_time_or_the_operator() {
+        use FulfilmentStatus as F;
+        let now = Timestamp::parse("2026-12-03T00:00:00Z").unwrap();
+        let (past, future) =
+            (Timestamp::parse("2026-12-02T23:59:59Z").ok(), Timestamp::parse("2026-12-03T00:00:01Z").ok());
+        let cases = [
+            (F::None, None, true),
+            (F::Provisioning, None, true),
+            (F::Failed, past, true),
+            (F::Failed, Some(now), true),
+            (F::Failed, future, false),
+            (F::Failed, None, false),
+            (F::Done, None, false),
+            (F::Done, past, false),
+        ];
+        for (status, next_attempt_at, due) in cases {
+            let fulfilment = Fulfilment { status, next_attempt_at, ..Fulfilment::default() };
+            assert_eq!(fulfilment_due(&fulfilment, now), due, "{status:?} next at {next_attempt_at:?}");
+        }
     }
 
     #[test]

@@ -128,11 +128,7 @@ impl Provisioner {
             log::error!("cannot list unfulfilled payments: {e}");
             Vec::new()
         });
-        let due = open.into_iter().filter(|p| match p.fulfilment.status {
-            FulfilmentStatus::None | FulfilmentStatus::Provisioning => true,
-            FulfilmentStatus::Failed => p.fulfilment.next_attempt_at.is_some_and(|at| at <= now),
-            FulfilmentStatus::Done => false,
-        });
+        let due = open.into_iter().filter(|payment| lifecycle::fulfilment_due(&payment.fulfilment, now));
         // Once WHM is found down, the others wait for the next cycle.
         due.filter(|payment| !self.gateway.is_down() && self.fulfil(payment)).count()
     }
