@@ -18,6 +18,7 @@ pub mod gateway;
 pub mod lifecycle;
 pub mod operator;
 pub mod panel;
+pub mod reconcile;
 pub mod sandbox;
 pub mod view;
 pub mod worker;
@@ -26,13 +27,11 @@ pub use operator::retry;
 pub use worker::worker_claim_path;
 
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
-use crate::customer::{Customer, CustomerStatus};
 use crate::payment::Payment;
 use crate::plan::Plan;
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
 use gateway::Gateway;
-use lifecycle::Action;
 use panel::{HostingPanel, PanelError, PanelResult};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -198,115 +197,6 @@ impl Provisioner {
                 false
             }
         }
-    }
-
-    /// Compares WHM with the files (read anew) without running the rest of
-    /// a cycle: `hostr whm sync`. With `fix`, suspends and unsuspends what
-    /// differs. Also returns the WHM accounts hostr does not know.
-    pub fn sync(&self, fix: bool) -> Result<(CycleReport, Vec<String>), String> {
-        let accounts = self.gateway.call(|panel| panel.list_accounts()).map_err(|e| e.to_string())?;
-        let ours = self.store.list_readable::<CpanelAccount>().map_err(|e| e.to_string())?;
-        let known: std::collections::HashSet<&str> = ours.iter().map(|a| a.username.as_str()).collect();
-        let foreign = accounts
-            .iter()
-            .filter(|w| !known.contains(w.username.as_str()))
-            .map(|w| format!("{} ({})", w.username, w.domain))
-            .collect();
-        self.view().read(accounts);
-        let mut report = CycleReport::default();
-        self.reconcile(&ours, &mut report, fix);
-        Ok((report, foreign))
-    }
-
-    /// Brings WHM in line with the files, as far as hostr may; without
-    /// `execute`, only says what it would do (in `report.drift`).
-    fn reconcile(&self, accounts: &[CpanelAccount], report: &mut CycleReport, execute: bool) {
-        let owners = match self.inactive_customers() {
-            Ok(owners) => owners,
-            Err(e) => {
-                log::error!("cannot read customers' status: {e}");
-                return;
-            }
-        };
-        let with_owner =
-            accounts.iter().map(|a| (a, owners.get(&a.customer_id).copied().unwrap_or(CustomerStatus::Active)));
-        let actions = lifecycle::reconcile(with_owner, self.view().accounts());
-        let mut drift = HashMap::new();
-        for action in actions {
-            match action {
-                Action::Drift { account_id, problem, .. } => {
-                    drift.insert(account_id, problem);
-                }
-                Action::Suspend { username, reason, .. } if !execute => {
-                    report.planned.push(format!("would suspend {username}: {reason}"));
-                }
-                Action::Unsuspend { username, .. } if !execute => {
-                    report.planned.push(format!("would unsuspend {username}"));
-                }
-                Action::Suspend { account_id, .. } | Action::Unsuspend { account_id, .. }
-                    if self.gateway.is_down() || self.gateway.is_held_back(&account_id) => {}
-                Action::Suspend { username, reason, account_id } => {
-                    match self.gateway.call(|panel| panel.suspend(&username, &reason)) {
-                        Ok(()) => {
-                            log::info!("account {username} suspended in WHM: {reason}");
-                            self.gateway.accepted(&account_id);
-                            self.view().mark(&username, Some(reason));
-                            report.suspended += 1;
-                        }
-                        Err(e) => self.action_failed(&account_id, &username, e, &mut drift),
-                    }
-                }
-                Action::Unsuspend { username, account_id } => {
-                    match self.gateway.call(|panel| panel.unsuspend(&username)) {
-                        Ok(()) => {
-                            log::info!("account {username} unsuspended in WHM");
-                            self.gateway.accepted(&account_id);
-                            self.view().mark(&username, None);
-                            report.unsuspended += 1;
-                        }
-                        Err(e) => self.action_failed(&account_id, &username, e, &mut drift),
-                    }
-                }
-            }
-        }
-        report.drift = drift.values().cloned().collect();
-        report.drift.sort();
-        if !execute {
-            return;
-        }
-        let mut known = self.drift.lock().unwrap_or_else(|p| p.into_inner());
-        for (account_id, problem) in &drift {
-            if known.get(account_id) != Some(problem) {
-                log::warn!("drift between the files and WHM: {problem}");
-            }
-        }
-        *known = drift;
-    }
-
-    fn action_failed(&self, account_id: &str, username: &str, error: PanelError, drift: &mut HashMap<String, String>) {
-        if error.is_missing_account() {
-            self.view().forget(username);
-            drift.insert(account_id.to_owned(), format!("{username} does not exist on WHM"));
-            return;
-        }
-        // An outage or a refused token already holds back all of WHM's work.
-        if matches!(error, PanelError::Unreachable(_) | PanelError::Auth(_)) {
-            log::warn!("account {username}: {error}; trying again next pass");
-            return;
-        }
-        let wait = self.gateway.hold_back(account_id);
-        log::warn!("account {username}: {error}; trying again in {}s", wait.as_secs());
-    }
-
-    /// Customers whose accounts must stay suspended, by id.
-    fn inactive_customers(&self) -> StoreResult<HashMap<String, CustomerStatus>> {
-        let mut owners = HashMap::new();
-        for status in [CustomerStatus::Suspended, CustomerStatus::Deleted] {
-            for customer in self.store.find_all(Customer::by_status(status))? {
-                owners.insert(customer.id, customer.status);
-            }
-        }
-        Ok(owners)
     }
 
     /// Writes the usage just read into each account that WHM holds, where
