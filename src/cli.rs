@@ -269,7 +269,7 @@ fn payment(store: &Store, command: PaymentCommand, json: bool) -> CliResult {
         }
         PaymentCommand::Show { id } => print_json(&store.get::<Payment>(&id).map_err(|e| e.to_string())?),
         PaymentCommand::Retry { id } => {
-            let payment = provisioning::retry(store, &id)?;
+            let payment = provisioning::retry(store, &id).map_err(|e| e.to_string())?;
             if !json {
                 println!("payment {} will be fulfilled again by the running server within seconds", payment.id);
                 return Ok(ExitCode::SUCCESS);
@@ -321,14 +321,16 @@ fn account(store: &Store, command: AccountCommand, json: bool) -> CliResult {
             }
             return Ok(ExitCode::SUCCESS);
         }
-        AccountCommand::Show { account } => return print_json(&operator::find_account(store, &account)?),
+        AccountCommand::Show { account } => {
+            return print_json(&operator::find_account(store, &account).map_err(|e| e.to_string())?);
+        }
         AccountCommand::Suspend { account, reason } => {
-            let account = operator::find_account(store, &account)?;
-            operator::set_suspension(store, &account.id, Some(&reason))?
+            let account = operator::find_account(store, &account).map_err(|e| e.to_string())?;
+            operator::set_suspension(store, &account.id, Some(&reason)).map_err(|e| e.to_string())?
         }
         AccountCommand::Unsuspend { account } => {
-            let account = operator::find_account(store, &account)?;
-            operator::set_suspension(store, &account.id, None)?
+            let account = operator::find_account(store, &account).map_err(|e| e.to_string())?;
+            operator::set_suspension(store, &account.id, None).map_err(|e| e.to_string())?
         }
     };
     if json {
@@ -364,7 +366,7 @@ fn whm(store: Store, command: WhmCommand, json: bool) -> CliResult {
         }
         WhmCommand::Sync { fix } => {
             let provisioner = Provisioner::new(Arc::new(store), Box::new(client), Default::default());
-            let (report, foreign) = provisioner.sync(fix)?;
+            let (report, foreign) = provisioner.sync(fix).map_err(|e| e.to_string())?;
             if json {
                 let summary = serde_json::json!({
                     "suspended": report.suspended,

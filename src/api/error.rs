@@ -15,7 +15,7 @@ use crate::customer::{CustomerError, LifecycleError};
 use crate::http::{HttpError, Response};
 use crate::payment::Payment;
 use crate::profile::ProfileError;
-use crate::provisioning::panel::PanelError;
+use crate::provisioning::ProvisioningError;
 use crate::store::{Collection, Record, StoreError};
 use serde_json::json;
 
@@ -339,14 +339,27 @@ impl From<ProfileError> for ApiError {
     }
 }
 
-impl From<PanelError> for ApiError {
-    fn from(error: PanelError) -> ApiError {
-        log::error!("WHM: {error}");
-        ApiError::new(
-            Failure::BadGateway,
-            "whm_error",
-            "The hosting server did not answer as expected. Please try again later.",
-        )
+impl From<ProvisioningError> for ApiError {
+    fn from(error: ProvisioningError) -> ApiError {
+        use ProvisioningError as E;
+        let conflict = |code, error: &E| ApiError::new(Failure::Conflict, code, error.to_string());
+        match error {
+            E::Panel(_) | E::NotOnPanel { .. } => {
+                log::error!("WHM: {error}");
+                ApiError::new(
+                    Failure::BadGateway,
+                    "whm_error",
+                    "The hosting server did not answer as expected. Please try again later.",
+                )
+            }
+            E::Store(error) => error.into(),
+            // The operator's refusals; their messages name only the operator's own input.
+            E::NotPaid { .. } => conflict("not_paid", &error),
+            E::AlreadyFulfilled { .. } => conflict("already_fulfilled", &error),
+            E::NotSuspendable { .. } | E::NotSuspended { .. } => conflict("wrong_account_status", &error),
+            E::ReasonRequired => ApiError::bad_request("reason_required", error.to_string()),
+            E::UnknownAccount(_) => ApiError::not_found("unknown_account", error.to_string()),
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 //! A refused WHM token pauses all WHM calls for a while instead of retrying,
 //! so a wrong token never trips WHM's brute-force protection.
 
+pub mod error;
 pub mod fulfil;
 pub mod gateway;
 pub mod lifecycle;
@@ -23,6 +24,7 @@ pub mod sandbox;
 pub mod view;
 pub mod worker;
 
+pub use error::ProvisioningError;
 pub use operator::retry;
 pub use worker::worker_claim_path;
 
@@ -32,7 +34,7 @@ use crate::plan::Plan;
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
 use gateway::Gateway;
-use panel::{HostingPanel, PanelError, PanelResult};
+use panel::HostingPanel;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -232,19 +234,15 @@ impl Provisioner {
 
     /// A one-time cPanel login URL for the account's owner, once WHM
     /// confirms the username still hosts this account's domain.
-    pub fn login_url(&self, account: &CpanelAccount) -> PanelResult<String> {
+    pub fn login_url(&self, account: &CpanelAccount) -> Result<String, ProvisioningError> {
         match self.gateway.call(|panel| panel.account_summary(&account.username))? {
             Some(found) if found.domain == account.domain => {
-                self.gateway.call(|panel| panel.login_url(&account.username))
+                Ok(self.gateway.call(|panel| panel.login_url(&account.username))?)
             }
-            found => Err(PanelError::Refused {
-                function: "accountsummary".to_owned(),
-                reason: match found {
-                    Some(other) => {
-                        format!("{} hosts {} on WHM, not {}", account.username, other.domain, account.domain)
-                    }
-                    None => format!("{} does not exist on WHM", account.username),
-                },
+            found => Err(ProvisioningError::NotOnPanel {
+                username: account.username.clone(),
+                domain: account.domain.clone(),
+                found: found.map(|other| other.domain),
             }),
         }
     }

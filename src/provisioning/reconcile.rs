@@ -9,7 +9,7 @@
 
 use super::lifecycle::{self, Action};
 use super::panel::PanelError;
-use super::{CycleReport, Provisioner};
+use super::{CycleReport, Provisioner, ProvisioningError};
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::{Customer, CustomerStatus};
 use crate::store::StoreResult;
@@ -19,9 +19,9 @@ impl Provisioner {
     /// Compares WHM with the files (read anew) without running the rest of
     /// a cycle: `hostr whm sync`. With `fix`, suspends and unsuspends what
     /// differs. Also returns the WHM accounts hostr does not know.
-    pub fn sync(&self, fix: bool) -> Result<(CycleReport, Vec<String>), String> {
-        let accounts = self.gateway.call(|panel| panel.list_accounts()).map_err(|e| e.to_string())?;
-        let ours = self.store.list_readable::<CpanelAccount>().map_err(|e| e.to_string())?;
+    pub fn sync(&self, fix: bool) -> Result<(CycleReport, Vec<String>), ProvisioningError> {
+        let accounts = self.gateway.call(|panel| panel.list_accounts())?;
+        let ours = self.store.list_readable::<CpanelAccount>()?;
         let known: HashSet<&str> = ours.iter().map(|a| a.username.as_str()).collect();
         let foreign = accounts
             .iter()
