@@ -199,24 +199,9 @@ impl Provisioner {
                 }
                 Existing::Missing => {}
             }
-            return Err(match error {
-                // Any creation of ours under this name has settled by now (see
-                // above) and WHM has no account under it: the domain is someone else's.
-                PanelError::Refused { reason, .. }
-                    if reason.contains(&account.domain) || mentions(&reason, "domain") =>
-                {
-                    Fault::Stuck(format!(
-                        "WHM refused the domain {}: {}. Free it on WHM (or refund the customer), \
-                         then run `hostr payment retry`",
-                        account.domain,
-                        reason.trim_end_matches('.')
-                    ))
-                }
-                PanelError::Refused { reason, .. } => Fault::Retry(format!("WHM createacct refused: {reason}")),
-                other => Fault::Retry(format!(
-                    "{other}; WHM will be asked whether the account exists before any new attempt"
-                )),
-            });
+            // Any creation of ours under this name has settled by now (see
+            // above) and WHM has no account under it.
+            return Err(creation_fault(error, &account.domain));
         }
         Err(Fault::Stuck(format!("no free cPanel username found for {}", account.domain)))
     }
@@ -276,6 +261,23 @@ enum Existing {
     /// WHM holds this username for another domain.
     Someone,
     Missing,
+}
+
+/// Why a `createacct` failed, once WHM shows no account under the name: a
+/// refusal that names the domain means the domain is someone else's (the
+/// operator must act); anything else is tried again.
+fn creation_fault(error: PanelError, domain: &str) -> Fault {
+    match error {
+        PanelError::Refused { reason, .. } if reason.contains(domain) || mentions(&reason, "domain") => {
+            Fault::Stuck(format!(
+                "WHM refused the domain {domain}: {}. Free it on WHM (or refund the customer), \
+                 then run `hostr payment retry`",
+                reason.trim_end_matches('.')
+            ))
+        }
+        PanelError::Refused { reason, .. } => Fault::Retry(format!("WHM createacct refused: {reason}")),
+        other => Fault::Retry(format!("{other}; WHM will be asked whether the account exists before any new attempt")),
+    }
 }
 
 fn mentions(reason: &str, word: &str) -> bool {
@@ -351,6 +353,29 @@ mod tests {
         assert!(many.iter().all(|u| check_username(u).is_ok()), "{many:?}");
         assert_eq!(many.len(), many.iter().collect::<std::collections::HashSet<_>>().len());
         assert_eq!(many[10], "abcdef10");
+    }
+
+    #[test]
+    fn a_refusal_naming_the_domain_needs_the_operator() {
+        let refused = |reason: &str| PanelError::Refused { function: "createacct".into(), reason: reason.into() };
+        let cases = [
+            (refused("The domain “shop.example” already exists on this server."), true),
+            (refused("API failure: (XID abc) shop.example is owned by another user"), true),
+            (refused("Sorry, a DOMAIN is required"), true),
+            (refused("The package “basic” does not exist."), false),
+            (PanelError::Unreachable("createacct: timed out".into()), false),
+            (PanelError::Nonsense("an HTML page".into()), false),
+        ];
+        for (error, stuck) in cases {
+            let fault = creation_fault(error.clone(), "shop.example");
+            assert_eq!(matches!(fault, Fault::Stuck(_)), stuck, "{error} gave {fault:?}");
+        }
+        let Fault::Stuck(why) = creation_fault(refused("Domain taken."), "shop.example") else { unreachable!() };
+        assert_eq!(
+            why,
+            "WHM refused the domain shop.example: Domain taken. Free it on WHM (or refund the customer), \
+             then run `hostr payment retry`"
+        );
     }
 
     #[test]
