@@ -1,7 +1,7 @@
 //! What provisioning tells the code that called it (a handler, the CLI)
 //! when it cannot do what was asked. Each case is named so that callers
 //! decide what it means to them: the API's mapping to statuses is in
-//! `crate::error`, the CLI prints the message. Nothing here knows HTTP.
+//! `crate::api::error`, the CLI prints the message. Nothing here knows HTTP.
 
 use super::panel::PanelError;
 use crate::cpanel_account::AccountStatus;

@@ -1,17 +1,22 @@
 //! Provisioning: cPanel accounts in WHM following what the files say.
 //!
-//! One background worker does everything that touches WHM, in cycles:
-//! 1. fulfil PAID payments (create or renew accounts), retrying failures
-//!    with backoff;
+//! One background worker (`worker`) does everything that touches WHM, in cycles:
+//! 1. fulfil PAID payments (`fulfil`): create or renew accounts, retrying
+//!    failures with backoff;
 //! 2. expire ACTIVE accounts past `paidUntil` (+ grace), and terminate long
-//!    expired ones when the operator turned that on;
-//! 3. reconcile: compare each account's file with WHM's state as last read
-//!    (one `listaccts` per refresh) and suspend or unsuspend only what
-//!    differs; report what it must not fix;
-//! 4. read usage (one `listaccts` and one `showbw`) into `resourceUsage`.
+//!    expired ones when the operator turned that on (this file);
+//! 3. reconcile (`reconcile`): compare each account's file with the cached
+//!    view of WHM (`view`, one `listaccts` per refresh) and suspend or
+//!    unsuspend only what differs; report what it must not fix;
+//! 4. read usage (one `listaccts` and one `showbw`) into `resourceUsage`
+//!    (this file).
 //!
-//! A refused WHM token pauses all WHM calls for a while instead of retrying,
-//! so a wrong token never trips WHM's brute-force protection.
+//! What should happen is decided by pure functions (`lifecycle`). Every WHM
+//! call goes through the gateway (`gateway`), which pauses all calls after a
+//! refused token, ends a pass's WHM work once WHM is unreachable, and backs
+//! off per account. WHM is a `panel::HostingPanel` speaking hostr's types:
+//! the real client (`crate::whm`, which provisioning never imports) or the
+//! sandbox. Handlers and the CLI get a `ProvisioningError`, never HTTP.
 
 pub mod error;
 pub mod fulfil;
@@ -93,6 +98,8 @@ pub struct CycleReport {
     pub planned: Vec<String>,
 }
 
+/// The accounts' use cases: the worker's cycle, `hostr whm sync`, single
+/// sign-on. The server holds one (in `App`); the CLI makes its own.
 pub struct Provisioner {
     store: Arc<Store>,
     gateway: Gateway,
@@ -124,6 +131,7 @@ impl Provisioner {
         self.view.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Marks the account EXPIRED (checked again under the lock); true when it did.
     fn expire(&self, account: &mut CpanelAccount, now: Timestamp) -> bool {
         let grace = self.schedule.expiry_grace;
         let changed = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
@@ -154,6 +162,9 @@ impl Provisioner {
         }
     }
 
+    /// Removes a long-expired account from WHM and marks it TERMINATED,
+    /// unless a payment for it is open or WHM shows the username hosts
+    /// another domain; true when it did.
     fn terminate(&self, account: &mut CpanelAccount) -> bool {
         // Not while the customer is paying for it, or a renewal awaits delivery.
         let open = self.store.find(Payment::open_renewal_of(&account.id)).ok().flatten().is_some()
