@@ -105,78 +105,89 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     report_stray_files::<CpanelAccount>(store, &mut report)?;
     report_stray_files::<Plan>(store, &mut report)?;
     report_stray_files::<Payment>(store, &mut report)?;
-    let customers = load::<Customer>(store, &mut report)?;
-    let accounts = load::<CpanelAccount>(store, &mut report)?;
-    let plans = load::<Plan>(store, &mut report)?;
-    let payments = load::<Payment>(store, &mut report)?;
-
-    let (plan_ids, customer_ids) = (ids_of(&plans), ids_of(&customers));
-    let (account_ids, payment_ids) = (ids_of(&accounts), ids_of(&payments));
-
+    let records = Records {
+        customers: load::<Customer>(store, &mut report)?,
+        accounts: load::<CpanelAccount>(store, &mut report)?,
+        plans: ids_of(&load::<Plan>(store, &mut report)?),
+        payments: load::<Payment>(store, &mut report)?,
+    };
     let mut refs = References { store, report: &mut report };
-    for c in &customers {
-        if let Some(plan_id) = &c.plan_id {
-            refs.expect::<Customer, Plan>(&c.id, "planId", plan_id, &plan_ids);
-        }
-        for account_id in &c.cpanel_account_ids {
-            refs.expect::<Customer, CpanelAccount>(&c.id, "cpanelAccountIds", account_id, &account_ids);
-        }
-        for payment_id in &c.payment_ids {
-            refs.expect::<Customer, Payment>(&c.id, "paymentIds", payment_id, &payment_ids);
-        }
-    }
-    let now = Timestamp::now();
-    for a in &accounts {
-        if let Some(until) = a.paid_until.filter(|until| absurdly_far(*until, now)) {
-            let message = format!(
-                "`paidUntil` {until} is more than {ABSURD_YEARS} years away: a typo? (renewals stop at {})",
-                Timestamp::MAX
-            );
-            refs.report.problems.push(field_problem::<CpanelAccount>(
-                store,
-                ProblemKind::Rule,
-                &a.id,
-                "paidUntil",
-                message,
-            ));
-        }
-        refs.expect::<CpanelAccount, Customer>(&a.id, "customerId", &a.customer_id, &customer_ids);
-        refs.expect::<CpanelAccount, Plan>(&a.id, "planId", &a.plan_id, &plan_ids);
-    }
-    for p in &payments {
-        refs.expect::<Payment, Customer>(&p.id, "customerId", &p.customer_id, &customer_ids);
-        refs.expect::<Payment, Plan>(&p.id, "planId", &p.plan_id, &plan_ids);
-        // A new account's id is chosen with the payment; its file exists
-        // once fulfilment starts.
-        let account_due = p.domain.is_none() || p.fulfilment.status == FulfilmentStatus::Done;
-        if let Some(account_id) = p.account_id.as_ref().filter(|_| account_due) {
-            refs.expect::<Payment, CpanelAccount>(&p.id, "accountId", account_id, &account_ids);
-        }
-        if p.state == PaymentState::Paid && p.fulfilment.status == FulfilmentStatus::Failed {
-            let f = &p.fulfilment;
-            let next = match f.next_attempt_at {
-                Some(at) => format!("tried again at {at}"),
-                None => format!("waits for the operator: fix the cause, then `hostr payment retry {}`", p.id),
-            };
-            let message = format!(
-                "paid but not delivered: fulfilment FAILED after {} attempt(s): {}; {next}",
-                f.attempts,
-                f.last_error.as_deref().unwrap_or("no error recorded")
-            );
-            refs.report.problems.push(field_problem::<Payment>(
-                store,
-                ProblemKind::Attention,
-                &p.id,
-                "fulfilment",
-                message,
-            ));
-        }
-    }
-    report_duplicates(store, &customers, &mut report);
-    report_duplicates(store, &accounts, &mut report);
-    report_duplicates(store, &payments, &mut report);
+    records.check_customers(&mut refs);
+    records.check_accounts(&mut refs, Timestamp::now());
+    records.check_payments(&mut refs);
+    report_duplicates(store, &records.customers, &mut report);
+    report_duplicates(store, &records.accounts, &mut report);
+    report_duplicates(store, &records.payments, &mut report);
     report.problems.sort_by(|a, b| (a.kind, &a.path, a.line).cmp(&(b.kind, &b.path, b.line)));
     Ok(report)
+}
+
+/// Every readable record (plans by id only: nothing in a plan names another record).
+struct Records {
+    customers: Vec<Customer>,
+    accounts: Vec<CpanelAccount>,
+    plans: HashSet<String>,
+    payments: Vec<Payment>,
+}
+
+impl Records {
+    fn check_customers(&self, refs: &mut References) {
+        let (account_ids, payment_ids) = (ids_of(&self.accounts), ids_of(&self.payments));
+        for c in &self.customers {
+            if let Some(plan_id) = &c.plan_id {
+                refs.expect::<Customer, Plan>(&c.id, "planId", plan_id, &self.plans);
+            }
+            for account_id in &c.cpanel_account_ids {
+                refs.expect::<Customer, CpanelAccount>(&c.id, "cpanelAccountIds", account_id, &account_ids);
+            }
+            for payment_id in &c.payment_ids {
+                refs.expect::<Customer, Payment>(&c.id, "paymentIds", payment_id, &payment_ids);
+            }
+        }
+    }
+
+    fn check_accounts(&self, refs: &mut References, now: Timestamp) {
+        let customer_ids = ids_of(&self.customers);
+        for a in &self.accounts {
+            if let Some(until) = a.paid_until.filter(|until| absurdly_far(*until, now)) {
+                let message = format!(
+                    "`paidUntil` {until} is more than {ABSURD_YEARS} years away: a typo? (renewals stop at {})",
+                    Timestamp::MAX
+                );
+                refs.push::<CpanelAccount>(ProblemKind::Rule, &a.id, "paidUntil", message);
+            }
+            refs.expect::<CpanelAccount, Customer>(&a.id, "customerId", &a.customer_id, &customer_ids);
+            refs.expect::<CpanelAccount, Plan>(&a.id, "planId", &a.plan_id, &self.plans);
+        }
+    }
+
+    fn check_payments(&self, refs: &mut References) {
+        let (customer_ids, account_ids) = (ids_of(&self.customers), ids_of(&self.accounts));
+        for p in &self.payments {
+            refs.expect::<Payment, Customer>(&p.id, "customerId", &p.customer_id, &customer_ids);
+            refs.expect::<Payment, Plan>(&p.id, "planId", &p.plan_id, &self.plans);
+            // A new account's id is chosen with the payment; its file exists
+            // once fulfilment starts.
+            let account_due = p.domain.is_none() || p.fulfilment.status == FulfilmentStatus::Done;
+            if let Some(account_id) = p.account_id.as_ref().filter(|_| account_due) {
+                refs.expect::<Payment, CpanelAccount>(&p.id, "accountId", account_id, &account_ids);
+            }
+            if p.state == PaymentState::Paid && p.fulfilment.status == FulfilmentStatus::Failed {
+                refs.push::<Payment>(ProblemKind::Attention, &p.id, "fulfilment", undelivered(p));
+            }
+        }
+    }
+}
+
+/// What `hostr check` says of a paid payment whose fulfilment failed.
+fn undelivered(p: &Payment) -> String {
+    let f = &p.fulfilment;
+    let next = match f.next_attempt_at {
+        Some(at) => format!("tried again at {at}"),
+        None => format!("waits for the operator: fix the cause, then `hostr payment retry {}`", p.id),
+    };
+    let error = f.last_error.as_deref().unwrap_or("no error recorded");
+    format!("paid but not delivered: fulfilment FAILED after {} attempt(s): {error}; {next}", f.attempts)
 }
 
 /// A paid period ending this many years from now is surely a mistake.
@@ -220,6 +231,10 @@ struct References<'a> {
 }
 
 impl References<'_> {
+    fn push<T: Record>(&mut self, kind: ProblemKind, id: &str, field: &str, message: String) {
+        self.report.problems.push(field_problem::<T>(self.store, kind, id, field, message));
+    }
+
     /// Reports `T` `id` when its `field` names a `Target` that is not `known`.
     fn expect<T: Record, Target: Record>(
         &mut self,
@@ -230,13 +245,8 @@ impl References<'_> {
     ) {
         if !known.contains(target_id) {
             let noun = Target::COLLECTION.noun;
-            self.report.problems.push(field_problem::<T>(
-                self.store,
-                ProblemKind::Reference,
-                id,
-                field,
-                format!("`{field}` names {noun} {target_id}, which does not exist (or cannot be read)"),
-            ));
+            let message = format!("`{field}` names {noun} {target_id}, which does not exist (or cannot be read)");
+            self.push::<T>(ProblemKind::Reference, id, field, message);
         }
     }
 }
