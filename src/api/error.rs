@@ -10,13 +10,11 @@ use crate::auth::login_event::LoginFailure;
 use crate::auth::session::SessionError;
 use crate::checkout::CheckoutError;
 use crate::checkout::provider::ProviderError;
-use crate::cpanel_account::CpanelAccount;
 use crate::customer::{CustomerError, LifecycleError};
 use crate::http::{HttpError, Response};
-use crate::payment::Payment;
 use crate::profile::ProfileError;
 use crate::provisioning::ProvisioningError;
-use crate::store::{Collection, Record, StoreError};
+use crate::store::StoreError;
 use serde_json::json;
 
 /// What kind of failure this is; decides the HTTP status.
@@ -171,19 +169,13 @@ impl From<StoreError> for ApiError {
             StoreError::AlreadyExists { collection, .. } => {
                 ApiError::new(Failure::Conflict, "already_exists", format!("That {} already exists.", collection.noun))
             }
-            StoreError::Taken { collection, field, .. } => {
-                let is = |record: Collection, name: &str| collection == record && field == name;
-                let (code, message) = if is(Payment::COLLECTION, "openRenewal") {
-                    ("renewal_open", "A renewal of this account is already waiting to be paid.")
-                } else if is(CpanelAccount::COLLECTION, "domain") || is(Payment::COLLECTION, "openDomain") {
-                    ("domain_taken", "This domain is already hosted here, or being bought.")
-                } else if is(CpanelAccount::COLLECTION, "username") {
-                    ("username_taken", "This cPanel username is taken.")
-                } else {
-                    ("taken", "Another record already uses this value.")
-                };
-                ApiError::new(Failure::Conflict, code, message)
-            }
+            // Each use case names the unique values it may meet (`CustomerError::EmailTaken`,
+            // `CheckoutError::DomainTaken`, …); one that reaches here is not one of those.
+            StoreError::Taken { collection, .. } => ApiError::new(
+                Failure::Conflict,
+                "taken",
+                format!("Another {} already uses this value.", collection.noun),
+            ),
             error @ StoreError::Duplicate { .. } => {
                 log::error!("{error}");
                 ApiError::new(
