@@ -7,10 +7,13 @@ use crate::auth::session::Sessions;
 use crate::checkout::Checkout;
 use crate::config::Config;
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
+use crate::customer::Customer;
 use crate::http::static_files::StaticFiles;
 use crate::nip05::{Nip05Checker, Nip05Source};
+use crate::payment::{FulfilmentStatus, Payment};
 use crate::plan::Plan;
 use crate::provisioning::Provisioner;
+use crate::provisioning::gateway::PanelHealth;
 use crate::provisioning::panel::{HostingPanel, PanelAccount};
 use crate::provisioning::sandbox::SandboxPanel;
 use crate::rate_limit::{Rate, TokenBuckets};
@@ -38,6 +41,22 @@ pub struct App {
     pub provisioner: Arc<Provisioner>,
     /// The pages in the configured public folder.
     pub pages: StaticFiles,
+}
+
+/// What `/api/health` reports beyond "the server answers".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Health {
+    /// Record files that cannot be read (a folder that cannot be read counts as one).
+    pub unreadable_records: usize,
+    /// Paid payments whose account could not be delivered yet.
+    pub failed_fulfilments: usize,
+    pub whm: PanelHealth,
+}
+
+impl Health {
+    pub fn is_degraded(&self) -> bool {
+        self.unreadable_records > 0 || self.failed_fulfilments > 0 || self.whm != PanelHealth::Answering
+    }
 }
 
 /// How many addresses already in use one key may try: whether an address
@@ -92,6 +111,24 @@ impl App {
 
     pub fn sandbox(&self) -> Sandbox {
         Sandbox { payments: self.checkout.is_sandbox(), whm: self.provisioner.is_sandbox() }
+    }
+
+    /// What needs the operator now, for `/api/health`: records that cannot
+    /// be read, paid orders whose delivery failed, WHM not answering. The
+    /// counts come from the lookup tables, not from reading every file.
+    pub fn health(&self) -> Health {
+        let broken = [
+            self.store.broken::<Customer>().map(|b| b.len()),
+            self.store.broken::<CpanelAccount>().map(|b| b.len()),
+            self.store.broken::<Plan>().map(|b| b.len()),
+            self.store.broken::<Payment>().map(|b| b.len()),
+        ];
+        let unreadable_records = broken.iter().map(|n| *n.as_ref().unwrap_or(&1)).sum();
+        let failed_fulfilments = self
+            .store
+            .find_all(Payment::open_unfulfilled())
+            .map_or(1, |open| open.iter().filter(|p| p.fulfilment.status == FulfilmentStatus::Failed).count());
+        Health { unreadable_records, failed_fulfilments, whm: self.provisioner.panel_health() }
     }
 
     /// Starts the background workers: payments, and accounts.

@@ -18,6 +18,18 @@ fn health_reports_sandbox_mode() {
     assert_eq!(json["status"], "ok");
     assert_eq!(json["sandbox"]["payments"], true);
     assert_eq!(json["sandbox"]["whm"], true);
+    assert_eq!((json["unreadableRecords"].as_u64(), json["whm"].as_str()), (Some(0), Some("ok")));
+}
+
+#[test]
+fn health_is_degraded_while_a_record_cannot_be_read() {
+    let server = TestServer::start();
+    let broken = server.app.store.dir::<hostr::plan::Plan>().unwrap().join("broken.json");
+    std::fs::write(&broken, "{\"id\": \"broken\",}").unwrap();
+    let json = server.get("/api/health").json();
+    assert_eq!((json["status"].as_str(), json["unreadableRecords"].as_u64()), (Some("degraded"), Some(1)), "{json}");
+    std::fs::remove_file(&broken).unwrap();
+    assert_eq!(server.get("/api/health").json()["status"], "ok", "back to ok once fixed");
 }
 
 #[test]

@@ -252,6 +252,10 @@ fn a_wrong_token_fails_clearly_without_a_retry_storm() {
     }
     assert_eq!(shop.whm.state.lock().unwrap().calls.len(), calls, "WHM is left alone after refusing the token");
     assert!(calls <= 2, "{calls} calls with a refused token");
+    // The operator's monitor hears of it.
+    let health = shop.server.get("/api/health").json();
+    assert_eq!((health["status"].as_str(), health["whm"].as_str()), (Some("degraded"), Some("token_refused")));
+    assert_eq!(health["failedFulfilments"], 1, "{health}");
 }
 
 #[test]

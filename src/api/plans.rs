@@ -6,9 +6,21 @@ use crate::http::{Request, Response};
 use crate::plan::Plan;
 use serde_json::json;
 
+/// `ok`, or `degraded` with what needs the operator. Always 200: the server
+/// answers; monitors read `status`.
 pub fn health(app: &App, _request: &Request) -> ApiResult<Response> {
     let sandbox = app.sandbox();
-    Ok(Response::json(200, &json!({"status": "ok", "sandbox": {"payments": sandbox.payments, "whm": sandbox.whm}})))
+    let health = app.health();
+    Ok(Response::json(
+        200,
+        &json!({
+            "status": if health.is_degraded() { "degraded" } else { "ok" },
+            "unreadableRecords": health.unreadable_records,
+            "failedFulfilments": health.failed_fulfilments,
+            "whm": health.whm.as_str(),
+            "sandbox": {"payments": sandbox.payments, "whm": sandbox.whm},
+        }),
+    ))
 }
 
 pub fn list(app: &App, _request: &Request) -> ApiResult<Response> {

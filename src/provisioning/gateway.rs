@@ -23,6 +23,26 @@ pub fn backoff(base: Duration, attempts: u32) -> Duration {
     base.saturating_mul(1 << attempts.saturating_sub(1).min(16)).min(Duration::from_secs(3600))
 }
 
+/// How the hosting panel answered lately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PanelHealth {
+    Answering,
+    /// The last pass could not reach it.
+    Unreachable,
+    /// It refused the API token; calls are paused.
+    TokenRefused,
+}
+
+impl PanelHealth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PanelHealth::Answering => "ok",
+            PanelHealth::Unreachable => "unreachable",
+            PanelHealth::TokenRefused => "token_refused",
+        }
+    }
+}
+
 pub struct Gateway {
     panel: Box<dyn HostingPanel>,
     auth_pause: Duration,
@@ -69,13 +89,26 @@ impl Gateway {
         let result = f(self.panel.as_ref());
         match &result {
             Err(PanelError::Auth(why)) => {
-                log::error!("WHM refused the API token ({why}); pausing WHM calls for {:?}", self.auth_pause);
+                let minutes = self.auth_pause.as_secs().div_ceil(60);
+                log::error!("WHM refused the API token ({why}); pausing WHM calls for {minutes} minute(s)");
                 *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + self.auth_pause);
             }
             Err(PanelError::Unreachable(_)) => self.unreachable.store(true, Ordering::Relaxed),
             _ => {}
         }
         result
+    }
+
+    /// How WHM answered lately, for `/api/health`.
+    pub fn health(&self) -> PanelHealth {
+        let paused = self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if paused.is_some_and(|until| Instant::now() < until) {
+            PanelHealth::TokenRefused
+        } else if self.is_down() {
+            PanelHealth::Unreachable
+        } else {
+            PanelHealth::Answering
+        }
     }
 
     /// A new pass begins: WHM is given another chance to answer.

@@ -123,6 +123,11 @@ impl Provisioner {
         }
     }
 
+    /// How WHM answered lately.
+    pub fn panel_health(&self) -> gateway::PanelHealth {
+        self.gateway.health()
+    }
+
     pub fn is_sandbox(&self) -> bool {
         self.gateway.is_sandbox()
     }
