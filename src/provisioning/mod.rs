@@ -98,6 +98,28 @@ pub struct CycleReport {
     pub planned: Vec<String>,
 }
 
+impl std::fmt::Display for CycleReport {
+    /// "2 accounts created or renewed, 1 expired": only what happened.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let counts = [
+            (self.fulfilled, "created or renewed"),
+            (self.expired, "expired"),
+            (self.terminated, "removed"),
+            (self.suspended, "suspended"),
+            (self.unsuspended, "unsuspended"),
+            (self.usage_written, "with new usage readings"),
+        ];
+        let mut parts: Vec<String> = counts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} account{} {what}", if *n == 1 { "" } else { "s" }))
+            .collect();
+        parts.extend(self.drift.iter().map(|d| format!("differs from WHM: {d}")));
+        parts.extend(self.planned.iter().map(|p| format!("would {p}")));
+        f.write_str(&parts.join("; "))
+    }
+}
+
 /// The accounts' use cases: the worker's cycle, `hostr whm sync`, single
 /// sign-on. The server holds one (in `App`); the CLI makes its own.
 pub struct Provisioner {
@@ -151,10 +173,10 @@ impl Provisioner {
         match changed {
             Ok(Some(expired)) => {
                 log::info!(
-                    "account {} ({}) EXPIRED: paid until {:?}",
+                    "account {} ({}) EXPIRED: paid until {}",
                     expired.username,
                     expired.domain,
-                    expired.paid_until
+                    expired.paid_until.map_or_else(|| "no date".to_owned(), |t| t.to_string())
                 );
                 *account = expired;
                 true

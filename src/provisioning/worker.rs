@@ -56,7 +56,7 @@ impl Provisioner {
             // A bug must not stop the accounts from being looked after.
             let cycle = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.cycle(false)));
             match cycle {
-                Ok(report) if report != CycleReport::default() => log::info!("accounts: {report:?}"),
+                Ok(report) if report != CycleReport::default() => log::info!("accounts: {report}"),
                 Ok(_) => {}
                 Err(_) => log::error!("the accounts worker hit a bug; carrying on"),
             }
