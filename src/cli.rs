@@ -324,13 +324,14 @@ fn account(store: &Store, command: AccountCommand, json: bool) -> CliResult {
         AccountCommand::Show { account } => {
             return print_json(&operator::find_account(store, &account).map_err(|e| e.to_string())?);
         }
-        AccountCommand::Suspend { account, reason } => {
+        AccountCommand::Suspend { account, reason, message } => {
             let account = operator::find_account(store, &account).map_err(|e| e.to_string())?;
-            operator::set_suspension(store, &account.id, Some(&reason)).map_err(|e| e.to_string())?
+            operator::set_suspension(store, &account.id, Some(&reason), message.as_deref())
+                .map_err(|e| e.to_string())?
         }
         AccountCommand::Unsuspend { account } => {
             let account = operator::find_account(store, &account).map_err(|e| e.to_string())?;
-            operator::set_suspension(store, &account.id, None).map_err(|e| e.to_string())?
+            operator::set_suspension(store, &account.id, None, None).map_err(|e| e.to_string())?
         }
     };
     if json {

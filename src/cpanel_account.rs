@@ -72,9 +72,14 @@ pub struct CpanelAccount {
     pub customer_id: String,
     pub plan_id: String,
     pub paid_until: Option<Timestamp>,
-    /// The operator's reason for a SUSPENDED account.
+    /// The operator's reason for a SUSPENDED account: private, never shown
+    /// to the customer.
     #[serde(default)]
     pub suspend_reason: Option<String>,
+    /// What the operator tells the customer about a suspension, shown on
+    /// their profile (unlike `suspendReason`).
+    #[serde(default)]
+    pub public_message: Option<String>,
     /// The periods payments added to `paidUntil`, one entry per payment.
     #[serde(default)]
     pub applied_payments: Vec<AppliedPayment>,
@@ -111,6 +116,7 @@ impl CpanelAccount {
             plan_id: plan_id.to_owned(),
             paid_until: None,
             suspend_reason: None,
+            public_message: None,
             applied_payments: Vec::new(),
             create_requested_at: None,
             whm_created_at: None,

@@ -348,6 +348,42 @@ fn an_unreadable_account_is_unavailable_not_absent_and_a_deleted_customer_sees_o
 }
 
 #[test]
+fn a_suspension_shows_the_operators_words_and_how_to_reach_them_and_renewing_warns() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let operator = Keys::generate().public_key().to_bech32().unwrap();
+    let contact_npub = operator.clone();
+    let site = Site::start_with(move |config| {
+        config.contact = hostr::config::Contact { npub: Some(contact_npub), email: Some("help@shop.example".into()) };
+    });
+    let keys = Keys::generate();
+    let customer = site.register(&keys);
+    let account = site.add_account(&customer, "alpha", "held.example.com", "ACTIVE", Value::Null, 20);
+    let store = &site.server.app.store;
+    hostr::provisioning::operator::set_suspension(
+        store,
+        &account.id,
+        Some("chargeback 4411"),
+        Some("Your site sends spam."),
+    )
+    .unwrap();
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
+    browser.goto(&site.url("/"));
+    browser.wait_text("[data-test=contact]", "help@shop.example");
+    browser.click("[data-test=login]");
+    browser.wait_url("/profile.html");
+    let card = "[data-test=account][data-domain='held.example.com']";
+    browser.wait_text(&format!("{card} [data-test=suspension]"), "Your site sends spam.");
+    let note = browser.text(&format!("{card} [data-test=suspension]"));
+    assert!(note.contains("help@shop.example") && note.contains(&operator[..12]), "how to reach the operator: {note}");
+    assert!(!browser.text("body").contains("chargeback"), "the private reason never reaches the page");
+
+    browser.goto(&site.url(&format!("/products.html?renew={}", account.id)));
+    browser.wait_text("[data-test=suspended-warning]", "does not lift the suspension");
+    browser.screenshots("16-suspended-renewal", false);
+}
+
+#[test]
 fn a_hidden_page_stops_polling_and_a_webln_wallet_pays_in_one_click() {
     let Some(tools) = browser_tools() else { return };
     let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
@@ -475,12 +511,18 @@ impl Site {
     /// A hostr server in sandbox mode whose public URL is the address the
     /// browser uses, so sign-in events and Origin checks match.
     fn start() -> Site {
+        Site::start_with(|_| {})
+    }
+
+    /// As `start`, with other settings.
+    fn start_with(adjust: impl FnOnce(&mut hostr::config::Config)) -> Site {
         let dir = common::temp_dir();
         let port = free_port();
         let origin = format!("http://127.0.0.1:{port}");
         let server = TestServer::start_on(dir.path().join("database"), |config| {
             config.listen = SocketAddr::from(([127, 0, 0, 1], port));
             config.public_url = PublicUrl::parse(&origin).expect("a valid public URL");
+            adjust(config);
         });
         Site { server, origin, _dir: dir }
     }

@@ -16,6 +16,8 @@ export async function startPage() {
   }
   try {
     const health = await api('GET', '/api/health');
+    const footer = byId('contact');
+    if (footer && contactParts(health).length) fill(footer, ' · Contact: ', contactParts(health));
     const sandbox = health.sandbox || {};
     if (sandbox.payments || sandbox.whm) {
       const parts = [];
@@ -28,6 +30,15 @@ export async function startPage() {
   } catch {
     return null;
   }
+}
+
+/** How to reach the operator, from `/api/health`: links, or [] when none is set. */
+export function contactParts(health) {
+  const contact = (health && health.contact) || {};
+  const parts = [];
+  if (contact.npub) parts.push(h('a', {href: `nostr:${contact.npub}`, class: 'npub'}, `${contact.npub.slice(0, 12)}…${contact.npub.slice(-6)}`));
+  if (contact.email) parts.push(h('a', {href: `mailto:${contact.email}`}, contact.email));
+  return parts.flatMap((part, i) => (i ? [' or ', part] : [part]));
 }
 
 /** `startPage()`, then the session and the plans at once, the person in the

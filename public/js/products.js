@@ -215,6 +215,10 @@ async function offerRenewal(accountId) {
       ? `${plan.name}: ${money(plan.price, plan.currency)} for one more ${cycleWord(plan)}.`
       : 'One more period of your current plan.',
     ' ', renewalWhen(account)),
+    account.status === 'SUSPENDED'
+      ? h('div', {'data-test': 'suspended-warning'}, message('warn', 'This account is suspended by the operator',
+        'Paying extends its paid period but does not lift the suspension: only the operator can. Contact them first if you are unsure.'))
+      : null,
     error,
     h('div', {class: 'row actions'}, button, h('a', {class: 'button secondary', href: '/profile.html'}, 'Back to my hosting'))));
   button.focus();

@@ -3,11 +3,13 @@
 
 import {api} from './api.js';
 import {syncProfile, verifyNip05} from './nostr.js';
-import {renderWho, signOut, startCustomerPage} from './page.js';
+import {contactParts, renderWho, signOut, startCustomerPage} from './page.js';
 import {busy, byId, copyButton, date, fill, h, identity, message, money, show} from './ui.js';
 
 let profile = null;
 let plans = [];
+/** How to reach the operator (links), for suspended accounts. */
+let contact = [];
 
 const STATUS = {
   ACTIVE: ['ok', 'Active', 'Access available.'],
@@ -21,6 +23,7 @@ async function start() {
   const started = await startCustomerPage({onProfileUpdate: (updated) => { profile = updated; renderNostr(); }});
   plans = started.plans;
   if (started.session.state !== 'ready') return;
+  contact = contactParts(await started.health);
   show('content', true);
   profile = started.session.profile;
   render();
@@ -142,6 +145,7 @@ function accountCard(account) {
         h('div', {class: 'small muted'}, planName(account.planId))),
       h('span', {class: `badge ${tone}`, 'data-test': 'status'}, label)),
     explanation ? h('p', {class: 'small'}, explanation) : null,
+    account.status === 'SUSPENDED' ? suspensionNote(account) : null,
     soon ? message('warn', null, `Paid until ${date(account.paidUntil)}: renew before then to keep it running.`) : null,
     h('dl', {class: 'facts'},
       h('dt', {}, 'Paid until'), h('dd', {}, date(account.paidUntil)),
@@ -150,6 +154,13 @@ function accountCard(account) {
     usage(account.resourceUsage),
     actions.length ? h('div', {class: 'row account-actions'}, actions) : null,
     errorBox);
+}
+
+/** The operator's own words about a suspension, and how to reach them. */
+function suspensionNote(account) {
+  return h('div', {'data-test': 'suspension'},
+    account.publicMessage ? message('info', 'From the operator', account.publicMessage) : null,
+    contact.length ? h('p', {class: 'small'}, 'To resolve it, contact the operator: ', contact) : null);
 }
 
 function usage(u) {

@@ -19,6 +19,7 @@ pub fn health(app: &App, _request: &Request) -> ApiResult<Response> {
             "failedFulfilments": health.failed_fulfilments,
             "whm": health.whm.as_str(),
             "sandbox": {"payments": sandbox.payments, "whm": sandbox.whm},
+            "contact": {"npub": app.config.contact.npub, "email": app.config.contact.email},
         }),
     ))
 }

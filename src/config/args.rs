@@ -61,9 +61,12 @@ pub enum AccountCommand {
     /// Suspend an account for review; a payment never lifts this.
     Suspend {
         account: String,
-        /// Why (kept on the account and sent to WHM).
+        /// Why (kept on the account and sent to WHM; never shown to the customer).
         #[arg(long)]
         reason: String,
+        /// What the customer is told on their profile, if anything.
+        #[arg(long)]
+        message: Option<String>,
     },
     /// Lift an operator's suspension: ACTIVE again if paid, else EXPIRED.
     Unsuspend { account: String },

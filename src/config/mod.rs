@@ -27,6 +27,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// How customers reach the operator; shown on the pages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contact {
+    /// `npub1…`.
+    pub npub: Option<String>,
+    pub email: Option<String>,
+}
+
 /// The server's settings, checked.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -54,6 +62,7 @@ pub struct Config {
     /// WHM, when `WHM_URL` is set; otherwise the sandbox panel.
     pub whm: Option<WhmSettings>,
     pub schedule: Schedule,
+    pub contact: Contact,
 }
 
 impl Config {
@@ -88,6 +97,7 @@ impl Config {
             strike,
             whm,
             schedule: schedule(args),
+            contact: Contact { npub: args.contact_npub.clone(), email: args.contact_email.clone() },
         })
     }
 

@@ -105,6 +105,15 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_TERMINATE_AFTER_DAYS", value_parser = between(1_u32, 3650))]
     pub terminate_after_days: Option<u32>,
 
+    /// How customers reach you: a Nostr public key (npub1… or hex), shown in
+    /// every page's footer and on suspended accounts.
+    #[arg(long, env = "HOSTR_CONTACT_NPUB", value_parser = contact_npub)]
+    pub contact_npub: Option<String>,
+
+    /// How customers reach you by email, shown beside the npub.
+    #[arg(long, env = "HOSTR_CONTACT_EMAIL", value_parser = contact_email)]
+    pub contact_email: Option<String>,
+
     /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
     /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
     #[arg(long, env = "HOSTR_TEST_NIP05_SERVER", hide = true, value_parser = local_http_server)]
@@ -130,6 +139,18 @@ impl ServeArgs {
         }
         Only::try_parse_from(args).map(|only| only.serve)
     }
+}
+
+/// A contact key in its `npub1…` form, whatever form it was given in.
+fn contact_npub(text: &str) -> Result<String, String> {
+    let hex = crate::customer::parse_public_key(text)?;
+    crate::customer::npub(&hex).ok_or_else(|| format!("`{text}` is not a Nostr public key"))
+}
+
+fn contact_email(text: &str) -> Result<String, String> {
+    let email = text.trim();
+    crate::customer::check_email(email)?;
+    Ok(email.to_owned())
 }
 
 /// The tests' stand-in for the web: only a server on this machine.

@@ -37,10 +37,13 @@ pub fn find_account(store: &Store, name_or_id: &str) -> Result<CpanelAccount, Pr
 
 /// Suspends an account for review (`Some(reason)`), or lifts the
 /// operator's suspension (`None`): ACTIVE again when paid, else EXPIRED.
+/// Suspends an account for `reason` (private) with an optional message for
+/// the customer, or lifts the operator's suspension when `reason` is `None`.
 pub fn set_suspension(
     store: &Store,
     account_id: &str,
     reason: Option<&str>,
+    public_message: Option<&str>,
 ) -> Result<CpanelAccount, ProvisioningError> {
     let now = Timestamp::now();
     store.update::<CpanelAccount, _, ProvisioningError>(account_id, |a| {
@@ -55,6 +58,7 @@ pub fn set_suspension(
                 }
                 a.status = AccountStatus::Suspended;
                 a.suspend_reason = Some(reason.to_owned());
+                a.public_message = public_message.map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned);
             }
             None => {
                 if a.status != AccountStatus::Suspended {
@@ -62,6 +66,7 @@ pub fn set_suspension(
                 }
                 a.status = if a.is_paid(now) { AccountStatus::Active } else { AccountStatus::Expired };
                 a.suspend_reason = None;
+                a.public_message = None;
             }
         }
         a.updated_at = now;
