@@ -93,15 +93,14 @@ fn customers_are_found_by_id_hex_key_or_npub() {
     assert!(!garbage.status.success());
 }
 
-#[test]
-fn serve_logs_a_broken_file_with_its_position_and_stops_on_sigterm() {
-    let dir = temp_dir();
-    let db = dir.path().join("database");
-    std::fs::create_dir_all(db.join("plans")).unwrap();
-    std::fs::write(db.join("plans/broken.json"), "{\n  \"id\": \"broken\",\n  \"storage\": \"ten\"\n}\n").unwrap();
+/// `hostr serve` over `database` on a free port, once it says it listens:
+/// the child, its log (stderr) and its address.
+fn serve(
+    database: &std::path::Path,
+) -> (std::process::Child, BufReader<std::process::ChildStderr>, std::net::SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hostr"))
-        .args(["--database", db.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database", database.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -111,10 +110,17 @@ fn serve_logs_a_broken_file_with_its_position_and_stops_on_sigterm() {
         line.clear();
         assert!(log.read_line(&mut line).unwrap() > 0, "hostr exited early");
     }
-    let reply = crate::common::send(
-        format!("127.0.0.1:{port}").parse().unwrap(),
-        "GET /api/plans HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-    );
+    (child, log, format!("127.0.0.1:{port}").parse().unwrap())
+}
+
+#[test]
+fn serve_logs_a_broken_file_with_its_position_and_stops_on_sigterm() {
+    let dir = temp_dir();
+    let db = dir.path().join("database");
+    std::fs::create_dir_all(db.join("plans")).unwrap();
+    std::fs::write(db.join("plans/broken.json"), "{\n  \"id\": \"broken\",\n  \"storage\": \"ten\"\n}\n").unwrap();
+    let (mut child, mut log, addr) = serve(&db);
+    let reply = crate::common::send(addr, "GET /api/plans HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     assert_eq!(reply.status, 200);
     std::thread::sleep(Duration::from_millis(100));
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -323,19 +329,7 @@ fn operators_suspend_retry_and_compare_with_whm() {
 #[test]
 fn what_a_client_sends_cannot_forge_log_lines_or_terminal_escapes() {
     let dir = temp_dir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hostr"))
-        .args(["--database", dir.path().to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut log = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(log.read_line(&mut line).unwrap() > 0, "hostr exited early");
-    }
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (mut child, mut log, addr) = serve(dir.path());
     let hostile = [
         "G\u{1b}[2J\"ET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
         "GET\r /b\rFORGED HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
