@@ -2,8 +2,10 @@
 //!
 //! Invariants: `username` follows WHM's rules and is unique; `domain` is a
 //! lowercase hostname and unique (a TERMINATED account gives its domain
-//! back); the account belongs to one customer; each payment extends
-//! `paidUntil` at most once (`appliedPayments`).
+//! back), and is indexed under each domain it lies inside, so that nobody
+//! else's domain nests in it or it in theirs; the account belongs to one
+//! customer; each payment extends `paidUntil` at most once
+//! (`appliedPayments`).
 
 use crate::ids::IdFormat;
 use crate::plan::BillingCycle;
@@ -185,6 +187,26 @@ pub fn check_domain(domain: &str) -> Result<(), String> {
     if ok { Ok(()) } else { Err(format!("`{domain}` is not a domain name such as example.com")) }
 }
 
+/// The domain a customer asks for, as hostr records it: trimmed, without
+/// the trailing dot, lowercase, and without leading `www.` labels (cPanel
+/// serves `www.` itself, so `www.www.shop.example` is `shop.example`) as
+/// long as what is left is still a domain (`www.com` stays). The result is
+/// checked with [`check_domain`].
+pub fn purchase_domain(asked: &str) -> Result<String, String> {
+    let mut domain = asked.trim().trim_end_matches('.').to_ascii_lowercase();
+    while let Some(rest) = domain.strip_prefix("www.").filter(|rest| rest.contains('.')) {
+        domain = rest.to_owned();
+    }
+    check_domain(&domain)?;
+    Ok(domain)
+}
+
+/// The domains `domain` lies inside, nearest first, down to two labels:
+/// `a.b.example.com` → `b.example.com`, `example.com`.
+pub fn parent_domains(domain: &str) -> impl Iterator<Item = &str> {
+    domain.match_indices('.').map(move |(dot, _)| &domain[dot + 1..]).filter(|parent| parent.contains('.'))
+}
+
 impl Record for CpanelAccount {
     const COLLECTION: Collection =
         Collection { folder: "cpanel-accounts", noun: "cPanel account", id_format: IdFormat::Uuid };
@@ -210,6 +232,7 @@ impl Record for CpanelAccount {
         // A removed account's domain may be bought again.
         if self.status != AccountStatus::Terminated {
             keys.push(CpanelAccount::by_domain(&self.domain));
+            keys.extend(parent_domains(&self.domain).map(CpanelAccount::inside));
         }
         keys
     }
@@ -230,6 +253,12 @@ impl CpanelAccount {
     /// The account hosting this domain, unless it was terminated.
     pub fn by_domain(domain: &str) -> Key<CpanelAccount> {
         Key::unique("domain", domain)
+    }
+
+    /// The accounts, unless terminated, whose domains lie inside `domain`
+    /// (`shop.example.com` and `a.shop.example.com` inside `example.com`).
+    pub fn inside(domain: &str) -> Key<CpanelAccount> {
+        Key::shared("insideDomain", domain)
     }
 
     /// The accounts of one customer.
@@ -276,6 +305,43 @@ mod tests {
         account.apply_payment("p3", BillingCycle::Monthly, later);
         assert_eq!(account.status, AccountStatus::Suspended);
         assert_eq!(account.applied_payments.len(), 3);
+    }
+
+    #[test]
+    fn asked_domains_lose_case_trailing_dot_and_every_leading_www() {
+        let cases = [
+            (" Shop.Example. ", Ok("shop.example")),
+            ("www.shop.example", Ok("shop.example")),
+            ("www.www.shop.example", Ok("shop.example")),
+            ("WWW.www.Www.shop.example", Ok("shop.example")),
+            ("mail.www.shop.example", Ok("mail.www.shop.example")),
+            ("www.com", Ok("www.com")),
+            ("www.www.com", Ok("www.com")),
+            ("wwwshop.example", Ok("wwwshop.example")),
+            ("www.", Err(())),
+            ("www", Err(())),
+        ];
+        for (asked, expected) in cases {
+            let got = purchase_domain(asked);
+            assert_eq!(got.as_deref().map_err(|_| ()), expected, "{asked:?}");
+        }
+    }
+
+    #[test]
+    fn a_domain_lies_inside_each_of_its_parents_down_to_two_labels() {
+        let parents = |d: &'static str| parent_domains(d).collect::<Vec<_>>();
+        assert_eq!(parents("a.b.example.com"), ["b.example.com", "example.com"]);
+        assert_eq!(parents("shop.example"), Vec::<&str>::new());
+        assert_eq!(parents("mail.alice-shop.com"), ["alice-shop.com"]);
+        let account = |status, domain| CpanelAccount {
+            status,
+            ..CpanelAccount::provisioning("a", "shop", domain, "c", "basic", Timestamp::MIN)
+        };
+        let keys = account(AccountStatus::Active, "mail.alice-shop.com").index_keys();
+        assert!(keys.contains(&CpanelAccount::inside("alice-shop.com")));
+        assert!(!keys.contains(&CpanelAccount::inside("mail.alice-shop.com")), "not inside itself");
+        let gone = account(AccountStatus::Terminated, "mail.alice-shop.com").index_keys();
+        assert!(!gone.contains(&CpanelAccount::inside("alice-shop.com")), "a removed account holds nothing");
     }
 
     #[test]

@@ -207,6 +207,7 @@ impl Record for Payment {
         }
         if let Some(domain) = self.domain.as_ref().filter(|_| self.holds_domain()) {
             keys.push(Payment::open_for_domain(domain));
+            keys.extend(crate::cpanel_account::parent_domains(domain).map(Payment::open_inside));
         }
         // One open renewal per account: two tabs must not make two invoices.
         if let (None, Some(account), PaymentState::Pending) = (&self.domain, &self.account_id, self.state) {
@@ -240,6 +241,11 @@ impl Payment {
         Key::unique("openDomain", domain)
     }
 
+    /// The open purchases whose domains lie inside `domain`.
+    pub fn open_inside(domain: &str) -> Key<Payment> {
+        Key::shared("openInsideDomain", domain)
+    }
+
     /// The renewal of an account that is waiting to be paid.
     pub fn open_renewal_of(account_id: &str) -> Key<Payment> {
         Key::unique("openRenewal", account_id)
@@ -253,5 +259,25 @@ impl Payment {
     /// Paid payments not yet delivered.
     pub fn open_unfulfilled() -> Key<Payment> {
         Key::shared("open", "unfulfilled")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_purchase_is_indexed_under_each_domain_its_own_lies_inside() {
+        let plan = Plan::seed(Timestamp::MIN);
+        let customer = "3f2b8c1e-0000-4000-8000-000000000002";
+        let domain = Some("a.shop.example.com".to_owned());
+        let open =
+            Payment::pending(customer, &plan, "3f2b8c1e-0000-4000-8000-000000000003".into(), domain, Timestamp::MIN);
+        let keys = open.index_keys();
+        for parent in ["shop.example.com", "example.com"] {
+            assert!(keys.contains(&Payment::open_inside(parent)), "{parent}");
+        }
+        let closed = Payment { state: PaymentState::Cancelled, ..open };
+        assert!(!closed.index_keys().contains(&Payment::open_inside("example.com")), "a closed one holds nothing");
     }
 }

@@ -458,3 +458,72 @@ fn a_crash_between_recording_and_invoicing_is_resolved_by_the_poller() {
     assert_eq!(lost.state, PaymentState::Expired, "nothing at Strike and past its lifetime");
     assert_eq!(fake.invoice_count(), 1, "the poller never creates invoices");
 }
+
+#[test]
+fn a_domain_nested_with_another_customers_is_refused_without_saying_whose() {
+    let (server, _dir) = server(None, |_| {});
+    let (alice, mallory) = (customer(&server), customer(&server));
+    let code = |reply: crate::common::Reply| (reply.status, reply.error_code());
+    let domain = |body: Value| stored(&server, body["payment"]["id"].as_str().unwrap()).domain.unwrap();
+    let buy_ok = |token: &str, asked: &str| {
+        let reply = buy(&server, token, json!({"planId": "basic", "domain": asked}));
+        assert_eq!(reply.status, 201, "{asked}: {:?}", reply.json());
+        domain(reply.json())
+    };
+    let alice_id =
+        server.authed("GET", "/api/profile", &alice, None).json()["customer"]["id"].as_str().unwrap().to_owned();
+
+    // Alice's open purchase holds alice-shop.example and what lies inside it.
+    assert_eq!(buy_ok(&alice, "alice-shop.example"), "alice-shop.example");
+    for nested in ["mail.alice-shop.example", "a.b.alice-shop.example", "www.mail.alice-shop.example"] {
+        let refused = buy(&server, &mallory, json!({"planId": "basic", "domain": nested}));
+        let message = refused.json()["error"]["message"].to_string();
+        assert_eq!(code(refused), (409, "domain_overlaps".into()), "{nested}");
+        assert!(!message.contains(&alice_id), "whose is not said: {message}");
+    }
+    // Alice's own subdomains stay hers to buy; neighbours by name are not inside.
+    assert_eq!(buy_ok(&alice, "mail.alice-shop.example"), "mail.alice-shop.example");
+    assert_eq!(buy_ok(&mallory, "mallory-alice-shop.example"), "mallory-alice-shop.example");
+    assert_eq!(buy_ok(&mallory, "shop.example"), "shop.example", "alice-shop.example is not inside shop.example");
+
+    // The reverse: a domain holding one that another customer holds inside it.
+    assert_eq!(buy_ok(&alice, "shop.bob-corp.example"), "shop.bob-corp.example");
+    for outer in ["bob-corp.example", "www.bob-corp.example", "WWW.www.Bob-Corp.example."] {
+        assert_eq!(
+            code(buy(&server, &mallory, json!({"planId": "basic", "domain": outer}))),
+            (409, "domain_overlaps".into()),
+            "{outer}"
+        );
+    }
+
+    // Accounts hold what lies inside them (and around them) the same way,
+    // until they are terminated.
+    let account = |domain: &str, user: &str, status| hostr::cpanel_account::CpanelAccount {
+        status,
+        ..hostr::cpanel_account::CpanelAccount::provisioning(
+            &hostr::ids::new_uuid(),
+            user,
+            domain,
+            &alice_id,
+            "basic",
+            hostr::timestamp::Timestamp::now(),
+        )
+    };
+    use hostr::cpanel_account::AccountStatus::{Active, Terminated};
+    server.app.store.create(&account("carol.example", "carol", Active)).unwrap();
+    server.app.store.create(&account("deep.dave.example", "dave", Active)).unwrap();
+    server.app.store.create(&account("old.erin.example", "erin", Terminated)).unwrap();
+    for (asked, why) in [("x.y.carol.example", "inside"), ("dave.example", "around")] {
+        let reply = buy(&server, &mallory, json!({"planId": "basic", "domain": asked}));
+        assert_eq!(code(reply), (409, "domain_overlaps".into()), "{why} an account");
+    }
+    assert_eq!(buy_ok(&mallory, "erin.example"), "erin.example", "a terminated account holds nothing");
+
+    // Repeated `www.` labels all go: the account is for the bare domain.
+    assert_eq!(buy_ok(&mallory, "www.www.frank.example"), "frank.example");
+    assert_eq!(
+        code(buy(&server, &alice, json!({"planId": "basic", "domain": "www.frank.example"}))),
+        (409, "domain_taken".into())
+    );
+    assert_eq!(buy_ok(&alice, "www.example"), "www.example", "a domain is left: nothing to strip");
+}

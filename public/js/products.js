@@ -92,8 +92,10 @@ export function checkDomain(raw) {
     return {ok: false, problem: 'Type only the domain name, without http:// or slashes: example.com.'};
   }
   if (/\s/.test(text)) return {ok: false, problem: 'A domain name has no spaces.'};
-  // As the server does: lower case, no final dot, no `www.` (cPanel serves it by itself).
-  const domain = text.replace(/\.+$/, '').toLowerCase().replace(/^www\./, '');
+  // As the server does: lower case, no final dot, no leading `www.` (cPanel
+  // serves it by itself) as long as a domain is left: `www.www.x.com` is `x.com`.
+  let domain = text.replace(/\.+$/, '').toLowerCase();
+  while (domain.startsWith('www.') && domain.slice(4).includes('.')) domain = domain.slice(4);
   const bad = domain.match(/[^a-z0-9.-]/);
   if (bad) {
     return {ok: false, problem: bad[0].charCodeAt(0) > 127

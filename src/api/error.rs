@@ -371,6 +371,10 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::DomainTaken => {
                 conflict("domain_taken", "This domain is already hosted here, or being bought.")
             }
+            CheckoutError::DomainOverlaps => conflict(
+                "domain_overlaps",
+                "This domain is part of a domain hosted or being bought here, or contains one. Choose another domain.",
+            ),
             CheckoutError::RenewalOpen => {
                 conflict("renewal_open", "A renewal of this account is already waiting to be paid.")
             }
@@ -424,6 +428,7 @@ mod tests {
             (CheckoutError::UnknownPlan, 404, "unknown_plan"),
             (CheckoutError::BadDomain("`x` is not a domain".into()), 400, "bad_domain"),
             (CheckoutError::DomainTaken, 409, "domain_taken"),
+            (CheckoutError::DomainOverlaps, 409, "domain_overlaps"),
             (CheckoutError::RenewalOpen, 409, "renewal_open"),
             (CheckoutError::NotYourAccount, 403, "not_your_account"),
             (CheckoutError::AccountTerminated, 410, "account_terminated"),

@@ -19,6 +19,9 @@ pub enum CheckoutError {
     BadDomain(String),
     /// An account hosts the domain already, or another payment is buying it.
     DomainTaken,
+    /// The domain lies inside a domain another customer holds, or holds one
+    /// of theirs (who, is not said).
+    DomainOverlaps,
     /// A renewal of the account is already waiting to be paid.
     RenewalOpen,
     /// The account is someone else's, or does not exist (the same answer).
@@ -50,6 +53,9 @@ impl fmt::Display for CheckoutError {
             CheckoutError::UnknownPlan => write!(f, "there is no such plan on sale"),
             CheckoutError::BadDomain(why) => write!(f, "{why}"),
             CheckoutError::DomainTaken => write!(f, "the domain is already hosted here, or being bought"),
+            CheckoutError::DomainOverlaps => {
+                write!(f, "the domain is inside, or contains, a domain another customer holds")
+            }
             CheckoutError::RenewalOpen => write!(f, "a renewal of this account is already waiting to be paid"),
             CheckoutError::NotYourAccount => write!(f, "not one of the customer's accounts"),
             CheckoutError::AccountTerminated => write!(f, "the account was removed"),

@@ -16,6 +16,7 @@
 //! failures are `CheckoutError`s (`error.rs`), turned into HTTP answers only
 //! in `crate::api::error`. Nothing here knows HTTP or a vendor's wire format.
 
+mod domains;
 pub mod error;
 pub mod provider;
 pub mod sandbox;
@@ -23,7 +24,7 @@ pub mod worker;
 
 pub use error::{CheckoutError, CheckoutResult};
 
-use crate::cpanel_account::{AccountStatus, CpanelAccount, check_domain};
+use crate::cpanel_account::{AccountStatus, CpanelAccount, purchase_domain};
 use crate::customer::{Customer, CustomerStatus};
 use crate::ids::new_uuid;
 use crate::payment::{FulfilmentStatus, MarkedPaid, Payment, PaymentState};
@@ -141,6 +142,13 @@ impl Checkout {
             c.updated_at = now;
             Ok(())
         })?;
+        // Another customer may have begun a nested purchase at this moment.
+        if let Some(domain) = &payment.domain
+            && self.nests_with_another(&customer.id, domain)?
+        {
+            self.close(&payment.id, PaymentState::Cancelled)?;
+            return Err(CheckoutError::DomainOverlaps);
+        }
         log::info!("payment {} opened: {} {} for plan {}", payment.id, payment.amount, payment.currency, plan.id);
         self.ensure_invoice(payment, &plan, true)
     }
@@ -155,13 +163,8 @@ impl Checkout {
             Purchase::NewAccount { plan_id, domain } => {
                 let plan =
                     self.store.get::<Plan>(plan_id).ok().filter(|p| p.available).ok_or(CheckoutError::UnknownPlan)?;
-                let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-                // cPanel serves `www.` by itself; the account is for the domain.
-                let domain = domain.strip_prefix("www.").map(str::to_owned).unwrap_or(domain);
-                check_domain(&domain).map_err(CheckoutError::BadDomain)?;
-                if self.store.find(CpanelAccount::by_domain(&domain))?.is_some() {
-                    return Err(CheckoutError::DomainTaken);
-                }
+                let domain = purchase_domain(domain).map_err(CheckoutError::BadDomain)?;
+                self.check_domain_free(&customer.id, &domain)?;
                 Ok((plan, None, Some(domain)))
             }
             Purchase::Renewal { account_id } => {
