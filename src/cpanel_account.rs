@@ -135,7 +135,7 @@ impl CpanelAccount {
         if let Some(applied) = self.applied_payments.iter().find(|p| p.payment_id == payment_id) {
             return (applied.from, applied.until);
         }
-        let from = self.paid_until.map_or(now, |until| until.max(now));
+        let from = self.renews_from(now);
         let until = cycle.after(from);
         self.paid_until = Some(until);
         self.applied_payments.push(AppliedPayment { payment_id: payment_id.to_owned(), from, until });
@@ -144,6 +144,11 @@ impl CpanelAccount {
         }
         self.updated_at = now;
         (from, until)
+    }
+
+    /// Where a period paid at `now` starts: the later of now and the old end.
+    pub fn renews_from(&self, now: Timestamp) -> Timestamp {
+        self.paid_until.map_or(now, |until| until.max(now))
     }
 
     /// Paid for at `now` (an account without `paidUntil` is paid indefinitely,

@@ -29,11 +29,18 @@ impl BillingCycle {
     /// month, or the month's last day when it is shorter), at most
     /// [`Timestamp::MAX`].
     pub fn after(self, start: Timestamp) -> Timestamp {
+        self.ends_within_calendar(start).unwrap_or(Timestamp::MAX)
+    }
+
+    /// The end of one period that starts at `start`, unless it would end
+    /// past [`Timestamp::MAX`] (such a period cannot be sold whole).
+    pub fn ends_within_calendar(self, start: Timestamp) -> Option<Timestamp> {
         let months = chrono::Months::new(match self {
             BillingCycle::Monthly => 1,
             BillingCycle::Yearly => 12,
         });
-        start.as_datetime().checked_add_months(months).map_or(Timestamp::MAX, Timestamp::from)
+        let end = start.as_datetime().checked_add_months(months)?;
+        (end <= Timestamp::MAX.as_datetime()).then(|| Timestamp::from(end))
     }
 }
 

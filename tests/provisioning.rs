@@ -669,3 +669,32 @@ fn a_suspension_whm_refuses_is_not_sent_again_every_pass() {
     }
     assert_eq!(whm.calls("suspendacct"), 1, "held back after the refusal");
 }
+
+#[test]
+fn a_renewal_past_the_calendars_end_is_refused_and_the_account_keeps_working() {
+    let shop = shop(|_| {});
+    let token = shop.customer();
+    let account = shop.fulfilled(&shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "forever.example"})));
+    edit_by_hand(&shop.db, "cpanel-accounts", &account.id, |a| a["paidUntil"] = json!("9999-12-15T00:00:00Z"));
+    let far = Timestamp::parse("9999-12-15T00:00:00Z").unwrap();
+    wait_for("the edit to be read", || Some(shop.account(&account.id)).filter(|a| a.paid_until == Some(far)));
+
+    // One more month would end in the year 10000: refused before anything is charged.
+    let renewal = json!({"accountId": account.id}).to_string();
+    let refused = shop.server.authed("POST", "/api/create-invoice", &token, Some(&renewal));
+    assert_eq!((refused.status, refused.error_code().as_str()), (409, "renewal_past_calendar"));
+    let message = refused.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("9999-12-15T00:00:00Z") && message.contains("Nothing was charged"), "{message}");
+    assert_eq!(shop.strike.invoice_count(), 1, "no invoice for the renewal");
+
+    // The account, the profile and the health check keep working.
+    let profile = shop.server.authed("GET", "/api/profile", &token, None);
+    assert_eq!(profile.status, 200);
+    assert_eq!(profile.json()["payments"].as_array().unwrap().len(), 1, "no payment was opened");
+    assert_eq!(profile.json()["cpanelAccounts"][0]["paidUntil"], "9999-12-15T00:00:00Z");
+    assert_eq!(shop.server.get("/api/health").status, 200);
+    assert_eq!(shop.login(&token, &account.id).status, 200);
+    // And the operator hears of the date.
+    let report = hostr::check::check(&shop.server.app.store).unwrap();
+    assert!(report.problems.iter().any(|p| p.message.contains("9999-12-15")), "{:?}", report.problems);
+}

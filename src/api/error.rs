@@ -15,6 +15,7 @@ use crate::http::{HttpError, Response};
 use crate::profile::ProfileError;
 use crate::provisioning::ProvisioningError;
 use crate::store::StoreError;
+use crate::timestamp::Timestamp;
 use serde_json::json;
 
 /// What kind of failure this is; decides the HTTP status.
@@ -382,6 +383,15 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::AccountTerminated => {
                 ApiError::new(Failure::Gone, "account_terminated", "This account was removed. Buy a new one instead.")
             }
+            CheckoutError::RenewalPastCalendar { paid_until } => ApiError::new(
+                Failure::Conflict,
+                "renewal_past_calendar",
+                format!(
+                    "This account is paid until {paid_until}; one more period would end after {}, \
+                     the last date hostr can record. Nothing was charged.",
+                    Timestamp::MAX
+                ),
+            ),
             CheckoutError::NoInvoice => conflict("no_invoice", "This payment has no invoice to pay yet."),
             CheckoutError::NotSandboxInvoice => {
                 conflict("not_a_sandbox_invoice", "This invoice was not made by the sandbox.")
@@ -432,6 +442,7 @@ mod tests {
             (CheckoutError::RenewalOpen, 409, "renewal_open"),
             (CheckoutError::NotYourAccount, 403, "not_your_account"),
             (CheckoutError::AccountTerminated, 410, "account_terminated"),
+            (CheckoutError::RenewalPastCalendar { paid_until: Timestamp::MAX }, 409, "renewal_past_calendar"),
             (CheckoutError::NoInvoice, 409, "no_invoice"),
             (CheckoutError::NotSandboxInvoice, 409, "not_a_sandbox_invoice"),
             (CheckoutError::NoSandbox, 404, "no_such_endpoint"),

@@ -5,6 +5,7 @@
 
 use super::provider::ProviderError;
 use crate::store::StoreError;
+use crate::timestamp::Timestamp;
 use std::fmt;
 
 #[derive(Debug)]
@@ -28,6 +29,11 @@ pub enum CheckoutError {
     NotYourAccount,
     /// The account was removed from WHM; it cannot be renewed.
     AccountTerminated,
+    /// One more period would end past the last time hostr can record
+    /// (`Timestamp::MAX`); the account is paid until `paid_until`.
+    RenewalPastCalendar {
+        paid_until: Timestamp,
+    },
     /// A sandbox payment was asked for before the payment had an invoice.
     NoInvoice,
     /// The payment's invoice was not made by this sandbox.
@@ -59,6 +65,9 @@ impl fmt::Display for CheckoutError {
             CheckoutError::RenewalOpen => write!(f, "a renewal of this account is already waiting to be paid"),
             CheckoutError::NotYourAccount => write!(f, "not one of the customer's accounts"),
             CheckoutError::AccountTerminated => write!(f, "the account was removed"),
+            CheckoutError::RenewalPastCalendar { paid_until } => {
+                write!(f, "the account is paid until {paid_until}: one more period would end after {}", Timestamp::MAX)
+            }
             CheckoutError::NoInvoice => write!(f, "the payment has no invoice to pay yet"),
             CheckoutError::NotSandboxInvoice => write!(f, "the invoice was not made by the sandbox"),
             CheckoutError::NoSandbox => write!(f, "payments are not in the sandbox"),

@@ -182,6 +182,11 @@ impl Checkout {
                     return Err(CheckoutError::AccountTerminated);
                 }
                 let plan = self.store.get::<Plan>(&account.plan_id).map_err(|_| CheckoutError::UnknownPlan)?;
+                // Nobody pays for a period that would be cut short at the calendar's end.
+                let from = account.renews_from(Timestamp::now());
+                if plan.billing_cycle.ends_within_calendar(from).is_none() {
+                    return Err(CheckoutError::RenewalPastCalendar { paid_until: from });
+                }
                 Ok((plan, Some(account.id), None))
             }
         }
