@@ -9,7 +9,7 @@
 
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
-use crate::payment::{FulfilmentStatus, Payment, PaymentState};
+use crate::payment::{FulfilmentStatus, Payment, PaymentState, Provider};
 use crate::plan::Plan;
 use crate::store::{LoadError, Record, Store, StoreError, StoreResult};
 use crate::timestamp::Timestamp;
@@ -174,6 +174,11 @@ impl Records {
             }
             if p.state == PaymentState::Paid && p.fulfilment.status == FulfilmentStatus::Failed {
                 refs.push::<Payment>(ProblemKind::Attention, &p.id, "fulfilment", undelivered(p));
+            }
+            if !p.sandbox && p.mode() == Provider::Sandbox {
+                let message = "begun with real payments (`sandbox: false`) but invoiced by the sandbox: \
+                               it is never fulfilled on a real WHM";
+                refs.push::<Payment>(ProblemKind::Attention, &p.id, "sandbox", message.to_owned());
             }
         }
     }

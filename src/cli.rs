@@ -13,7 +13,7 @@ use crate::config::{
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::{Customer, CustomerError, npub, parse_public_key};
 use crate::ids::IdFormat;
-use crate::payment::Payment;
+use crate::payment::{Payment, Provider};
 use crate::plan::{BillingCycle, Plan};
 use crate::provisioning::panel::HostingPanel;
 use crate::provisioning::{self, Provisioner, operator};
@@ -262,7 +262,7 @@ fn payment(store: &Store, command: PaymentCommand, json: bool) -> CliResult {
                     p.currency,
                     p.created_at.to_string(),
                     target.unwrap_or_default(),
-                    if p.sandbox { " (sandbox)" } else { "" }
+                    if p.mode() == Provider::Sandbox { " (sandbox)" } else { "" }
                 );
             }
             Ok(ExitCode::SUCCESS)

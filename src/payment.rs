@@ -1,7 +1,10 @@
 //! Payments: one Lightning invoice for one plan period, and what became of it.
 //!
 //! Invariants: the amount and currency are copied from the plan when the
-//! payment is created and never change; a payment is fulfilled at most once.
+//! payment is created and never change; a payment is fulfilled at most once;
+//! a payment belongs to the mode it was begun in (`sandbox`), and the
+//! provider that issued its invoice is recorded with the invoice
+//! (`provider`), so a sandbox invoice is never taken for real money.
 
 use crate::ids::IdFormat;
 use crate::money::{Currency, Money};
@@ -45,6 +48,18 @@ pub struct Fulfilment {
     pub next_attempt_at: Option<Timestamp>,
 }
 
+/// Who issues invoices: Strike (real money) or the in-process sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Strike,
+    Sandbox,
+}
+
+/// How every sandbox BOLT11 begins: a record of it is a sandbox invoice,
+/// whatever else the file says.
+pub const SANDBOX_BOLT11_PREFIX: &str = "lnsandbox";
+
 /// An operator's note that a payment arrived by other means.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -70,6 +85,11 @@ pub struct Payment {
     pub amount: Money,
     pub currency: Currency,
     pub strike_invoice_id: Option<String>,
+    /// Who issued `strikeInvoiceId`, written with it. Files from before it
+    /// was recorded have none: their `sandbox` flag says (see
+    /// [`Payment::invoice_provider`]).
+    #[serde(default)]
+    pub provider: Option<Provider>,
     pub bolt11: Option<String>,
     pub expires_at: Option<Timestamp>,
     pub state: PaymentState,
@@ -129,6 +149,7 @@ impl Payment {
             amount: plan.price,
             currency: plan.currency.clone(),
             strike_invoice_id: None,
+            provider: None,
             bolt11: None,
             expires_at: None,
             state: PaymentState::Pending,
@@ -150,6 +171,30 @@ impl Payment {
             PaymentState::Paid => self.fulfilment.status != FulfilmentStatus::Done,
             PaymentState::Expired | PaymentState::Cancelled => false,
         }
+    }
+
+    /// The mode the payment was begun in, the only one whose provider may
+    /// invoice it, settle it or look it up. Any sign of the sandbox (the
+    /// flag, a sandbox invoice) makes it a sandbox payment.
+    pub fn mode(&self) -> Provider {
+        let sandbox_invoice = self.provider == Some(Provider::Sandbox)
+            || self.bolt11.as_deref().is_some_and(|b| b.starts_with(SANDBOX_BOLT11_PREFIX));
+        if self.sandbox || sandbox_invoice { Provider::Sandbox } else { Provider::Strike }
+    }
+
+    /// Who issued the payment's invoice, none while it has none. A file
+    /// written before the provider was recorded says it by its mode.
+    pub fn invoice_provider(&self) -> Option<Provider> {
+        self.strike_invoice_id.as_ref()?;
+        Some(self.provider.unwrap_or(self.mode()))
+    }
+
+    /// Paid with real money: through Strike's invoice, or recorded by the
+    /// operator as paid by other means, and nothing of the sandbox about it.
+    /// Only such payments are fulfilled on a real WHM.
+    pub fn paid_for_real(&self) -> bool {
+        let through = self.invoice_provider() == Some(Provider::Strike) || self.marked_paid.is_some();
+        self.state == PaymentState::Paid && self.mode() == Provider::Strike && through
     }
 
     /// Records the move to PAID; false when it was already recorded, so
@@ -266,18 +311,51 @@ impl Payment {
 mod tests {
     use super::*;
 
+    /// A payment as an older hostr wrote it: no `provider` next to the invoice.
+    fn old_file(sandbox: bool, invoice: Option<&str>, bolt11: Option<&str>) -> Payment {
+        let text = serde_json::json!({
+            "id": "3f2b8c1e-0000-4000-8000-000000000001", "customerId": "3f2b8c1e-0000-4000-8000-000000000002",
+            "planId": "basic", "accountId": null, "domain": "shop.example", "sandbox": sandbox,
+            "amount": 5, "currency": "USD", "strikeInvoiceId": invoice, "bolt11": bolt11,
+            "expiresAt": null, "state": "PAID", "paidAt": "2026-01-01T00:00:00Z", "periodStart": null,
+            "periodEnd": null, "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z"
+        });
+        serde_json::from_value(text).expect("an old payment file still reads")
+    }
+
+    #[test]
+    fn the_provider_of_an_invoice_is_what_was_recorded_or_what_the_old_flag_said() {
+        use Provider::{Sandbox, Strike};
+        let real = old_file(false, Some("inv-1"), Some("lnbc50u1p"));
+        assert_eq!((real.mode(), real.invoice_provider(), real.paid_for_real()), (Strike, Some(Strike), true));
+        let demo = old_file(true, Some("inv-1"), Some("lnsandbox500n1sandboxnotpayable"));
+        assert_eq!((demo.mode(), demo.invoice_provider(), demo.paid_for_real()), (Sandbox, Some(Sandbox), false));
+        // What the mixing of modes wrote: a real payment with a sandbox invoice.
+        let mixed = old_file(false, Some("inv-1"), Some("lnsandbox500n1sandboxnotpayable"));
+        assert_eq!((mixed.mode(), mixed.invoice_provider(), mixed.paid_for_real()), (Sandbox, Some(Sandbox), false));
+        let recorded = Payment { provider: Some(Sandbox), ..old_file(false, Some("inv-1"), Some("lnbc50u1p")) };
+        assert_eq!((recorded.mode(), recorded.paid_for_real()), (Sandbox, false));
+        // Paid without any invoice: only the operator's word counts.
+        let bare = old_file(false, None, None);
+        assert_eq!((bare.invoice_provider(), bare.paid_for_real()), (None, false));
+        let marked = Payment {
+            marked_paid: Some(MarkedPaid { reason: "bank transfer".into(), at: bare.created_at }),
+            ..bare.clone()
+        };
+        assert!(marked.paid_for_real());
+        assert!(!Payment { sandbox: true, ..marked }.paid_for_real(), "never a sandbox payment");
+        assert!(!Payment { state: PaymentState::Pending, ..real }.paid_for_real());
+    }
+
     #[test]
     fn an_open_purchase_is_indexed_under_each_domain_its_own_lies_inside() {
-        let plan = Plan::seed(Timestamp::MIN);
-        let customer = "3f2b8c1e-0000-4000-8000-000000000002";
-        let domain = Some("a.shop.example.com".to_owned());
-        let open =
-            Payment::pending(customer, &plan, "3f2b8c1e-0000-4000-8000-000000000003".into(), domain, Timestamp::MIN);
+        let payment = Payment { domain: Some("a.shop.example.com".into()), ..old_file(false, None, None) };
+        let open = Payment { state: PaymentState::Pending, ..payment.clone() };
         let keys = open.index_keys();
         for parent in ["shop.example.com", "example.com"] {
             assert!(keys.contains(&Payment::open_inside(parent)), "{parent}");
         }
-        let closed = Payment { state: PaymentState::Cancelled, ..open };
+        let closed = Payment { state: PaymentState::Cancelled, ..payment };
         assert!(!closed.index_keys().contains(&Payment::open_inside("example.com")), "a closed one holds nothing");
     }
 }

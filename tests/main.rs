@@ -1,6 +1,6 @@
 //! All integration tests, in one binary: the store across threads and
 //! processes, the HTTP server, checkout without a socket, payments and provisioning against fake
-//! Strike and WHM servers, the command line, and the pages in a real browser.
+//! Strike and WHM servers, provider modes that never mix, the command line, and the pages in a real browser.
 
 mod common;
 
@@ -9,6 +9,7 @@ mod browser;
 mod checkout;
 mod cli;
 mod http;
+mod modes;
 mod payments;
 mod provisioning;
 mod store;

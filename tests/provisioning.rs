@@ -24,7 +24,7 @@ struct Shop {
     _dir: tempfile::TempDir,
 }
 
-fn whm_settings(url: &str, token: &str) -> WhmSettings {
+pub(crate) fn whm_settings(url: &str, token: &str) -> WhmSettings {
     WhmSettings {
         url: url.to_owned(),
         user: "root".into(),
@@ -104,7 +104,7 @@ impl Shop {
 }
 
 /// Polls `probe` until it gives something, for at most 15 seconds.
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         if let Some(found) = probe() {

@@ -12,6 +12,7 @@ use crate::checkout::CheckoutError;
 use crate::checkout::provider::ProviderError;
 use crate::customer::{CustomerError, LifecycleError};
 use crate::http::{HttpError, Response};
+use crate::payment::Provider;
 use crate::profile::ProfileError;
 use crate::provisioning::ProvisioningError;
 use crate::store::StoreError;
@@ -396,6 +397,7 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::NotSandboxInvoice => {
                 conflict("not_a_sandbox_invoice", "This invoice was not made by the sandbox.")
             }
+            CheckoutError::OtherMode { begun_in } => other_mode(begun_in),
             CheckoutError::NoSandbox => {
                 ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address.")
             }
@@ -403,24 +405,41 @@ impl From<CheckoutError> for ApiError {
                 ApiError::bad_request("reason_required", "Say why the payment counts as paid.")
             }
             CheckoutError::AlreadyPaid => conflict("already_paid", "This payment is already paid."),
-            CheckoutError::Provider(error) => {
-                log::error!("{error}");
-                let (failure, message) = match error {
-                    ProviderError::Unreachable(_) => {
-                        (Failure::GatewayTimeout, "The payment provider did not answer. Please try again in a minute.")
-                    }
-                    ProviderError::RateLimited { .. } => {
-                        (Failure::Unavailable, "The payment provider is busy. Please try again in a minute.")
-                    }
-                    ProviderError::Refused { .. } | ProviderError::Nonsense(_) => (
-                        Failure::BadGateway,
-                        "The payment provider did not give a usable answer. Please try again later.",
-                    ),
-                };
-                ApiError::new(failure, "payment_provider_error", message)
-            }
+            CheckoutError::Provider(error) => error.into(),
             CheckoutError::Store(error) => error.into(),
         }
+    }
+}
+
+/// A payment of the other mode: the customer hears what waits for what.
+fn other_mode(begun_in: Provider) -> ApiError {
+    let message = match begun_in {
+        Provider::Strike => {
+            "This purchase was begun with real payments, which this server does not take right now. \
+             It can be finished when it does again; please contact the operator."
+        }
+        Provider::Sandbox => {
+            "This purchase was begun in the sandbox and cannot be paid for real. Please start it again in a minute."
+        }
+    };
+    ApiError::new(Failure::Conflict, "other_payment_mode", message)
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(error: ProviderError) -> ApiError {
+        log::error!("{error}");
+        let (failure, message) = match error {
+            ProviderError::Unreachable(_) => {
+                (Failure::GatewayTimeout, "The payment provider did not answer. Please try again in a minute.")
+            }
+            ProviderError::RateLimited { .. } => {
+                (Failure::Unavailable, "The payment provider is busy. Please try again in a minute.")
+            }
+            ProviderError::Refused { .. } | ProviderError::Nonsense(_) => {
+                (Failure::BadGateway, "The payment provider did not give a usable answer. Please try again later.")
+            }
+        };
+        ApiError::new(failure, "payment_provider_error", message)
     }
 }
 
@@ -445,6 +464,8 @@ mod tests {
             (CheckoutError::RenewalPastCalendar { paid_until: Timestamp::MAX }, 409, "renewal_past_calendar"),
             (CheckoutError::NoInvoice, 409, "no_invoice"),
             (CheckoutError::NotSandboxInvoice, 409, "not_a_sandbox_invoice"),
+            (CheckoutError::OtherMode { begun_in: Provider::Strike }, 409, "other_payment_mode"),
+            (CheckoutError::OtherMode { begun_in: Provider::Sandbox }, 409, "other_payment_mode"),
             (CheckoutError::NoSandbox, 404, "no_such_endpoint"),
             (CheckoutError::ReasonRequired, 400, "reason_required"),
             (CheckoutError::AlreadyPaid, 409, "already_paid"),

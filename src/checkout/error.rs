@@ -4,6 +4,7 @@
 //! message a client sees; the CLI prints the `Display` text to the operator.
 
 use super::provider::ProviderError;
+use crate::payment::Provider;
 use crate::store::StoreError;
 use crate::timestamp::Timestamp;
 use std::fmt;
@@ -38,6 +39,11 @@ pub enum CheckoutError {
     NoInvoice,
     /// The payment's invoice was not made by this sandbox.
     NotSandboxInvoice,
+    /// The payment was begun in the other mode (real payments or the
+    /// sandbox), whose provider alone may invoice or settle it.
+    OtherMode {
+        begun_in: Provider,
+    },
     /// Sandbox payment asked of a server whose payments are real.
     NoSandbox,
     /// The operator marked a payment paid without saying why.
@@ -70,6 +76,12 @@ impl fmt::Display for CheckoutError {
             }
             CheckoutError::NoInvoice => write!(f, "the payment has no invoice to pay yet"),
             CheckoutError::NotSandboxInvoice => write!(f, "the invoice was not made by the sandbox"),
+            CheckoutError::OtherMode { begun_in: Provider::Strike } => {
+                write!(f, "the payment was begun with Strike, which is not configured now")
+            }
+            CheckoutError::OtherMode { begun_in: Provider::Sandbox } => {
+                write!(f, "the payment was begun in the sandbox, and payments are real now")
+            }
             CheckoutError::NoSandbox => write!(f, "payments are not in the sandbox"),
             CheckoutError::ReasonRequired => write!(f, "say why the payment counts as paid"),
             CheckoutError::AlreadyPaid => write!(f, "this payment is already paid"),

@@ -7,6 +7,11 @@
 //!   crash leaves a traceable record; it carries its own id as the invoice's
 //!   `correlationId`, by which a lost invoice is found again;
 //! - a second request for the same open purchase gets the same payment;
+//! - a payment belongs to the mode it was begun in (`Payment::mode`): the
+//!   provider of another mode never invoices it, looks it up, settles it or
+//!   closes it (a purchase whose open payment is of the other mode is
+//!   refused with `OtherMode` until that mode returns), and who issued an
+//!   invoice is recorded with it (`Payment::provider`);
 //! - the provider's word is re-read before anything changes (webhooks are
 //!   only hints), and an invoice whose amount differs is never taken as paid.
 //!
@@ -27,7 +32,7 @@ pub use error::{CheckoutError, CheckoutResult};
 use crate::cpanel_account::{AccountStatus, CpanelAccount, purchase_domain};
 use crate::customer::{Customer, CustomerStatus};
 use crate::ids::new_uuid;
-use crate::payment::{FulfilmentStatus, MarkedPaid, Payment, PaymentState};
+use crate::payment::{FulfilmentStatus, MarkedPaid, Payment, PaymentState, Provider};
 use crate::plan::Plan;
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
@@ -96,7 +101,7 @@ impl Checkout {
     }
 
     fn paid(&self, payment_id: &str, invoice_id: &str) -> CheckoutResult<Payment> {
-        let payment = record_paid(&self.store, payment_id, Some(invoice_id), None)?;
+        let payment = record_paid(&self.store, payment_id, Some((invoice_id, self.mode())), None)?;
         if let Some(hook) = self.on_paid.get() {
             hook();
         }
@@ -105,6 +110,12 @@ impl Checkout {
 
     pub fn is_sandbox(&self) -> bool {
         self.provider.is_sandbox()
+    }
+
+    /// The mode of this checkout's provider, which alone may act on the
+    /// payments begun in it.
+    pub fn mode(&self) -> Provider {
+        if self.is_sandbox() { Provider::Sandbox } else { Provider::Strike }
     }
 
     /// Starts (or returns the open) payment for `purchase` by `customer`.
@@ -205,7 +216,9 @@ impl Checkout {
         let open = self.store.find_all(Payment::by_customer(&customer.id))?.into_iter().find(|p| {
             p.state == PaymentState::Pending
                 && p.plan_id == plan.id
-                && !self.lifetime_over(p, now)
+                // One of the other mode stays in the way however old: this
+                // mode cannot tell whether it was paid.
+                && (p.mode() != self.mode() || !self.lifetime_over(p, now))
                 && match (account_id, domain) {
                     (Some(account), _) => p.account_id.as_deref() == Some(account) && p.domain.is_none(),
                     (None, Some(domain)) => p.domain.as_deref() == Some(domain),
@@ -219,6 +232,9 @@ impl Checkout {
     /// the invoice only if the provider has none under the payment's id
     /// (`fresh`: the payment was written just now, so it cannot have one).
     fn ensure_invoice(&self, payment: Payment, plan: &Plan, fresh: bool) -> CheckoutResult<Payment> {
+        if payment.mode() != self.mode() {
+            return Err(CheckoutError::OtherMode { begun_in: payment.mode() });
+        }
         if payment.bolt11.is_some() {
             return Ok(payment);
         }
@@ -250,8 +266,9 @@ impl Checkout {
         let quote = self.provider.issue_quote(&invoice.id)?;
         Ok(self.store.update::<Payment, _, StoreError>(payment_id, |p| {
             let same_invoice = p.strike_invoice_id.as_deref().is_none_or(|id| id == invoice.id);
-            if p.state == PaymentState::Pending && same_invoice {
+            if p.state == PaymentState::Pending && same_invoice && p.mode() == self.mode() {
                 p.strike_invoice_id = Some(invoice.id.clone());
+                p.provider = Some(self.mode());
                 p.bolt11 = Some(quote.bolt11.clone());
                 p.expires_at = Some(quote.expires_at);
                 p.updated_at = Timestamp::now();
@@ -286,6 +303,13 @@ impl Checkout {
     /// Used by page polls, webhooks and the background poller alike.
     pub fn refresh(&self, payment_id: &str, new_quote: bool) -> CheckoutResult<Payment> {
         let payment: Payment = self.store.get(payment_id)?;
+        // Only its own mode's provider can say what became of a payment. A
+        // payment begun in the sandbox never turns into money, so a real
+        // shop closes it rather than let it hold its domain.
+        if payment.mode() != self.mode() {
+            let leftover = payment.sandbox && self.mode() == Provider::Strike && payment.state == PaymentState::Pending;
+            return if leftover { self.close(payment_id, PaymentState::Cancelled) } else { Ok(payment) };
+        }
         // A closed payment with an invoice is still looked at: a wallet may
         // have paid in the moment it closed, and that money must not be lost.
         let closed_with_invoice = matches!(payment.state, PaymentState::Expired | PaymentState::Cancelled)
@@ -398,6 +422,9 @@ impl Checkout {
     /// Settles a sandbox payment as a wallet would (sandbox mode only).
     pub fn pay_in_sandbox(&self, payment: &Payment) -> CheckoutResult<Payment> {
         let sandbox = self.sandbox.as_ref().ok_or(CheckoutError::NoSandbox)?;
+        if payment.mode() != Provider::Sandbox {
+            return Err(CheckoutError::OtherMode { begun_in: payment.mode() });
+        }
         let invoice_id = payment.strike_invoice_id.as_deref().ok_or(CheckoutError::NoInvoice)?;
         if !sandbox.settle(invoice_id) {
             return Err(CheckoutError::NotSandboxInvoice);
@@ -451,10 +478,11 @@ pub fn mark_paid(store: &Store, payment_id: &str, reason: &str) -> CheckoutResul
 
 /// The move to PAID, recorded once, and fulfilment started in the same
 /// write, so that no paid payment is ever left without its fulfilment begun.
+/// `invoice` is the invoice found paid and who issued it.
 fn record_paid(
     store: &Store,
     payment_id: &str,
-    invoice_id: Option<&str>,
+    invoice: Option<(&str, Provider)>,
     marked: Option<MarkedPaid>,
 ) -> CheckoutResult<Payment> {
     let (payment, first) = store.update::<Payment, _, CheckoutError>(payment_id, |p| {
@@ -463,8 +491,10 @@ fn record_paid(
         }
         let first = p.record_paid(Timestamp::now());
         if first {
-            if let Some(id) = invoice_id {
-                p.strike_invoice_id.get_or_insert_with(|| id.to_owned());
+            if let Some((id, provider)) = invoice
+                && p.strike_invoice_id.get_or_insert_with(|| id.to_owned()) == id
+            {
+                p.provider.get_or_insert(provider);
             }
             p.marked_paid = marked.clone();
             fulfil(p);
