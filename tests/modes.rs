@@ -1,11 +1,12 @@
 //! Provider modes never mix: a payment begun with Strike is never invoiced,
-//! settled or closed by the sandbox, and a payment begun in the sandbox
-//! never reaches Strike.
+//! settled or closed by the sandbox, a payment begun in the sandbox never
+//! reaches Strike, and a real WHM builds only what was paid through Strike,
+//! whatever a payment file's `sandbox` flag says.
 
 use crate::common::fake_strike::{FakeStrike, KEY};
 use crate::common::fake_whm::{FakeWhm, TOKEN};
 use crate::common::{Reply, TestServer, new_keys, temp_dir};
-use crate::provisioning::{wait_for, whm_settings};
+use crate::provisioning::{paid_by, wait_for, whm_settings};
 use hostr::config::{Config, StrikeSettings};
 use hostr::payment::{FulfilmentStatus, Payment, PaymentState, Provider};
 use serde_json::json;
@@ -130,4 +131,56 @@ fn a_payment_begun_in_the_sandbox_never_reaches_strike_and_a_real_shop_closes_it
     let fresh = stored(&live, fresh.json()["payment"]["id"].as_str().unwrap());
     assert_ne!(fresh.id, id);
     assert_eq!((fresh.sandbox, fresh.provider), (false, Some(Provider::Strike)));
+}
+
+#[test]
+fn a_real_whm_builds_only_what_was_paid_through_strike() {
+    let (strike, whm, dir) = (FakeStrike::start(), FakeWhm::start(), temp_dir());
+    let server = TestServer::start_on(dir.path().join("db"), |c| {
+        c.strike = Some(strike_at(&strike.url));
+        on_whm(c, &whm);
+    });
+    let invoice = |p: &mut Payment, provider: Option<Provider>, bolt11: &str| {
+        p.strike_invoice_id = Some(hostr::ids::new_uuid());
+        p.provider = provider;
+        p.bolt11 = Some(bolt11.to_owned());
+    };
+    // Files as the mixing of modes left them: begun real, invoiced by the
+    // sandbox (recorded, or told by the BOLT11 alone), or with no invoice.
+    let refused = [
+        paid_by(&server.app.store, 1, "recorded.example", |p| invoice(p, Some(Provider::Sandbox), "lnbc50u1pfake")),
+        paid_by(&server.app.store, 2, "old-file.example", |p| invoice(p, None, "lnsandbox500n1sandboxnotpayablex")),
+        paid_by(&server.app.store, 3, "no-invoice.example", |_| {}),
+    ];
+    // Paid through Strike, with the provider recorded or as an old file.
+    let delivered = [
+        paid_by(&server.app.store, 4, "strike.example", |p| invoice(p, Some(Provider::Strike), "lnbc50u1pfake")),
+        paid_by(&server.app.store, 5, "old-strike.example", |p| invoice(p, None, "lnbc50u1pfake")),
+    ];
+    server.app.provisioner.wake();
+    for payment in &delivered {
+        wait_for("the delivery", || {
+            Some(stored(&server, &payment.id)).filter(|p| p.fulfilment.status == FulfilmentStatus::Done)
+        });
+    }
+    for payment in &refused {
+        let failed = wait_for("the refusal", || {
+            Some(stored(&server, &payment.id)).filter(|p| p.fulfilment.status == FulfilmentStatus::Failed)
+        });
+        let why = failed.fulfilment.last_error.unwrap();
+        assert!(why.contains("not paid through Strike"), "{why}");
+        assert_eq!(failed.fulfilment.next_attempt_at, None, "it waits for the operator");
+    }
+    let report = hostr::check::check(&server.app.store).unwrap();
+    let told = |payment: &Payment, words: &str| {
+        let file = format!("{}.json", payment.id);
+        report.problems.iter().any(|p| p.path.ends_with(&file) && p.message.contains(words))
+    };
+    for payment in &refused {
+        assert!(told(payment, "waits for the operator"), "hostr check tells of {}: {:?}", payment.id, report.problems);
+    }
+    let [recorded, old_file, no_invoice] = &refused;
+    assert!(told(recorded, "invoiced by the sandbox") && told(old_file, "invoiced by the sandbox"));
+    assert!(!told(no_invoice, "invoiced by the sandbox"));
+    assert_eq!(whm.calls("createacct"), delivered.len());
 }

@@ -461,11 +461,22 @@ fn role_provisioner() {
 
 /// A paid payment as the payment flow leaves it.
 fn paid_payment(store: &hostr::store::Store, domain: &str) -> Payment {
+    // Paid through Strike: a real WHM delivers nothing else.
+    paid_by(store, 7, domain, |p| {
+        p.strike_invoice_id = Some(hostr::ids::new_uuid());
+        p.provider = Some(hostr::payment::Provider::Strike);
+    })
+}
+
+/// A PAID payment for a new account at `domain` by a new customer (the
+/// `n`th key), with `shape` applied before it is paid and written.
+pub(crate) fn paid_by(store: &hostr::store::Store, n: u64, domain: &str, shape: impl FnOnce(&mut Payment)) -> Payment {
     let plan: hostr::plan::Plan = store.get("basic").unwrap();
-    let customer = crate::common::customer(&crate::common::key(7), None);
+    let customer = crate::common::customer(&crate::common::key(n), None);
     store.create(&customer).unwrap();
     let mut payment =
         Payment::pending(&customer.id, &plan, hostr::ids::new_uuid(), Some(domain.into()), Timestamp::now());
+    shape(&mut payment);
     payment.record_paid(Timestamp::now());
     hostr::checkout::fulfil(&mut payment);
     store.create(&payment).unwrap();

@@ -12,15 +12,29 @@
 //!    so an account still being created under it is never abandoned;
 //! 4. the period is added to `paidUntil` once per payment
 //!    (`appliedPayments`), then the payment is marked DONE.
+//!
+//! A real panel delivers only what was paid with real money
+//! (`Payment::paid_for_real`: through Strike's invoice, or marked paid by
+//! the operator, nothing of the sandbox about it), whatever the file's
+//! `sandbox` flag says; anything else is a fault for the operator.
 
 use super::Provisioner;
 use super::panel::{PanelAccount, PanelError};
 use crate::cpanel_account::{AccountStatus, CpanelAccount, check_username};
 use crate::customer::Customer;
-use crate::payment::Payment;
+use crate::payment::{Payment, Provider};
 use crate::plan::Plan;
 use crate::store::StoreError;
 use crate::timestamp::Timestamp;
+
+/// Why a real panel refuses a payment that `Payment::paid_for_real` does not accept.
+fn not_paid_for_real(payment: &Payment) -> String {
+    let why = match payment.mode() {
+        Provider::Sandbox => "it was begun in or invoiced by the sandbox",
+        Provider::Strike => "it has no invoice, and the operator did not mark it paid",
+    };
+    format!("this payment was not paid through Strike ({why}): hostr never creates real accounts for it")
+}
 
 /// Usernames tried for one domain before giving up.
 const MAX_USERNAMES: usize = 30;
@@ -54,10 +68,8 @@ pub type Period = (Timestamp, Timestamp);
 impl Provisioner {
     /// Does what `payment` bought. Returns the period it paid for.
     pub(super) fn deliver(&self, payment: &Payment) -> Step<Period> {
-        if payment.sandbox && !self.gateway.is_sandbox() {
-            return Err(Fault::Stuck(
-                "this payment was made in the sandbox: hostr never creates real accounts for it".to_owned(),
-            ));
+        if !self.gateway.is_sandbox() && !payment.paid_for_real() {
+            return Err(Fault::Stuck(not_paid_for_real(payment)));
         }
         let plan: Plan = self.store.get(&payment.plan_id).map_err(|e| Fault::Stuck(format!("its plan: {e}")))?;
         let account_id =
