@@ -193,12 +193,15 @@ pub fn check_domain(domain: &str) -> Result<(), String> {
 }
 
 /// The domain a customer asks for, as hostr records it: trimmed, without
-/// the trailing dot, lowercase, and without leading `www.` labels (cPanel
-/// serves `www.` itself, so `www.www.shop.example` is `shop.example`) as
-/// long as what is left is still a domain (`www.com` stays). The result is
-/// checked with [`check_domain`].
+/// the trailing dot, in its ASCII form (`bücher.de` is `xn--bcher-kva.de`,
+/// by IDNA's UTS #46 rules, which also lowercase it), and without leading
+/// `www.` labels (cPanel serves `www.` itself, so `www.www.shop.example` is
+/// `shop.example`) as long as what is left is still a domain (`www.com`
+/// stays). The result is checked with [`check_domain`].
 pub fn purchase_domain(asked: &str) -> Result<String, String> {
-    let mut domain = asked.trim().trim_end_matches('.').to_ascii_lowercase();
+    let trimmed = asked.trim().trim_end_matches('.');
+    let mut domain = idna::domain_to_ascii(trimmed)
+        .map_err(|_| format!("`{trimmed}` is not a domain name such as example.com or bücher.de"))?;
     while let Some(rest) = domain.strip_prefix("www.").filter(|rest| rest.contains('.')) {
         domain = rest.to_owned();
     }
@@ -325,6 +328,13 @@ mod tests {
             ("wwwshop.example", Ok("wwwshop.example")),
             ("www.", Err(())),
             ("www", Err(())),
+            // Internationalised domains are kept in their ASCII (punycode) form.
+            ("bücher.de", Ok("xn--bcher-kva.de")),
+            ("www.BÜCHER.de", Ok("xn--bcher-kva.de")),
+            ("xn--bcher-kva.de", Ok("xn--bcher-kva.de")),
+            ("例え.テスト", Ok("xn--r8jz45g.xn--zckzah")),
+            ("shop example.com", Err(())),
+            ("a..b", Err(())),
         ];
         for (asked, expected) in cases {
             let got = purchase_domain(asked);

@@ -527,3 +527,22 @@ fn a_domain_nested_with_another_customers_is_refused_without_saying_whose() {
     );
     assert_eq!(buy_ok(&alice, "www.example"), "www.example", "a domain is left: nothing to strip");
 }
+
+#[test]
+fn a_customer_buying_their_own_domain_hears_it_is_theirs_and_unicode_domains_are_accepted() {
+    let (server, _dir) = server(None, |_| {});
+    let token = customer(&server);
+    let reply = buy(&server, &token, json!({"planId": "basic", "domain": "www.Bücher.de"}));
+    assert_eq!(reply.status, 201, "{:?}", reply.json());
+    assert_eq!(reply.json()["payment"]["domain"], "xn--bcher-kva.de", "kept in its ASCII form");
+    let id = reply.json()["payment"]["id"].as_str().unwrap().to_owned();
+    let paid = server.authed("POST", "/api/sandbox/pay", &token, Some(&json!({"paymentId": id}).to_string()));
+    assert_eq!(paid.status, 200);
+    eventually(&server, &id, |p| p.fulfilment.status == FulfilmentStatus::Done);
+
+    let again = buy(&server, &token, json!({"planId": "basic", "domain": "bücher.de"}));
+    assert_eq!((again.status, again.error_code().as_str()), (409, "domain_yours"), "{:?}", again.json());
+    let other = customer(&server);
+    let theirs = buy(&server, &other, json!({"planId": "basic", "domain": "xn--bcher-kva.de"}));
+    assert_eq!((theirs.status, theirs.error_code().as_str()), (409, "domain_taken"), "another's is not called yours");
+}

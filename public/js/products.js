@@ -95,13 +95,22 @@ export function checkDomain(raw) {
   // As the server does: lower case, no final dot, no leading `www.` (cPanel
   // serves it by itself) as long as a domain is left: `www.www.x.com` is `x.com`.
   let domain = text.replace(/\.+$/, '').toLowerCase();
-  while (domain.startsWith('www.') && domain.slice(4).includes('.')) domain = domain.slice(4);
-  const bad = domain.match(/[^a-z0-9.-]/);
-  if (bad) {
-    return {ok: false, problem: bad[0].charCodeAt(0) > 127
-      ? 'For a domain with accents or other scripts, use its xn-- (punycode) form.'
-      : `A domain name has only letters, digits, hyphens and dots; “${bad[0]}” is not allowed.`};
+  // A domain with accents or other scripts (bücher.de) becomes its ASCII
+  // form (xn--bcher-kva.de) the way the browser itself resolves it; the
+  // server converts by the same IDNA rules.
+  let unicode = null;
+  if (/[^\x00-\x7f]/.test(domain)) {
+    try {
+      unicode = domain;
+      domain = new URL(`http://${domain}/`).hostname;
+    } catch {
+      return {ok: false, problem: 'That is not a domain name, such as example.com or bücher.de.'};
+    }
   }
+  while (domain.startsWith('www.') && domain.slice(4).includes('.')) domain = domain.slice(4);
+  if (unicode) unicode = unicode.replace(/^(www\.)+(?=.*\.)/, '');
+  const bad = domain.match(/[^a-z0-9.-]/);
+  if (bad) return {ok: false, problem: `A domain name has only letters, digits, hyphens and dots; “${bad[0]}” is not allowed.`};
   if (domain.length > 253) return {ok: false, problem: 'That is too long for a domain name (at most 253 characters).'};
   const labels = domain.split('.');
   if (labels.length < 2) return {ok: false, problem: 'Add the ending, such as .com or .org.'};
@@ -113,7 +122,7 @@ export function checkDomain(raw) {
   if (/^[0-9]+$/.test(labels[labels.length - 1])) {
     return {ok: false, problem: 'That looks like an IP address; type a domain name such as example.com.'};
   }
-  return {ok: true, domain};
+  return {ok: true, domain, unicode};
 }
 
 /** Validation as you type: praise at once, complain after a blur or submit. */
@@ -122,7 +131,8 @@ function showDomainCheck(strict) {
   const result = checkDomain(input.value);
   if (result.ok) {
     input.removeAttribute('aria-invalid');
-    fill('domain-check', h('div', {class: 'field-ok'}, `✓ ${result.domain}`));
+    fill('domain-check', h('div', {class: 'field-ok', 'data-test': 'domain-ok'},
+      result.unicode ? `✓ ${result.unicode} (${result.domain})` : `✓ ${result.domain}`));
   } else if (strict || input.getAttribute('aria-invalid') === 'true') {
     input.setAttribute('aria-invalid', 'true');
     fill('domain-check', h('div', {class: 'field-error', 'data-test': 'domain-error'}, result.problem));
@@ -148,6 +158,13 @@ export async function buyPkg() {
     startPayment(answer);
   } catch (error) {
     done();
+    if (error.code === 'domain_yours') {
+      const own = ((profile && profile.cpanelAccounts) || []).find((a) => a.domain === result.domain);
+      fill('domain-check', h('div', {class: 'field-error', 'data-test': 'domain-yours'},
+        `You already host ${result.unicode || result.domain} here. `,
+        own ? h('a', {class: 'button secondary', href: `/products.html?renew=${encodeURIComponent(own.id)}`}, 'Renew it') : null));
+      return;
+    }
     if (error.code === 'bad_domain' || error.code === 'domain_taken') {
       byId('domain').setAttribute('aria-invalid', 'true');
       fill('domain-check', h('div', {class: 'field-error', 'data-test': 'domain-error'},

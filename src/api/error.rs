@@ -373,6 +373,10 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::DomainTaken => {
                 conflict("domain_taken", "This domain is already hosted here, or being bought.")
             }
+            CheckoutError::DomainYours => conflict(
+                "domain_yours",
+                "You already host this domain here. Renew that account instead of buying it again.",
+            ),
             CheckoutError::DomainOverlaps => conflict(
                 "domain_overlaps",
                 "This domain is part of a domain hosted or being bought here, or contains one. Choose another domain.",
@@ -457,6 +461,7 @@ mod tests {
             (CheckoutError::UnknownPlan, 404, "unknown_plan"),
             (CheckoutError::BadDomain("`x` is not a domain".into()), 400, "bad_domain"),
             (CheckoutError::DomainTaken, 409, "domain_taken"),
+            (CheckoutError::DomainYours, 409, "domain_yours"),
             (CheckoutError::DomainOverlaps, 409, "domain_overlaps"),
             (CheckoutError::RenewalOpen, 409, "renewal_open"),
             (CheckoutError::NotYourAccount, 403, "not_your_account"),

@@ -18,8 +18,13 @@ impl Checkout {
     /// Refuses a domain hosted here already (the customer's own accounts
     /// too: one account per domain) or nested with another customer's.
     pub(super) fn check_domain_free(&self, customer_id: &str, domain: &str) -> CheckoutResult<()> {
-        if self.store.find(CpanelAccount::by_domain(domain))?.is_some() {
-            return Err(CheckoutError::DomainTaken);
+        if let Some(account) = self.store.find(CpanelAccount::by_domain(domain))? {
+            // Their own: say so, so the page can offer to renew it instead.
+            return Err(if account.customer_id == customer_id {
+                CheckoutError::DomainYours
+            } else {
+                CheckoutError::DomainTaken
+            });
         }
         if self.nests_with_another(customer_id, domain)? {
             return Err(CheckoutError::DomainOverlaps);

@@ -21,6 +21,8 @@ pub enum CheckoutError {
     BadDomain(String),
     /// An account hosts the domain already, or another payment is buying it.
     DomainTaken,
+    /// The customer already hosts this domain here (renew it instead).
+    DomainYours,
     /// The domain lies inside a domain another customer holds, or holds one
     /// of theirs (who, is not said).
     DomainOverlaps,
@@ -65,6 +67,7 @@ impl fmt::Display for CheckoutError {
             CheckoutError::UnknownPlan => write!(f, "there is no such plan on sale"),
             CheckoutError::BadDomain(why) => write!(f, "{why}"),
             CheckoutError::DomainTaken => write!(f, "the domain is already hosted here, or being bought"),
+            CheckoutError::DomainYours => write!(f, "the customer already hosts this domain here"),
             CheckoutError::DomainOverlaps => {
                 write!(f, "the domain is inside, or contains, a domain another customer holds")
             }
