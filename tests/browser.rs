@@ -433,7 +433,17 @@ fn a_hidden_page_stops_polling_and_a_webln_wallet_pays_in_one_click() {
     // One click in a WebLN wallet pays the invoice shown.
     let bolt11 = browser.text("[data-test=bolt11]");
     browser.screenshots("16-payment-webln", false);
+    browser.eval("window.__HOSTR_TEST__.weblnHold = true", json!([]));
     browser.click("[data-test=webln]");
+    // Sent from the wallet, not yet confirmed: the page says so, not "waiting for your wallet".
+    browser.wait_text("[data-test=webln-sent]", "Payment sent");
+    let gone = browser.eval("return !!document.querySelector('[data-test=webln]')", json!([]));
+    assert_eq!(gone, json!(false), "the WebLN button does not stay on \"Waiting for your wallet…\"");
+    browser.eval(
+        "const id = window.__HOSTR_TEST__.held[0]; fetch('/api/sandbox/pay', {method: 'POST', credentials: \
+         'same-origin', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({paymentId: id})});",
+        json!([]),
+    );
     browser.wait_visible("[data-test=success]");
     browser.wait_text("[data-test=success]", "webln-example.org");
     assert_eq!(

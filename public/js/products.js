@@ -445,6 +445,10 @@ async function payWithWebLN(button, errorBox) {
   try {
     await window.webln.enable();
     await window.webln.sendPayment(current.payment.bolt11);
+    // The wallet says it paid; the payment counts once Strike confirms it,
+    // which the page keeps asking for as it does for any invoice.
+    button.replaceWith(h('p', {class: 'field-ok', role: 'status', 'data-test': 'webln-sent'},
+      '✓ Payment sent from your wallet. Waiting for the confirmation…'));
     await poll();
   } catch (error) {
     done();
