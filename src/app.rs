@@ -115,20 +115,29 @@ impl App {
 
     /// What needs the operator now, for `/api/health`: records that cannot
     /// be read, paid orders whose delivery failed, WHM not answering. The
-    /// counts come from the lookup tables, not from reading every file.
+    /// counts come from the lookup tables, never from reading every file: a
+    /// table still being built after start-up counts nothing yet.
     pub fn health(&self) -> Health {
-        let broken = [
-            self.store.broken::<Customer>().map(|b| b.len()),
-            self.store.broken::<CpanelAccount>().map(|b| b.len()),
-            self.store.broken::<Plan>().map(|b| b.len()),
-            self.store.broken::<Payment>().map(|b| b.len()),
-        ];
-        let unreadable_records = broken.iter().map(|n| *n.as_ref().unwrap_or(&1)).sum();
-        let failed_fulfilments = self
-            .store
-            .find_all(Payment::open_unfulfilled())
-            .map_or(1, |open| open.iter().filter(|p| p.fulfilment.status == FulfilmentStatus::Failed).count());
+        let unreadable_records = self.unreadable::<Customer>()
+            + self.unreadable::<CpanelAccount>()
+            + self.unreadable::<Plan>()
+            + self.unreadable::<Payment>();
+        let failed =
+            |open: Vec<Payment>| open.iter().filter(|p| p.fulfilment.status == FulfilmentStatus::Failed).count();
+        let failed_fulfilments = match self.store.is_indexed::<Payment>() {
+            true => self.store.find_all(Payment::open_unfulfilled()).map_or(1, failed),
+            false => 0,
+        };
         Health { unreadable_records, failed_fulfilments, whm: self.provisioner.panel_health() }
+    }
+
+    /// `T`'s files that cannot be used, once its table is built (a folder
+    /// that cannot be read counts as one).
+    fn unreadable<T: crate::store::Record>(&self) -> usize {
+        match self.store.is_indexed::<T>() {
+            true => self.store.broken::<T>().map_or(1, |broken| broken.len()),
+            false => 0,
+        }
     }
 
     /// Starts the background workers: payments, and accounts.

@@ -194,6 +194,11 @@ impl Indexes {
         Indexes { root, inotify: None, watches: HashMap::new(), collections: HashMap::new() }
     }
 
+    /// Whether the table of `folder` has been built.
+    pub fn is_built(&self, folder: &str) -> bool {
+        self.collections.contains_key(folder)
+    }
+
     /// The up-to-date table of `collection`, built on first use.
     pub fn collection(&mut self, collection: Collection, loader: KeyLoader) -> io::Result<&mut CollectionIndex> {
         self.refresh()?;

@@ -281,6 +281,12 @@ impl Store {
         self.with_index::<T, _>(|_| ())
     }
 
+    /// Whether `T`'s lookup table is built, so that a lookup answers at
+    /// once instead of first reading the whole folder.
+    pub fn is_indexed<T: Record>(&self) -> bool {
+        self.indexes.lock().unwrap_or_else(|p| p.into_inner()).is_built(T::COLLECTION.folder)
+    }
+
     /// Files of this kind that cannot currently be used, with the reason.
     pub fn broken<T: Record>(&self) -> StoreResult<Vec<LoadError>> {
         let mut broken = self.with_index::<T, _>(|index| index.broken().cloned().collect::<Vec<_>>())?;
