@@ -226,6 +226,55 @@ fn a_refused_or_forged_signature_shows_the_signature_failure_and_a_retry() {
 }
 
 #[test]
+fn a_signer_that_never_answers_can_be_cancelled_at_once_and_times_out_with_a_retry() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let keys = Keys::generate();
+    let browser = Browser::start(&tools, &signer_config(&keys, "silent", 0, vec![]));
+    browser.goto(&site.url("/"));
+    browser.wait_visible("#signed-out #login");
+
+    // With the real 30 s timeout: Cancel is offered at once, while the page
+    // still waits for the signer, and gives the page back.
+    browser.click("[data-test=login]");
+    browser.wait_text("#login-status", "Asking your signer for your public key");
+    browser.wait_visible("[data-test=login-cancel]");
+    assert_eq!(browser.eval("return document.querySelector('#login').disabled", json!([])), json!(true));
+    browser.screenshots("11b-signer-silent", false);
+    browser.click("[data-test=login-cancel]");
+    browser.wait_text("#login-status", "Sign-in cancelled");
+    browser.wait_for(
+        "the sign-in button to work again",
+        "return !document.querySelector('#login').disabled",
+        json!([]),
+    );
+    let after = browser.eval(
+        "return [document.querySelector('[data-test=login-cancel]').hidden, document.querySelector('#login-error').textContent]",
+        json!([]),
+    );
+    assert_eq!(after, json!([true, ""]), "cancelled: no Cancel button left and no error");
+
+    // The documented test hook shortens the timeout: then the page says the
+    // signer did not answer, and offers a retry that works.
+    browser.eval("window.hostrSignerTimeoutMs = 1500", json!([]));
+    browser.click("[data-test=login]");
+    browser.wait_visible("[data-test=login-error][data-reason=timeout]");
+    let said = browser.text("[data-test=login-error]");
+    assert!(said.contains("did not answer") && said.contains("try again"), "{said}");
+    let idle = browser.eval(
+        "return [document.querySelector('#login').disabled, document.querySelector('[data-test=login-cancel]').hidden, \
+         document.querySelector('#login-status').textContent]",
+        json!([]),
+    );
+    assert_eq!(idle, json!([false, true, ""]), "after the timeout nothing is left waiting");
+    browser.screenshots("11c-signer-timed-out", true);
+    browser.eval("window.__HOSTR_TEST__.mode = 'ok'", json!([]));
+    browser.click("[data-test=try-again]");
+    browser.wait_visible("[data-test=register]");
+}
+
+#[test]
 fn the_profile_shows_each_account_status_with_the_actions_it_allows() {
     let Some(tools) = browser_tools() else { return };
     let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());

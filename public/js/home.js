@@ -17,6 +17,7 @@ async function start() {
   teaser();
   byId('login').addEventListener('click', login);
   byId('retry-signer').addEventListener('click', login);
+  byId('login-cancel').addEventListener('click', () => { if (signingIn) signingIn.abort(); });
   byId('register-form').addEventListener('submit', createAccount);
   byId('register-cancel').addEventListener('click', () => handleLogout(false));
   byId('logout').addEventListener('click', () => handleLogout(false));
@@ -60,13 +61,19 @@ async function teaser() {
   } catch { /* the teaser is optional */ }
 }
 
+/** The sign-in under way, which "Cancel" stops at any moment. */
+let signingIn = null;
+
 async function login() {
   const button = byId('login');
   fill('login-error');
   show('no-signer', false);
   const done = busy(button, 'Signing in…');
+  signingIn = new AbortController();
+  show('login-cancel', true);
   try {
-    const answer = await handleLogin({onStep: (text) => { byId('login-status').textContent = text; }});
+    const onStep = (text) => { byId('login-status').textContent = text; };
+    const answer = await handleLogin({onStep, signal: signingIn.signal});
     byId('login-status').textContent = 'Signed in.';
     if (answer.registered) {
       const accounts = (answer.customer && answer.customer.cpanelAccountIds) || [];
@@ -75,18 +82,27 @@ async function login() {
     }
     showRegister(answer);
   } catch (error) {
-    byId('login-status').textContent = '';
-    if (error instanceof LoginError && error.reason === 'no_signer') {
-      show('no-signer', true);
-      byId('no-signer').focus();
-    } else {
-      const title = error instanceof LoginError ? error.title : 'Sign-in failed';
-      fill('login-error', h('div', {'data-test': 'login-error', 'data-reason': error.reason || 'other'},
-        message('error', title, error.message,
-          h('button', {type: 'button', onclick: login, 'data-test': 'try-again'}, 'Try again'))));
-    }
+    loginFailed(error);
   } finally {
+    signingIn = null;
+    show('login-cancel', false);
     done();
+  }
+}
+
+function loginFailed(error) {
+  byId('login-status').textContent = '';
+  if (error instanceof LoginError && error.reason === 'cancelled') {
+    byId('login-status').textContent = 'Sign-in cancelled.';
+    byId('login').focus();
+  } else if (error instanceof LoginError && error.reason === 'no_signer') {
+    show('no-signer', true);
+    byId('no-signer').focus();
+  } else {
+    const title = error instanceof LoginError ? error.title : 'Sign-in failed';
+    fill('login-error', h('div', {'data-test': 'login-error', 'data-reason': error.reason || 'other'},
+      message('error', title, error.message,
+        h('button', {type: 'button', onclick: login, 'data-test': 'try-again'}, 'Try again'))));
   }
 }
 

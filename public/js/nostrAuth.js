@@ -5,7 +5,7 @@
 // content line → the server verifies it and sets an HttpOnly session cookie.
 
 import {api, ApiError} from './api.js';
-import {getPublicKey, hasWebLN, isSignerAvailable, signEvent, SignerError, waitForSigner} from './signer.js';
+import {getPublicKey, hasWebLN, isSignerAvailable, signEvent, SignerError, signerTimeoutMs, throwIfCancelled, waitForSigner} from './signer.js';
 
 /** Why a sign-in failed, with what to tell the person. */
 export class LoginError extends Error {
@@ -30,23 +30,30 @@ export async function checkSignerLogin() {
 }
 
 /** Signs in with the browser's signer. Resolves to the server's answer
- * (`{publicKey, npub, registered, customer}`); throws a LoginError. */
-export async function handleLogin({onStep = () => {}, waitMs = 3000} = {}) {
+ * (`{publicKey, npub, registered, customer}`); throws a LoginError. A
+ * signer that does not answer within `signerTimeoutMs()` is given up on
+ * ('timeout'); aborting `signal` gives up at once ('cancelled'). */
+export async function handleLogin({onStep = () => {}, waitMs = 3000, signal = null} = {}) {
+  try {
+    return await login(onStep, waitMs, signal);
+  } catch (error) {
+    if (error instanceof SignerError) throw fromSigner(error);
+    throw error;
+  }
+}
+
+async function login(onStep, waitMs, signal) {
   if (!isSignerAvailable()) {
     onStep('Looking for your Nostr signer…');
-    if (!(await waitForSigner(waitMs))) {
+    if (!(await waitForSigner(waitMs, signal))) {
       throw new LoginError('no_signer', 'No Nostr signer found', 'This browser has no Nostr signer extension, or it is switched off.');
     }
   }
-  let publicKey;
-  try {
-    onStep('Asking your signer for your public key…');
-    publicKey = await getPublicKey();
-  } catch (error) {
-    throw fromSigner(error);
-  }
+  onStep('Asking your signer for your public key…');
+  const publicKey = await getPublicKey(signal);
   onStep('Getting a sign-in challenge…');
   const challenge = await api('GET', '/api/challenge').catch((error) => { throw fromApi(error); });
+  throwIfCancelled(signal);
   const event = {
     kind: 27235,
     created_at: Math.floor(Date.now() / 1000),
@@ -54,16 +61,12 @@ export async function handleLogin({onStep = () => {}, waitMs = 3000} = {}) {
     content: challenge.content || `Sign in to ${location.host}`,
     pubkey: publicKey,
   };
-  let signed;
-  try {
-    onStep('Please approve the sign-in request in your signer…');
-    signed = await signEvent(event);
-  } catch (error) {
-    throw fromSigner(error);
-  }
+  onStep('Please approve the sign-in request in your signer…');
+  const signed = await signEvent(event, signal);
   if (signed.pubkey && signed.pubkey !== publicKey) {
     throw new LoginError('bad_signature', SIGNATURE, 'Your signer signed with a different key than the one it shared. Check which account is selected in your signer and try again.');
   }
+  throwIfCancelled(signal);
   onStep('Checking the signature…');
   try {
     return await api('POST', '/api/verify', {event: signed});
@@ -109,6 +112,15 @@ export function checkAlbyLogin() {
 function fromSigner(error) {
   if (error instanceof SignerError && error.kind === 'missing') {
     return new LoginError('no_signer', 'No Nostr signer found', error.message);
+  }
+  if (error instanceof SignerError && error.kind === 'cancelled') {
+    return new LoginError('cancelled', 'Sign-in cancelled', 'You cancelled the sign-in; nothing was shared.');
+  }
+  if (error instanceof SignerError && error.kind === 'timeout') {
+    const seconds = Math.max(1, Math.round(signerTimeoutMs() / 1000));
+    return new LoginError('timeout', 'Your signer did not answer',
+      `Your signer did not answer within ${seconds} second${seconds === 1 ? '' : 's'}, so you are not signed in. ` +
+      'It may be locked, or its window may be hidden behind this one: open your signer, then try again.');
   }
   const detail = error instanceof SignerError ? error.detail : '';
   const what = error instanceof SignerError && error.kind === 'malformed'

@@ -8,7 +8,7 @@ import {HEX64} from './nostr.js';
 export class SignerError extends Error {
   constructor(kind, message, detail = '') {
     super(message);
-    this.kind = kind; // 'missing' | 'refused' | 'malformed'
+    this.kind = kind; // 'missing' | 'refused' | 'malformed' | 'timeout' | 'cancelled'
     this.detail = detail; // what the signer itself said, if anything
   }
 }
@@ -19,11 +19,40 @@ export function isSignerAvailable() {
     typeof nostr.getPublicKey === 'function' && typeof nostr.signEvent === 'function';
 }
 
+/** How long the signer may take to answer one request before the page
+ * gives up: 30 s, or `window.hostrSignerTimeoutMs` when set (the browser
+ * tests' hook; see docs/PAGES.md). */
+export function signerTimeoutMs() {
+  const hook = Number(window.hostrSignerTimeoutMs);
+  return hook > 0 ? hook : 30000;
+}
+
+/** Throws a SignerError('cancelled') once `signal` has aborted. */
+export function throwIfCancelled(signal) {
+  if (signal && signal.aborted) throw new SignerError('cancelled', 'You cancelled the sign-in.');
+}
+
+/** `promise`, unless the signer takes longer than `signerTimeoutMs()`
+ * (SignerError 'timeout') or `signal` aborts first ('cancelled'). A late
+ * answer is then ignored. */
+function answered(promise, signal) {
+  return new Promise((resolve, reject) => {
+    const stop = (error) => { done(); reject(error); };
+    const cancel = () => stop(new SignerError('cancelled', 'You cancelled the sign-in.'));
+    const timer = setTimeout(() => stop(new SignerError('timeout', 'Your signer did not answer.')), signerTimeoutMs());
+    const done = () => { clearTimeout(timer); if (signal) signal.removeEventListener('abort', cancel); };
+    if (signal) signal.addEventListener('abort', cancel);
+    if (signal && signal.aborted) cancel();
+    promise.then((value) => { done(); resolve(value); }, (error) => { done(); reject(error); });
+  });
+}
+
 /** Extensions inject `window.nostr` late (some only after the page has
  * loaded): wait up to `ms` for it before deciding there is none. */
-export async function waitForSigner(ms = 3000) {
+export async function waitForSigner(ms = 3000, signal = null) {
   const deadline = Date.now() + ms;
   while (!isSignerAvailable()) {
+    throwIfCancelled(signal);
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -31,12 +60,13 @@ export async function waitForSigner(ms = 3000) {
 }
 
 /** The signer's public key, as 64 lowercase hex digits. */
-export async function getPublicKey() {
+export async function getPublicKey(signal = null) {
   if (!isSignerAvailable()) throw new SignerError('missing', 'No Nostr signer is available.');
   let key;
   try {
-    key = await window.nostr.getPublicKey();
+    key = await answered(Promise.resolve().then(() => window.nostr.getPublicKey()), signal);
   } catch (error) {
+    if (error instanceof SignerError) throw error;
     throw new SignerError('refused', 'Your signer did not share your public key.', said(error));
   }
   key = typeof key === 'string' ? key.trim().toLowerCase() : '';
@@ -45,12 +75,13 @@ export async function getPublicKey() {
 }
 
 /** Asks the signer to sign `event` (kind, created_at, tags, content). */
-export async function signEvent(event) {
+export async function signEvent(event, signal = null) {
   if (!isSignerAvailable()) throw new SignerError('missing', 'No Nostr signer is available.');
   let signed;
   try {
-    signed = await window.nostr.signEvent(event);
+    signed = await answered(Promise.resolve().then(() => window.nostr.signEvent(event)), signal);
   } catch (error) {
+    if (error instanceof SignerError) throw error;
     throw new SignerError('refused', 'Your signer did not sign the request.', said(error));
   }
   if (!signed || typeof signed !== 'object' || typeof signed.sig !== 'string' || typeof signed.id !== 'string') {

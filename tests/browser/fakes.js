@@ -5,8 +5,12 @@
 // 1. A NIP-07 `window.nostr` that signs with a real secp256k1 key (BIP-340
 //    Schnorr, below), appearing `delayMs` after load as extensions do.
 //    `mode`: "ok" signs; "refuse" rejects like a person clicking "deny";
-//    "bad" returns a signature that does not verify. Tests may change
-//    `window.__HOSTR_TEST__.mode` between clicks.
+//    "bad" returns a signature that does not verify; "silent" never answers
+//    at all (neither the public key nor a signature), like a locked signer
+//    or a prompt hidden behind the window. Tests may change
+//    `window.__HOSTR_TEST__.mode` between clicks. `signerTimeoutMs` sets
+//    the pages' test hook `window.hostrSignerTimeoutMs` (how long sign-in
+//    waits for the signer; 30 s otherwise).
 // 2. A fake `WebSocket` that plays a Nostr relay serving `relayEvents`, so
 //    no test ever connects to a real relay.
 // 3. `fetch`, watched: `fetches` lists every request the page makes, as
@@ -96,12 +100,16 @@
     return hex(rx) + hex(be32(mod(k + e * d, N)));
   }
 
+  const silent = () => window.__HOSTR_TEST__.mode === 'silent';
+  const never = () => new Promise(() => {});
   const signer = {
     async getPublicKey() {
+      if (silent()) return never();
       return pubkey;
     },
     async signEvent(event) {
       window.__HOSTR_TEST__.signRequests = (window.__HOSTR_TEST__.signRequests || 0) + 1;
+      if (silent()) return never();
       if (window.__HOSTR_TEST__.mode === 'refuse') throw new Error('User rejected the request');
       const e = {...event, pubkey};
       const serialized = JSON.stringify([0, pubkey, e.created_at, e.kind, e.tags, e.content]);
@@ -111,6 +119,7 @@
       return {...e, id: hex(id), sig};
     },
   };
+  if (config.signerTimeoutMs) window.hostrSignerTimeoutMs = config.signerTimeoutMs;
   if (config.signer) setTimeout(() => { window.nostr = signer; }, config.delayMs || 0);
 
   // --- A relay that serves `relayEvents`, in place of WebSocket. ---
