@@ -6,8 +6,11 @@
 //! fake relay in place of `WebSocket`, a log of its `fetch` requests and,
 //! when asked, a WebLN wallet that pays through the sandbox (all from
 //! `browser/fakes.js`, injected before the page's own scripts), so the
-//! tests never reach the network. Every run saves screenshots of each page at phone and desktop
-//! width, light and dark, under `<target dir>/screenshots/`.
+//! tests never reach the network. Every state a test takes screenshots of is
+//! checked at phone and desktop width, light and dark: every text meets WCAG AA
+//! contrast in the colours rendered (`browser/contrast.js`) and nothing sticks
+//! out past the screen (`browser/fits.js`); the screenshots are saved under
+//! `<target dir>/screenshots/`.
 //!
 //! Without Chromium and chromedriver the tests say so loudly and pass, so
 //! that `cargo test` works on any machine; with `CI` set they fail instead.
@@ -27,6 +30,14 @@ use std::time::{Duration, Instant};
 
 /// The page fakes (signer and relay), injected into every document.
 const FAKES: &str = include_str!("browser/fakes.js");
+
+/// WCAG AA contrast of every text as rendered; and what sticks out past
+/// the screen's edges. Both return a list of problems.
+const CONTRAST: &str = include_str!("browser/contrast.js");
+const FITS: &str = include_str!("browser/fits.js");
+
+/// The screens every page is looked at on: a small phone and a desktop.
+const SIZES: [(&str, u64, u64); 2] = [("phone", 375, 812), ("desktop", 1280, 800)];
 
 /// How long any one thing may take to appear before the test fails.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -185,6 +196,16 @@ fn without_a_signer_the_sign_in_page_explains_what_one_is() {
         .eval("return !!document.querySelector('[data-test=no-signer] a[href^=\"https://getalby.com\"]')", json!([]));
     assert_eq!(alby, json!(true), "the help links to Alby");
     browser.screenshots("10-no-signer", true);
+    // On a desktop the help makes the sign-in card tall; the text beside
+    // it stays together instead of leaving a blank gap under the title.
+    browser.set_size(1280, 800);
+    let gap = browser.eval(
+        "return document.querySelector('.hero .more').getBoundingClientRect().top \
+                - document.querySelector('.hero .intro').getBoundingClientRect().bottom",
+        json!([]),
+    );
+    assert!(gap.as_f64().unwrap_or(f64::MAX) < 40.0, "blank gap of {gap} px between the title and the features");
+    browser.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
 
     // Signed out, the plans are still there, with the way to sign in.
     browser.goto(&site.url("/products.html"));
@@ -430,6 +451,78 @@ fn a_suspension_shows_the_operators_words_and_how_to_reach_them_and_renewing_war
     browser.goto(&site.url(&format!("/products.html?renew={}", account.id)));
     browser.wait_text("[data-test=suspended-warning]", "does not lift the suspension");
     browser.screenshots("16-suspended-renewal", false);
+}
+
+#[test]
+fn every_page_is_readable_on_a_phone_and_a_desktop_in_both_colour_schemes() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    // No relay profile: the header shows the shortened npub.
+    let keys = Keys::generate();
+    let customer = site.register(&keys);
+    site.add_account(
+        &customer,
+        "alpha",
+        "a-rather-long-domain-name-for-a-phone.example.com",
+        "ACTIVE",
+        Value::Null,
+        20,
+    );
+    site.add_account(&customer, "bravo", "expired.example.com", "EXPIRED", Value::Null, -3);
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
+    browser.goto(&site.url("/"));
+    browser.click("[data-test=login]");
+    browser.wait_url("/profile.html");
+    browser.wait_visible("#who [data-test=sign-out]");
+
+    // The phone header: the npub is shortened once, not cut again, and
+    // "Sign out" stays on one line.
+    for width in [375, 320] {
+        browser.set_size(width, 700);
+        let header = browser.eval(
+            "const name = document.querySelector('#who [data-test=header-name]'); \
+             const out = document.querySelector('#who [data-test=sign-out]'); \
+             const lines = (e) => { const r = document.createRange(); r.selectNodeContents(e); \
+               return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size; }; \
+             return {cut: name.scrollWidth > name.clientWidth, signOutLines: lines(out), text: name.textContent, need: name.scrollWidth, has: name.clientWidth};",
+            json!([]),
+        );
+        assert_eq!(header["signOutLines"], json!(1), "at {width} px \"Sign out\" is on one line: {header}");
+        assert_eq!(header["cut"], json!(false), "at {width} px the shortened npub is not cut again: {header}");
+    }
+    browser.screenshots("17-profile-npub-header", true);
+
+    // The plans, with the domain form still empty (its placeholder shows).
+    browser.goto(&site.url("/products.html"));
+    browser.click("[data-test=choose-basic]");
+    browser.wait_visible("#domain");
+    browser.screenshots("18-products-domain-empty", true);
+
+    // Deleting on a phone: the npub hint fits the screen, and the npub may
+    // be typed with spaces around it and in capitals.
+    browser.goto(&site.url("/profile.html"));
+    browser.click("#delete-section summary");
+    browser.wait_visible("#delete-hint");
+    let npub = keys.public_key().to_bech32().expect("an npub");
+    browser.type_into("#delete-confirm", &format!("  {}  ", npub.to_uppercase()));
+    browser.wait_for("Delete to be enabled", "return !document.querySelector('#delete-button').disabled", json!([]));
+    browser.screenshots("19-profile-delete", true);
+    browser.click("#delete-button");
+    browser.wait_visible("[data-test=deleted] [data-test=recover]");
+    assert_eq!(site.customer(&keys).unwrap().status, CustomerStatus::Deleted);
+    browser.screenshots("20-profile-deleted", true);
+
+    // The home page signed in, the plans, and the sandbox's cPanel page.
+    browser.goto(&site.url("/"));
+    browser.wait_visible("[data-test=signed-in]");
+    browser.screenshots("21-home-signed-in", true);
+    browser.goto(&site.url("/products.html"));
+    browser.wait_visible("[data-plan=basic]");
+    browser.screenshots("22-products-deleted", true);
+    browser.goto(&site.url("/sandbox-cpanel.html?user=alpha"));
+    browser.wait_text("[data-test=sandbox-user]", "alpha");
+    browser.screenshots("23-sandbox-cpanel", true);
 }
 
 #[test]
@@ -969,42 +1062,65 @@ impl Browser {
         self.command("DELETE", "/window", None);
     }
 
-    /// Saves the page at phone and desktop width (and dark, when asked),
-    /// full length, as `<target>/screenshots/<name>-<size>[-dark].png`.
+    /// Looks at the page at phone and desktop width in both colour schemes:
+    /// every text meets WCAG AA contrast in the colours rendered
+    /// (`browser/contrast.js`) and nothing sticks out past the screen's edge
+    /// (`browser/fits.js`); fails listing every problem. Saves it, full
+    /// length, as `<target>/screenshots/<name>-<size>[-dark].png` (dark
+    /// only when `dark_too`).
     fn screenshots(&self, name: &str, dark_too: bool) {
         let dir = screenshot_dir();
-        let schemes: &[&str] = if dark_too { &["light", "dark"] } else { &["light"] };
-        for scheme in schemes {
+        let mut problems = Vec::new();
+        for scheme in ["light", "dark"] {
             self.cdp(
                 "Emulation.setEmulatedMedia",
                 json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
             );
-            for (size, width, height, mobile) in [("phone", 390, 844, true), ("desktop", 1280, 800, false)] {
-                self.cdp(
-                    "Emulation.setDeviceMetricsOverride",
-                    json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
-                );
-                // Let layout, fonts and images settle before measuring.
-                self.eval("return document.fonts ? document.fonts.status : 'loaded'", json!([]));
-                std::thread::sleep(Duration::from_millis(150));
-                let full = self.eval("return Math.ceil(document.documentElement.scrollHeight)", json!([]));
-                let full = full.as_u64().unwrap_or(height).max(height);
-                let shot = self.cdp(
-                    "Page.captureScreenshot",
-                    json!({"format": "png", "captureBeyondViewport": true,
-                           "clip": {"x": 0, "y": 0, "width": width, "height": full, "scale": 1}}),
-                );
-                let png = base64::engine::general_purpose::STANDARD
-                    .decode(shot["data"].as_str().expect("screenshot data"))
-                    .expect("screenshot base64");
-                let suffix = if *scheme == "dark" { "-dark" } else { "" };
-                let path = dir.join(format!("{name}-{size}{suffix}.png"));
-                std::fs::write(&path, png).expect("save a screenshot");
+            for (size, width, height) in SIZES {
+                self.set_size(width, height);
+                for contrast in self.eval(CONTRAST, json!([])).as_array().into_iter().flatten() {
+                    problems.push(format!("{size}, {scheme}: contrast {contrast}"));
+                }
+                if scheme == "light" {
+                    for out in self.eval(FITS, json!([])).as_array().into_iter().flatten() {
+                        problems.push(format!("{size}: wider than the screen {out}"));
+                    }
+                }
+                if scheme == "light" || dark_too {
+                    let suffix = if scheme == "dark" { "-dark" } else { "" };
+                    self.save_screenshot(&dir.join(format!("{name}-{size}{suffix}.png")), width, height);
+                }
             }
         }
         self.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
         self.cdp("Emulation.setEmulatedMedia", json!({"features": []}));
         println!("screenshots of {name} in {}", dir.display());
+        assert!(problems.is_empty(), "{name}: {} problems:\n{}", problems.len(), problems.join("\n"));
+    }
+
+    /// Emulates a screen `width` × `height` (a phone below 600 px), then lets
+    /// layout, fonts and images settle.
+    fn set_size(&self, width: u64, height: u64) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}),
+        );
+        self.eval("return document.fonts ? document.fonts.status : 'loaded'", json!([]));
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn save_screenshot(&self, path: &Path, width: u64, height: u64) {
+        let full = self.eval("return Math.ceil(document.documentElement.scrollHeight)", json!([]));
+        let full = full.as_u64().unwrap_or(height).max(height);
+        let shot = self.cdp(
+            "Page.captureScreenshot",
+            json!({"format": "png", "captureBeyondViewport": true,
+                   "clip": {"x": 0, "y": 0, "width": width, "height": full, "scale": 1}}),
+        );
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("screenshot data"))
+            .expect("screenshot base64");
+        std::fs::write(path, png).expect("save a screenshot");
     }
 
     /// Each page, with its scripts and styles, stays under 60 KB and loads

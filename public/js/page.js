@@ -89,7 +89,7 @@ export function renderWho(profile) {
   const name = displayName(profile.metadata);
   fill(el, h('div', {class: 'who'},
     avatar(profile.metadata, profile.npub, 'small'),
-    h('span', {class: 'name', 'data-test': 'header-name', title: profile.npub}, name || shortNpub(profile.npub)),
+    h('span', {class: 'name', 'data-test': 'header-name', title: profile.npub}, name || shortNpub(profile.npub, 9, 4)),
     h('button', {type: 'button', class: 'secondary small', 'data-test': 'sign-out', onclick: () => signOut(false)}, 'Sign out')));
 }
 

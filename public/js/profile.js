@@ -49,7 +49,7 @@ function render() {
   renderAccounts();
   renderPayments();
   renderNostr();
-  byId('delete-hint').textContent = `Your npub: ${profile.npub}`;
+  byId('delete-hint').textContent = `Your npub: ${profile.npub} (capitals and spaces around it do not matter).`;
   show('delete-section', profile.customer.status === 'ACTIVE');
 }
 
@@ -337,7 +337,7 @@ function wireForms() {
 
   const confirm = byId('delete-confirm');
   const button = byId('delete-button');
-  confirm.addEventListener('input', () => { button.disabled = confirm.value.trim() !== profile.npub; });
+  confirm.addEventListener('input', () => { button.disabled = confirm.value.trim().toLowerCase() !== profile.npub; });
   byId('delete-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     fill('delete-result');
@@ -352,7 +352,7 @@ function wireForms() {
       fill('delete-result', message('error', 'Your account was not deleted', error.message));
     } finally {
       done();
-      button.disabled = confirm.value.trim() !== profile.npub;
+      button.disabled = confirm.value.trim().toLowerCase() !== profile.npub;
     }
   });
 }

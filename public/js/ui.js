@@ -60,9 +60,9 @@ export function message(kind, title, text, ...actions) {
     actions.length ? h('div', {class: 'row actions'}, actions) : null);
 }
 
-/** `npub1abcdefgh…uvwxyz`. */
-export function shortNpub(npub) {
-  return npub && npub.length > 20 ? `${npub.slice(0, 12)}…${npub.slice(-6)}` : npub || '';
+/** `npub1abcdefgh…uvwxyz` (`head` and `tail` characters kept). */
+export function shortNpub(npub, head = 12, tail = 6) {
+  return npub && npub.length > head + tail + 2 ? `${npub.slice(0, head)}…${npub.slice(-tail)}` : npub || '';
 }
 
 /** A button that copies `text`, saying so for screen readers too. */

@@ -102,10 +102,12 @@ pub fn update_profile(store: &Store, customer: &Customer, change: ProfileChange)
     })
 }
 
-/// Soft-deletes the account once `confirm` names the customer's own key.
+/// Soft-deletes the account once `confirm` names the customer's own key
+/// (its npub or hex), typed as a person types on a phone: spaces around it
+/// and any mix of capitals are forgiven, every character of the key is not.
 pub fn delete(store: &Store, customer: &Customer, confirm: Option<&str>, now: Timestamp) -> CustomerResult<Customer> {
-    let confirm = confirm.ok_or(CustomerError::ConfirmationRequired)?;
-    if parse_public_key(confirm).ok().as_deref() != Some(customer.public_key.as_str()) {
+    let confirm = confirm.ok_or(CustomerError::ConfirmationRequired)?.trim().to_lowercase();
+    if parse_public_key(&confirm).ok().as_deref() != Some(customer.public_key.as_str()) {
         return Err(CustomerError::WrongConfirmation);
     }
     store.update::<Customer, _, CustomerError>(&customer.id, |c| {
@@ -176,7 +178,12 @@ mod tests {
         let other_npub = super::super::npub(&key(2)).unwrap();
         assert!(matches!(delete(&store, &alice, None, now), Err(CustomerError::ConfirmationRequired)));
         assert!(matches!(delete(&store, &alice, Some(&other_npub), now), Err(CustomerError::WrongConfirmation)));
-        let deleted = delete(&store, &alice, Some(&own_npub), now).unwrap();
+        let last = if own_npub.ends_with('q') { 'p' } else { 'q' };
+        let one_off = format!("{}{last}", &own_npub[..own_npub.len() - 1]);
+        assert!(matches!(delete(&store, &alice, Some(&one_off), now), Err(CustomerError::WrongConfirmation)));
+        // Typed on a phone: spaces around it, an auto-capitalised first letter.
+        let typed = format!("  N{}\n", &own_npub[1..]);
+        let deleted = delete(&store, &alice, Some(&typed), now).unwrap();
         assert_eq!(deleted.status, CustomerStatus::Deleted);
         let change = ProfileChange { email: Some(Some("a@example.com".into())), metadata: None };
         assert!(matches!(update_profile(&store, &deleted, change), Err(CustomerError::Deleted)));
