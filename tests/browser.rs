@@ -20,6 +20,7 @@ use base64::Engine;
 use hostr::config::PublicUrl;
 use hostr::cpanel_account::{AccountStatus, CpanelAccount};
 use hostr::customer::{Customer, CustomerStatus};
+use hostr::plan::Plan;
 use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Tag, Timestamp, ToBech32};
 use serde_json::{Value, json};
 use std::net::{SocketAddr, TcpListener};
@@ -374,6 +375,85 @@ fn the_profile_shows_each_account_status_with_the_actions_it_allows() {
     browser.wait_visible(&format!("{}[data-status=ACTIVE]", card("expired.example.com")));
     let shown = browser.text(&card("expired.example.com"));
     assert!(!shown.contains(&old_date), "the old paid-until date {old_date} is gone: {shown}");
+}
+
+#[test]
+fn renewals_name_the_domain_and_the_plan_even_when_it_is_no_longer_on_sale_or_cannot_be_read() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let keys = Keys::generate();
+    let customer = site.register(&keys);
+    // A plan the operator retired (kept for those who have it), and one
+    // whose file a hand edit broke.
+    let retired = Plan {
+        id: "legacy-2020".into(),
+        name: "Old Faithful".into(),
+        price: hostr::money::Money::from_cents(300).unwrap(),
+        available: false,
+        ..Plan::seed(hostr::timestamp::Timestamp::now())
+    };
+    site.server.app.store.create(&retired).expect("create the retired plan");
+    let plans = site.server.app.store.dir::<Plan>().unwrap();
+    std::fs::write(plans.join("broken-plan.json"), "{\"id\": ").unwrap();
+    let old = site.add_account(&customer, "alpha", "old.example.com", "ACTIVE", Value::Null, 20);
+    let broken = site.add_account(&customer, "bravo", "broken.example.com", "ACTIVE", Value::Null, 20);
+    for (account, plan) in [(&old, "legacy-2020"), (&broken, "broken-plan")] {
+        site.server
+            .app
+            .store
+            .update::<CpanelAccount, _, hostr::store::StoreError>(&account.id, |a| {
+                a.plan_id = plan.into();
+                Ok(())
+            })
+            .unwrap();
+    }
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
+    browser.goto(&site.url("/"));
+    browser.click("[data-test=login]");
+    browser.wait_url("/profile.html");
+    let card = |domain: &str| format!("[data-test=account][data-domain='{domain}']");
+    browser.wait_text(&card("old.example.com"), "Old Faithful");
+    assert!(!browser.text(&card("broken.example.com")).contains("broken-plan"), "no raw plan id on the profile");
+
+    // The retired plan: named, with its price, said to be no longer offered.
+    browser.click(&format!("{} [data-test=renew]", card("old.example.com")));
+    browser.wait_text("#renew", "Renew old.example.com");
+    let offer = browser.text("#renew");
+    assert!(offer.contains("Old Faithful") && offer.contains("$3.00"), "{offer}");
+    assert!(offer.contains("no longer offered"), "{offer}");
+    browser.click("[data-test=renew-button]");
+    browser.wait_visible("[data-test=simulate]");
+    let pending = browser.text("#payment");
+    assert!(pending.contains("Renewal of old.example.com · Old Faithful"), "{pending}");
+    assert!(!pending.contains("legacy-2020") && !pending.contains("choose another plan"), "{pending}");
+    browser.wait_visible("[data-test=renew-back]");
+    browser.screenshots("24-renew-retired-plan", false);
+    browser.click("[data-test=simulate]");
+    browser.wait_visible("[data-test=success]");
+    browser.wait_text("[data-test=success]", "(Old Faithful)");
+
+    // The broken plan: one way out, and no invoice offered that would fail.
+    browser.goto(&site.url(&format!("/products.html?renew={}", broken.id)));
+    browser.wait_visible("[data-test=renew-unavailable]");
+    let said = browser.text("#renew");
+    assert!(said.contains("Renew broken.example.com") && said.contains("operator has been told"), "{said}");
+    let buttons = browser.eval(
+        "return [...document.querySelectorAll('#renew button, #renew a.button')].map((b) => b.textContent)",
+        json!([]),
+    );
+    assert_eq!(buttons, json!(["Back to my hosting"]), "one button, not two that do the same");
+    assert!(!said.contains("broken-plan"), "no raw plan id: {said}");
+    browser.screenshots("25-renew-broken-plan", false);
+
+    // The profile says which plans these are, on sale or not.
+    let profile = browser.eval_async(
+        "const done = arguments[arguments.length - 1]; \
+         fetch('/api/profile').then((r) => r.json()).then((p) => done(p.plans), () => done(null));",
+    );
+    assert_eq!(profile["legacy-2020"]["name"], json!("Old Faithful"), "{profile}");
+    assert_eq!(profile["legacy-2020"]["onSale"], json!(false), "{profile}");
+    assert_eq!(profile["broken-plan"], Value::Null, "{profile}");
 }
 
 #[test]
@@ -932,6 +1012,11 @@ impl Browser {
 
     fn eval(&self, script: &str, args: Value) -> Value {
         self.command("POST", "/execute/sync", Some(json!({"script": script, "args": args})))
+    }
+
+    /// Runs `script`, which calls its last argument with the result.
+    fn eval_async(&self, script: &str) -> Value {
+        self.command("POST", "/execute/async", Some(json!({"script": script, "args": []})))
     }
 
     /// Polls `script` until it returns something truthy, or fails saying `what`.

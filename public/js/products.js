@@ -44,6 +44,12 @@ async function start() {
   else if (renewId) offerRenewal(renewId);
 }
 
+/** A plan by id: on sale, or one the customer's accounts and payments name
+ * (`profile.plans`, which has `null` for one that cannot be read). */
+function planOf(id) {
+  return plans.find((p) => p.id === id) || (profile && profile.plans && profile.plans[id]) || null;
+}
+
 function cycleWord(plan) {
   return plan.billingCycle === 'yearly' ? 'year' : 'month';
 }
@@ -178,8 +184,10 @@ export async function buyPkg() {
   }
 }
 
-/** The words for a failed purchase request, with a way forward. */
+/** The words for a failed purchase request, with a way forward (`retry`:
+ * a "Try again" button, unless the page's own button already is one). */
 function purchaseError(error, retry) {
+  const again = retry ? h('button', {type: 'button', onclick: retry}, 'Try again') : null;
   if (error instanceof ApiError && error.status === 401) {
     return message('error', 'Your session ended', 'Please sign in again; nothing was bought.',
       h('a', {class: 'button', href: '/'}, 'Sign in'));
@@ -187,7 +195,7 @@ function purchaseError(error, retry) {
   if (error.code === 'payment_provider_error' || [502, 503, 504].includes(error.status)) {
     return h('div', {'data-test': 'payment-failure'}, message('error', 'Payment failure — the payment provider is unreachable',
       `We could not get a Lightning invoice from the payment provider: ${error.message} Nothing was charged. Your order is kept; try again in a minute.`,
-      h('button', {type: 'button', onclick: retry}, 'Try again')));
+      again));
   }
   if (error.code === 'customer_deleted') {
     return message('error', 'Your account is deleted', 'Recover it on your profile page before buying.',
@@ -200,8 +208,7 @@ function purchaseError(error, retry) {
   if (error.code === 'customer_suspended') {
     return message('error', 'Your account is suspended', `${error.message} Contact the operator to resolve it.`);
   }
-  return message('error', 'The invoice could not be created', error.message,
-    h('button', {type: 'button', onclick: retry}, 'Try again'));
+  return message('error', 'The invoice could not be created', error.message, again);
 }
 
 async function offerRenewal(accountId) {
@@ -210,10 +217,20 @@ async function offerRenewal(accountId) {
     fill('renew', message('error', 'No such account', 'That hosting account is not one of yours. Choose a plan below instead.'));
     return;
   }
-  const plan = plans.find((p) => p.id === account.planId);
+  const plan = planOf(account.planId);
   byId('page-title').textContent = 'Renew your hosting';
   show('intro', false);
   show('plans-section', false);
+  const back = h('a', {class: 'button secondary', href: '/profile.html'}, 'Back to my hosting');
+  const card = (...children) => fill('renew', h('section', {class: 'card', 'aria-labelledby': 'renew-title'},
+    h('h2', {id: 'renew-title'}, `Renew ${account.domain}`), ...children));
+  if (!plan) {
+    card(h('div', {'data-test': 'renew-unavailable'}, message('warn', 'This plan cannot be renewed right now',
+      `The plan of ${account.domain} cannot be read right now, so no invoice can be made for it. Nothing is lost: the operator has been told and is fixing it; please try again later.`)),
+    h('div', {class: 'row actions'}, back));
+    back.focus();
+    return;
+  }
   const button = h('button', {type: 'button', 'data-test': 'renew-button'}, 'Create the renewal invoice');
   const error = h('div');
   button.addEventListener('click', async () => {
@@ -225,21 +242,16 @@ async function offerRenewal(accountId) {
       startPayment(answer);
     } catch (e) {
       done();
-      fill(error, purchaseError(e, () => button.click()));
+      fill(error, purchaseError(e, null));
     }
   });
-  fill('renew', h('section', {class: 'card', 'aria-labelledby': 'renew-title'},
-    h('h2', {id: 'renew-title'}, `Renew ${account.domain}`),
-    h('p', {}, plan
-      ? `${plan.name}: ${money(plan.price, plan.currency)} for one more ${cycleWord(plan)}.`
-      : 'One more period of your current plan.',
-    ' ', renewalWhen(account)),
-    account.status === 'SUSPENDED'
-      ? h('div', {'data-test': 'suspended-warning'}, message('warn', 'This account is suspended by the operator',
-        'Paying extends its paid period but does not lift the suspension: only the operator can. Contact them first if you are unsure.'))
-      : null,
-    error,
-    h('div', {class: 'row actions'}, button, h('a', {class: 'button secondary', href: '/profile.html'}, 'Back to my hosting'))));
+  card(h('p', {}, `${plan.name}${plan.onSale === false ? ' (no longer offered to new customers; yours carries on)' : ''}: `,
+    `${money(plan.price, plan.currency)} for one more ${cycleWord(plan)}.`, ' ', renewalWhen(account)),
+  account.status === 'SUSPENDED'
+    ? h('div', {'data-test': 'suspended-warning'}, message('warn', 'This account is suspended by the operator',
+      'Paying extends its paid period but does not lift the suspension: only the operator can. Contact them first if you are unsure.'))
+    : null,
+  error, h('div', {class: 'row actions'}, button, back));
   button.focus();
 }
 
@@ -287,6 +299,16 @@ function isRenewal(payment) {
   return !payment.domain;
 }
 
+function planName(payment) {
+  return (planOf(payment.planId) || {}).name || 'your plan';
+}
+
+/** The domain a payment is for; a renewal's is its account's. */
+function domainOf(payment) {
+  const account = current.account || ((profile && profile.cpanelAccounts) || []).find((a) => a.id === payment.accountId);
+  return payment.domain || (account ? account.domain : 'your account');
+}
+
 /** Delivered: a renewal once its fulfilment is DONE (whatever the account's
  * state, or the page would poll forever for an account the operator holds),
  * a new account as soon as it is ACTIVE. */
@@ -304,8 +326,7 @@ function renderPayment() {
   if (key === shownKey) return;
   shownKey = key;
   clearInterval(countdownTimer);
-  const planName = (plans.find((p) => p.id === payment.planId) || {}).name || payment.planId;
-  const what = `${planName} · ${payment.domain || (account && account.domain) || 'renewal'}`;
+  const what = isRenewal(payment) ? `Renewal of ${domainOf(payment)} · ${planName(payment)}` : `${planName(payment)} · ${payment.domain}`;
   if (payment.state === 'PENDING') fill('payment', pendingView(payment, what));
   else if (payment.state === 'PAID') fill('payment', succeeded() ? successView(payment, account) : paidView(payment, account));
   else fill('payment', closedView(payment));
@@ -362,7 +383,9 @@ function pendingView(payment, what) {
         timerLine, expired, simulate, actions, weblnError,
         bolt11 ? h('details', {}, h('summary', {}, 'Show the invoice text'), h('div', {class: 'bolt11', 'data-test': 'bolt11'}, bolt11)) : null,
         h('p', {class: 'small muted'}, 'Scan the QR code with any Lightning wallet. This page updates by itself when the payment arrives.'),
-        h('button', {type: 'button', class: 'link', onclick: startOver}, 'Cancel and choose another plan'))),
+        isRenewal(payment)
+          ? h('a', {href: '/profile.html', 'data-test': 'renew-back'}, 'Not now, back to my hosting')
+          : h('button', {type: 'button', class: 'link', onclick: startOver}, 'Cancel and choose another plan'))),
   ];
 }
 
@@ -384,7 +407,7 @@ function paidView(payment, account) {
         h('a', {class: 'button secondary', href: '/profile.html'}, 'Go to my profile')))
       : h('div', {class: 'status-line', role: 'status'}, h('span', {class: 'spinner', 'aria-hidden': 'true'}),
         h('span', {'data-test': 'pay-status'}, isRenewal(payment)
-          ? 'Payment received. Extending your account…'
+          ? `Payment received. Extending ${domainOf(payment)} (${planName(payment)})…`
           : `Payment received. Setting up your hosting for ${payment.domain}${account && account.username ? ` (user ${account.username})` : ''}…`)),
     h('p', {class: 'small muted'}, 'This usually takes less than a minute.'),
   ];
@@ -396,7 +419,7 @@ function successView(payment, account) {
     h('div', {class: 'check', 'aria-hidden': 'true'}, '✓'),
     h('h2', {id: 'payment-title', tabindex: '-1'}, isRenewal(payment) ? 'Renewed — thank you!' : 'Your hosting is ready'),
     h('p', {}, isRenewal(payment)
-      ? `${account.domain} is paid until ${date(account.paidUntil)}.`
+      ? `${account.domain} is paid until ${date(account.paidUntil)} (${planName(payment)}).`
       : `${account.domain} is set up with the cPanel user ${account.username}, paid until ${date(account.paidUntil)}.`),
     account.status === 'ACTIVE' ? null
       : message('warn', null, 'The account is not active right now; your profile says why.'),

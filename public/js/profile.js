@@ -91,8 +91,9 @@ function renderDeleted(purgeAfter) {
     `Your hosting accounts are suspended.${until} Until then you can recover it, with your accounts and payments.`, button), result));
 }
 
+/** A plan's name, on sale or not (`profile.plans`: null when unreadable). */
 function planName(id) {
-  return (plans.find((p) => p.id === id) || {}).name || id;
+  return (plans.find((p) => p.id === id) || (profile.plans || {})[id] || {}).name || 'Plan details unavailable';
 }
 
 /** A note for records the server has but cannot read right now, or null. */

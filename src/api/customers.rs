@@ -8,11 +8,12 @@ use crate::cpanel_account::CpanelAccount;
 use crate::customer::{self, Customer, CustomerError, CustomerResult, CustomerStatus, ProfileChange, npub};
 use crate::http::{Request, Response};
 use crate::payment::Payment;
+use crate::plan::Plan;
 use crate::profile::metadata_from_event;
 use crate::store::{Record, StoreError};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Deserializer};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::time::Instant;
 
 #[derive(Deserialize, Default)]
@@ -126,6 +127,8 @@ fn grace(app: &App) -> chrono::Duration {
 fn profile_response(app: &App, customer: Customer) -> ApiResult<Response> {
     let accounts = load_all::<CpanelAccount>(app, &customer.cpanel_account_ids)?;
     let payments = load_all::<Payment>(app, &customer.payment_ids)?;
+    let named = accounts.readable.iter().map(|a| &a.plan_id).chain(payments.readable.iter().map(|p| &p.plan_id));
+    let plans = plans_named(app, named)?;
     Ok(Response::json(
         200,
         &json!({
@@ -136,9 +139,28 @@ fn profile_response(app: &App, customer: Customer) -> ApiResult<Response> {
             // Records that exist but cannot be read now: the page says so
             // rather than showing a paying customer no hosting at all.
             "unavailable": {"cpanelAccounts": accounts.unavailable, "payments": payments.unavailable},
+            "plans": plans,
             "customer": customer,
         }),
     ))
+}
+
+/// The plans `ids` name, on sale or not (a renewal keeps its plan), as
+/// `{id: offer + onSale}`; `null` for one that cannot be read or no longer
+/// exists, so the pages can say so instead of showing a bare id. Listing
+/// the plans logs a broken plan file once.
+fn plans_named<'a>(app: &App, ids: impl Iterator<Item = &'a String>) -> ApiResult<Map<String, Value>> {
+    let readable = app.store.list_readable::<Plan>()?;
+    let mut plans = Map::new();
+    for id in ids {
+        let plan = readable.iter().find(|plan| &plan.id == id).map(|plan| {
+            let mut offer = json!(plan.offer());
+            offer["onSale"] = json!(plan.available);
+            offer
+        });
+        plans.insert(id.clone(), plan.unwrap_or(Value::Null));
+    }
+    Ok(plans)
 }
 
 /// The records a customer's file names, as far as they can be read.
