@@ -419,6 +419,12 @@ fn renewals_name_the_domain_and_the_plan_even_when_it_is_no_longer_on_sale_or_ca
     // The retired plan: named, with its price, said to be no longer offered.
     browser.click(&format!("{} [data-test=renew]", card("old.example.com")));
     browser.wait_text("#renew", "Renew old.example.com");
+    // The renewal code is loaded for renewals only; with nothing cached the
+    // page stays within the budget.
+    browser.cdp("Network.clearBrowserCache", json!({}));
+    browser.goto(&site.url(&format!("/products.html?renew={}", old.id)));
+    browser.wait_text("#renew", "Renew old.example.com");
+    browser.check_page_weight("/products.html?renew=…");
     let offer = browser.text("#renew");
     assert!(offer.contains("Old Faithful") && offer.contains("$3.00"), "{offer}");
     assert!(offer.contains("no longer offered"), "{offer}");

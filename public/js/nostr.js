@@ -105,19 +105,11 @@ export async function fetchProfile(pubkey, relays = RELAYS) {
   return {event: await newest(events.concat(more.flat()), 0), relays: relays.concat(listed)};
 }
 
-const SYNC_KEY = 'hostr.profileSyncedAt';
-const SYNC_EVERY_MS = 10 * 60 * 1000;
-
 /** Reads the profile from relays and gives it to the server when it is
  * newer than the copy the server keeps (`known`: the server's metadata).
  * Resolves to the server's updated profile answer, or null when nothing
- * changed. Runs at most every few minutes per tab unless `force`. */
-export async function syncProfile(pubkey, known, {force = false} = {}) {
-  try {
-    const last = Number(sessionStorage.getItem(SYNC_KEY) || 0);
-    if (!force && Date.now() - last < SYNC_EVERY_MS) return null;
-    sessionStorage.setItem(SYNC_KEY, String(Date.now()));
-  } catch { /* storage off: sync anyway */ }
+ * changed. (How often pages do this is `startProfileSync`'s business.) */
+export async function syncProfile(pubkey, known) {
   const {event} = await fetchProfile(pubkey);
   if (!event) return null;
   if (known && known.eventCreatedAt >= event.created_at) return null;

@@ -5,7 +5,6 @@
 // those for a signed-in customer.
 
 import {api, ApiError} from './api.js';
-import {syncProfile} from './nostr.js';
 import {avatar, byId, displayName, fill, h, shortNpub} from './ui.js';
 
 /** Every page's start: marks the nav and shows the sandbox banner when parts
@@ -93,11 +92,26 @@ export function renderWho(profile) {
     h('button', {type: 'button', class: 'secondary small', 'data-test': 'sign-out', onclick: () => signOut(false)}, 'Sign out')));
 }
 
-/** Refreshes the profile from relays in the background; calls `onUpdate`
- * with the server's new profile when it changed. */
+const SYNC_KEY = 'hostr.profileSyncedAt';
+const SYNC_EVERY_MS = 10 * 60 * 1000;
+
+/** Whether this tab last read the profile from relays 10 minutes ago or
+ * more (then it notes that it does so now); always, with storage off. */
+function syncDue() {
+  try {
+    if (Date.now() - Number(sessionStorage.getItem(SYNC_KEY) || 0) < SYNC_EVERY_MS) return false;
+    sessionStorage.setItem(SYNC_KEY, String(Date.now()));
+  } catch { /* storage off: sync anyway */ }
+  return true;
+}
+
+/** Refreshes the profile from relays in the background, at most every 10
+ * minutes per tab, loading the relay code (`nostr.js`) only then; calls
+ * `onUpdate` with the server's new profile when it changed. */
 export function startProfileSync(profile, onUpdate) {
-  if (!profile || !profile.customer || profile.customer.status === 'DELETED') return;
-  syncProfile(profile.customer.publicKey, profile.metadata)
+  if (!profile || !profile.customer || profile.customer.status === 'DELETED' || !syncDue()) return;
+  import('./nostr.js')
+    .then(({syncProfile}) => syncProfile(profile.customer.publicKey, profile.metadata))
     .then((updated) => {
       if (updated) {
         renderWho(updated);

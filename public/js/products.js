@@ -41,7 +41,11 @@ async function start() {
   const paymentId = query('payment');
   const renewId = query('renew');
   if (paymentId) resume(paymentId);
-  else if (renewId) offerRenewal(renewId);
+  else if (renewId) {
+    // The renewal offer is its own module, loaded only for renewals.
+    import('./renewal.js').then((m) => m.offerRenewal(renewId, {profile, planOf, cycleWord, startPayment, purchaseError}))
+      .catch((error) => fill('renew', message('error', 'This page could not load', error.message)));
+  }
 }
 
 /** A plan by id: on sale, or one the customer's accounts and payments name
@@ -209,57 +213,6 @@ function purchaseError(error, retry) {
     return message('error', 'Your account is suspended', `${error.message} Contact the operator to resolve it.`);
   }
   return message('error', 'The invoice could not be created', error.message, again);
-}
-
-async function offerRenewal(accountId) {
-  const account = (profile.cpanelAccounts || []).find((a) => a.id === accountId);
-  if (!account) {
-    fill('renew', message('error', 'No such account', 'That hosting account is not one of yours. Choose a plan below instead.'));
-    return;
-  }
-  const plan = planOf(account.planId);
-  byId('page-title').textContent = 'Renew your hosting';
-  show('intro', false);
-  show('plans-section', false);
-  const back = h('a', {class: 'button secondary', href: '/profile.html'}, 'Back to my hosting');
-  const card = (...children) => fill('renew', h('section', {class: 'card', 'aria-labelledby': 'renew-title'},
-    h('h2', {id: 'renew-title'}, `Renew ${account.domain}`), ...children));
-  if (!plan) {
-    card(h('div', {'data-test': 'renew-unavailable'}, message('warn', 'This plan cannot be renewed right now',
-      `The plan of ${account.domain} cannot be read right now, so no invoice can be made for it. Nothing is lost: the operator has been told and is fixing it; please try again later.`)),
-    h('div', {class: 'row actions'}, back));
-    back.focus();
-    return;
-  }
-  const button = h('button', {type: 'button', 'data-test': 'renew-button'}, 'Create the renewal invoice');
-  const error = h('div');
-  button.addEventListener('click', async () => {
-    fill(error);
-    const done = busy(button, 'Creating your invoice…');
-    try {
-      const answer = await api('POST', '/api/create-invoice', {accountId});
-      fill('renew');
-      startPayment(answer);
-    } catch (e) {
-      done();
-      fill(error, purchaseError(e, null));
-    }
-  });
-  card(h('p', {}, `${plan.name}${plan.onSale === false ? ' (no longer offered to new customers; yours carries on)' : ''}: `,
-    `${money(plan.price, plan.currency)} for one more ${cycleWord(plan)}.`, ' ', renewalWhen(account)),
-  account.status === 'SUSPENDED'
-    ? h('div', {'data-test': 'suspended-warning'}, message('warn', 'This account is suspended by the operator',
-      'Paying extends its paid period but does not lift the suspension: only the operator can. Contact them first if you are unsure.'))
-    : null,
-  error, h('div', {class: 'row actions'}, button, back));
-  button.focus();
-}
-
-function renewalWhen(account) {
-  if (!account.paidUntil) return '';
-  return new Date(account.paidUntil).getTime() > Date.now()
-    ? `It is paid until ${date(account.paidUntil)}; the new period is added after that.`
-    : `It expired on ${date(account.paidUntil)}; the new period starts when you pay.`;
 }
 
 async function resume(paymentId) {

@@ -275,7 +275,7 @@ function renderNostr() {
   refresh.addEventListener('click', async () => {
     const done = busy(refresh, 'Asking relays…');
     try {
-      const updated = await syncProfile(profile.customer.publicKey, profile.metadata, {force: true});
+      const updated = await syncProfile(profile.customer.publicKey, profile.metadata);
       done();
       if (updated) {
         profile = updated;
