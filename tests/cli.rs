@@ -373,3 +373,59 @@ fn check_reports_the_causes_first_and_sums_up_each_kind() {
     let kinds: Vec<&str> = json["problems"].as_array().unwrap().iter().filter_map(|p| p["kind"].as_str()).collect();
     assert_eq!(kinds, ["unreadable", "reference", "reference", "reference"]);
 }
+
+/// The terminal column at which `needle` starts on `line`.
+fn column_of(line: &str, needle: &str) -> Option<usize> {
+    line.find(needle).map(|at| unicode_width::UnicodeWidthStr::width(&line[..at]))
+}
+
+#[test]
+fn lists_are_tables_whose_columns_line_up_with_long_and_non_ascii_values() {
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let now = hostr::timestamp::Timestamp::now();
+    let basic = hostr::plan::Plan::seed(now);
+    let names = ["Bücher 日本語 🚀 hosting", "A plan whose name is far longer than any column would want to be"];
+    for (id, name) in ["wide", "long"].into_iter().zip(names) {
+        let plan = hostr::plan::Plan { id: id.into(), name: name.into(), whm_package: id.into(), ..basic.clone() };
+        store.create(&plan).unwrap();
+    }
+    store.create(&basic).unwrap();
+    let out = stdout(&hostr(dir.path(), &["plan", "list"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    let cycle = column_of(lines[0], "CYCLE").unwrap();
+    for line in &lines[1..] {
+        assert_eq!(column_of(line, "monthly"), Some(cycle), "the CYCLE column starts at one place:\n{out}");
+    }
+    assert!(out.contains("Bücher 日本語 🚀 hosting"), "short names are shown whole:\n{out}");
+    assert!(out.contains("A plan whose name is far longer…"), "long names are cut, marked with …:\n{out}");
+    assert!(lines.iter().all(|l| !l.ends_with(' ')), "{out:?}");
+}
+
+#[test]
+fn payment_list_names_renewals_by_the_domain_they_renew() {
+    use hostr::cpanel_account::CpanelAccount;
+    use hostr::payment::Payment;
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let now = hostr::timestamp::Timestamp::now();
+    let plan = hostr::plan::Plan::seed(now);
+    let owner = customer(&key(21), None);
+    store.create(&owner).unwrap();
+    let account_id = hostr::ids::new_uuid();
+    store.create(&CpanelAccount::provisioning(&account_id, "shop", "shop.example", &owner.id, "basic", now)).unwrap();
+    let renewal = Payment::pending(&owner.id, &plan, account_id.clone(), None, now);
+    let new = Payment::pending(&owner.id, &plan, hostr::ids::new_uuid(), Some("new.example".into()), now);
+    let orphan = Payment::pending(&owner.id, &plan, hostr::ids::new_uuid(), None, now);
+    for p in [&renewal, &new, &orphan] {
+        store.create(p).unwrap();
+    }
+    let out = stdout(&hostr(dir.path(), &["payment", "list"]));
+    let row = |id: &str| out.lines().find(|l| l.starts_with(id)).unwrap_or_else(|| panic!("{id}:\n{out}")).to_owned();
+    let renewal_row = row(&renewal.id);
+    assert!(renewal_row.contains("renewal") && renewal_row.ends_with("shop.example"), "{out}");
+    assert!(!renewal_row.contains(&account_id), "not by the account's id:\n{out}");
+    assert!(row(&new.id).contains("new") && row(&new.id).ends_with("new.example"), "{out}");
+    assert!(row(&orphan.id).contains("unknown account"), "a renewal of a missing account says so:\n{out}");
+}

@@ -1,7 +1,8 @@
 //! `hostr account …`: list and show cPanel accounts, suspend or unsuspend
 //! one (the server applies it in WHM).
 
-use super::{CliResult, print_json};
+use super::table::{Table, left};
+use super::{CliResult, print_json, when_or_dash};
 use crate::config::AccountCommand;
 use crate::cpanel_account::CpanelAccount;
 use crate::provisioning::operator;
@@ -10,19 +11,7 @@ use std::process::ExitCode;
 
 pub(super) fn run(store: &Store, command: AccountCommand, json: bool) -> CliResult {
     let changed = match command {
-        AccountCommand::List => {
-            let mut accounts = store.list_readable::<CpanelAccount>().map_err(|e| e.to_string())?;
-            accounts.sort_by(|a, b| a.username.cmp(&b.username));
-            if json {
-                return print_json(&accounts);
-            }
-            println!("{:<8} {:<12} {:<20} {:<36} DOMAIN", "USERNAME", "STATUS", "PAID UNTIL", "ID");
-            for a in &accounts {
-                let until = a.paid_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
-                println!("{:<8} {:<12} {:<20} {:<36} {}", a.username, a.status.as_str(), until, a.id, a.domain);
-            }
-            return Ok(ExitCode::SUCCESS);
-        }
+        AccountCommand::List => return list(store, json),
         AccountCommand::Show { account } => {
             return print_json(&operator::find_account(store, &account).map_err(|e| e.to_string())?);
         }
@@ -44,5 +33,26 @@ pub(super) fn run(store: &Store, command: AccountCommand, json: bool) -> CliResu
         changed.username,
         changed.status.as_str()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(store: &Store, json: bool) -> CliResult {
+    let mut accounts = store.list_readable::<CpanelAccount>().map_err(|e| e.to_string())?;
+    accounts.sort_by(|a, b| a.username.cmp(&b.username));
+    if json {
+        return print_json(&accounts);
+    }
+    let mut table = Table::new([
+        left("USERNAME"),
+        left("DOMAIN"),
+        left("STATUS"),
+        left("PLAN"),
+        left("PAID UNTIL (UTC)"),
+        left("ID"),
+    ]);
+    for a in &accounts {
+        table.row([&a.username, &a.domain, a.status.as_str(), &a.plan_id, &when_or_dash(a.paid_until), &a.id]);
+    }
+    table.print_or("no cPanel accounts yet");
     Ok(ExitCode::SUCCESS)
 }

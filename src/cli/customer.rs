@@ -1,6 +1,7 @@
 //! `hostr customer …`: list and show customers, move one to a new key.
 
-use super::{CliResult, find_customer, print_json};
+use super::table::{Table, left};
+use super::{CliResult, find_customer, print_json, when};
 use crate::config::CustomerCommand;
 use crate::customer::{Customer, CustomerError, npub, parse_public_key};
 use crate::store::Store;
@@ -8,24 +9,7 @@ use std::process::ExitCode;
 
 pub(super) fn run(store: &Store, command: CustomerCommand, json: bool) -> CliResult {
     match command {
-        CustomerCommand::List => {
-            let customers = store.list_readable::<Customer>().map_err(|e| e.to_string())?;
-            if json {
-                return print_json(&customers);
-            }
-            println!("{:<36} {:<63} {:<9} {:<20} {:<30}", "ID", "NPUB", "STATUS", "REGISTERED", "EMAIL");
-            for c in &customers {
-                println!(
-                    "{:<36} {:<63} {:<9} {:<20} {:<30}",
-                    c.id,
-                    npub(&c.public_key).unwrap_or_else(|| c.public_key.clone()),
-                    c.status.as_str(),
-                    c.created_at.to_string(),
-                    c.email.as_deref().unwrap_or("-")
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        CustomerCommand::List => list(store, json),
         CustomerCommand::Show { customer } => {
             let found = find_customer(store, &customer)?;
             print_json(&found)
@@ -43,4 +27,37 @@ pub(super) fn run(store: &Store, command: CustomerCommand, json: bool) -> CliRes
             print_json(&moved)
         }
     }
+}
+
+fn list(store: &Store, json: bool) -> CliResult {
+    let customers = store.list_readable::<Customer>().map_err(|e| e.to_string())?;
+    if json {
+        return print_json(&customers);
+    }
+    let mut table = Table::new([
+        left("ID"),
+        left("NPUB"),
+        left("STATUS"),
+        left("REGISTERED (UTC)"),
+        left("EMAIL").max(40),
+        left("NAME").max(24),
+    ]);
+    for c in &customers {
+        table.row([
+            c.id.clone(),
+            npub(&c.public_key).unwrap_or_else(|| c.public_key.clone()),
+            c.status.as_str().to_owned(),
+            when(c.created_at),
+            c.email.clone().unwrap_or_else(|| "-".to_owned()),
+            display_name(c).unwrap_or("-").to_owned(),
+        ]);
+    }
+    table.print_or("no customers yet");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The name the customer gives in their Nostr profile, if any.
+fn display_name(customer: &Customer) -> Option<&str> {
+    let metadata = customer.metadata.as_ref()?;
+    [&metadata.display_name, &metadata.name].into_iter().flatten().map(|n| n.trim()).find(|n| !n.is_empty())
 }

@@ -10,12 +10,14 @@ mod payment;
 mod plan;
 mod serve;
 mod strike;
+mod table;
 mod whm;
 
 use crate::config::{Cli, Command, ServeArgs};
 use crate::customer::{Customer, parse_public_key};
 use crate::ids::IdFormat;
 use crate::store::Store;
+use crate::timestamp::Timestamp;
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -67,4 +69,14 @@ pub(super) fn print_json(value: &impl Serialize) -> CliResult {
     let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
     println!("{text}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A point in time for a table: `2026-01-31 12:00`, in UTC.
+fn when(time: Timestamp) -> String {
+    time.as_datetime().format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// [`when`], or `-` for none.
+fn when_or_dash(time: Option<Timestamp>) -> String {
+    time.map_or_else(|| "-".to_owned(), when)
 }

@@ -1,40 +1,20 @@
 //! `hostr payment …`: list and show payments, retry a fulfilment, record a
 //! payment made by other means.
 
-use super::{CliResult, print_json};
+use super::table::{Table, left, right};
+use super::{CliResult, print_json, when};
 use crate::checkout;
 use crate::config::PaymentCommand;
+use crate::cpanel_account::CpanelAccount;
 use crate::payment::{Payment, Provider};
 use crate::provisioning;
 use crate::store::Store;
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 pub(super) fn run(store: &Store, command: PaymentCommand, json: bool) -> CliResult {
     match command {
-        PaymentCommand::List { state } => {
-            let mut payments = store.list_readable::<Payment>().map_err(|e| e.to_string())?;
-            payments.retain(|p| state.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(p.state.as_str())));
-            payments.sort_by_key(|p| std::cmp::Reverse(p.created_at));
-            if json {
-                return print_json(&payments);
-            }
-            println!("{:<36} {:<9} {:<12} {:>10} {:<20} FOR", "ID", "STATE", "FULFILMENT", "AMOUNT", "CREATED");
-            for p in &payments {
-                let target = p.domain.clone().or_else(|| p.account_id.as_ref().map(|a| format!("renewal of {a}")));
-                println!(
-                    "{:<36} {:<9} {:<12} {:>6} {} {:<20} {}{}",
-                    p.id,
-                    p.state.as_str(),
-                    p.fulfilment.status.as_str(),
-                    p.amount,
-                    p.currency,
-                    p.created_at.to_string(),
-                    target.unwrap_or_default(),
-                    if p.mode() == Provider::Sandbox { " (sandbox)" } else { "" }
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        PaymentCommand::List { state } => list(store, state.as_deref(), json),
         PaymentCommand::Show { id } => print_json(&store.get::<Payment>(&id).map_err(|e| e.to_string())?),
         PaymentCommand::Retry { id } => {
             let payment = provisioning::retry(store, &id).map_err(|e| e.to_string())?;
@@ -52,4 +32,55 @@ pub(super) fn run(store: &Store, command: PaymentCommand, json: bool) -> CliResu
             print_json(&payment)
         }
     }
+}
+
+fn list(store: &Store, state: Option<&str>, json: bool) -> CliResult {
+    let mut payments = store.list_readable::<Payment>().map_err(|e| e.to_string())?;
+    payments.retain(|p| state.is_none_or(|s| s.eq_ignore_ascii_case(p.state.as_str())));
+    payments.sort_by_key(|p| std::cmp::Reverse(p.created_at));
+    if json {
+        return print_json(&payments);
+    }
+    let accounts = store.list_readable::<CpanelAccount>().map_err(|e| e.to_string())?;
+    table(&payments, &accounts).print_or(match state {
+        Some(_) => "no payments in that state",
+        None => "no payments yet",
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Payments as a table, each named by the domain it buys or renews (looked
+/// up in `accounts` for a renewal).
+pub(super) fn table(payments: &[Payment], accounts: &[CpanelAccount]) -> Table {
+    let domains: HashMap<&str, &str> = accounts.iter().map(|a| (a.id.as_str(), a.domain.as_str())).collect();
+    let mut table = Table::new([
+        left("ID"),
+        left("STATE"),
+        left("FULFILMENT"),
+        right("AMOUNT"),
+        left("CREATED (UTC)"),
+        left("KIND"),
+        left("DOMAIN"),
+    ]);
+    for p in payments {
+        let (kind, domain) = match (&p.domain, &p.account_id) {
+            (Some(domain), _) => ("new", domain.clone()),
+            (None, Some(account)) => match domains.get(account.as_str()) {
+                Some(domain) => ("renewal", (*domain).to_owned()),
+                None => ("renewal", format!("unknown account {account}")),
+            },
+            (None, None) => ("?", "-".to_owned()),
+        };
+        let kind = if p.mode() == Provider::Sandbox { format!("{kind} (sandbox)") } else { kind.to_owned() };
+        table.row([
+            p.id.clone(),
+            p.state.as_str().to_owned(),
+            p.fulfilment.status.as_str().to_owned(),
+            format!("{} {}", p.amount, p.currency),
+            when(p.created_at),
+            kind,
+            domain,
+        ]);
+    }
+    table
 }

@@ -1,5 +1,6 @@
 //! `hostr plan …`: list, show and add hosting plans.
 
+use super::table::{Table, left, right};
 use super::{CliResult, print_json};
 use crate::config::{PlanAddArgs, PlanCommand};
 use crate::ids::IdFormat;
@@ -10,30 +11,7 @@ use std::process::ExitCode;
 
 pub(super) fn run(store: &Store, command: PlanCommand, json: bool) -> CliResult {
     match command {
-        PlanCommand::List => {
-            let plans = store.list_readable::<Plan>().map_err(|e| e.to_string())?;
-            if json {
-                return print_json(&plans);
-            }
-            println!(
-                "{:<16} {:<28} {:>8} {:>9} {:>12} {:<8} {:<9}",
-                "ID", "NAME", "STORAGE", "TRANSFER", "PRICE", "CYCLE", "ON SALE"
-            );
-            for p in &plans {
-                println!(
-                    "{:<16} {:<28} {:>5} GB {:>6} GB {:>8} {} {:<8} {:<9}",
-                    p.id,
-                    p.name,
-                    p.storage,
-                    p.bandwidth,
-                    p.price,
-                    p.currency,
-                    p.billing_cycle.as_str(),
-                    if p.available { "yes" } else { "no" }
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        PlanCommand::List => list(store, json),
         PlanCommand::Show { id } => {
             let plan: Plan = store.get(&id).map_err(|e| e.to_string())?;
             print_json(&plan)
@@ -52,6 +30,37 @@ pub(super) fn run(store: &Store, command: PlanCommand, json: bool) -> CliResult 
             print_json(&plan)
         }
     }
+}
+
+fn list(store: &Store, json: bool) -> CliResult {
+    let plans = store.list_readable::<Plan>().map_err(|e| e.to_string())?;
+    if json {
+        return print_json(&plans);
+    }
+    let mut table = Table::new([
+        left("ID"),
+        left("NAME").max(32),
+        right("STORAGE"),
+        right("TRANSFER"),
+        right("PRICE"),
+        left("CYCLE"),
+        left("ON SALE"),
+        left("WHM PACKAGE"),
+    ]);
+    for p in &plans {
+        table.row([
+            p.id.clone(),
+            p.name.clone(),
+            format!("{} GB", p.storage),
+            format!("{} GB", p.bandwidth),
+            format!("{} {}", p.price, p.currency),
+            p.billing_cycle.as_str().to_owned(),
+            if p.available { "yes" } else { "no" }.to_owned(),
+            p.whm_package.clone(),
+        ]);
+    }
+    table.print_or("no plans yet: add one with `hostr plan add`");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn plan_from_args(args: PlanAddArgs) -> Result<Plan, String> {
