@@ -5,7 +5,10 @@
 
 mod use_cases;
 
-pub use use_cases::{CustomerError, CustomerResult, ProfileChange, delete, recover, register, set_key, update_profile};
+pub use use_cases::{
+    CustomerError, CustomerResult, ProfileChange, delete, recover, register, set_key, suspend, unsuspend,
+    update_profile,
+};
 
 use crate::ids::{IdFormat, is_public_key_hex};
 use crate::store::{Collection, Invalid, Key, Record, raw_string_key};
@@ -52,6 +55,9 @@ pub struct Customer {
     /// When the customer deleted themselves; recoverable for a grace period.
     #[serde(default)]
     pub deleted_at: Option<Timestamp>,
+    /// The operator's reason for a SUSPENDED customer; never shown to them.
+    #[serde(default)]
+    pub suspend_reason: Option<String>,
     /// The customer's Nostr profile (kind 0), as last verified.
     #[serde(default)]
     pub metadata: Option<ProfileMetadata>,
@@ -99,6 +105,7 @@ impl Customer {
             payment_ids: Vec::new(),
             session_epoch: 0,
             deleted_at: None,
+            suspend_reason: None,
             metadata: None,
             created_at: now,
             updated_at: now,
@@ -113,6 +120,8 @@ pub enum LifecycleError {
     AlreadyDeleted,
     NotDeleted,
     GracePeriodOver,
+    /// Only a suspended customer can be unsuspended.
+    NotSuspended,
 }
 
 impl std::fmt::Display for LifecycleError {
@@ -122,6 +131,7 @@ impl std::fmt::Display for LifecycleError {
             LifecycleError::AlreadyDeleted => "the account is already deleted",
             LifecycleError::NotDeleted => "the account is not deleted",
             LifecycleError::GracePeriodOver => "the grace period for recovering the account is over",
+            LifecycleError::NotSuspended => "the customer is not suspended",
         })
     }
 }
@@ -136,6 +146,32 @@ impl Customer {
         }
         self.status = CustomerStatus::Deleted;
         self.deleted_at = Some(now);
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Suspends the customer, or changes the reason of a suspension: every
+    /// account of theirs is suspended in WHM, whatever was paid, until
+    /// [`Customer::unsuspend`]. A deleted customer's accounts are suspended
+    /// already; they must recover first.
+    pub fn suspend(&mut self, reason: &str, now: Timestamp) -> Result<(), LifecycleError> {
+        if self.status == CustomerStatus::Deleted {
+            return Err(LifecycleError::AlreadyDeleted);
+        }
+        self.status = CustomerStatus::Suspended;
+        self.suspend_reason = Some(reason.to_owned());
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Lifts the operator's suspension; each account is then as its own
+    /// status says (an account suspended by itself stays suspended).
+    pub fn unsuspend(&mut self, now: Timestamp) -> Result<(), LifecycleError> {
+        if self.status != CustomerStatus::Suspended {
+            return Err(LifecycleError::NotSuspended);
+        }
+        self.status = CustomerStatus::Active;
+        self.suspend_reason = None;
         self.updated_at = now;
         Ok(())
     }
@@ -299,6 +335,24 @@ mod tests {
         assert_eq!((c.status, c.deleted_at), (CustomerStatus::Active, None));
         c.status = CustomerStatus::Suspended;
         assert_eq!(c.soft_delete(t0), Err(LifecycleError::Suspended), "a suspension is not lifted by delete + recover");
+    }
+
+    #[test]
+    fn a_suspension_holds_a_reason_until_lifted_and_never_follows_a_deletion() {
+        let t0 = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let mut c = Customer::new("id".into(), "ab".repeat(32), None, t0);
+        assert_eq!(c.unsuspend(t0), Err(LifecycleError::NotSuspended));
+        c.suspend("chargeback", t0).unwrap();
+        c.suspend("chargeback, then abuse", t0).unwrap();
+        assert_eq!(
+            (c.status, c.suspend_reason.as_deref()),
+            (CustomerStatus::Suspended, Some("chargeback, then abuse"))
+        );
+        c.unsuspend(t0).unwrap();
+        assert_eq!((c.status, c.suspend_reason.as_deref()), (CustomerStatus::Active, None));
+        c.soft_delete(t0).unwrap();
+        assert_eq!(c.suspend("late", t0), Err(LifecycleError::AlreadyDeleted));
+        assert_eq!(c.unsuspend(t0), Err(LifecycleError::NotSuspended));
     }
 
     #[test]

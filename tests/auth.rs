@@ -517,6 +517,23 @@ fn recovery_ends_with_the_grace_period_and_the_session_secret_is_private_and_kep
 }
 
 #[test]
+fn the_operators_reason_for_suspending_a_customer_is_never_shown_to_them() {
+    let server = TestServer::start();
+    let keys = new_keys();
+    let token = server.sign_in(&keys);
+    let id = server.authed("POST", "/api/new-user", &token, None).json()["customer"]["id"].as_str().unwrap().to_owned();
+    hostr::customer::suspend(&server.app.store, &id, "private note: chargeback ring").unwrap();
+    let profile = server.authed("GET", "/api/profile", &token, None);
+    let event = login_event(&keys, &server.app.config.public_url.verify_url(), &server.challenge());
+    let verified = server.verify(&event);
+    for reply in [profile, verified] {
+        let body = String::from_utf8_lossy(&reply.body).into_owned();
+        assert_eq!(reply.json()["customer"]["status"], "SUSPENDED", "{body}");
+        assert!(!body.contains("chargeback") && !body.contains("suspendReason"), "{body}");
+    }
+}
+
+#[test]
 fn an_operator_suspension_survives_delete_and_recover() {
     let server = TestServer::start();
     let keys = new_keys();

@@ -80,7 +80,7 @@ fn customers_are_found_by_id_hex_key_or_npub() {
     store.create(&c).unwrap();
     let npub = npub(hex).unwrap();
     for query in [c.id.as_str(), hex, npub.as_str()] {
-        let out = hostr(dir.path(), &["customer", "show", query]);
+        let out = hostr(dir.path(), &["customer", "show", query, "--json"]);
         assert!(out.status.success(), "{query}: {}", String::from_utf8_lossy(&out.stderr));
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(json["id"], c.id.as_str());
@@ -428,4 +428,104 @@ fn payment_list_names_renewals_by_the_domain_they_renew() {
     assert!(!renewal_row.contains(&account_id), "not by the account's id:\n{out}");
     assert!(row(&new.id).contains("new") && row(&new.id).ends_with("new.example"), "{out}");
     assert!(row(&orphan.id).contains("unknown account"), "a renewal of a missing account says so:\n{out}");
+}
+
+#[test]
+fn customer_show_reads_as_sentences_and_tables_and_json_keeps_the_record() {
+    use hostr::cpanel_account::{AccountStatus, CpanelAccount};
+    use hostr::payment::Payment;
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let now = hostr::timestamp::Timestamp::now();
+    let plan = hostr::plan::Plan::seed(now);
+    let mut alice = customer(&key(31), Some("alice@example.com"));
+    alice.metadata = Some(hostr::customer::ProfileMetadata { name: Some("Zoë 日本".into()), ..Default::default() });
+    let shop = CpanelAccount {
+        status: AccountStatus::Active,
+        paid_until: Some(now),
+        ..CpanelAccount::provisioning(&hostr::ids::new_uuid(), "shop", "shop.example", &alice.id, "basic", now)
+    };
+    let bought = Payment::pending(&alice.id, &plan, shop.id.clone(), Some("shop.example".into()), now);
+    let renewal = Payment::pending(&alice.id, &plan, shop.id.clone(), None, now);
+    let broken_id = hostr::ids::new_uuid();
+    alice.cpanel_account_ids = vec![shop.id.clone()];
+    alice.payment_ids = vec![bought.id.clone(), renewal.id.clone(), broken_id.clone()];
+    store.create(&alice).unwrap();
+    store.create(&shop).unwrap();
+    store.create(&bought).unwrap();
+    store.create(&renewal).unwrap();
+    let payments = store.dir::<Payment>().unwrap();
+    std::fs::write(payments.join(format!("{broken_id}.json")), "{ not json").unwrap();
+
+    let shown = hostr(dir.path(), &["customer", "show", &alice.id]);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let out = stdout(&shown);
+    assert!(!out.trim_start().starts_with('{'), "not JSON:\n{out}");
+    for expected in [
+        format!("Customer {}", alice.id),
+        format!("Signs in with  {}", npub(&alice.public_key).unwrap()),
+        "Zoë 日本 (from their Nostr profile)".into(),
+        "alice@example.com".into(),
+        "Status         ACTIVE".into(),
+        "1 cPanel account:".into(),
+        "2 payments, newest first:".into(),
+        "renewal".into(),
+        format!("payment {broken_id} cannot be read"),
+    ] {
+        assert!(out.contains(&expected), "{expected}:\n{out}");
+    }
+    assert_eq!(out.matches("shop.example").count(), 3, "the account and both payments name the domain:\n{out}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&hostr(dir.path(), &["customer", "show", &alice.id, "--json"]).stdout).unwrap();
+    assert_eq!((json["id"].as_str(), json["email"].as_str()), (Some(alice.id.as_str()), Some("alice@example.com")));
+}
+
+#[test]
+fn a_suspended_customer_has_every_account_suspended_until_unsuspended() {
+    use crate::common::fake_whm::{FakeWhm, TOKEN};
+    use hostr::cpanel_account::{AccountStatus, CpanelAccount};
+    use hostr::customer::{Customer, CustomerStatus};
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let now = hostr::timestamp::Timestamp::now();
+    let bob = customer(&key(32), None);
+    store.create(&bob).unwrap();
+    let paid = Some(hostr::timestamp::Timestamp::from(now.as_datetime() + chrono::Duration::days(30)));
+    let shop = CpanelAccount {
+        status: AccountStatus::Active,
+        paid_until: paid,
+        ..CpanelAccount::provisioning(&hostr::ids::new_uuid(), "shop", "shop.example", &bob.id, "basic", now)
+    };
+    store.create(&shop).unwrap();
+    let whm = FakeWhm::start();
+    whm.add_account("shop", "shop.example");
+    let bob_npub = npub(&bob.public_key).unwrap();
+
+    let no_reason = hostr(dir.path(), &["customer", "suspend", &bob_npub, "--reason", "  "]);
+    assert!(!no_reason.status.success() && String::from_utf8_lossy(&no_reason.stderr).contains("reason"));
+    let suspended = hostr(dir.path(), &["customer", "suspend", &bob_npub, "--reason", " chargeback "]);
+    assert!(suspended.status.success(), "{}", String::from_utf8_lossy(&suspended.stderr));
+    assert!(stdout(&suspended).contains("SUSPENDED: chargeback"), "{}", stdout(&suspended));
+    let stored: Customer = store.get(&bob.id).unwrap();
+    assert_eq!((stored.status, stored.suspend_reason.as_deref()), (CustomerStatus::Suspended, Some("chargeback")));
+    let shown = stdout(&hostr(dir.path(), &["customer", "show", &bob.id]));
+    assert!(shown.contains("SUSPENDED by the operator: chargeback"), "{shown}");
+
+    // The accounts worker's comparison: the customer's account is to be suspended.
+    let sync = hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync"]);
+    let out = stdout(&sync);
+    assert!(out.contains("would suspend shop: hostr: the customer is suspended"), "{out}");
+    assert_eq!(
+        store.get::<CpanelAccount>(&shop.id).unwrap().status,
+        AccountStatus::Active,
+        "the account keeps its own"
+    );
+
+    let lifted = hostr(dir.path(), &["customer", "unsuspend", &bob.id]);
+    assert!(lifted.status.success(), "{}", String::from_utf8_lossy(&lifted.stderr));
+    let stored: Customer = store.get(&bob.id).unwrap();
+    assert_eq!((stored.status, stored.suspend_reason), (CustomerStatus::Active, None));
+    assert!(hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync"]).status.success(), "nothing to do now");
+    let again = hostr(dir.path(), &["customer", "unsuspend", &bob.id]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not suspended"), "{again:?}");
 }

@@ -1,6 +1,6 @@
 //! `GET /api/challenge`, `POST /api/verify`, `POST /api/logout`, `GET /api/check`.
 
-use super::{Session, client_ip, optional_json, require_own_origin, session, unix_now};
+use super::{Session, client_ip, customer_view, optional_json, require_own_origin, session, unix_now};
 use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
 use crate::auth::login_event;
@@ -58,7 +58,7 @@ pub fn verify(app: &App, request: &Request) -> ApiResult<Response> {
             "publicKey": login.public_key,
             "npub": npub(&login.public_key),
             "registered": customer.is_some(),
-            "customer": customer,
+            "customer": customer.as_ref().map(customer_view),
             "token": token,
         }),
     )

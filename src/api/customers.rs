@@ -1,7 +1,7 @@
 //! `POST /api/new-user`, `GET|PUT /api/profile`, `POST /api/delete-user`,
 //! `POST /api/recover-user`.
 
-use super::{account_view, optional_json, payment_view, session, unix_now};
+use super::{account_view, customer_view, optional_json, payment_view, session, unix_now};
 use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
 use crate::cpanel_account::CpanelAccount;
@@ -32,7 +32,7 @@ pub fn new_user(app: &App, request: &Request) -> ApiResult<Response> {
         customer::register(&app.store, &caller.public_key, body.email.as_deref(), Timestamp::now())
     })?;
     log::info!("new customer {} ({})", customer.id, npub(&customer.public_key).unwrap_or_default());
-    Ok(Response::json(201, &json!({"customer": customer})))
+    Ok(Response::json(201, &json!({"customer": customer_view(&customer)})))
 }
 
 pub fn profile(app: &App, request: &Request) -> ApiResult<Response> {
@@ -83,14 +83,17 @@ pub fn delete_user(app: &App, request: &Request) -> ApiResult<Response> {
     let body: DeleteBody = optional_json(request)?;
     let deleted = customer::delete(&app.store, &customer, body.confirm.as_deref(), Timestamp::now())?;
     log::info!("customer {} deleted their account", deleted.id);
-    Ok(Response::json(200, &json!({"customer": deleted, "purgeAfter": deleted.purge_after(grace(app))})))
+    Ok(Response::json(
+        200,
+        &json!({"customer": customer_view(&deleted), "purgeAfter": deleted.purge_after(grace(app))}),
+    ))
 }
 
 pub fn recover_user(app: &App, request: &Request) -> ApiResult<Response> {
     let customer = session(app, request)?.registered()?;
     let recovered = customer::recover(&app.store, &customer, grace(app), Timestamp::now())?;
     log::info!("customer {} recovered their account", recovered.id);
-    Ok(Response::json(200, &json!({"customer": recovered})))
+    Ok(Response::json(200, &json!({"customer": customer_view(&recovered)})))
 }
 
 /// Runs a use case that may set an email address, within the caller's
@@ -140,7 +143,7 @@ fn profile_response(app: &App, customer: Customer) -> ApiResult<Response> {
             // rather than showing a paying customer no hosting at all.
             "unavailable": {"cpanelAccounts": accounts.unavailable, "payments": payments.unavailable},
             "plans": plans,
-            "customer": customer,
+            "customer": customer_view(&customer),
         }),
     ))
 }

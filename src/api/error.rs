@@ -289,6 +289,8 @@ impl From<CustomerError> for ApiError {
                 "wrong_confirmation",
                 "The confirmation does not match your npub; nothing was deleted.",
             ),
+            // The operator's use case; the API never suspends.
+            CustomerError::ReasonRequired => ApiError::bad_request("reason_required", "A suspension needs a reason."),
             CustomerError::Lifecycle(error) => error.into(),
             CustomerError::Store(error) => error.into(),
         }
@@ -311,6 +313,9 @@ impl From<LifecycleError> for ApiError {
                 "not_deleted",
                 "This account is not deleted, so there is nothing to recover.",
             ),
+            LifecycleError::NotSuspended => {
+                ApiError::new(Failure::Conflict, "not_suspended", "This account is not suspended.")
+            }
             LifecycleError::GracePeriodOver => ApiError::new(
                 Failure::Gone,
                 "grace_period_over",

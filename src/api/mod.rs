@@ -129,6 +129,16 @@ pub fn account_view(account: &CpanelAccount) -> Value {
     value
 }
 
+/// A customer as they see themselves: without the operator's reason for a
+/// suspension.
+pub fn customer_view(customer: &Customer) -> Value {
+    let mut value = serde_json::to_value(customer).unwrap_or(Value::Null);
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("suspendReason");
+    }
+    value
+}
+
 /// Unix time now, in seconds.
 pub fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()

@@ -42,6 +42,12 @@ fn list(store: &Store, json: bool) -> CliResult {
     if json {
         return print_json(&accounts);
     }
+    table(&accounts).print_or("no cPanel accounts yet");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Accounts as a table, one row each.
+pub(super) fn table(accounts: &[CpanelAccount]) -> Table {
     let mut table = Table::new([
         left("USERNAME"),
         left("DOMAIN"),
@@ -50,9 +56,8 @@ fn list(store: &Store, json: bool) -> CliResult {
         left("PAID UNTIL (UTC)"),
         left("ID"),
     ]);
-    for a in &accounts {
+    for a in accounts {
         table.row([&a.username, &a.domain, a.status.as_str(), &a.plan_id, &when_or_dash(a.paid_until), &a.id]);
     }
-    table.print_or("no cPanel accounts yet");
-    Ok(ExitCode::SUCCESS)
+    table
 }

@@ -63,6 +63,11 @@ impl Table {
         self.rows.is_empty()
     }
 
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
     /// The header and the rows, one line each, every line ending in `\n`.
     pub fn render(&self) -> String {
         let widths: Vec<usize> = self
@@ -97,6 +102,19 @@ impl Table {
             print!("{}", self.render());
         }
     }
+}
+
+/// `label  value` lines, the values starting at one column; each line
+/// indented by two spaces and ending in `\n`.
+pub fn fields(lines: &[(&str, String)]) -> String {
+    let widest = lines.iter().map(|(label, _)| width(label)).max().unwrap_or(0);
+    let mut out = String::new();
+    for (label, value) in lines {
+        let pad = " ".repeat(widest - width(label));
+        out.push_str(format!("  {label}{pad}  {}", clean(value)).trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// How many terminal columns `text` takes (after [`clean`]).
@@ -201,6 +219,13 @@ mod tests {
         assert_eq!(out.lines().count(), 2, "{out}");
         assert!(out.contains(r"two\nlines\tand \u{1b}[31mred\u{202e}txet  after"), "{out}");
         assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+    }
+
+    #[test]
+    fn fields_put_their_values_in_one_column() {
+        let out =
+            fields(&[("Name", "Zoë 日本".into()), ("Registered", "2026-01-31 12:00".into()), ("Bad", "a\nb".into())]);
+        assert_eq!(out, "  Name        Zoë 日本\n  Registered  2026-01-31 12:00\n  Bad         a\\nb\n");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub enum Command {
     /// Show and add hosting plans.
     #[command(subcommand)]
     Plan(PlanCommand),
-    /// Show customers.
+    /// Show customers; suspend or unsuspend one; move one to a new key.
     #[command(subcommand)]
     Customer(CustomerCommand),
     /// Show payments, and record one paid by other means.
@@ -164,8 +164,23 @@ pub struct PlanAddArgs {
 pub enum CustomerCommand {
     /// List customers with their status.
     List,
-    /// Show one customer, by id, hex public key or npub.
+    /// Show one customer, by id, hex public key or npub, with their accounts
+    /// and payments (`--json`: the customer's record as stored).
     Show { customer: String },
+    /// Suspend a customer: every account of theirs is suspended in WHM (the
+    /// running server applies it) and they cannot buy until unsuspended.
+    Suspend {
+        /// The customer: id, hex public key or npub.
+        customer: String,
+        /// Why (kept on the customer for the operator; never shown to them).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a customer's suspension: their paid accounts run again.
+    Unsuspend {
+        /// The customer: id, hex public key or npub.
+        customer: String,
+    },
     /// Move a customer to a new Nostr key (they lost the old one). Every
     /// record keeps pointing at the customer; sessions of the old key end.
     SetKey {

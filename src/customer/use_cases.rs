@@ -21,6 +21,8 @@ pub enum CustomerError {
     /// Deleting needs the customer's own npub as confirmation.
     ConfirmationRequired,
     WrongConfirmation,
+    /// Suspending a customer needs a reason for the record.
+    ReasonRequired,
     Lifecycle(LifecycleError),
     Store(StoreError),
 }
@@ -54,6 +56,7 @@ impl fmt::Display for CustomerError {
             CustomerError::Deleted => write!(f, "the account is deleted; recover it first"),
             CustomerError::ConfirmationRequired => write!(f, "deleting needs the customer's npub as confirmation"),
             CustomerError::WrongConfirmation => write!(f, "the confirmation is not the customer's npub"),
+            CustomerError::ReasonRequired => write!(f, "give a reason for the suspension (--reason)"),
             CustomerError::Lifecycle(error) => write!(f, "{error}"),
             CustomerError::Store(error) => write!(f, "{error}"),
         }
@@ -140,6 +143,29 @@ pub fn set_key(store: &Store, customer_id: &str, new_key: &str) -> CustomerResul
     })
 }
 
+/// The operator suspends a customer (or changes the reason): the accounts
+/// worker then suspends every account of theirs in WHM, and checkout
+/// refuses them new invoices. `reason` is kept for the operator, trimmed.
+pub fn suspend(store: &Store, customer_id: &str, reason: &str) -> CustomerResult<Customer> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(CustomerError::ReasonRequired);
+    }
+    store.update::<Customer, _, CustomerError>(customer_id, |c| {
+        c.suspend(reason, Timestamp::now())?;
+        Ok(c.clone())
+    })
+}
+
+/// Lifts the operator's suspension of a customer: the accounts worker
+/// unsuspends the accounts that are paid and not suspended by themselves.
+pub fn unsuspend(store: &Store, customer_id: &str) -> CustomerResult<Customer> {
+    store.update::<Customer, _, CustomerError>(customer_id, |c| {
+        c.unsuspend(Timestamp::now())?;
+        Ok(c.clone())
+    })
+}
+
 /// A trimmed email address that looks like one.
 fn valid_email(email: &str) -> CustomerResult<String> {
     let email = email.trim();
@@ -189,6 +215,25 @@ mod tests {
         assert!(matches!(update_profile(&store, &deleted, change), Err(CustomerError::Deleted)));
         let recovered = recover(&store, &deleted, chrono::Duration::days(30), now).unwrap();
         assert_eq!(recovered.status, CustomerStatus::Active);
+    }
+
+    #[test]
+    fn suspending_needs_a_reason_and_is_stored_and_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let alice = register(&store, &key(1), None, Timestamp::now()).unwrap();
+        assert!(matches!(suspend(&store, &alice.id, "  "), Err(CustomerError::ReasonRequired)));
+        assert!(matches!(unsuspend(&store, &alice.id), Err(CustomerError::Lifecycle(LifecycleError::NotSuspended))));
+        let suspended = suspend(&store, &alice.id, " fraud report ").unwrap();
+        assert_eq!(suspended.suspend_reason.as_deref(), Some("fraud report"));
+        let found = store.find_all(Customer::by_status(CustomerStatus::Suspended)).unwrap();
+        assert_eq!(
+            found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            [alice.id.as_str()],
+            "the worker finds them"
+        );
+        assert_eq!(unsuspend(&store, &alice.id).unwrap().status, CustomerStatus::Active);
+        assert!(store.find_all(Customer::by_status(CustomerStatus::Suspended)).unwrap().is_empty());
     }
 
     #[test]
