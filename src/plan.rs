@@ -1,13 +1,16 @@
 //! Hosting plans: what is for sale and at what price.
 //!
 //! Invariants: the id is a readable slug; the price is exact money; a plan
-//! names the WHM package its accounts are created with.
+//! names the WHM package its accounts are created with. A plan is never
+//! removed while accounts may name it: it is retired (`available: false`),
+//! and its accounts keep it and renew at its current terms.
 
 use crate::ids::IdFormat;
 use crate::money::{Currency, Money};
-use crate::store::{Collection, Invalid, Record};
+use crate::store::{Collection, Invalid, Record, Store, StoreResult};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,6 +44,18 @@ impl BillingCycle {
         });
         let end = start.as_datetime().checked_add_months(months)?;
         (end <= Timestamp::MAX.as_datetime()).then(|| Timestamp::from(end))
+    }
+}
+
+impl FromStr for BillingCycle {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<BillingCycle, String> {
+        match text {
+            "monthly" => Ok(BillingCycle::Monthly),
+            "yearly" => Ok(BillingCycle::Yearly),
+            other => Err(format!("`{other}` is not a billing cycle: use monthly or yearly")),
+        }
     }
 }
 
@@ -139,5 +154,94 @@ impl Record for Plan {
             ));
         }
         Ok(())
+    }
+}
+
+/// A change to an existing plan: each field given replaces the plan's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanChange {
+    pub name: Option<String>,
+    pub storage: Option<u32>,
+    pub bandwidth: Option<u32>,
+    pub price: Option<Money>,
+    pub currency: Option<Currency>,
+    pub billing_cycle: Option<BillingCycle>,
+    pub whm_package: Option<String>,
+    pub accounts: Option<u32>,
+    pub available: Option<bool>,
+}
+
+impl Plan {
+    /// The plan with `change` applied; `updatedAt` moves only when
+    /// something did.
+    pub fn changed(&self, change: &PlanChange, now: Timestamp) -> Plan {
+        let c = change.clone();
+        let mut plan = Plan {
+            name: c.name.unwrap_or_else(|| self.name.clone()),
+            storage: c.storage.unwrap_or(self.storage),
+            bandwidth: c.bandwidth.unwrap_or(self.bandwidth),
+            price: c.price.unwrap_or(self.price),
+            currency: c.currency.unwrap_or_else(|| self.currency.clone()),
+            billing_cycle: c.billing_cycle.unwrap_or(self.billing_cycle),
+            whm_package: c.whm_package.unwrap_or_else(|| self.whm_package.clone()),
+            accounts: c.accounts.unwrap_or(self.accounts),
+            available: c.available.unwrap_or(self.available),
+            ..self.clone()
+        };
+        if plan != *self {
+            plan.updated_at = now;
+        }
+        plan
+    }
+}
+
+/// Changes an existing plan through the store, which checks the result by
+/// the same rules as a new plan's. Answers the plan before and after.
+/// Payments already made keep their amount; new ones, purchases and
+/// renewals alike, are at the new terms.
+pub fn edit(store: &Store, id: &str, change: &PlanChange) -> StoreResult<(Plan, Plan)> {
+    store.update(id, |plan: &mut Plan| {
+        let before = plan.clone();
+        *plan = plan.changed(change, Timestamp::now());
+        Ok((before, plan.clone()))
+    })
+}
+
+/// Stops selling a plan: it leaves the storefront, while the accounts that
+/// have it keep it and can still renew.
+pub fn retire(store: &Store, id: &str) -> StoreResult<(Plan, Plan)> {
+    edit(store, id, &PlanChange { available: Some(false), ..PlanChange::default() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_replaces_only_what_it_names() {
+        let t0 = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let t1 = Timestamp::parse("2026-02-01T00:00:00Z").unwrap();
+        let plan = Plan::seed(t0);
+        let change = PlanChange { price: Some("7.5".parse().unwrap()), available: Some(false), ..Default::default() };
+        let changed = plan.changed(&change, t1);
+        assert_eq!((changed.price.cents(), changed.available, changed.updated_at), (750, false, t1));
+        assert_eq!(Plan { price: plan.price, available: true, updated_at: t0, ..changed.clone() }, plan);
+        assert_eq!(changed.changed(&change, t0).updated_at, t1, "a change that changes nothing keeps the date");
+    }
+
+    #[test]
+    fn an_edit_is_checked_like_a_new_plan_and_a_refused_one_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.create(&Plan::seed(Timestamp::now())).unwrap();
+        let empty_name = PlanChange { name: Some(" ".into()), ..Default::default() };
+        assert!(matches!(edit(&store, "basic", &empty_name), Err(crate::store::StoreError::Invalid { .. })));
+        assert_eq!(store.get::<Plan>("basic").unwrap().name, "Web storage basic");
+        let (before, after) = retire(&store, "basic").unwrap();
+        assert!(before.available && !after.available);
+        assert!(!store.get::<Plan>("basic").unwrap().available);
+        assert!(matches!(retire(&store, "gone"), Err(crate::store::StoreError::NotFound { .. })));
+        assert_eq!("yearly".parse(), Ok(BillingCycle::Yearly));
+        assert!("weekly".parse::<BillingCycle>().unwrap_err().contains("monthly or yearly"));
     }
 }

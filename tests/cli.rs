@@ -5,6 +5,7 @@ use hostr::customer::npub;
 use hostr::store::Store;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 fn hostr(database: &std::path::Path, args: &[&str]) -> Output {
@@ -528,4 +529,62 @@ fn a_suspended_customer_has_every_account_suspended_until_unsuspended() {
     assert!(hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync"]).status.success(), "nothing to do now");
     let again = hostr(dir.path(), &["customer", "unsuspend", &bob.id]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("is not suspended"), "{again:?}");
+}
+
+#[test]
+fn plans_are_edited_through_the_store_and_retired_plans_still_renew() {
+    use hostr::checkout::{Checkout, CheckoutError, Purchase};
+    use hostr::cpanel_account::{AccountStatus, CpanelAccount};
+    use hostr::plan::Plan;
+    let dir = temp_dir();
+    let add = ["plan", "add", "pro", "--name", "Pro", "--storage", "50", "--bandwidth", "500", "--price", "12.50"];
+    assert!(hostr(dir.path(), &add).status.success());
+    let edit = ["plan", "edit", "pro", "--price", "15", "--name", "Pro+", "--whm-package", "pro_v2", "--storage", "60"];
+    let edited = hostr(dir.path(), &edit);
+    assert!(edited.status.success(), "{}", String::from_utf8_lossy(&edited.stderr));
+    let out = stdout(&edited);
+    assert!(out.contains("12.5 USD monthly → 15 USD monthly") && out.contains("Pro → Pro+"), "{out}");
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let pro: Plan = store.get("pro").unwrap();
+    assert_eq!((pro.name.as_str(), pro.price.cents(), pro.storage), ("Pro+", 1500, 60));
+    assert_eq!((pro.whm_package.as_str(), pro.bandwidth, pro.available), ("pro_v2", 500, true), "the rest is kept");
+
+    // Refused like `plan add` refuses, and nothing is written.
+    for (args, says) in [
+        (&["plan", "edit", "pro", "--storage", "0"][..], "storage"),
+        (&["plan", "edit", "pro", "--price", "1.001"][..], "--price"),
+        (&["plan", "edit", "pro", "--currency", "usd"][..], "--currency"),
+        (&["plan", "edit", "pro", "--billing-cycle", "weekly"][..], "monthly or yearly"),
+        (&["plan", "edit", "pro", "--whm-package", "a/b"][..], "whmPackage"),
+        (&["plan", "edit", "pro"][..], "required"),
+        (&["plan", "edit", "gone", "--price", "1"][..], "no plan"),
+    ] {
+        let refused = hostr(dir.path(), args);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success() && stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert_eq!(store.get::<Plan>("pro").unwrap(), pro, "refused edits wrote nothing");
+
+    // Retired: off the storefront, but the account that has it renews, at its current price.
+    let owner = customer(&key(41), None);
+    store.create(&owner).unwrap();
+    let now = hostr::timestamp::Timestamp::now();
+    let shop = CpanelAccount {
+        status: AccountStatus::Active,
+        paid_until: Some(now),
+        ..CpanelAccount::provisioning(&hostr::ids::new_uuid(), "shop", "shop.example", &owner.id, "pro", now)
+    };
+    store.create(&shop).unwrap();
+    let retired = hostr(dir.path(), &["plan", "retire", "pro"]);
+    assert!(retired.status.success(), "{}", String::from_utf8_lossy(&retired.stderr));
+    assert!(stdout(&retired).contains("its 1 account(s) keep it and can renew"), "{}", stdout(&retired));
+    assert!(!store.get::<Plan>("pro").unwrap().available);
+    let checkout = Checkout::sandboxed(store.clone(), Duration::from_secs(600));
+    let buy = Purchase::NewAccount { plan_id: "pro".into(), domain: "other.example".into() };
+    assert!(matches!(checkout.create_invoice(&owner, buy), Err(CheckoutError::UnknownPlan)));
+    let owner: hostr::customer::Customer = store.get(&owner.id).unwrap();
+    let renewal = checkout.create_invoice(&owner, Purchase::Renewal { account_id: shop.id.clone() }).unwrap();
+    assert_eq!((renewal.plan_id.as_str(), renewal.amount.cents()), ("pro", 1500));
+    let again = hostr(dir.path(), &["plan", "edit", "pro", "--available"]);
+    assert!(again.status.success() && store.get::<Plan>("pro").unwrap().available);
 }

@@ -1,10 +1,12 @@
-//! `hostr plan …`: list, show and add hosting plans.
+//! `hostr plan …`: list, show, add, change and retire hosting plans. The
+//! flags are parsed and checked by clap (`config/args.rs`), the plan's own
+//! rules by the store, the same for `add` and `edit`.
 
-use super::table::{Table, left, right};
+use super::table::{Table, fields, left, right};
 use super::{CliResult, print_json};
-use crate::config::{PlanAddArgs, PlanCommand};
-use crate::ids::IdFormat;
-use crate::plan::{BillingCycle, Plan};
+use crate::config::{PlanAddArgs, PlanCommand, PlanEditArgs};
+use crate::cpanel_account::{AccountStatus, CpanelAccount};
+use crate::plan::{self, Plan};
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
 use std::process::ExitCode;
@@ -16,20 +18,100 @@ pub(super) fn run(store: &Store, command: PlanCommand, json: bool) -> CliResult 
             let plan: Plan = store.get(&id).map_err(|e| e.to_string())?;
             print_json(&plan)
         }
-        PlanCommand::Add(args) => {
-            let plan = plan_from_args(args)?;
-            store.create(&plan).map_err(|e| match e {
-                StoreError::AlreadyExists { .. } => {
-                    format!("a plan with id `{}` already exists", plan.id)
-                }
-                other => other.to_string(),
-            })?;
-            if !json {
-                println!("added plan {}", plan.id);
-            }
-            print_json(&plan)
+        PlanCommand::Add(args) => add(store, args, json),
+        PlanCommand::Edit(PlanEditArgs { id, change }) => {
+            let (before, after) = plan::edit(store, &id, &change.into_change()).map_err(|e| e.to_string())?;
+            changed(store, &before, &after, json)
+        }
+        PlanCommand::Retire { id } => {
+            let (before, after) = plan::retire(store, &id).map_err(|e| e.to_string())?;
+            changed(store, &before, &after, json)
         }
     }
+}
+
+fn add(store: &Store, args: PlanAddArgs, json: bool) -> CliResult {
+    let now = Timestamp::now();
+    let plan = Plan {
+        whm_package: args.whm_package.unwrap_or_else(|| args.id.clone()),
+        id: args.id,
+        name: args.name,
+        storage: args.storage,
+        bandwidth: args.bandwidth,
+        price: args.price,
+        currency: args.currency,
+        billing_cycle: args.billing_cycle,
+        accounts: args.accounts,
+        available: !args.unavailable,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create(&plan).map_err(|e| match e {
+        StoreError::AlreadyExists { .. } => format!("a plan with id `{}` already exists", plan.id),
+        other => other.to_string(),
+    })?;
+    if json {
+        return print_json(&plan);
+    }
+    println!("added plan {}:", plan.id);
+    print!("{}", fields(&terms(&plan)));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a plan offers, field by field, as `edit` compares them.
+fn terms(plan: &Plan) -> Vec<(&'static str, String)> {
+    vec![
+        ("name", plan.name.clone()),
+        ("price", format!("{} {} {}", plan.price, plan.currency, plan.billing_cycle.as_str())),
+        ("storage", format!("{} GB", plan.storage)),
+        ("transfer", format!("{} GB a month", plan.bandwidth)),
+        ("cPanel accounts", plan.accounts.to_string()),
+        ("WHM package", plan.whm_package.clone()),
+        ("on sale", if plan.available { "yes" } else { "no" }.to_owned()),
+    ]
+}
+
+/// Says what an edit changed and what follows from it.
+fn changed(store: &Store, before: &Plan, after: &Plan, json: bool) -> CliResult {
+    if json {
+        return print_json(after);
+    }
+    let differences: Vec<(&str, String)> = terms(before)
+        .into_iter()
+        .zip(terms(after))
+        .filter(|(old, new)| old.1 != new.1)
+        .map(|((label, old), (_, new))| (label, format!("{old} → {new}")))
+        .collect();
+    if differences.is_empty() {
+        let already = if after.available { "already had these terms" } else { "is not on sale already" };
+        println!("plan {} {already}: nothing changed", after.id);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("changed plan {}:", after.id);
+    print!("{}", fields(&differences));
+    let holders = store
+        .list_readable::<CpanelAccount>()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|a| a.plan_id == after.id && a.status != AccountStatus::Terminated)
+        .count();
+    if before.whm_package != after.whm_package {
+        println!(
+            "New accounts get the WHM package {}; the {holders} existing account(s) keep theirs.",
+            after.whm_package
+        );
+    }
+    if !after.available {
+        println!("The plan is not on sale: customers cannot buy it; its {holders} account(s) keep it and can renew.");
+        let on_sale = store.list_readable::<Plan>().map_err(|e| e.to_string())?.iter().filter(|p| p.available).count();
+        if on_sale == 0 {
+            println!("No plan is on sale now: the storefront has nothing to sell.");
+        }
+    }
+    if differences.iter().any(|(label, _)| *label != "on sale") {
+        println!("Payments already made keep their amount; new purchases and renewals are at these terms.");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list(store: &Store, json: bool) -> CliResult {
@@ -61,32 +143,4 @@ fn list(store: &Store, json: bool) -> CliResult {
     }
     table.print_or("no plans yet: add one with `hostr plan add`");
     Ok(ExitCode::SUCCESS)
-}
-
-fn plan_from_args(args: PlanAddArgs) -> Result<Plan, String> {
-    if !IdFormat::Slug.accepts(&args.id) {
-        return Err(format!("`{}` is not a plan id: it must be {}", args.id, IdFormat::Slug.describe()));
-    }
-    let billing_cycle = match args.billing_cycle.as_str() {
-        "monthly" => BillingCycle::Monthly,
-        "yearly" => BillingCycle::Yearly,
-        other => {
-            return Err(format!("`{other}` is not a billing cycle: use monthly or yearly"));
-        }
-    };
-    let now = Timestamp::now();
-    Ok(Plan {
-        whm_package: args.whm_package.unwrap_or_else(|| args.id.clone()),
-        id: args.id,
-        name: args.name,
-        storage: args.storage,
-        bandwidth: args.bandwidth,
-        price: args.price.parse().map_err(|e| format!("--price: {e}"))?,
-        currency: args.currency.parse().map_err(|e| format!("--currency: {e}"))?,
-        billing_cycle,
-        accounts: args.accounts,
-        available: !args.unavailable,
-        created_at: now,
-        updated_at: now,
-    })
 }

@@ -3,6 +3,9 @@
 //! `serve_args.rs`.
 
 use super::ServeArgs;
+use crate::ids::IdFormat;
+use crate::money::{Currency, Money};
+use crate::plan::{BillingCycle, PlanChange};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -32,7 +35,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Validate every record of the database, like `nginx -t`; exits 1 on problems.
     Check,
-    /// Show and add hosting plans.
+    /// Show, add, change and retire hosting plans.
     #[command(subcommand)]
     Plan(PlanCommand),
     /// Show customers; suspend or unsuspend one; move one to a new key.
@@ -125,11 +128,21 @@ pub enum PlanCommand {
     Show { id: String },
     /// Add a plan.
     Add(PlanAddArgs),
+    /// Change an existing plan: only the fields given. Payments already made
+    /// keep their amount; new purchases and renewals are at the new terms.
+    #[command(override_usage = "hostr plan edit <ID> [--name NAME] [--price PRICE] [--currency CODE] \
+        [--billing-cycle CYCLE] [--storage GB] [--bandwidth GB] [--whm-package PACKAGE] [--accounts N] \
+        [--available | --unavailable]  (at least one)")]
+    Edit(PlanEditArgs),
+    /// Stop selling a plan (`available: false`); accounts that have it keep
+    /// it and can renew. `plan edit ID --available` sells it again.
+    Retire { id: String },
 }
 
 #[derive(Debug, Args)]
 pub struct PlanAddArgs {
     /// A readable id such as `pro` (lowercase letters, digits, dashes).
+    #[arg(value_parser = plan_id)]
     pub id: String,
     /// The name customers see.
     #[arg(long)]
@@ -142,14 +155,14 @@ pub struct PlanAddArgs {
     pub bandwidth: u32,
     /// Price per billing cycle, at most 2 decimals, e.g. 9.99.
     #[arg(long)]
-    pub price: String,
+    pub price: Money,
     /// ISO currency code.
     #[arg(long, default_value = "USD")]
-    pub currency: String,
+    pub currency: Currency,
     /// `monthly` or `yearly`.
     #[arg(long, default_value = "monthly")]
-    pub billing_cycle: String,
-    /// The WHM package accounts are created with (defaults to the id).
+    pub billing_cycle: BillingCycle,
+    /// The WHM package accounts are created with [default: the plan's id].
     #[arg(long)]
     pub whm_package: Option<String>,
     /// cPanel accounts included.
@@ -158,6 +171,79 @@ pub struct PlanAddArgs {
     /// Add the plan without putting it on sale.
     #[arg(long)]
     pub unavailable: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanEditArgs {
+    /// The plan's id.
+    pub id: String,
+    #[command(flatten)]
+    pub change: PlanChangeArgs,
+}
+
+/// The fields `plan edit` may change; at least one.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = true)]
+pub struct PlanChangeArgs {
+    /// The name customers see.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Disk space in GB.
+    #[arg(long)]
+    pub storage: Option<u32>,
+    /// Monthly transfer in GB.
+    #[arg(long)]
+    pub bandwidth: Option<u32>,
+    /// Price per billing cycle, at most 2 decimals, e.g. 9.99.
+    #[arg(long)]
+    pub price: Option<Money>,
+    /// ISO currency code.
+    #[arg(long)]
+    pub currency: Option<Currency>,
+    /// `monthly` or `yearly`.
+    #[arg(long)]
+    pub billing_cycle: Option<BillingCycle>,
+    /// The WHM package new accounts are created with (existing accounts keep theirs).
+    #[arg(long)]
+    pub whm_package: Option<String>,
+    /// cPanel accounts included.
+    #[arg(long)]
+    pub accounts: Option<u32>,
+    /// Put the plan on sale.
+    #[arg(long, conflicts_with = "unavailable")]
+    pub available: bool,
+    /// Take the plan off sale (as `plan retire`).
+    #[arg(long)]
+    pub unavailable: bool,
+}
+
+impl PlanChangeArgs {
+    pub fn into_change(self) -> PlanChange {
+        PlanChange {
+            name: self.name,
+            storage: self.storage,
+            bandwidth: self.bandwidth,
+            price: self.price,
+            currency: self.currency,
+            billing_cycle: self.billing_cycle,
+            whm_package: self.whm_package,
+            accounts: self.accounts,
+            available: match (self.available, self.unavailable) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A plan id as `plan add` accepts it.
+fn plan_id(text: &str) -> Result<String, String> {
+    if IdFormat::Slug.accepts(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("`{text}` is not a plan id: it must be {}", IdFormat::Slug.describe()))
+    }
 }
 
 #[derive(Debug, Subcommand)]

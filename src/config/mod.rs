@@ -16,7 +16,8 @@ mod secrets;
 mod serve_args;
 
 pub use args::{
-    AccountCommand, Cli, Command, CustomerCommand, PaymentCommand, PlanAddArgs, PlanCommand, StrikeCommand, WhmCommand,
+    AccountCommand, Cli, Command, CustomerCommand, PaymentCommand, PlanAddArgs, PlanCommand, PlanEditArgs,
+    StrikeCommand, WhmCommand,
 };
 pub use public_url::PublicUrl;
 pub use secrets::{StrikeSettings, WhmSettings};
