@@ -6,7 +6,7 @@ use crate::auth::challenge::ChallengeBook;
 use crate::auth::session::Sessions;
 use crate::checkout::Checkout;
 use crate::config::Config;
-use crate::cpanel_account::{AccountStatus, CpanelAccount};
+use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
 use crate::http::static_files::StaticFiles;
 use crate::nip05::{Nip05Checker, Nip05Source};
@@ -14,7 +14,7 @@ use crate::payment::{FulfilmentStatus, Payment};
 use crate::plan::Plan;
 use crate::provisioning::Provisioner;
 use crate::provisioning::gateway::PanelHealth;
-use crate::provisioning::panel::{HostingPanel, PanelAccount};
+use crate::provisioning::panel::HostingPanel;
 use crate::provisioning::sandbox::SandboxPanel;
 use crate::rate_limit::{Rate, TokenBuckets};
 use crate::store::{Store, StoreError, StoreResult};
@@ -166,13 +166,7 @@ fn panel(config: &Config, store: &Store) -> StoreResult<Box<dyn HostingPanel>> {
         });
     }
     log::warn!("SANDBOX WHM: no WHM_URL configured; accounts are simulated in this process, nobody gets hosting");
-    let existing = store
-        .list_readable::<CpanelAccount>()?
-        .into_iter()
-        .filter(|a| !matches!(a.status, AccountStatus::Provisioning | AccountStatus::Terminated))
-        .map(|a| PanelAccount::new(&a.username, &a.domain, &a.plan_id))
-        .collect();
-    Ok(Box::new(SandboxPanel::new(config.public_url.origin(), existing)))
+    Ok(Box::new(SandboxPanel::holding_files(config.public_url.origin(), store)?))
 }
 
 fn seed_plan_if_none(store: &Store) -> StoreResult<()> {

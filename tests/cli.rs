@@ -588,3 +588,50 @@ fn plans_are_edited_through_the_store_and_retired_plans_still_renew() {
     let again = hostr(dir.path(), &["plan", "edit", "pro", "--available"]);
     assert!(again.status.success() && store.get::<Plan>("pro").unwrap().available);
 }
+
+#[test]
+fn whm_commands_without_whm_say_they_use_the_sandbox_and_how_to_configure_whm() {
+    use hostr::cpanel_account::{AccountStatus, CpanelAccount};
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let owner = customer(&key(51), None);
+    store.create(&owner).unwrap();
+    let now = hostr::timestamp::Timestamp::now();
+    let held = CpanelAccount {
+        status: AccountStatus::Suspended,
+        suspend_reason: Some("review".into()),
+        paid_until: Some(now),
+        ..CpanelAccount::provisioning(&hostr::ids::new_uuid(), "held", "held.example", &owner.id, "basic", now)
+    };
+    store.create(&held).unwrap();
+    let without_whm = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hostr"))
+            .arg("--database")
+            .arg(dir.path())
+            .args(args)
+            .env_remove("WHM_URL")
+            .env_remove("WHM_API_TOKEN")
+            .output()
+            .unwrap()
+    };
+    for args in [&["whm", "sync"][..], &["whm", "sync", "--fix"][..]] {
+        let sync = without_whm(args);
+        let out = stdout(&sync);
+        assert!(sync.status.success(), "{args:?}: not a failure in the sandbox: {out}");
+        assert!(
+            out.contains("SANDBOX: no WHM is configured") && out.contains("nothing real is read or changed"),
+            "{out}"
+        );
+        assert!(out.contains("would suspend held: hostr: suspended by the operator: review"), "{out}");
+        assert!(
+            out.contains("set WHM_URL") && out.contains("WHM_API_TOKEN") && out.contains("hostr whm test"),
+            "{out}"
+        );
+    }
+    assert!(stdout(&without_whm(&["whm", "sync", "--fix"])).contains("--fix changes nothing here"));
+    let json: serde_json::Value = serde_json::from_slice(&without_whm(&["whm", "sync", "--json"]).stdout).unwrap();
+    assert_eq!((json["sandbox"].as_bool(), json["wouldChange"].as_array().map(Vec::len)), (Some(true), Some(1)));
+    let test = without_whm(&["whm", "test"]);
+    let stderr = String::from_utf8_lossy(&test.stderr);
+    assert!(!test.status.success() && stderr.contains("sandbox") && stderr.contains("set WHM_URL"), "{stderr}");
+}

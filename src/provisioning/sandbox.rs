@@ -5,7 +5,8 @@
 //! Its single sign-on URL opens a local page that says what it is.
 
 use super::panel::{HostingPanel, PanelAccount, PanelError, PanelResult};
-use crate::cpanel_account::check_username;
+use crate::cpanel_account::{AccountStatus, CpanelAccount, check_username};
+use crate::store::{Store, StoreResult};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -23,6 +24,19 @@ impl SandboxPanel {
     pub fn new(origin: &str, existing: Vec<PanelAccount>) -> SandboxPanel {
         let accounts = existing.into_iter().map(|a| (a.username.clone(), a)).collect();
         SandboxPanel { origin: origin.to_owned(), accounts: Mutex::new(accounts) }
+    }
+
+    /// A sandbox holding, running, the accounts the files say exist on the
+    /// panel (neither still PROVISIONING nor TERMINATED): what a server
+    /// starting now begins with.
+    pub fn holding_files(origin: &str, store: &Store) -> StoreResult<SandboxPanel> {
+        let existing = store
+            .list_readable::<CpanelAccount>()?
+            .into_iter()
+            .filter(|a| !matches!(a.status, AccountStatus::Provisioning | AccountStatus::Terminated))
+            .map(|a| PanelAccount::new(&a.username, &a.domain, &a.plan_id))
+            .collect();
+        Ok(SandboxPanel::new(origin, existing))
     }
 
     fn accounts(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, PanelAccount>> {
