@@ -281,9 +281,77 @@ pub enum CustomerCommand {
 mod tests {
     use super::*;
 
+    use clap::CommandFactory;
+
     #[test]
     fn the_command_line_is_consistent() {
-        use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    /// The default clap gives `flag` on `command` (or on `hostr` itself, for
+    /// the global flags), as the README writes it (`off` for a switch);
+    /// `None` when it has none. Panics on a flag that does not exist.
+    fn default_of(command: &clap::Command, flag: &str) -> Option<String> {
+        let root = Cli::command();
+        let arg = [command, &root]
+            .into_iter()
+            .find_map(|c| c.get_arguments().find(|a| a.get_long() == Some(flag)).cloned())
+            .unwrap_or_else(|| panic!("the README names --{flag}, which `hostr {}` does not have", command.get_name()));
+        let default = arg.get_default_values().first()?.to_string_lossy().into_owned();
+        Some(if default == "false" { "off".to_owned() } else { default })
+    }
+
+    /// Each `[--flag VALUE]` of a command line in the README: the value shown
+    /// must be the flag's default when it has one.
+    fn check_optional_flags(command: &clap::Command, line: &str) {
+        for bracket in line.split('[').skip(1).filter_map(|rest| rest.split_once(']').map(|(inside, _)| inside)) {
+            for alternative in bracket.split('|') {
+                let mut words = alternative.split_whitespace();
+                let Some(flag) = words.next().and_then(|w| w.strip_prefix("--")) else { continue };
+                if let (Some(default), Some(shown)) = (default_of(command, flag), words.next()) {
+                    assert_eq!(
+                        shown, default,
+                        "README shows --{flag} {shown}, the code's default is {default}: {line}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_shows_the_defaults_the_code_has() {
+        let readme = include_str!("../../README.md");
+        let admin = readme.split("## Admin commands").nth(1).and_then(|s| s.split("```sh").nth(1)).unwrap();
+        let admin = admin.split("```").next().unwrap();
+        let root = Cli::command();
+        let mut current: Option<clap::Command> = None;
+        for line in admin.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.first() == Some(&"hostr") {
+                let noun = root.find_subcommand(words[1]).unwrap_or_else(|| panic!("README: {line}"));
+                let verb = words.get(2).and_then(|w| noun.find_subcommand(w));
+                current = Some(verb.unwrap_or(noun).clone());
+            } else if !line.trim_start().starts_with('[') {
+                continue;
+            }
+            let command = current.as_ref().unwrap_or_else(|| panic!("README: {line}"));
+            let line = line.split('#').next().unwrap_or(line);
+            for flag in line.split([' ', '[', ']']).filter_map(|w| w.strip_prefix("--")) {
+                default_of(command, flag); // the flag exists
+            }
+            check_optional_flags(command, line);
+        }
+        // The settings table: | setting | `--flag` | `ENV` | default |
+        let serve = root.find_subcommand("serve").unwrap();
+        for row in readme.lines().filter(|l| l.starts_with("| ")) {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            let Some(flag) = cells.get(2).and_then(|c| c.strip_prefix("`--")).and_then(|c| c.strip_suffix('`')) else {
+                continue;
+            };
+            if let Some(default) = default_of(serve, flag) {
+                let shown = cells[4].trim_start_matches('`');
+                assert!(shown.starts_with(&default), "README: --{flag} defaults to {default}, not {}", cells[4]);
+            }
+        }
     }
 }
