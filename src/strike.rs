@@ -12,9 +12,17 @@
 //! times; creations are not: the caller recovers through the invoice's
 //! `correlationId` instead, so no second invoice is ever made.
 //! The API key is sent only in the `Authorization` header and never logged.
+//!
+//! Every request, retries included, first takes a token from the client's
+//! `Budget`, sized from Strike's documented limits (`documented_limits`);
+//! when it is spent, or after Strike answered 429, the call answers
+//! `RateLimited` without being sent, so hostr never runs into Strike's
+//! lockout (an hour, for reads).
 
+use crate::checkout::budget::{Budget, Call, Limits, Priority};
 use crate::checkout::provider::{Invoice, InvoiceState, PaymentProvider, ProviderError, ProviderResult, Quote};
 use crate::money::{Currency, Money};
+use crate::rate_limit::Rate;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -22,13 +30,13 @@ use std::time::Duration;
 
 /// Strike's production API.
 pub const PRODUCTION_URL: &str = "https://api.strike.me";
+/// Strike's sandbox API, whose limits are lower.
+const SANDBOX_HOST: &str = "api.dev.strike.me";
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const OVERALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// Attempts of an idempotent read before giving up.
 const READ_ATTEMPTS: u32 = 3;
-/// The longest `retry-after` a read waits out before reporting the limit.
-const MAX_INLINE_WAIT: Duration = Duration::from_secs(3);
 /// Largest answer read from Strike.
 const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
 
@@ -36,6 +44,32 @@ pub struct StrikeClient {
     agent: ureq::Agent,
     base: String,
     api_key: String,
+    budget: Budget,
+}
+
+/// Strike's documented limits (docs.strike.me/rate-limits, per client
+/// address): creating invoices and generating quotes 250 a minute each,
+/// every other call 1,000 per 10 minutes; the sandbox API allows 90 and
+/// 350. Each becomes a bucket that stays under it (`Rate::within`).
+pub fn documented_limits(base_url: &str) -> Limits {
+    let host = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    let host = host.split(['/', ':']).next().unwrap_or("");
+    let (per_minute, per_ten_minutes) = if host.eq_ignore_ascii_case(SANDBOX_HOST) { (90, 350) } else { (250, 1000) };
+    let per_minute = Rate::within(per_minute, Duration::from_secs(60));
+    Limits {
+        new_invoice: per_minute,
+        new_quote: per_minute,
+        other: Rate::within(per_ten_minutes, Duration::from_secs(600)),
+    }
+}
+
+/// How long Strike locks a kind of call out once its limit is exceeded,
+/// for a 429 that does not say (`retry-after`).
+fn lockout(call: Call) -> Duration {
+    match call {
+        Call::NewInvoice | Call::NewQuote => Duration::from_secs(60),
+        Call::Other => Duration::from_secs(3600),
+    }
 }
 
 // --- Strike's wire format ---------------------------------------------------
@@ -145,7 +179,15 @@ impl StrikeClient {
             agent: config.into(),
             base: base_url.trim_end_matches('/').to_owned(),
             api_key: api_key.to_owned(),
+            budget: Budget::new(documented_limits(base_url)),
         }
+    }
+
+    /// The same client spending from a budget of other limits (tests and
+    /// benchmarks use small ones).
+    pub fn with_limits(mut self, limits: Limits) -> StrikeClient {
+        self.budget = Budget::new(limits);
+        self
     }
 
     /// `POST /v1/subscriptions` for `invoice.updated` events to `webhook_url`.
@@ -157,7 +199,7 @@ impl StrikeClient {
             enabled: true,
             event_types: ["invoice.updated"],
         };
-        let wire: WireSubscription = self.send_once("POST", "/v1/subscriptions", Some(&body))?;
+        let wire: WireSubscription = self.send_once("POST", "/v1/subscriptions", Some(&body), Call::Other)?;
         Ok(wire.id)
     }
 
@@ -166,23 +208,22 @@ impl StrikeClient {
         self.read::<WireInvoiceList>("/v1/invoices", &[("$top", "1")]).map(|_| ())
     }
 
-    /// An idempotent GET, retried on no answer, 5xx and short rate limits.
+    /// An idempotent GET, retried on no answer and 5xx, each attempt paid
+    /// for from the budget.
     fn read<T: for<'de> Deserialize<'de>>(&self, path: &str, query: &[(&str, &str)]) -> ProviderResult<T> {
         let mut attempt = 1;
         loop {
+            self.spend(Call::Other)?;
             let url = format!("{}{path}", self.base);
             let mut request =
                 self.agent.get(&url).header("Authorization", &self.bearer()).header("Accept", "application/json");
             for (name, value) in query {
                 request = request.query(*name, *value);
             }
-            let outcome = answer(request.call());
+            let outcome = self.heed(Call::Other, answer(request.call(), lockout(Call::Other)));
             let retry_in = match &outcome {
                 Err(ProviderError::Unreachable(_)) => Some(backoff(attempt)),
                 Err(ProviderError::Refused { status, .. }) if *status >= 500 => Some(backoff(attempt)),
-                Err(ProviderError::RateLimited { retry_after }) if *retry_after <= MAX_INLINE_WAIT => {
-                    Some(*retry_after)
-                }
                 _ => None,
             };
             match retry_in {
@@ -205,7 +246,9 @@ impl StrikeClient {
         method: &str,
         path: &str,
         body: Option<&B>,
+        call: Call,
     ) -> ProviderResult<T> {
+        self.spend(call)?;
         let url = format!("{}{path}", self.base);
         let request = match method {
             "POST" => self.agent.post(&url),
@@ -213,13 +256,31 @@ impl StrikeClient {
         }
         .header("Authorization", &self.bearer())
         .header("Accept", "application/json");
-        answer(match body {
+        let sent = match body {
             Some(body) => {
                 let json = serde_json::to_vec(body).map_err(|e| ProviderError::Nonsense(e.to_string()))?;
                 request.header("Content-Type", "application/json").send(&json[..])
             }
             None => request.send_empty(),
-        })
+        };
+        self.heed(call, answer(sent, lockout(call)))
+    }
+
+    /// A token for one request of this kind, or `RateLimited` with how long
+    /// until there is one (nothing is sent).
+    fn spend(&self, call: Call) -> ProviderResult<()> {
+        self.budget
+            .take(call, Priority::Foreground)
+            .map_err(|wait| ProviderError::RateLimited { retry_after: wait.min(lockout(Call::Other)) })
+    }
+
+    /// After Strike's own 429, no call of that kind is sent before it said.
+    fn heed<T>(&self, call: Call, outcome: ProviderResult<T>) -> ProviderResult<T> {
+        if let Err(ProviderError::RateLimited { retry_after }) = &outcome {
+            log::warn!("Strike rate-limits {call:?} calls for {} s; none is sent before then", retry_after.as_secs());
+            self.budget.hold_off(call, *retry_after);
+        }
+        outcome
     }
 
     fn bearer(&self) -> String {
@@ -246,7 +307,7 @@ impl PaymentProvider for StrikeClient {
             description,
             amount: WireAmount { amount: amount.to_fixed_2(), currency: currency.to_string() },
         };
-        let wire: WireInvoice = self.send_once("POST", "/v1/invoices", Some(&body))?;
+        let wire: WireInvoice = self.send_once("POST", "/v1/invoices", Some(&body), Call::NewInvoice)?;
         wire.into_invoice()
     }
 
@@ -254,7 +315,7 @@ impl PaymentProvider for StrikeClient {
     /// short while; asking again gives a fresh one.
     fn issue_quote(&self, invoice_id: &str) -> ProviderResult<Quote> {
         let path = format!("/v1/invoices/{}/quote", path_segment(invoice_id)?);
-        let wire: WireQuote = self.send_once::<(), _>("POST", &path, None)?;
+        let wire: WireQuote = self.send_once::<(), _>("POST", &path, None, Call::NewQuote)?;
         let expires_at = Timestamp::parse(&wire.expiration).map_err(ProviderError::Nonsense)?;
         if !wire.ln_invoice.to_ascii_lowercase().starts_with("ln") {
             return Err(ProviderError::Nonsense("the quote's lnInvoice is not a BOLT11".to_owned()));
@@ -285,8 +346,12 @@ impl PaymentProvider for StrikeClient {
     /// paid. Strike refuses for a paid one.
     fn cancel_invoice(&self, invoice_id: &str) -> ProviderResult<Invoice> {
         let path = format!("/v1/invoices/{}/cancel", path_segment(invoice_id)?);
-        let wire: WireInvoice = self.send_once::<(), _>("PATCH", &path, None)?;
+        let wire: WireInvoice = self.send_once::<(), _>("PATCH", &path, None, Call::Other)?;
         wire.into_invoice()
+    }
+
+    fn budget(&self) -> Option<&Budget> {
+        Some(&self.budget)
     }
 }
 
@@ -298,8 +363,10 @@ impl fmt::Debug for StrikeClient {
 }
 
 /// Reads Strike's answer into `T`, or into the error it stands for.
+/// A 429 without `retry-after` is taken to last `lockout`.
 fn answer<T: for<'de> Deserialize<'de>>(
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    lockout: Duration,
 ) -> ProviderResult<T> {
     let mut response = result.map_err(|e| ProviderError::Unreachable(e.to_string()))?;
     let status = response.status().as_u16();
@@ -312,7 +379,7 @@ fn answer<T: for<'de> Deserialize<'de>>(
         .read_to_string()
         .map_err(|e| ProviderError::Unreachable(format!("the answer was cut off: {e}")))?;
     if status == 429 {
-        return Err(ProviderError::RateLimited { retry_after: Duration::from_secs(retry_after.unwrap_or(60)) });
+        return Err(ProviderError::RateLimited { retry_after: retry_after.map_or(lockout, Duration::from_secs) });
     }
     if !(200..300).contains(&status) {
         return Err(match serde_json::from_str::<WireErrorEnvelope>(&text) {

@@ -1,10 +1,13 @@
 //! The real Strike client against a fake Strike on loopback: the happy
-//! path, Strike's error envelope, 5xx, timeouts, nonsense and rate limits.
+//! path, Strike's error envelope, 5xx, timeouts, nonsense, rate limits and
+//! the budget of calls the client keeps to.
 
 use crate::common::fake_strike::{FakeStrike, Fault, KEY};
+use hostr::checkout::budget::Limits;
 use hostr::checkout::provider::{InvoiceState, PaymentProvider, ProviderError};
 use hostr::money::{Currency, Money};
-use hostr::strike::StrikeClient;
+use hostr::rate_limit::Rate;
+use hostr::strike::{StrikeClient, documented_limits};
 use std::time::Duration;
 
 fn client(fake: &FakeStrike) -> StrikeClient {
@@ -88,25 +91,69 @@ fn a_creation_that_times_out_is_found_again_by_its_correlation_id() {
 #[test]
 fn nonsense_and_rate_limits_are_reported_as_such() {
     let fake = FakeStrike::start();
-    let strike = client(&fake);
+    // A budget that refills quickly, so the test need not wait for Strike's.
+    let quick = Rate { burst: 10, refill: 10, period: Duration::from_secs(1) };
+    let strike = client(&fake).with_limits(Limits { new_invoice: quick, new_quote: quick, other: quick });
     fake.fault(Fault::Garbage);
     assert!(matches!(strike.issue_invoice("p", "d", five(), &Currency::usd()), Err(ProviderError::Nonsense(_))));
 
-    // A short retry-after on a read is waited out; a long one is reported.
+    // Strike's 429 is heeded: no call of that kind is sent before its
+    // retry-after is over; other kinds go on.
     let invoice = strike.issue_invoice("p2", "d", five(), &Currency::usd()).unwrap();
     fake.fault(Fault::RateLimit(1));
-    let reads = fake.calls(&format!("GET /v1/invoices/{}", invoice.id));
-    assert!(strike.find_invoice(&invoice.id).unwrap().is_some());
+    let reads = || fake.calls(&format!("GET /v1/invoices/{}", invoice.id));
+    let before = reads();
     assert_eq!(
-        fake.calls(&format!("GET /v1/invoices/{}", invoice.id)) - reads,
-        2,
-        "retried after the short retry-after"
+        strike.find_invoice(&invoice.id),
+        Err(ProviderError::RateLimited { retry_after: Duration::from_secs(1) })
     );
+    assert!(matches!(strike.find_invoice(&invoice.id), Err(ProviderError::RateLimited { .. })));
+    assert_eq!(reads() - before, 1, "the second read was not sent");
+    assert!(strike.issue_quote(&invoice.id).is_ok(), "quotes are counted apart");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(strike.find_invoice(&invoice.id).unwrap().is_some(), "after the retry-after, reads go on");
+
     fake.fault(Fault::RateLimit(600));
     let error = strike.find_invoice(&invoice.id).unwrap_err();
     assert_eq!(error, ProviderError::RateLimited { retry_after: Duration::from_secs(600) });
     fake.fault(Fault::RateLimit(30));
     assert!(matches!(strike.issue_quote(&invoice.id), Err(ProviderError::RateLimited { .. })));
+}
+
+#[test]
+fn no_request_is_sent_beyond_the_budget_of_its_kind() {
+    let fake = FakeStrike::start();
+    let spent_after = |burst| Rate { burst, refill: 0, period: Duration::from_secs(600) };
+    let limits = Limits { new_invoice: spent_after(2), new_quote: spent_after(1), other: spent_after(3) };
+    let strike = client(&fake).with_limits(limits);
+    let invoice = strike.issue_invoice("b1", "d", five(), &Currency::usd()).unwrap();
+    strike.issue_invoice("b2", "d", five(), &Currency::usd()).unwrap();
+    let third = strike.issue_invoice("b3", "d", five(), &Currency::usd());
+    assert!(matches!(third, Err(ProviderError::RateLimited { .. })), "{third:?}");
+    assert_eq!(fake.invoice_count(), 2, "the third creation was never sent");
+    assert!(strike.issue_quote(&invoice.id).is_ok());
+    assert!(matches!(strike.issue_quote(&invoice.id), Err(ProviderError::RateLimited { .. })));
+    for _ in 0..3 {
+        assert!(strike.find_invoice(&invoice.id).unwrap().is_some());
+    }
+    assert!(
+        matches!(strike.cancel_invoice(&invoice.id), Err(ProviderError::RateLimited { .. })),
+        "cancels are reads' kind"
+    );
+    assert!(matches!(strike.find_by_correlation("b1"), Err(ProviderError::RateLimited { .. })));
+    assert_eq!(fake.calls("GET /v1/invoices") + fake.calls("PATCH "), 3, "three reads sent, nothing more");
+    assert!(strike.budget().is_some(), "checkout sees the budget it spends from");
+}
+
+#[test]
+fn the_budget_is_sized_from_strikes_documented_limits() {
+    let minute = Duration::from_secs(60);
+    let production = documented_limits("https://api.strike.me");
+    assert_eq!(production.new_invoice, Rate::within(250, minute));
+    assert_eq!(production.new_quote, Rate::within(250, minute));
+    assert_eq!(production.other, Rate::within(1000, minute * 10));
+    let sandbox = documented_limits("https://api.dev.strike.me/");
+    assert_eq!((sandbox.new_invoice, sandbox.other), (Rate::within(90, minute), Rate::within(350, minute * 10)));
 }
 
 #[test]

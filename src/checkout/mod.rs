@@ -16,11 +16,14 @@
 //!   only hints), and an invoice whose amount differs is never taken as paid.
 //!
 //! `Checkout` owns the store and the provider (`provider.rs`, Strike or the
-//! `sandbox.rs`), as `Provisioner` does; `worker.rs` is the background
+//! `sandbox.rs`), as `Provisioner` does; every provider call is paid from
+//! the provider's `budget.rs`, and when it is spent a page's check answers
+//! from the stored payment; `worker.rs` is the background
 //! thread that settles pending payments through the same `refresh`; the
 //! failures are `CheckoutError`s (`error.rs`), turned into HTTP answers only
 //! in `crate::api::error`. Nothing here knows HTTP or a vendor's wire format.
 
+pub mod budget;
 mod domains;
 pub mod error;
 pub mod provider;
@@ -36,7 +39,7 @@ use crate::payment::{FulfilmentStatus, MarkedPaid, Payment, PaymentState, Provid
 use crate::plan::Plan;
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
-use provider::{Invoice, InvoiceState, PaymentProvider};
+use provider::{Invoice, InvoiceState, PaymentProvider, ProviderError};
 use sandbox::SandboxPayments;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -296,7 +299,11 @@ impl Checkout {
         };
         // A request for a new quote is paced like any other check: one
         // customer must not spend the shop's allowance of provider calls.
-        if due { self.refresh(payment_id, new_quote) } else { Ok(self.store.get(payment_id)?) }
+        // With that allowance spent, the page is told what is stored.
+        match if due { self.refresh(payment_id, new_quote) } else { Ok(self.store.get(payment_id)?) } {
+            Err(CheckoutError::Provider(ProviderError::RateLimited { .. })) => Ok(self.store.get(payment_id)?),
+            answer => answer,
+        }
     }
 
     /// Brings a pending payment up to date with what the provider says.

@@ -7,6 +7,7 @@
 //! differently. Each provider turns its own answers into these at its edge
 //! (`strike.rs` from Strike's JSON); nothing here knows a vendor's wire format.
 
+use super::budget::Budget;
 use crate::money::{Currency, Money};
 use crate::timestamp::Timestamp;
 use std::fmt;
@@ -101,4 +102,10 @@ pub trait PaymentProvider: Send + Sync {
     fn find_by_correlation(&self, correlation_id: &str) -> ProviderResult<Option<Invoice>>;
     /// Makes an unpaid invoice unpayable; refused for a paid one.
     fn cancel_invoice(&self, invoice_id: &str) -> ProviderResult<Invoice>;
+    /// The allowance of calls this provider spends from, when it has one
+    /// (the sandbox has none); an empty one answers `RateLimited` without
+    /// sending anything.
+    fn budget(&self) -> Option<&Budget> {
+        None
+    }
 }
