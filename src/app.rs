@@ -87,7 +87,8 @@ impl App {
                 Checkout::new(store.clone(), Arc::new(client), config.invoice_lifetime)
             }
             None => Checkout::sandboxed(store.clone(), config.invoice_lifetime),
-        };
+        }
+        .with_max_open(config.max_open_purchases);
         let mut schedule = config.schedule.clone();
         if let Some(whm) = &config.whm {
             // WHM may go on creating an account after hostr stopped waiting.

@@ -262,6 +262,7 @@ impl Record for Payment {
         // what is pending, not what was ever paid.
         if self.state == PaymentState::Pending {
             keys.push(Payment::open_pending());
+            keys.push(Payment::open_of(&self.customer_id));
         }
         if self.state == PaymentState::Paid && self.fulfilment.status != FulfilmentStatus::Done {
             keys.push(Payment::open_unfulfilled());
@@ -294,6 +295,12 @@ impl Payment {
     /// The renewal of an account that is waiting to be paid.
     pub fn open_renewal_of(account_id: &str) -> Key<Payment> {
         Key::unique("openRenewal", account_id)
+    }
+
+    /// One customer's payments waiting to be paid: what the cap on open
+    /// purchases counts, without reading the customer's whole history.
+    pub fn open_of(customer_id: &str) -> Key<Payment> {
+        Key::shared("openOf", customer_id)
     }
 
     /// Payments waiting for the customer to pay.

@@ -624,6 +624,23 @@ fn a_hidden_page_stops_polling_and_a_webln_wallet_pays_in_one_click() {
     browser.goto(&site.url("/"));
     browser.click("[data-test=login]");
     browser.wait_url("/products.html");
+
+    // A first order, given up: "Cancel" cancels it (so the domain is free
+    // again) and the page starts over.
+    browser.click("[data-test=choose-basic]");
+    browser.type_into("#domain", "first-try.org");
+    browser.click("[data-test=buy-button]");
+    browser.click("[data-test=cancel-payment]");
+    let over = "return location.search === '' && !!document.querySelector('[data-test=choose-basic]');";
+    browser.wait_for("the page to start over", over, json!([]));
+    let buyer: Customer = site.server.app.store.get(&customer.id).expect("the customer");
+    let first: hostr::payment::Payment = site.server.app.store.get(&buyer.payment_ids[0]).expect("the first payment");
+    assert_eq!(
+        (first.domain.as_deref(), first.state),
+        (Some("first-try.org"), hostr::payment::PaymentState::Cancelled),
+        "the order was cancelled, not left open"
+    );
+
     browser.click("[data-test=choose-basic]");
     browser.type_into("#domain", "webln-example.org");
     browser.click("[data-test=buy-button]");

@@ -1,6 +1,8 @@
 //! All integration tests, in one binary: the store across threads and
-//! processes, the HTTP server, checkout without a socket, payments and provisioning against fake
-//! Strike and WHM servers, provider modes that never mix, the command line, and the pages in a real browser.
+//! processes, the HTTP server, checkout without a socket, payments (and the
+//! bounds on what purchases cost) and provisioning against fake Strike and
+//! WHM servers, provider modes that never mix, the command line, and the
+//! pages in a real browser.
 
 mod common;
 
@@ -12,6 +14,7 @@ mod http;
 mod modes;
 mod payments;
 mod provisioning;
+mod purchases;
 mod store;
 mod strike;
 mod whm;

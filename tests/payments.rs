@@ -10,10 +10,10 @@ use hostr::payment::{FulfilmentStatus, Payment, PaymentState};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "webhook-secret-123";
+pub(crate) const SECRET: &str = "webhook-secret-123";
 
 /// A server over a fresh database talking to `fake` (or the sandbox).
-fn server(
+pub(crate) fn server(
     fake: Option<&FakeStrike>,
     adjust: impl FnOnce(&mut hostr::config::Config),
 ) -> (TestServer, tempfile::TempDir) {
@@ -33,22 +33,22 @@ fn server(
 }
 
 /// A registered customer's token.
-fn customer(server: &TestServer) -> String {
+pub(crate) fn customer(server: &TestServer) -> String {
     let token = server.sign_in(&new_keys());
     assert_eq!(server.authed("POST", "/api/new-user", &token, None).status, 201);
     token
 }
 
-fn buy(server: &TestServer, token: &str, body: Value) -> crate::common::Reply {
+pub(crate) fn buy(server: &TestServer, token: &str, body: Value) -> crate::common::Reply {
     server.authed("POST", "/api/create-invoice", token, Some(&body.to_string()))
 }
 
-fn stored(server: &TestServer, id: &str) -> Payment {
+pub(crate) fn stored(server: &TestServer, id: &str) -> Payment {
     server.app.store.get(id).unwrap()
 }
 
 /// Waits (bounded) until the stored payment satisfies `done`.
-fn eventually(server: &TestServer, id: &str, done: impl Fn(&Payment) -> bool) -> Payment {
+pub(crate) fn eventually(server: &TestServer, id: &str, done: impl Fn(&Payment) -> bool) -> Payment {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let payment = stored(server, id);
@@ -59,18 +59,18 @@ fn eventually(server: &TestServer, id: &str, done: impl Fn(&Payment) -> bool) ->
     }
 }
 
-fn signed(body: &str, secret: &str) -> String {
+pub(crate) fn signed(body: &str, secret: &str) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body.as_bytes());
     hex::encode(mac.finalize().into_bytes()).to_uppercase()
 }
 
-fn webhook(server: &TestServer, body: &str, signature: Option<&str>) -> u16 {
+pub(crate) fn webhook(server: &TestServer, body: &str, signature: Option<&str>) -> u16 {
     let headers: Vec<(&str, &str)> = signature.map(|s| vec![("X-Webhook-Signature", s)]).unwrap_or_default();
     server.request("POST", "/api/webhooks/strike", &headers, Some(body)).status
 }
 
-fn event_for(invoice_id: &str) -> String {
+pub(crate) fn event_for(invoice_id: &str) -> String {
     json!({"id": uuid::Uuid::new_v4().to_string(), "eventType": "invoice.updated", "webhookVersion": "v1",
            "data": {"entityId": invoice_id, "changes": ["state"]}, "created": "2026-11-25T10:00:00+00:00"})
     .to_string()
@@ -461,7 +461,8 @@ fn a_crash_between_recording_and_invoicing_is_resolved_by_the_poller() {
 
 #[test]
 fn a_domain_nested_with_another_customers_is_refused_without_saying_whose() {
-    let (server, _dir) = server(None, |_| {});
+    // Each customer opens more purchases here than a shop allows by default.
+    let (server, _dir) = server(None, |c| c.max_open_purchases = 20);
     let (alice, mallory) = (customer(&server), customer(&server));
     let code = |reply: crate::common::Reply| (reply.status, reply.error_code());
     let domain = |body: Value| stored(&server, body["payment"]["id"].as_str().unwrap()).domain.unwrap();

@@ -212,6 +212,10 @@ function purchaseError(error, retry) {
   if (error.code === 'customer_suspended') {
     return message('error', 'Your account is suspended', `${error.message} Contact the operator to resolve it.`);
   }
+  if (error.code === 'too_many_open_purchases') {
+    return message('warn', 'You have other orders waiting to be paid', error.message,
+      h('a', {class: 'button secondary', href: '/profile.html'}, 'See my orders'));
+  }
   return message('error', 'The invoice could not be created', error.message, again);
 }
 
@@ -338,7 +342,7 @@ function pendingView(payment, what) {
         h('p', {class: 'small muted'}, 'Scan the QR code with any Lightning wallet. This page updates by itself when the payment arrives.'),
         isRenewal(payment)
           ? h('a', {href: '/profile.html', 'data-test': 'renew-back'}, 'Not now, back to my hosting')
-          : h('button', {type: 'button', class: 'link', onclick: startOver}, 'Cancel and choose another plan'))),
+          : h('button', {type: 'button', class: 'link', 'data-test': 'cancel-payment', onclick: (e) => cancelPayment(e.currentTarget)}, 'Cancel and choose another plan'))),
   ];
 }
 
@@ -430,6 +434,25 @@ async function payWithWebLN(button, errorBox) {
     done();
     fill(errorBox, message('error', 'Your wallet did not pay',
       `${error && error.message ? error.message : 'The payment was refused or failed.'} Nothing was charged; you can try again or scan the QR code with another wallet.`));
+  }
+}
+
+/** Gives up the open purchase (the invoice is cancelled and the domain is
+ * free again), then starts over; a payment that arrived meanwhile is shown. */
+async function cancelPayment(button) {
+  const done = busy(button, 'Cancelling…');
+  try {
+    await api('POST', '/api/cancel-invoice', {paymentId: current.payment.id});
+    startOver();
+  } catch (error) {
+    done();
+    if (error.code === 'already_paid') {
+      await poll();
+      return;
+    }
+    button.after(message('error', 'The order could not be cancelled', error.code === 'payment_in_progress'
+      ? `${error.message} If the payment goes through, your account is set up; otherwise try again in a minute.`
+      : `${error.message} Nothing was charged; try again in a minute.`));
   }
 }
 

@@ -414,6 +414,17 @@ impl From<CheckoutError> for ApiError {
                 ApiError::bad_request("reason_required", "Say why the payment counts as paid.")
             }
             CheckoutError::AlreadyPaid => conflict("already_paid", "This payment is already paid."),
+            CheckoutError::TooManyOpen { limit } => ApiError::new(
+                Failure::TooManyRequests,
+                "too_many_open_purchases",
+                format!(
+                    "You have {limit} purchases waiting to be paid. Pay or cancel one of them before starting another."
+                ),
+            ),
+            CheckoutError::PaymentInProgress => conflict(
+                "payment_in_progress",
+                "A payment of this invoice is on its way, so it cannot be cancelled now. Please wait a moment.",
+            ),
             CheckoutError::Provider(error) => error.into(),
             CheckoutError::Store(error) => error.into(),
         }
@@ -479,6 +490,8 @@ mod tests {
             (CheckoutError::NoSandbox, 404, "no_such_endpoint"),
             (CheckoutError::ReasonRequired, 400, "reason_required"),
             (CheckoutError::AlreadyPaid, 409, "already_paid"),
+            (CheckoutError::TooManyOpen { limit: 3 }, 429, "too_many_open_purchases"),
+            (CheckoutError::PaymentInProgress, 409, "payment_in_progress"),
             (CheckoutError::Provider(ProviderError::Unreachable("x".into())), 504, "payment_provider_error"),
             (
                 CheckoutError::Provider(ProviderError::RateLimited { retry_after: Duration::from_secs(9) }),

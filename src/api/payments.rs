@@ -1,5 +1,6 @@
-//! `POST /api/create-invoice`, `GET /api/check-invoice`, `GET /api/paywall`,
-//! `POST /api/sandbox/pay` and Strike's `POST /api/webhooks/strike`.
+//! `POST /api/create-invoice`, `GET /api/check-invoice`,
+//! `POST /api/cancel-invoice`, `GET /api/paywall`, `POST /api/sandbox/pay`
+//! and Strike's `POST /api/webhooks/strike`.
 
 use super::{account_view, payment_view, session};
 use crate::api::error::{ApiError, ApiResult, Failure};
@@ -62,10 +63,22 @@ pub fn check_invoice(app: &App, request: &Request) -> ApiResult<Response> {
     Ok(Response::json(200, &json!({"payment": payment_view(&payment), "qrSvg": qr_svg(&payment), "account": account})))
 }
 
+/// The body of the requests about one payment of the caller's.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SandboxPayBody {
+struct PaymentIdBody {
     payment_id: String,
+}
+
+/// The customer gives up an open purchase: the invoice is cancelled at the
+/// provider and the domain is free again. Allowed to suspended and deleted
+/// customers too: it only ever ends something.
+pub fn cancel_invoice(app: &App, request: &Request) -> ApiResult<Response> {
+    let customer = session(app, request)?.registered()?;
+    let body: PaymentIdBody = request.json()?;
+    own_payment(app, &customer, &body.payment_id)?;
+    let payment = app.checkout.cancel(&body.payment_id)?;
+    Ok(Response::json(200, &json!({"payment": payment_view(&payment)})))
 }
 
 pub fn sandbox_pay(app: &App, request: &Request) -> ApiResult<Response> {
@@ -73,7 +86,7 @@ pub fn sandbox_pay(app: &App, request: &Request) -> ApiResult<Response> {
         return Err(CheckoutError::NoSandbox.into());
     }
     let customer = session(app, request)?.registered()?;
-    let body: SandboxPayBody = request.json()?;
+    let body: PaymentIdBody = request.json()?;
     let payment = own_payment(app, &customer, &body.payment_id)?;
     let payment = app.checkout.pay_in_sandbox(&payment)?;
     Ok(Response::json(200, &json!({"payment": payment_view(&payment), "sandbox": true})))

@@ -24,6 +24,7 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/api/recover-user", customers::recover_user),
     ("POST", "/api/create-invoice", payments::create_invoice),
     ("GET", "/api/check-invoice", payments::check_invoice),
+    ("POST", "/api/cancel-invoice", payments::cancel_invoice),
     ("GET", "/api/paywall", payments::paywall),
     ("POST", "/api/sandbox/pay", payments::sandbox_pay),
     ("POST", "/api/cpanel-login", accounts::cpanel_login),

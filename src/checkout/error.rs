@@ -50,8 +50,15 @@ pub enum CheckoutError {
     NoSandbox,
     /// The operator marked a payment paid without saying why.
     ReasonRequired,
-    /// The operator marked a payment paid that was paid already.
+    /// The operator marked a payment paid that was paid already, or the
+    /// customer cancelled one that is paid.
     AlreadyPaid,
+    /// The customer has this many purchases open already (`open.rs`).
+    TooManyOpen {
+        limit: u32,
+    },
+    /// A payment of the invoice is on its way, so it cannot be cancelled.
+    PaymentInProgress,
     /// The payment provider failed to answer usefully.
     Provider(ProviderError),
     Store(StoreError),
@@ -88,6 +95,8 @@ impl fmt::Display for CheckoutError {
             CheckoutError::NoSandbox => write!(f, "payments are not in the sandbox"),
             CheckoutError::ReasonRequired => write!(f, "say why the payment counts as paid"),
             CheckoutError::AlreadyPaid => write!(f, "this payment is already paid"),
+            CheckoutError::TooManyOpen { limit } => write!(f, "the customer has {limit} purchases open already"),
+            CheckoutError::PaymentInProgress => write!(f, "a payment of the invoice is on its way"),
             CheckoutError::Provider(error) => write!(f, "{error}"),
             CheckoutError::Store(error) => write!(f, "{error}"),
         }

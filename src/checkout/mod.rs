@@ -6,7 +6,8 @@
 //! - the Payment is written as PENDING *before* the provider is called, so a
 //!   crash leaves a traceable record; it carries its own id as the invoice's
 //!   `correlationId`, by which a lost invoice is found again;
-//! - a second request for the same open purchase gets the same payment;
+//! - a second request for the same open purchase gets the same payment, and
+//!   a customer has only a few open at once (`open.rs`, also the cancel);
 //! - a payment belongs to the mode it was begun in (`Payment::mode`): the
 //!   provider of another mode never invoices it, looks it up, settles it or
 //!   closes it (a purchase whose open payment is of the other mode is
@@ -26,11 +27,14 @@
 pub mod budget;
 mod domains;
 pub mod error;
+mod locks;
+mod open;
 pub mod provider;
 pub mod sandbox;
 pub mod worker;
 
 pub use error::{CheckoutError, CheckoutResult};
+pub use open::DEFAULT_MAX_OPEN;
 
 use crate::cpanel_account::{AccountStatus, CpanelAccount, purchase_domain};
 use crate::customer::{Customer, CustomerStatus};
@@ -39,6 +43,8 @@ use crate::payment::{FulfilmentStatus, MarkedPaid, Payment, PaymentState, Provid
 use crate::plan::Plan;
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
+use locks::KeyedLocks;
+use open::Closing;
 use provider::{Invoice, InvoiceState, PaymentProvider, ProviderError};
 use sandbox::SandboxPayments;
 use std::collections::HashMap;
@@ -64,7 +70,10 @@ pub struct Checkout {
     last_checked: Mutex<HashMap<String, Instant>>,
     /// One lock per payment being invoiced, so that two requests for the
     /// same payment (a double click) never ask for two invoices.
-    invoicing: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    invoicing: KeyedLocks,
+    /// One lock per customer opening a purchase (`open.rs`).
+    opening: KeyedLocks,
+    max_open: u32,
     /// Told when a payment turns PAID, so fulfilment starts at once.
     on_paid: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
     hints: worker::Hints,
@@ -92,7 +101,9 @@ impl Checkout {
             sandbox,
             invoice_lifetime: chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::hours(1)),
             last_checked: Mutex::new(HashMap::new()),
-            invoicing: Mutex::new(HashMap::new()),
+            invoicing: KeyedLocks::default(),
+            opening: KeyedLocks::default(),
+            max_open: open::DEFAULT_MAX_OPEN,
             on_paid: std::sync::OnceLock::new(),
             hints: worker::Hints::new(),
         }
@@ -129,9 +140,15 @@ impl Checkout {
             CustomerStatus::Deleted => return Err(CheckoutError::CustomerDeleted),
         }
         let (plan, account_id, domain) = self.target(customer, &purchase)?;
+        // One customer's purchases are opened one at a time, so that the
+        // cap holds against simultaneous requests.
+        let opening = self.opening.of(&customer.id);
+        let opening = opening.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(open) = self.open_payment(customer, &plan, account_id.as_deref(), domain.as_deref())? {
+            drop(opening);
             return self.ensure_invoice(open, &plan, false);
         }
+        self.within_open_limit(&customer.id)?;
         let renewal_of = account_id;
         let now = Timestamp::now();
         // A new account's id is chosen now, so the payment names it from the start.
@@ -163,6 +180,7 @@ impl Checkout {
             self.close(&payment.id, PaymentState::Cancelled)?;
             return Err(CheckoutError::DomainOverlaps);
         }
+        drop(opening);
         log::info!("payment {} opened: {} {} for plan {}", payment.id, payment.amount, payment.currency, plan.id);
         self.ensure_invoice(payment, &plan, true)
     }
@@ -216,7 +234,7 @@ impl Checkout {
         domain: Option<&str>,
     ) -> CheckoutResult<Option<Payment>> {
         let now = Timestamp::now();
-        let open = self.store.find_all(Payment::by_customer(&customer.id))?.into_iter().find(|p| {
+        let open = self.store.find_all(Payment::open_of(&customer.id))?.into_iter().find(|p| {
             p.state == PaymentState::Pending
                 && p.plan_id == plan.id
                 // One of the other mode stays in the way however old: this
@@ -241,11 +259,7 @@ impl Checkout {
         if payment.bolt11.is_some() {
             return Ok(payment);
         }
-        let lock = {
-            let mut invoicing = self.invoicing.lock().unwrap_or_else(|p| p.into_inner());
-            invoicing.retain(|_, lock| Arc::strong_count(lock) > 1);
-            invoicing.entry(payment.id.clone()).or_default().clone()
-        };
+        let lock = self.invoicing.of(&payment.id);
         let _invoicing = lock.lock().unwrap_or_else(|p| p.into_inner());
         // Whoever held the lock before may have finished the job.
         let payment: Payment = self.store.get(&payment.id)?;
@@ -404,25 +418,11 @@ impl Checkout {
     }
 
     /// Closes an unpaid invoice at the provider before calling the payment
-    /// EXPIRED. If the provider refuses (it was paid a moment ago), the
-    /// invoice is read again and a payment is recorded as such.
+    /// EXPIRED; a payment that arrived meanwhile is recorded as such.
     fn expire(&self, payment: &Payment, invoice: &Invoice) -> CheckoutResult<Payment> {
-        match self.provider.cancel_invoice(&invoice.id) {
-            Ok(_) => self.close(&payment.id, PaymentState::Expired),
-            Err(error) => {
-                log::warn!(
-                    "payment {}: cancelling invoice {} failed ({error}); reading it again",
-                    payment.id,
-                    invoice.id
-                );
-                match self.provider.find_invoice(&invoice.id)? {
-                    Some(again) if again.state == InvoiceState::Paid => self.paid(&payment.id, &invoice.id),
-                    Some(again) if again.state == InvoiceState::Cancelled => {
-                        self.close(&payment.id, PaymentState::Expired)
-                    }
-                    _ => Ok(payment.clone()),
-                }
-            }
+        match self.close_at_provider(payment, &invoice.id, PaymentState::Expired)? {
+            Closing::Done(payment) => Ok(*payment),
+            Closing::Refused { .. } => Ok(payment.clone()),
         }
     }
 

@@ -57,6 +57,8 @@ pub struct Config {
     pub session_secret: Option<String>,
     pub test_nip05_server: Option<String>,
     pub invoice_lifetime: Duration,
+    /// Purchases one customer may have open at once.
+    pub max_open_purchases: u32,
     pub payment_poll_interval: Duration,
     /// Strike, when `STRIKE_API_KEY` is set; otherwise sandbox payments.
     pub strike: Option<StrikeSettings>,
@@ -94,6 +96,7 @@ impl Config {
             session_secret,
             test_nip05_server: args.test_nip05_server.clone(),
             invoice_lifetime: Duration::from_secs(u64::from(args.invoice_minutes) * 60),
+            max_open_purchases: args.max_open_purchases,
             payment_poll_interval: Duration::from_secs(args.payment_poll_seconds),
             strike,
             whm,
@@ -183,6 +186,7 @@ mod tests {
             ),
             ("--invoice-minutes", "4", "--invoice-minutes must be between 5 and 1440, not 4"),
             ("--payment-poll-seconds", "1", "--payment-poll-seconds must be between 2 and 3600, not 1"),
+            ("--max-open-purchases", "0", "--max-open-purchases must be between 1 and 100, not 0"),
             ("--challenge-lifetime", "901", "--challenge-lifetime must be between 1 and 900 seconds, not 901"),
             ("--challenge-rate", "0", "--challenge-rate must be at least 1"),
             ("--account-check-seconds", "0", "--account-check-seconds must be between 1 and 3600, not 0"),
@@ -233,6 +237,8 @@ mod tests {
                 "--max-body",
                 "16777216",
             ],
+            ["--max-open-purchases", "1", "--workers", "1", "--session-days", "1", "--challenge-lifetime", "1"],
+            ["--max-open-purchases", "100", "--workers", "2", "--session-days", "2", "--challenge-lifetime", "2"],
         ];
         for flags in edges {
             assert!(settings(&flags).is_ok(), "{flags:?}: {:?}", settings(&flags).err());

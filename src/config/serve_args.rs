@@ -68,6 +68,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_INVOICE_MINUTES", default_value_t = 60, value_parser = between(5_u32, 24 * 60))]
     pub invoice_minutes: u32,
 
+    /// Purchases one customer may have waiting to be paid at once; asking
+    /// again for the same plan and domain reuses the open one.
+    #[arg(long, env = "HOSTR_MAX_OPEN_PURCHASES", default_value_t = crate::checkout::DEFAULT_MAX_OPEN, value_parser = between(1_u32, 100))]
+    pub max_open_purchases: u32,
+
     /// Seconds between background checks of pending payments with the provider.
     #[arg(long, env = "HOSTR_PAYMENT_POLL_SECONDS", default_value_t = 20, value_parser = between(2_u64, 3600))]
     pub payment_poll_seconds: u64,
