@@ -237,7 +237,7 @@ fn hint_during_pass(fake: &FakeStrike, junk: usize) -> Result<(), Box<dyn Error>
     let (app, late, invoice) = worker_app(fake, dir.path(), Duration::from_secs(2), junk)?;
     std::thread::sleep(Duration::from_millis(500)); // the first pass is under way
     let hinted = Instant::now();
-    app.checkout.hint_invoice(invoice);
+    app.checkout.hint_invoice(invoice, None);
     let deadline = hinted + Duration::from_secs(junk as u64 * 2 + 10);
     while app.store.get::<Payment>(&late)?.state != PaymentState::Paid && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));

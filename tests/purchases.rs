@@ -1,14 +1,22 @@
 //! What one customer's purchases may cost: a few open at once, cancelled by
 //! the customer at Strike (never into a loss), and every Strike call paid
-//! from one budget shared by pages, webhooks and the background poller.
+//! from one budget shared by pages, webhooks and the background poller,
+//! which serves webhooks first and never spends the pages' reserve.
 
-use crate::common::fake_strike::{FakeStrike, Fault};
-use crate::common::{Reply, TestServer};
-use crate::payments::{SECRET, buy, customer, event_for, server, signed, stored, webhook};
-use hostr::payment::{FulfilmentStatus, PaymentState};
+use crate::common::fake_strike::{FakeStrike, Fault, KEY};
+use crate::common::{Reply, TestServer, temp_dir};
+use crate::payments::{SECRET, buy, customer, event_for, eventually, server, signed, stored, webhook};
+use hostr::checkout::Checkout;
+use hostr::checkout::budget::Limits;
+use hostr::checkout::provider::PaymentProvider;
+use hostr::payment::{FulfilmentStatus, Payment, PaymentState};
+use hostr::rate_limit::Rate;
+use hostr::store::Store;
+use hostr::strike::StrikeClient;
+use hostr::timestamp::Timestamp;
 use serde_json::json;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn cancel(server: &TestServer, token: &str, payment_id: &str) -> Reply {
     server.browser("POST", "/api/cancel-invoice", token, Some(&json!({"paymentId": payment_id}).to_string()))
@@ -25,6 +33,40 @@ fn ids(reply: &Reply) -> (String, String) {
     let payment = &reply.json()["payment"];
     let id = |field: &str| payment[field].as_str().unwrap_or_default().to_owned();
     (id("id"), id("strikeInvoiceId"))
+}
+
+/// Waits (bounded) until `done` holds.
+fn until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "waited in vain for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `count` PENDING payments with unpaid invoices at the fake, and one that
+/// expired unpaid but whose invoice was paid late, as the files would hold
+/// them; the invoices are made with a client of their own, so that they
+/// spend nothing of the budget under test. Returns the late one's ids.
+fn junk_and_one_paid_late(store: &Store, fake: &FakeStrike, count: usize) -> (String, String) {
+    let plenty = Rate::per_minute(1000, 1000);
+    let limits = Limits { new_invoice: plenty, new_quote: plenty, other: plenty };
+    let maker = StrikeClient::new(&fake.url, KEY).with_limits(limits);
+    let plan = hostr::plan::Plan::seed(Timestamp::now());
+    let customer_id = hostr::ids::new_uuid();
+    let mut late = (String::new(), String::new());
+    for n in 0..=count {
+        let mut payment = Payment::pending(&customer_id, &plan, hostr::ids::new_uuid(), None, Timestamp::now());
+        let invoice = maker.issue_invoice(&payment.id, "junk", payment.amount, &payment.currency).unwrap();
+        if n == count {
+            payment.state = PaymentState::Expired;
+            fake.set_state(&invoice.id, "PAID");
+            late = (payment.id.clone(), invoice.id.clone());
+        }
+        payment.strike_invoice_id = Some(invoice.id);
+        store.create(&payment).unwrap();
+    }
+    late
 }
 
 #[test]
@@ -197,4 +239,82 @@ fn with_strikes_allowance_spent_pages_answer_from_the_file_and_nobody_asks_strik
     std::thread::sleep(Duration::from_millis(2500)); // two passes of the poller
     assert_eq!(asked(), before, "not the pages, the webhook or the poller: nobody asked Strike");
     assert_eq!(stored(&server, &id).state, PaymentState::Pending, "nothing was decided without Strike");
+}
+
+#[test]
+fn a_webhook_that_arrives_while_strike_says_wait_is_read_when_it_may_be() {
+    let fake = FakeStrike::start();
+    let (server, _dir) = server(Some(&fake), |_| {});
+    let token = customer(&server);
+    let (id, invoice) = ids(&buy(&server, &token, json!({"planId": "basic", "domain": "wait.example"})));
+    fake.set_state(&invoice, "PAID");
+    fake.fault(Fault::RateLimit(1));
+    let event = event_for(&invoice);
+    assert_eq!(webhook(&server, &event, Some(&signed(&event, SECRET))), 200);
+    assert_eq!(eventually(&server, &id, |p| p.state == PaymentState::Paid).state, PaymentState::Paid, "only later");
+    assert!(fake.calls(&format!("GET /v1/invoices/{invoice}")) >= 2, "read once (told to wait), then again");
+}
+
+#[test]
+fn replays_of_one_webhook_cost_one_strike_read() {
+    let fake = FakeStrike::start();
+    let (server, _dir) = server(Some(&fake), |_| {});
+    let token = customer(&server);
+    let (id, invoice) = ids(&buy(&server, &token, json!({"planId": "basic", "domain": "replay.example"})));
+    let reads = || fake.calls(&format!("GET /v1/invoices/{invoice}"));
+    let before = reads();
+    let event = event_for(&invoice);
+    for _ in 0..20 {
+        assert_eq!(webhook(&server, &event, Some(&signed(&event, SECRET))), 200);
+    }
+    until("the first delivery to be read", || reads() > before);
+    // A new event is a real change and is read at once; the worker takes
+    // hints in order, so once it is read every replay before it was seen.
+    fake.set_state(&invoice, "PAID");
+    let change = event_for(&invoice);
+    assert_eq!(webhook(&server, &change, Some(&signed(&change, SECRET))), 200);
+    assert_eq!(eventually(&server, &id, |p| p.state == PaymentState::Paid).state, PaymentState::Paid);
+    assert_eq!(reads() - before, 2, "one read for twenty deliveries of one event, one for the change");
+}
+
+#[test]
+fn a_webhook_is_served_between_the_payments_of_a_long_poller_pass() {
+    let fake = FakeStrike::start();
+    let (server, _dir) = server(Some(&fake), |c| c.payment_poll_interval = Duration::from_secs(1));
+    // Forty junk purchases: the old poller took a second over each, and a
+    // webhook waited for the whole pass.
+    let (late, invoice) = junk_and_one_paid_late(&server.app.store, &fake, 40);
+    let reads = fake.calls("GET /v1/invoices/");
+    until("the poller's pass to begin", || fake.calls("GET /v1/invoices/") > reads);
+    let event = event_for(&invoice);
+    assert_eq!(webhook(&server, &event, Some(&signed(&event, SECRET))), 200);
+    assert_eq!(eventually(&server, &late, |p| p.state == PaymentState::Paid).state, PaymentState::Paid);
+}
+
+#[test]
+fn the_poller_spends_only_what_pages_and_webhooks_leave_it() {
+    let fake = FakeStrike::start();
+    let dir = temp_dir();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let (late, invoice) = junk_and_one_paid_late(&store, &fake, 20);
+    // Ten reads in all, and no more for the length of the test.
+    let plenty = Rate::per_minute(100, 100);
+    let reads_budget = Rate { burst: 10, refill: 0, period: Duration::from_secs(600) };
+    let limits = Limits { new_invoice: plenty, new_quote: plenty, other: reads_budget };
+    let strike = Arc::new(StrikeClient::new(&fake.url, KEY).with_limits(limits));
+    let checkout = Arc::new(Checkout::new(store.clone(), strike, Duration::from_secs(3600)));
+    let reads = || fake.calls("GET /v1/invoices/");
+    let before = reads();
+    checkout.start(Duration::from_secs(3600)); // one pass, at once
+    until("the poller to spend its half", || reads() - before == 5);
+    std::thread::sleep(Duration::from_millis(1500)); // the old poller read one more a second
+    assert_eq!(reads() - before, 5, "the poller leaves half the burst");
+
+    // What is left serves a webhook and a page.
+    checkout.hint_invoice(invoice, None);
+    until("the webhook to be read", || store.get::<Payment>(&late).unwrap().state == PaymentState::Paid);
+    let pending = store.find_all(Payment::open_pending()).unwrap();
+    assert_eq!(pending.len(), 20);
+    assert!(checkout.check(&pending[0].id, false).is_ok());
+    assert_eq!(reads() - before, 7, "five for the poller, one for the webhook, one for the page");
 }
