@@ -175,7 +175,7 @@ fn worker_app(
     let mut config = bench_config(fake, &dir.join("database"))?;
     config.payment_poll_interval = poll;
     let app = Arc::new(App::open(config)?);
-    let strike = hostr::strike::StrikeClient::new(&fake.url, KEY);
+    let strike = unbudgeted(fake);
     let now = Timestamp::now();
     let plan = hostr::plan::Plan::seed(now);
     let customer_id = hostr::ids::new_uuid();
@@ -367,13 +367,13 @@ fn report(name: &str, phase: &Phase) {
 /// One pass of the poller over a database holding `settled` PAID payments
 /// and `pending` PENDING ones: what it reads and how many provider calls
 /// it makes, each pending payment refreshed in turn as the worker does,
-/// without the worker's pacing.
+/// without the budget that paces the worker.
 fn poller_pass(fake: &FakeStrike, settled: usize, pending: usize) -> Result<(), Box<dyn Error>> {
     let dir = tempfile::tempdir()?;
     let store = Arc::new(hostr::store::Store::open(dir.path())?);
     let now = Timestamp::now();
     let customer_id = hostr::ids::new_uuid();
-    let strike = hostr::strike::StrikeClient::new(&fake.url, KEY);
+    let strike = unbudgeted(fake);
     let plan = hostr::plan::Plan::seed(now);
     for n in 0..settled + pending {
         let mut payment = Payment {
@@ -408,6 +408,14 @@ fn poller_pass(fake: &FakeStrike, settled: usize, pending: usize) -> Result<(), 
         total.as_secs_f64() * 1000.0,
     );
     Ok(())
+}
+
+/// A Strike client whose budget never runs out: for making the benchmark's
+/// own invoices, and for measuring the poller's pass without its pacing.
+fn unbudgeted(fake: &FakeStrike) -> hostr::strike::StrikeClient {
+    let plenty = hostr::rate_limit::Rate::per_minute(1_000_000, 1_000_000);
+    let limits = hostr::checkout::budget::Limits { new_invoice: plenty, new_quote: plenty, other: plenty };
+    hostr::strike::StrikeClient::new(&fake.url, KEY).with_limits(limits)
 }
 
 fn cores() -> usize {
