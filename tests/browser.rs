@@ -884,8 +884,8 @@ struct Tools {
 /// Chromium and chromedriver (`HOSTR_CHROMIUM`, `HOSTR_CHROMEDRIVER`, or
 /// found on the PATH). Missing: a loud notice and None, or a failure in CI.
 fn browser_tools() -> Option<Tools> {
-    let chromium = find_tool("HOSTR_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
-    let chromedriver = find_tool("HOSTR_CHROMEDRIVER", &["chromedriver"]);
+    let chromium = common::tools::find_tool("HOSTR_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"], &[]);
+    let chromedriver = common::tools::find_tool("HOSTR_CHROMEDRIVER", &["chromedriver"], &[]);
     match (chromium, chromedriver) {
         (Some(chromium), Some(chromedriver)) => Some(Tools { chromium, chromedriver }),
         (chromium, chromedriver) => {
@@ -912,15 +912,6 @@ fn browser_tools() -> Option<Tools> {
             None
         }
     }
-}
-
-fn find_tool(variable: &str, names: &[&str]) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(variable) {
-        let path = PathBuf::from(path);
-        return path.is_file().then_some(path);
-    }
-    let dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
-    names.iter().flat_map(|name| dirs.iter().map(move |dir| dir.join(name))).find(|path| path.is_file())
 }
 
 /// Where screenshots go: `screenshots/` in the target directory this test

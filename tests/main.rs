@@ -15,6 +15,7 @@ mod modes;
 mod payments;
 mod provisioning;
 mod purchases;
+mod relay;
 mod store;
 mod strike;
 mod whm;

@@ -5,6 +5,9 @@
 
 pub mod fake_strike;
 pub mod fake_whm;
+pub mod relay;
+pub mod relay_client;
+pub mod tools;
 
 use hostr::app::App;
 use hostr::config::Config;
