@@ -10,6 +10,7 @@ use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
 use crate::http::static_files::StaticFiles;
 use crate::nip05::{Nip05Checker, Nip05Source};
+use crate::operator_key::OperatorKey;
 use crate::payment::{FulfilmentStatus, Payment};
 use crate::plan::Plan;
 use crate::provisioning::Provisioner;
@@ -41,6 +42,8 @@ pub struct App {
     pub provisioner: Arc<Provisioner>,
     /// The pages in the configured public folder.
     pub pages: StaticFiles,
+    /// The operator's Nostr identity, which signs what hostr publishes.
+    pub operator: OperatorKey,
 }
 
 /// What `/api/health` reports beyond "the server answers".
@@ -76,6 +79,10 @@ impl App {
             Some(secret) => secret.as_bytes().to_vec(),
             None => crate::auth::session::secret_in(store.root())?,
         };
+        let operator = match &config.operator_key {
+            Some(key) => key.clone(),
+            None => OperatorKey::in_database(store.root())?,
+        };
         let rate = Rate::per_minute(config.challenge_rate, config.challenge_rate);
         let nip05_source = match &config.test_nip05_server {
             Some(base) => Nip05Source::TestServer(base.clone()),
@@ -105,6 +112,7 @@ impl App {
             email_refusals: TokenBuckets::new(EMAIL_REFUSALS),
             sessions: Sessions::new(&secret, config.session_lifetime),
             pages: StaticFiles::new(config.public_dir.clone()),
+            operator,
             config,
             store,
         })

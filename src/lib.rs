@@ -16,6 +16,7 @@ pub mod lock_file;
 pub mod logger;
 pub mod money;
 pub mod nip05;
+pub mod operator_key;
 pub mod payment;
 pub mod plan;
 pub mod profile;

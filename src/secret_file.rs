@@ -1,5 +1,5 @@
 //! Secrets kept as small private files beside the database (the session
-//! secret today; the operator's key later), never inside a record.
+//! secret, the operator's key), never inside a record.
 //!
 //! A secret is written whole to a temporary file (mode 0600) and
 //! hard-linked into place, so a crash never leaves a partial secret and two
@@ -24,7 +24,23 @@ pub fn load_or_create(path: &Path, min_len: usize, make: impl FnOnce() -> String
     Ok(secret)
 }
 
+/// Replaces the secret at `path` with `contents`, whole or not at all
+/// (written beside it, then renamed over it).
+pub fn replace(path: &Path, contents: &str) -> io::Result<()> {
+    write_then(path, contents, |temp| fs::rename(temp, path))
+}
+
+/// Creates the secret unless another process made it first.
 fn create(path: &Path, contents: &str) -> io::Result<()> {
+    write_then(path, contents, |temp| match fs::hard_link(temp, path) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    })
+}
+
+/// Writes `contents` to a private temporary file beside `path`, hands it
+/// to `place`, syncs the folder and removes whatever temporary file is left.
+fn write_then(path: &Path, contents: &str, place: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("secret");
     let temp = dir.join(format!("{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
@@ -32,10 +48,8 @@ fn create(path: &Path, contents: &str) -> io::Result<()> {
         let mut file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp)?;
         file.write_all(contents.as_bytes())?;
         file.sync_all()?;
-        match fs::hard_link(&temp, path) {
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
-            _ => File::open(dir)?.sync_all(),
-        }
+        place(&temp)?;
+        File::open(dir)?.sync_all()
     })();
     let _ = fs::remove_file(&temp);
     written
@@ -54,6 +68,17 @@ mod tests {
         let second = load_or_create(&path, 8, || "second-secret".into()).unwrap();
         assert_eq!(first, b"first-secret");
         assert_eq!(second, first, "an existing secret is never replaced");
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left");
+    }
+
+    #[test]
+    fn a_replaced_secret_is_whole_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".secret");
+        load_or_create(&path, 8, || "first-secret".into()).unwrap();
+        replace(&path, "second-secret").unwrap();
+        assert_eq!(load_or_create(&path, 8, || unreachable!()).unwrap(), b"second-secret");
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left");
     }

@@ -635,3 +635,47 @@ fn whm_commands_without_whm_say_they_use_the_sandbox_and_how_to_configure_whm() 
     let stderr = String::from_utf8_lossy(&test.stderr);
     assert!(!test.status.success() && stderr.contains("sandbox") && stderr.contains("set WHM_URL"), "{stderr}");
 }
+
+#[test]
+fn the_operator_key_is_made_once_shown_as_npub_and_replaced_only_when_confirmed() {
+    use std::io::Write;
+    let dir = temp_dir();
+    let first = stdout(&hostr(dir.path(), &["operator", "show"]));
+    let npub = first.lines().next().unwrap().to_string();
+    assert!(npub.starts_with("npub1"), "{first}");
+    assert_eq!(stdout(&hostr(dir.path(), &["operator", "show"])).lines().next(), Some(npub.as_str()), "kept");
+    let file = std::fs::read_to_string(dir.path().join(".operator-key")).unwrap();
+    assert!(!first.contains(file.trim()), "the secret is never printed");
+
+    let refused = hostr(dir.path(), &["operator", "set-key", "--generate"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("new Nostr identity"), "warns first");
+
+    let keys = crate::common::new_keys();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hostr"))
+        .arg("--database")
+        .arg(dir.path())
+        .args(["operator", "set-key", "--yes"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(keys.secret_key().to_secret_hex().as_bytes()).unwrap();
+    let replaced = child.wait_with_output().unwrap();
+    assert!(replaced.status.success(), "{}", String::from_utf8_lossy(&replaced.stderr));
+    let wanted = nostr::prelude::ToBech32::to_bech32(&keys.public_key()).unwrap();
+    assert_eq!(stdout(&hostr(dir.path(), &["operator", "show"])).lines().next(), Some(wanted.as_str()));
+
+    let from_env = Command::new(env!("CARGO_BIN_EXE_hostr"))
+        .arg("--database")
+        .arg(dir.path())
+        .args(["operator", "set-key", "--generate", "--yes"])
+        .env("HOSTR_OPERATOR_NSEC", keys.secret_key().to_secret_hex())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&from_env.stderr).contains("HOSTR_OPERATOR_NSEC is set"),
+        "env wins, file untouched"
+    );
+}

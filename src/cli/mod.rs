@@ -6,6 +6,7 @@
 mod account;
 mod check;
 mod customer;
+mod operator;
 mod payment;
 mod plan;
 mod serve;
@@ -42,6 +43,9 @@ pub fn run(cli: Cli) -> ExitCode {
             open_store(&cli.database).and_then(|store| account::run(&store, command, json))
         }
         Some(Command::Whm(command)) => open_store(&cli.database).and_then(|store| whm::run(store, command, json)),
+        Some(Command::Operator(command)) => {
+            open_store(&cli.database).and_then(|store| operator::run(&store, command, json))
+        }
     };
     outcome.unwrap_or_else(|message| {
         eprintln!("hostr: {message}");

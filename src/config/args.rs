@@ -53,6 +53,26 @@ pub enum Command {
     /// Check the WHM connection; compare WHM's accounts with the files.
     #[command(subcommand)]
     Whm(WhmCommand),
+    /// Show or replace the operator's Nostr key (it signs listings, receipts, notices).
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Print the operator's npub and where its key comes from.
+    Show,
+    /// Replace the key kept in the database folder with one read from standard
+    /// input (an nsec or 64 hex digits; never on the command line, where `ps`
+    /// would show it), or with a new random key.
+    SetKey {
+        /// Make a new random key instead of reading one.
+        #[arg(long)]
+        generate: bool,
+        /// Replace it even though what it signed stays signed by the old key.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,9 +15,10 @@ mod public_url;
 mod secrets;
 mod serve_args;
 
+use crate::operator_key::OperatorKey;
 pub use args::{
-    AccountCommand, Cli, Command, CustomerCommand, PaymentCommand, PlanAddArgs, PlanCommand, PlanEditArgs,
-    StrikeCommand, WhmCommand,
+    AccountCommand, Cli, Command, CustomerCommand, OperatorCommand, PaymentCommand, PlanAddArgs, PlanCommand,
+    PlanEditArgs, StrikeCommand, WhmCommand,
 };
 pub use public_url::PublicUrl;
 pub use secrets::{StrikeSettings, WhmSettings};
@@ -55,6 +56,9 @@ pub struct Config {
     /// The session signing secret from `HOSTR_SESSION_SECRET`, if set; else
     /// one is generated and kept in the database folder.
     pub session_secret: Option<String>,
+    /// The operator's key from `HOSTR_OPERATOR_NSEC`, if set; else the one
+    /// kept in the database folder (see `operator_key`).
+    pub operator_key: Option<OperatorKey>,
     pub test_nip05_server: Option<String>,
     pub invoice_lifetime: Duration,
     /// Purchases one customer may have open at once.
@@ -94,6 +98,7 @@ impl Config {
             challenge_rate: args.challenge_rate,
             trust_forwarded_for: args.trust_forwarded_for,
             session_secret,
+            operator_key: OperatorKey::from_env()?,
             test_nip05_server: args.test_nip05_server.clone(),
             invoice_lifetime: Duration::from_secs(u64::from(args.invoice_minutes) * 60),
             max_open_purchases: args.max_open_purchases,
