@@ -12,6 +12,7 @@ pub mod cpanel_account;
 pub mod customer;
 pub mod http;
 pub mod ids;
+pub mod listing;
 pub mod lock_file;
 pub mod logger;
 pub mod money;

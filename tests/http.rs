@@ -54,6 +54,31 @@ fn plans_list_the_seeded_basic_plan_and_only_plans_on_sale() {
 }
 
 #[test]
+fn a_listing_address_leads_to_its_plan_and_nothing_else_does() {
+    use nostr::nips::nip19::{Nip19Coordinate, ToBech32};
+    use nostr::prelude::{Coordinate, Kind};
+    let server = TestServer::start();
+    let naddr = |author, id: &str| {
+        let coordinate = Coordinate::new(Kind::from(30402), author).identifier(id);
+        Nip19Coordinate::new(coordinate, []).to_bech32().unwrap()
+    };
+    let operator = server.app.operator.public_key();
+    let ours = server.get(&format!("/api/listing?naddr={}", naddr(operator, "basic")));
+    assert_eq!((ours.status, ours.json()["plan"].as_str()), (200, Some("basic")), "{}", ours.json());
+
+    let stranger = crate::common::new_keys().public_key();
+    for (path, status, code) in [
+        (format!("/api/listing?naddr={}", naddr(stranger, "basic")), 404, "not_our_listing"),
+        (format!("/api/listing?naddr={}", naddr(operator, "gone")), 404, "no_such_plan"),
+        ("/api/listing?naddr=naddr1broken".to_string(), 400, "invalid_naddr"),
+        ("/api/listing".to_string(), 400, "missing_naddr"),
+    ] {
+        let reply = server.get(&path);
+        assert_eq!((reply.status, reply.error_code().as_str()), (status, code), "{path}");
+    }
+}
+
+#[test]
 fn unknown_routes_and_wrong_methods_get_json_errors() {
     let server = TestServer::start();
     let reply = server.get("/api/nothing-here");

@@ -13,6 +13,7 @@ type Handler = fn(&App, &Request) -> ApiResult<Response>;
 const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/api/health", plans::health),
     ("GET", "/api/plans", plans::list),
+    ("GET", "/api/listing", plans::listing),
     ("GET", "/api/challenge", auth::challenge),
     ("POST", "/api/verify", auth::verify),
     ("POST", "/api/logout", auth::logout),
