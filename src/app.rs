@@ -93,7 +93,7 @@ impl App {
                 let client = StrikeClient::with_timeout(&strike.api_url, &strike.api_key, strike.timeout);
                 Checkout::new(store.clone(), Arc::new(client), config.invoice_lifetime)
             }
-            None => Checkout::sandboxed(store.clone(), config.invoice_lifetime),
+            None => Checkout::sandboxed_with(store.clone(), config.invoice_lifetime, config.sandbox_quote_lifetime),
         }
         .with_max_open(config.max_open_purchases);
         let mut schedule = config.schedule.clone();

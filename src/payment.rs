@@ -7,7 +7,7 @@
 //! (`provider`), so a sandbox invoice is never taken for real money.
 
 use crate::ids::IdFormat;
-use crate::money::{Currency, Money};
+use crate::money::{Currency, ExchangeRate, Money};
 use crate::plan::Plan;
 use crate::store::{Collection, Invalid, Key, Record};
 use crate::timestamp::Timestamp;
@@ -92,6 +92,12 @@ pub struct Payment {
     pub provider: Option<Provider>,
     pub bolt11: Option<String>,
     pub expires_at: Option<Timestamp>,
+    /// What the current quote (`bolt11`) asks for in sats, when known.
+    #[serde(default)]
+    pub quote_sats: Option<i64>,
+    /// The exchange rate of the current quote, for a price in a fiat currency.
+    #[serde(default)]
+    pub quote_rate: Option<ExchangeRate>,
     pub state: PaymentState,
     #[serde(default)]
     pub fulfilment: Fulfilment,
@@ -152,6 +158,8 @@ impl Payment {
             provider: None,
             bolt11: None,
             expires_at: None,
+            quote_sats: None,
+            quote_rate: None,
             state: PaymentState::Pending,
             fulfilment: Fulfilment::default(),
             paid_at: None,
@@ -228,6 +236,9 @@ impl Record for Payment {
             && !IdFormat::Uuid.accepts(account_id)
         {
             return Err(Invalid::new("accountId", format!("must be {}", IdFormat::Uuid.describe())));
+        }
+        if let Err(why) = self.currency.check(self.amount) {
+            return Err(Invalid::new("amount", why));
         }
         if self.state == PaymentState::Paid && self.paid_at.is_none() {
             return Err(Invalid::new("paidAt", "a PAID payment must say when it was paid"));

@@ -141,6 +141,9 @@ impl Record for Plan {
         if self.storage == 0 {
             return Err(Invalid::new("storage", "must be at least 1 GB"));
         }
+        if let Err(why) = self.currency.check(self.price) {
+            return Err(Invalid::new("price", why));
+        }
         if self.accounts == 0 {
             return Err(Invalid::new("accounts", "must include at least 1 cPanel account"));
         }
@@ -224,7 +227,7 @@ mod tests {
         let plan = Plan::seed(t0);
         let change = PlanChange { price: Some("7.5".parse().unwrap()), available: Some(false), ..Default::default() };
         let changed = plan.changed(&change, t1);
-        assert_eq!((changed.price.cents(), changed.available, changed.updated_at), (750, false, t1));
+        assert_eq!((changed.price.minor(2), changed.available, changed.updated_at), (Some(750), false, t1));
         assert_eq!(Plan { price: plan.price, available: true, updated_at: t0, ..changed.clone() }, plan);
         assert_eq!(changed.changed(&change, t0).updated_at, t1, "a change that changes nothing keeps the date");
     }

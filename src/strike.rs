@@ -21,7 +21,7 @@
 
 use crate::checkout::budget::{Budget, Call, Limits, Priority};
 use crate::checkout::provider::{Invoice, InvoiceState, PaymentProvider, ProviderError, ProviderResult, Quote};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, ExchangeRate, Money};
 use crate::rate_limit::Rate;
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -102,6 +102,17 @@ struct WireInvoice {
 struct WireQuote {
     ln_invoice: String,
     expiration: String,
+    /// What the payer is debited: BTC when the quote is made.
+    source_amount: Option<WireAmount>,
+    conversion_rate: Option<WireRate>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireRate {
+    amount: String,
+    source_currency: String,
+    target_currency: String,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +146,37 @@ struct WireNewSubscription<'a> {
 #[derive(Deserialize)]
 struct WireSubscription {
     id: String,
+}
+
+impl WireQuote {
+    /// The sats asked for, from a BTC `sourceAmount`. Only shown to the
+    /// customer, so an amount that does not parse is left out (and logged)
+    /// rather than making the BOLT11 unpayable.
+    fn sats(&self) -> Option<i64> {
+        let source = self.source_amount.as_ref().filter(|a| a.currency == "BTC")?;
+        let sats = source.amount.parse::<Money>().ok().and_then(|btc| btc.minor(8));
+        if sats.is_none() {
+            log::warn!(
+                "Strike quoted a sourceAmount of `{}` BTC, which is not whole sats",
+                source.amount.escape_debug()
+            );
+        }
+        sats
+    }
+
+    fn rate(&self) -> Option<ExchangeRate> {
+        let wire = self.conversion_rate.as_ref()?;
+        let rate = match (wire.amount.parse(), wire.source_currency.parse(), wire.target_currency.parse()) {
+            (Ok(amount), Ok(source_currency), Ok(target_currency)) => {
+                Some(ExchangeRate { amount, source_currency, target_currency })
+            }
+            _ => None,
+        };
+        if rate.is_none() {
+            log::warn!("Strike quoted a conversionRate hostr cannot read exactly: `{}`", wire.amount.escape_debug());
+        }
+        rate
+    }
 }
 
 impl WireInvoice {
@@ -302,10 +344,14 @@ impl PaymentProvider for StrikeClient {
         amount: Money,
         currency: &Currency,
     ) -> ProviderResult<Invoice> {
+        // Strike wants the currency's own decimals: "5.00" USD, "0.00050000" BTC.
+        let fixed = amount.to_fixed(currency.decimals()).ok_or_else(|| {
+            ProviderError::Nonsense(format!("{amount} {currency} has more decimals than {currency} allows"))
+        })?;
         let body = WireNewInvoice {
             correlation_id,
             description,
-            amount: WireAmount { amount: amount.to_fixed_2(), currency: currency.to_string() },
+            amount: WireAmount { amount: fixed, currency: currency.to_string() },
         };
         let wire: WireInvoice = self.send_once("POST", "/v1/invoices", Some(&body), Call::NewInvoice)?;
         wire.into_invoice()
@@ -320,7 +366,8 @@ impl PaymentProvider for StrikeClient {
         if !wire.ln_invoice.to_ascii_lowercase().starts_with("ln") {
             return Err(ProviderError::Nonsense("the quote's lnInvoice is not a BOLT11".to_owned()));
         }
-        Ok(Quote { bolt11: wire.ln_invoice, expires_at })
+        let (sats, rate) = (wire.sats(), wire.rate());
+        Ok(Quote { bolt11: wire.ln_invoice, expires_at, sats, rate })
     }
 
     /// `GET /v1/invoices/{id}`; `None` when Strike does not know it.

@@ -3,6 +3,7 @@
 use crate::common::{customer, key, temp_dir};
 use hostr::customer::npub;
 use hostr::store::Store;
+use serde_json::json;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
@@ -69,7 +70,43 @@ fn plans_can_be_added_listed_and_shown() {
         &["plan", "add", "cheap", "--name", "x", "--storage", "1", "--bandwidth", "1", "--price", "0.001"],
     );
     assert!(!bad_price.status.success());
-    assert!(String::from_utf8_lossy(&bad_price.stderr).contains("--price"));
+    let why = String::from_utf8_lossy(&bad_price.stderr);
+    assert!(why.contains("price") && why.contains("USD amounts have at most 2"), "{why}");
+}
+
+#[test]
+fn plans_can_be_priced_in_btc_to_the_sat_or_in_whole_sats() {
+    let dir = temp_dir();
+    let add = |id: &str, price: &str, currency: &str| {
+        let args = ["plan", "add", id, "--name", id, "--storage", "1", "--bandwidth", "1", "--price", price];
+        hostr(dir.path(), &[&args[..], &["--currency", currency]].concat())
+    };
+    for (id, price, currency, ok, shown) in [
+        ("btc", "0.00050000", "BTC", true, Some(json!(0.0005))),
+        ("fine", "0.00012345", "BTC", true, Some(json!(0.00012345))),
+        ("sats", "21000", "SAT", true, Some(json!(21000))),
+        ("toofine", "0.000000001", "BTC", false, None),
+        ("halfsat", "21000.5", "SAT", false, None),
+        ("cent", "9.999", "EUR", false, None),
+    ] {
+        let out = add(id, price, currency);
+        assert_eq!(out.status.success(), ok, "{price} {currency}: {}", String::from_utf8_lossy(&out.stderr));
+        if let Some(shown) = shown {
+            let plan: serde_json::Value =
+                serde_json::from_slice(&hostr(dir.path(), &["plan", "show", id]).stdout).unwrap();
+            assert_eq!((plan["price"].clone(), plan["currency"].as_str()), (shown, Some(currency)), "{id}");
+        }
+    }
+    let list = stdout(&hostr(dir.path(), &["plan", "list"]));
+    assert!(list.contains("0.0005 BTC") && list.contains("21000 SAT"), "{list}");
+    // An edit is checked by the same rules: sats have no decimals.
+    let edit = hostr(dir.path(), &["plan", "edit", "sats", "--price", "1.5"]);
+    assert!(!edit.status.success());
+    assert!(String::from_utf8_lossy(&edit.stderr).contains("no decimals"));
+    let edit = hostr(dir.path(), &["plan", "edit", "btc", "--currency", "SAT", "--price", "50000"]);
+    assert!(edit.status.success(), "{}", String::from_utf8_lossy(&edit.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&hostr(dir.path(), &["plan", "show", "btc"]).stdout).unwrap();
+    assert_eq!((plan["price"].clone(), plan["currency"].as_str()), (json!(50000), Some("SAT")));
 }
 
 #[test]
@@ -546,13 +583,14 @@ fn plans_are_edited_through_the_store_and_retired_plans_still_renew() {
     assert!(out.contains("12.5 USD monthly → 15 USD monthly") && out.contains("Pro → Pro+"), "{out}");
     let store = Arc::new(Store::open(dir.path()).unwrap());
     let pro: Plan = store.get("pro").unwrap();
-    assert_eq!((pro.name.as_str(), pro.price.cents(), pro.storage), ("Pro+", 1500, 60));
+    assert_eq!((pro.name.as_str(), pro.price.minor(2), pro.storage), ("Pro+", Some(1500), 60));
     assert_eq!((pro.whm_package.as_str(), pro.bandwidth, pro.available), ("pro_v2", 500, true), "the rest is kept");
 
     // Refused like `plan add` refuses, and nothing is written.
     for (args, says) in [
         (&["plan", "edit", "pro", "--storage", "0"][..], "storage"),
-        (&["plan", "edit", "pro", "--price", "1.001"][..], "--price"),
+        (&["plan", "edit", "pro", "--price", "1.001"][..], "USD amounts have at most 2"),
+        (&["plan", "edit", "pro", "--price", "1.000000001"][..], "--price"),
         (&["plan", "edit", "pro", "--currency", "usd"][..], "--currency"),
         (&["plan", "edit", "pro", "--billing-cycle", "weekly"][..], "monthly or yearly"),
         (&["plan", "edit", "pro", "--whm-package", "a/b"][..], "whmPackage"),
@@ -584,7 +622,7 @@ fn plans_are_edited_through_the_store_and_retired_plans_still_renew() {
     assert!(matches!(checkout.create_invoice(&owner, buy), Err(CheckoutError::UnknownPlan)));
     let owner: hostr::customer::Customer = store.get(&owner.id).unwrap();
     let renewal = checkout.create_invoice(&owner, Purchase::Renewal { account_id: shop.id.clone() }).unwrap();
-    assert_eq!((renewal.plan_id.as_str(), renewal.amount.cents()), ("pro", 1500));
+    assert_eq!((renewal.plan_id.as_str(), renewal.amount.minor(2)), ("pro", Some(1500)));
     let again = hostr(dir.path(), &["plan", "edit", "pro", "--available"]);
     assert!(again.status.success() && store.get::<Plan>("pro").unwrap().available);
 }

@@ -13,6 +13,7 @@ mod cli;
 mod http;
 mod modes;
 mod payments;
+mod prices;
 mod provisioning;
 mod purchases;
 mod relay;

@@ -335,7 +335,7 @@ fn fields_added_by_hand_survive_a_rewrite_and_prices_stay_exact() {
     )
     .unwrap();
     let plan: Plan = store.get("pro").unwrap();
-    assert_eq!(plan.price.cents(), 1050);
+    assert_eq!(plan.price.minor(2), Some(1050));
     // A note inside a nested object survives too.
     let mut c = customer(&key(1), None);
     c.metadata = Some(hostr::customer::ProfileMetadata { name: Some("A".into()), ..Default::default() });

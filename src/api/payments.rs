@@ -43,8 +43,9 @@ pub fn create_invoice(app: &App, request: &Request) -> ApiResult<Response> {
         }
     };
     let payment = app.checkout.create_invoice(&customer, purchase)?;
-    let sandbox = payment.sandbox;
-    Ok(Response::json(201, &json!({"payment": payment_view(&payment), "qrSvg": qr_svg(&payment), "sandbox": sandbox})))
+    let mut answer = invoice_answer(app, &payment);
+    answer["sandbox"] = json!(payment.sandbox);
+    Ok(Response::json(201, &answer))
 }
 
 pub fn check_invoice(app: &App, request: &Request) -> ApiResult<Response> {
@@ -59,8 +60,22 @@ pub fn check_invoice(app: &App, request: &Request) -> ApiResult<Response> {
         Some(id) => app.store.get::<CpanelAccount>(id).ok(),
         None => None,
     };
-    let account = account.as_ref().map(account_view);
-    Ok(Response::json(200, &json!({"payment": payment_view(&payment), "qrSvg": qr_svg(&payment), "account": account})))
+    let mut answer = invoice_answer(app, &payment);
+    answer["account"] = json!(account.as_ref().map(account_view));
+    Ok(Response::json(200, &answer))
+}
+
+/// What the payment page draws an invoice from: the payment, its QR code,
+/// when the payment's own lifetime ends (`payableUntil`: no new quote
+/// after it) and the server's clock (`serverTime`), against which the page
+/// judges whether a quote has expired, whatever the customer's clock says.
+fn invoice_answer(app: &App, payment: &Payment) -> Value {
+    json!({
+        "payment": payment_view(payment),
+        "qrSvg": qr_svg(payment),
+        "payableUntil": app.checkout.payable_until(payment),
+        "serverTime": crate::timestamp::Timestamp::now(),
+    })
 }
 
 /// The body of the requests about one payment of the caller's.

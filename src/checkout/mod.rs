@@ -85,7 +85,12 @@ impl Checkout {
     }
 
     pub fn sandboxed(store: Arc<Store>, invoice_lifetime: Duration) -> Checkout {
-        let sandbox = Arc::new(SandboxPayments::default());
+        Checkout::sandboxed_with(store, invoice_lifetime, sandbox::QUOTE_LIFETIME)
+    }
+
+    /// A sandbox checkout whose quotes last `quote_lifetime`.
+    pub fn sandboxed_with(store: Arc<Store>, invoice_lifetime: Duration, quote_lifetime: Duration) -> Checkout {
+        let sandbox = Arc::new(SandboxPayments::with_quote_lifetime(quote_lifetime));
         Checkout::build(store, sandbox.clone(), Some(sandbox), invoice_lifetime)
     }
 
@@ -271,7 +276,8 @@ impl Checkout {
             Some(invoice) => invoice,
             None => {
                 let description = describe(plan, &payment);
-                self.provider.issue_invoice(&payment.id, &description, payment.amount, &payment.currency)?
+                let (amount, currency) = payment.currency.invoiced(payment.amount);
+                self.provider.issue_invoice(&payment.id, &description, amount, &currency)?
             }
         };
         self.attach_quote(&payment.id, &invoice)
@@ -288,6 +294,9 @@ impl Checkout {
                 p.provider = Some(self.mode());
                 p.bolt11 = Some(quote.bolt11.clone());
                 p.expires_at = Some(quote.expires_at);
+                // A price in bitcoin is its own amount in sats: no rate in it.
+                p.quote_sats = p.currency.sats(p.amount).or(quote.sats);
+                p.quote_rate = quote.rate.clone().filter(|_| !p.currency.is_bitcoin());
                 p.updated_at = Timestamp::now();
             }
             Ok(p.clone())
@@ -451,13 +460,21 @@ impl Checkout {
     }
 
     fn lifetime_over(&self, payment: &Payment, now: Timestamp) -> bool {
-        now.as_datetime() > payment.created_at.as_datetime() + self.invoice_lifetime
+        now > self.payable_until(payment)
+    }
+
+    /// The end of a payment's own lifetime (`--invoice-minutes` after it was
+    /// begun): no new quote is made for it after that, so the page stops
+    /// offering it once its last quote has expired.
+    pub fn payable_until(&self, payment: &Payment) -> Timestamp {
+        Timestamp::from(payment.created_at.as_datetime() + self.invoice_lifetime)
     }
 }
 
 /// An invoice whose amount differs from its payment's is never taken as paid.
+/// A payment in sats was invoiced as the same amount of BTC.
 fn same_amount(payment: &Payment, invoice: &Invoice) -> bool {
-    let same = invoice.amount == payment.amount && invoice.currency == payment.currency;
+    let same = (invoice.amount, invoice.currency.clone()) == payment.currency.invoiced(payment.amount);
     if !same {
         log::error!(
             "payment {}: invoice {} is for {} {} but the payment is for {} {}; not acting on it",

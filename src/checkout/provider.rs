@@ -8,7 +8,7 @@
 //! (`strike.rs` from Strike's JSON); nothing here knows a vendor's wire format.
 
 use super::budget::Budget;
-use crate::money::{Currency, Money};
+use crate::money::{Currency, ExchangeRate, Money};
 use crate::timestamp::Timestamp;
 use std::fmt;
 use std::time::Duration;
@@ -43,6 +43,11 @@ pub struct Quote {
     /// The BOLT11 payment request.
     pub bolt11: String,
     pub expires_at: Timestamp,
+    /// What the wallet is asked to pay, in sats, when the provider says
+    /// (Strike: the quote's `sourceAmount` in BTC).
+    pub sats: Option<i64>,
+    /// The rate the invoice's currency was converted at, when it was.
+    pub rate: Option<ExchangeRate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +93,8 @@ pub trait PaymentProvider: Send + Sync {
     fn is_sandbox(&self) -> bool;
     /// Not retried by any provider: after `Unreachable`, look the invoice up
     /// by `correlation_id` before trying again, so no second one is made.
+    /// `amount` is in `currency`'s decimals, and `currency` one a provider
+    /// invoices in (`Currency::invoiced`: never `SAT`).
     fn issue_invoice(
         &self,
         correlation_id: &str,

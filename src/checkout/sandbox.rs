@@ -2,22 +2,43 @@
 //! Strike key is configured, so the whole purchase can be clicked through
 //! locally. Its invoices say "sandbox" in their BOLT11-shaped string, no
 //! wallet can pay them, and they are settled by `POST /api/sandbox/pay`.
+//! Its quotes last a minute, as Strike's do (tests shorten that), and price
+//! fiat in sats at a made-up rate, [`SANDBOX_RATE`] of any currency for one
+//! BTC.
 
 use super::provider::{Invoice, InvoiceState, PaymentProvider, ProviderError, ProviderResult, Quote};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, ExchangeRate, Money, sats_at_rate};
 use crate::timestamp::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// How long a sandbox quote is valid, as Strike's are.
-const QUOTE_SECONDS: i64 = 60;
+pub const QUOTE_LIFETIME: Duration = Duration::from_secs(60);
 
-#[derive(Default)]
+/// The sandbox's price of one BTC in any currency: made up, round, and
+/// clearly not a market rate.
+pub const SANDBOX_RATE: i64 = 100_000;
+
 pub struct SandboxPayments {
     invoices: Mutex<HashMap<String, Invoice>>,
+    quote_lifetime: chrono::Duration,
+}
+
+impl Default for SandboxPayments {
+    fn default() -> SandboxPayments {
+        SandboxPayments::with_quote_lifetime(QUOTE_LIFETIME)
+    }
 }
 
 impl SandboxPayments {
+    /// A sandbox whose quotes last `lifetime` (at least a second).
+    pub fn with_quote_lifetime(lifetime: Duration) -> SandboxPayments {
+        let lifetime =
+            chrono::Duration::from_std(lifetime.max(Duration::from_secs(1))).unwrap_or(chrono::Duration::MAX);
+        SandboxPayments { invoices: Mutex::default(), quote_lifetime: lifetime }
+    }
+
     /// Marks a sandbox invoice paid, as a wallet paying it would; false for
     /// an invoice this sandbox never issued.
     pub fn settle(&self, invoice_id: &str) -> bool {
@@ -61,11 +82,30 @@ impl PaymentProvider for SandboxPayments {
     fn issue_quote(&self, invoice_id: &str) -> ProviderResult<Quote> {
         let invoices = self.invoices.lock().unwrap_or_else(|p| p.into_inner());
         let invoice = invoices.get(invoice_id).ok_or_else(|| refused(404, "NOT_FOUND", "no such sandbox invoice"))?;
+        let (sats, rate) = match invoice.currency.sats(invoice.amount) {
+            Some(sats) => (Some(sats), None),
+            None => {
+                let rate = Money::from_minor(SANDBOX_RATE, 0).expect("a constant amount within range");
+                let rate = ExchangeRate {
+                    amount: rate,
+                    source_currency: Currency::btc(),
+                    target_currency: invoice.currency.clone(),
+                };
+                (sats_at_rate(invoice.amount, rate.amount), Some(rate))
+            }
+        };
         Ok(Quote {
             // Shaped like a BOLT11 so pages and QR codes work, and marked so
-            // that nobody mistakes it for a real one.
-            bolt11: format!("lnsandbox{}n1sandboxnotpayable{}", invoice.amount.cents(), invoice_id.replace('-', "")),
-            expires_at: Timestamp::from(chrono::Utc::now() + chrono::Duration::seconds(QUOTE_SECONDS)),
+            // that nobody mistakes it for a real one; each quote is its own.
+            bolt11: format!(
+                "lnsandbox{}n1sandboxnotpayable{}{}",
+                sats.unwrap_or(0),
+                invoice_id.replace('-', ""),
+                &crate::ids::new_uuid()[..8]
+            ),
+            expires_at: Timestamp::from(chrono::Utc::now() + self.quote_lifetime),
+            sats,
+            rate,
         })
     }
 

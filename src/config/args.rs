@@ -173,10 +173,11 @@ pub struct PlanAddArgs {
     /// Monthly transfer in GB.
     #[arg(long)]
     pub bandwidth: u32,
-    /// Price per billing cycle, at most 2 decimals, e.g. 9.99.
+    /// Price per billing cycle: at most 2 decimals in a fiat currency (9.99),
+    /// 8 in BTC (0.0005), whole sats in SAT (50000).
     #[arg(long)]
     pub price: Money,
-    /// ISO currency code.
+    /// ISO currency code (USD, EUR, GBP…), BTC, or SAT for sats.
     #[arg(long, default_value = "USD")]
     pub currency: Currency,
     /// `monthly` or `yearly`.
@@ -214,10 +215,11 @@ pub struct PlanChangeArgs {
     /// Monthly transfer in GB.
     #[arg(long)]
     pub bandwidth: Option<u32>,
-    /// Price per billing cycle, at most 2 decimals, e.g. 9.99.
+    /// Price per billing cycle: at most 2 decimals in a fiat currency (9.99),
+    /// 8 in BTC (0.0005), whole sats in SAT (50000).
     #[arg(long)]
     pub price: Option<Money>,
-    /// ISO currency code.
+    /// ISO currency code (USD, EUR, GBP…), BTC, or SAT for sats.
     #[arg(long)]
     pub currency: Option<Currency>,
     /// `monthly` or `yearly`.

@@ -61,6 +61,9 @@ pub struct Config {
     pub operator_key: Option<OperatorKey>,
     pub test_nip05_server: Option<String>,
     pub invoice_lifetime: Duration,
+    /// How long a sandbox quote lasts: a minute, as Strike's do. Not a
+    /// flag; tests shorten it to see quotes expire.
+    pub sandbox_quote_lifetime: Duration,
     /// Purchases one customer may have open at once.
     pub max_open_purchases: u32,
     pub payment_poll_interval: Duration,
@@ -101,6 +104,7 @@ impl Config {
             operator_key: OperatorKey::from_env()?,
             test_nip05_server: args.test_nip05_server.clone(),
             invoice_lifetime: Duration::from_secs(u64::from(args.invoice_minutes) * 60),
+            sandbox_quote_lifetime: crate::checkout::sandbox::QUOTE_LIFETIME,
             max_open_purchases: args.max_open_purchases,
             payment_poll_interval: Duration::from_secs(args.payment_poll_seconds),
             strike,

@@ -39,6 +39,10 @@ pub struct State {
     pub faults: VecDeque<Fault>,
     pub quotes: usize,
     pub quote_seconds: i64,
+    /// The price of one BTC in every fiat currency, in cents.
+    pub rate_cents: i128,
+    /// The body of each `POST /v1/invoices`, as sent.
+    pub created: Vec<Value>,
 }
 
 pub struct FakeStrike {
@@ -51,7 +55,7 @@ impl FakeStrike {
     pub fn start() -> FakeStrike {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind the fake Strike"));
         let url = format!("http://{}", server.server_addr().to_ip().unwrap());
-        let state = Arc::new(Mutex::new(State { quote_seconds: 30, ..State::default() }));
+        let state = Arc::new(Mutex::new(State { quote_seconds: 30, rate_cents: 10_000_000, ..State::default() }));
         for _ in 0..4 {
             let (server, state) = (server.clone(), state.clone());
             std::thread::spawn(move || {
@@ -141,6 +145,32 @@ fn invoice_json(id: &str, invoice: &FakeInvoice) -> Value {
     })
 }
 
+/// A decimal string as an integer of `decimals` decimals: "5.00" with 2 is 500.
+fn minor(text: &str, decimals: usize) -> i128 {
+    let (units, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let fraction = format!("{fraction:0<decimals$}");
+    format!("{units}{}", &fraction[..decimals]).parse().expect("a decimal amount")
+}
+
+fn decimal(minor: i128, decimals: u32) -> String {
+    let step = 10i128.pow(decimals);
+    format!("{}.{:0width$}", minor / step, minor % step, width = decimals as usize)
+}
+
+/// What Strike quotes for an invoice at `rate_cents` a BTC: the BTC the
+/// payer is debited (rounded up to the sat), the amount credited, and its
+/// (fiat) currency. A BTC invoice is credited in USD.
+fn quote_amounts(invoice: &FakeInvoice, rate_cents: i128) -> (String, String, String) {
+    if invoice.currency == "BTC" {
+        let sats = minor(&invoice.amount, 8);
+        let cents = sats * rate_cents / 100_000_000;
+        return (decimal(sats, 8), decimal(cents, 2), "USD".to_owned());
+    }
+    let cents = minor(&invoice.amount, 2);
+    let sats = (cents * 100_000_000 + rate_cents - 1) / rate_cents;
+    (decimal(sats, 8), invoice.amount.clone(), invoice.currency.clone())
+}
+
 fn route(method: &str, url: &str, body: &str, state: &Mutex<State>) -> (u16, String) {
     let mut state = state.lock().unwrap();
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
@@ -150,6 +180,7 @@ fn route(method: &str, url: &str, body: &str, state: &Mutex<State>) -> (u16, Str
             let Ok(new) = serde_json::from_str::<Value>(body) else {
                 return (400, envelope(400, "INVALID_DATA").to_string());
             };
+            state.created.push(new.clone());
             let correlation = new["correlationId"].as_str().unwrap_or("").to_owned();
             if state.invoices.values().any(|i| i.correlation_id == correlation) {
                 return (422, envelope(422, "DUPLICATE_INVOICE").to_string());
@@ -167,19 +198,20 @@ fn route(method: &str, url: &str, body: &str, state: &Mutex<State>) -> (u16, Str
             (201, reply)
         }
         ("POST", ["v1", "invoices", id, "quote"]) => {
-            if !state.invoices.contains_key(*id) {
+            let Some(invoice) = state.invoices.get(*id).cloned() else {
                 return (404, envelope(404, "NOT_FOUND").to_string());
-            }
+            };
             state.quotes += 1;
             let expires = chrono::Utc::now() + chrono::Duration::seconds(state.quote_seconds);
+            let (source, target, fiat) = quote_amounts(&invoice, state.rate_cents);
             let reply = json!({
                 "quoteId": uuid::Uuid::new_v4().to_string(),
                 "lnInvoice": format!("lnbc50u1pfake{}{}", state.quotes, id.replace('-', "")),
                 "expiration": expires.to_rfc3339(),
                 "expirationInSec": state.quote_seconds,
-                "targetAmount": {"amount": "5.00", "currency": "USD"},
-                "sourceAmount": {"amount": "0.00005000", "currency": "BTC"},
-                "conversionRate": {"amount": "100000.00", "sourceCurrency": "BTC", "targetCurrency": "USD"}
+                "targetAmount": {"amount": target, "currency": fiat},
+                "sourceAmount": {"amount": source, "currency": "BTC"},
+                "conversionRate": {"amount": decimal(state.rate_cents, 2), "sourceCurrency": "BTC", "targetCurrency": fiat}
             });
             (201, reply.to_string())
         }
