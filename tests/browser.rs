@@ -616,14 +616,7 @@ fn a_hidden_page_stops_polling_and_a_webln_wallet_pays_in_one_click() {
     let Some(tools) = browser_tools() else { return };
     let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let site = Site::start();
-    let keys = Keys::generate();
-    let customer = site.register(&keys);
-    let mut config = signer_config(&keys, "ok", 0, vec![]);
-    config["webln"] = json!(true);
-    let browser = Browser::start(&tools, &config);
-    browser.goto(&site.url("/"));
-    browser.click("[data-test=login]");
-    browser.wait_url("/products.html");
+    let (customer, browser) = signed_in_with_webln(&tools, &site);
 
     // A first order, given up: "Cancel" cancels it (so the domain is free
     // again) and the page starts over.
@@ -698,6 +691,121 @@ fn a_hidden_page_stops_polling_and_a_webln_wallet_pays_in_one_click() {
     );
     let account = site.account_of(&customer.id, "webln-example.org").expect("the account exists");
     assert_eq!(account.status, AccountStatus::Active);
+}
+
+/// Watches the payment view from inside the page, at every change and
+/// every 20 ms: a quote shown payable (QR code and pay actions) at or after
+/// its own `expiresAt` is recorded in `violations`; every quote shown
+/// payable, and whether the renewing state was seen, are kept too.
+const INVOICE_WATCH: &str = "const w = window.__invoiceWatch = {violations: [], shown: [], renewing: 0}; \
+    const look = () => { \
+      const pay = document.querySelector('[data-test=payable]'); \
+      const renewing = document.querySelector('[data-test=renewing]'); \
+      if (renewing) w.renewing += 1; \
+      if (pay && renewing) w.violations.push('payable and renewing at once'); \
+      if (!pay) return; \
+      const bolt11 = pay.dataset.bolt11; \
+      if (!w.shown.includes(bolt11)) w.shown.push(bolt11); \
+      if (Date.now() >= Date.parse(pay.dataset.expiresAt)) w.violations.push(`${bolt11} payable at ${new Date().toISOString()}, expired at ${pay.dataset.expiresAt}`); \
+    }; \
+    new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true}); \
+    setInterval(look, 20); look(); \
+    navigator.clipboard.writeText = async (text) => { w.copied = text; };";
+
+#[test]
+fn an_expired_quote_is_replaced_for_the_same_order_never_payable_and_gone_at_the_payments_end() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    // Quotes of a few seconds, in a payment that lives for three of them.
+    let site = Site::start_with(|c| {
+        c.sandbox_quote_lifetime = Duration::from_secs(6);
+        c.invoice_lifetime = Duration::from_secs(15);
+    });
+    let (customer, browser) = signed_in_with_webln(&tools, &site);
+    browser.click("[data-test=choose-basic]");
+    browser.type_into("#domain", "live-invoice.org");
+    browser.click("[data-test=buy-button]");
+    browser.wait_visible("[data-test=payable]");
+    browser.eval(INVOICE_WATCH, json!([]));
+    let bolt11 =
+        |b: &Browser| b.eval("return document.querySelector('[data-test=payable]')?.dataset.bolt11 || null", json!([]));
+    let first = bolt11(&browser);
+    let qr = "return document.querySelector('.qr img')?.src || null";
+    let first_qr = browser.eval(qr, json!([]));
+    // The amount in sats, and the rate it was worked out at.
+    browser.wait_text("[data-test=sats]", "5,000 sats");
+    browser.wait_text("[data-test=sats]", "1 BTC = $100,000.00");
+    browser.screenshots("24-invoice-first-quote", false);
+
+    // The quote expires: one calm state, then a new invoice for the same order.
+    browser.wait_for(
+        "a new quote",
+        "return (document.querySelector('[data-test=payable]')?.dataset.bolt11 || arguments[0]) !== arguments[0]",
+        json!([first]),
+    );
+    let second = bolt11(&browser);
+    browser.wait_visible("[data-test=new-invoice-note]");
+    browser.wait_text("[data-test=new-invoice-note]", "new invoice for the same order");
+    let second_str = second.as_str().expect("a BOLT11").to_owned();
+    assert_ne!(browser.eval(qr, json!([])), first_qr, "the QR code is the new invoice's");
+    let href = browser.eval("return document.querySelector('[data-test=open-wallet]').getAttribute('href')", json!([]));
+    assert_eq!(href, json!(format!("lightning:{second_str}")), "\"Open in wallet\" opens the new invoice");
+    assert_eq!(browser.text("[data-test=bolt11]"), second_str, "the invoice text is the new one");
+    assert!(browser.text("#payment").contains("Simulate payment"), "the sandbox can still pay it");
+    browser.click("#payment button[aria-label^='Copy invoice']");
+    browser.wait_for("the copy", "return window.__invoiceWatch.copied === arguments[0]", json!([second]));
+    browser.eval("window.__HOSTR_TEST__.weblnHold = true", json!([]));
+    browser.click("[data-test=webln]");
+    browser.wait_text("[data-test=webln-sent]", "Payment sent");
+    assert_eq!(
+        browser.eval("return window.__HOSTR_TEST__.paid", json!([])),
+        json!([second]),
+        "WebLN pays the new invoice"
+    );
+    let watch = browser.eval("return window.__invoiceWatch", json!([]));
+    assert!(watch["renewing"].as_u64().unwrap_or(0) > 0, "the renewing state was shown between the quotes: {watch}");
+    let says = browser.text("#payment");
+    assert!(!says.contains("This invoice expired"), "one calm state, no expired invoice beside it: {says}");
+    browser.screenshots("25-invoice-new-quote", false);
+
+    // The payment's own lifetime ends: no QR code, no way to pay, a way to start again.
+    browser.wait_visible("[data-test=payment-over]");
+    browser.wait_text("[data-test=payment-over]", "The time to pay this order is over");
+    let left = browser.eval(
+        "return ['.qr', '[data-test=payable]', '[data-test=pay-actions]', '[data-test=webln]', '[data-test=simulate]', \
+          '[data-test=open-wallet]', '[data-test=bolt11]'].filter(s => document.querySelector(s))",
+        json!([]),
+    );
+    assert_eq!(left, json!([]), "nothing payable once the payment's lifetime is over");
+    browser.screenshots("26-invoice-over", true);
+    let watch = browser.eval("return window.__invoiceWatch", json!([]));
+    assert_eq!(watch["violations"], json!([]), "an expired quote was shown as payable: {watch}");
+    assert!(watch["shown"].as_array().map_or(0, Vec::len) >= 2, "{watch}");
+
+    // Start again: the old order is cancelled (its domain free at once), and
+    // a new one's renewed quote is paid in the sandbox.
+    browser.click("[data-test=start-again]");
+    let over = "return location.search === '' && !!document.querySelector('[data-test=choose-basic]');";
+    browser.wait_for("the page to start over", over, json!([]));
+    let buyer: Customer = site.server.app.store.get(&customer.id).expect("the customer");
+    let old: hostr::payment::Payment = site.server.app.store.get(&buyer.payment_ids[0]).expect("the first payment");
+    assert_eq!(old.state, hostr::payment::PaymentState::Cancelled, "starting again gave the old order up");
+    browser.click("[data-test=choose-basic]");
+    browser.type_into("#domain", "live-invoice-2.org");
+    browser.click("[data-test=buy-button]");
+    browser.wait_visible("[data-test=payable]");
+    browser.eval(INVOICE_WATCH, json!([]));
+    let first = bolt11(&browser);
+    browser.wait_for(
+        "a new quote",
+        "return (document.querySelector('[data-test=payable]')?.dataset.bolt11 || arguments[0]) !== arguments[0]",
+        json!([first]),
+    );
+    browser.click("[data-test=simulate]");
+    browser.wait_visible("[data-test=success]");
+    browser.wait_text("[data-test=success]", "live-invoice-2.org");
+    let watch = browser.eval("return window.__invoiceWatch", json!([]));
+    assert_eq!(watch["violations"], json!([]), "an expired quote was shown as payable: {watch}");
 }
 
 #[test]
@@ -848,6 +956,19 @@ impl Site {
             .filter_map(|id| self.server.app.store.get::<CpanelAccount>(id).ok())
             .find(|a| a.domain == domain)
     }
+}
+
+/// A registered customer signed in on the plans page, with a WebLN wallet.
+fn signed_in_with_webln(tools: &Tools, site: &Site) -> (Customer, Browser) {
+    let keys = Keys::generate();
+    let customer = site.register(&keys);
+    let mut config = signer_config(&keys, "ok", 0, vec![]);
+    config["webln"] = json!(true);
+    let browser = Browser::start(tools, &config);
+    browser.goto(&site.url("/"));
+    browser.click("[data-test=login]");
+    browser.wait_url("/products.html");
+    (customer, browser)
 }
 
 fn free_port() -> u16 {

@@ -1,9 +1,10 @@
 // The products page: plans (selectPkg), the domain, the invoice (buyPkg),
-// paying it (QR, copy, WebLN, sandbox), live status, and success.
+// live status, and success. Paying the invoice (QR, copy, WebLN, sandbox,
+// new quotes) is invoice.js, loaded once there is a payment to show.
 
 import {api, ApiError} from './api.js';
 import {startCustomerPage} from './page.js';
-import {busy, byId, copyButton, date, fill, h, message, money, query, show, spinner} from './ui.js';
+import {busy, byId, date, fill, h, message, money, query, show, spinner} from './ui.js';
 
 let plans = [];
 let selected = null;
@@ -13,8 +14,9 @@ let sandbox = false;
 let current = null;
 let shownKey = '';
 let pollTimer = null;
-let countdownTimer = null;
 let pollFailures = 0;
+/** invoice.js, once loaded. */
+let invoice = null;
 
 async function start() {
   const started = await startCustomerPage();
@@ -165,7 +167,7 @@ export async function buyPkg() {
   try {
     const answer = await api('POST', '/api/create-invoice', {planId: selected.id, domain: result.domain});
     done();
-    startPayment(answer);
+    await startPayment(answer);
   } catch (error) {
     done();
     if (error.code === 'domain_yours') {
@@ -223,14 +225,16 @@ async function resume(paymentId) {
   fill('payment', spinner('Loading your payment…'));
   show('payment', true);
   try {
-    startPayment(await api('GET', `/api/check-invoice?paymentId=${encodeURIComponent(paymentId)}`));
+    await startPayment(await api('GET', `/api/check-invoice?paymentId=${encodeURIComponent(paymentId)}`));
   } catch (error) {
     fill('payment', message('error', 'This payment could not be loaded', error.message,
       h('a', {class: 'button', href: '/products.html'}, 'Choose a plan')));
   }
 }
 
-function startPayment(answer) {
+async function startPayment(answer) {
+  invoice = invoice || await import('./invoice.js');
+  invoice.noteServerTime(answer);
   current = answer;
   shownKey = '';
   pollFailures = 0;
@@ -245,11 +249,6 @@ function startPayment(answer) {
   const heading = byId('payment-title');
   if (heading) heading.focus({preventScroll: true});
   schedulePoll();
-}
-
-/** A WebLN wallet (Alby and others) that can pay in one click. */
-function weblnAvailable() {
-  return typeof window.webln === 'object' && window.webln !== null && typeof window.webln.sendPayment === 'function';
 }
 
 function isRenewal(payment) {
@@ -282,9 +281,12 @@ function renderPayment() {
     payment.bolt11, payment.expiresAt, account && account.status].join('|');
   if (key === shownKey) return;
   shownKey = key;
-  clearInterval(countdownTimer);
+  invoice.stopInvoice();
   const what = isRenewal(payment) ? `Renewal of ${domainOf(payment)} · ${planName(payment)}` : `${planName(payment)} · ${payment.domain}`;
-  if (payment.state === 'PENDING') fill('payment', pendingView(payment, what));
+  if (payment.state === 'PENDING') {
+    fill('payment', invoice.pendingView({answer: current, what, sandbox, renewal: isRenewal(payment),
+      rerender, accept, poll, cancelPayment}));
+  }
   else if (payment.state === 'PAID') fill('payment', succeeded() ? successView(payment, account) : paidView(payment, account));
   else fill('payment', closedView(payment));
   // The button that had focus (Simulate, WebLN) is gone: keep keyboard and
@@ -294,56 +296,17 @@ function renderPayment() {
   }
 }
 
-function pendingView(payment, what) {
-  const expired = h('div', {hidden: true, 'data-test': 'quote-expired'},
-    message('warn', 'This invoice expired', 'Lightning invoices are valid for a short time. Get a new one for the same order; nothing was charged.',
-      h('button', {type: 'button', 'data-test': 'new-invoice', onclick: (e) => newInvoice(e.currentTarget)}, 'New invoice')));
-  const countdown = h('span', {class: 'countdown'});
-  const timerLine = h('p', {class: 'small'}, 'This invoice expires in ', countdown, '.');
-  const bolt11 = payment.bolt11 || '';
-  const tick = () => {
-    const left = Math.max(0, Math.floor((new Date(payment.expiresAt).getTime() - Date.now()) / 1000));
-    countdown.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
-    if (left === 0 && payment.expiresAt) {
-      clearInterval(countdownTimer);
-      timerLine.hidden = true;
-      expired.hidden = false;
-    }
-  };
-  if (payment.expiresAt) {
-    tick();
-    countdownTimer = setInterval(tick, 1000);
-  } else {
-    timerLine.hidden = true;
-  }
-  const weblnError = h('div');
-  const actions = h('div', {class: 'row'},
-    weblnAvailable() ? h('button', {type: 'button', 'data-test': 'webln', onclick: (e) => payWithWebLN(e.currentTarget, weblnError)}, '⚡ Pay with WebLN') : null,
-    bolt11 ? h('a', {class: 'button secondary', href: `lightning:${bolt11}`}, 'Open in wallet') : null,
-    bolt11 ? copyButton(bolt11, 'Copy invoice', '') : null);
-  const simulate = sandbox || payment.sandbox
-    ? h('div', {class: 'msg warn', 'data-test': 'sandbox-pay'},
-      h('strong', {}, 'Sandbox — no real money'),
-      h('p', {}, 'This invoice cannot be paid with a real wallet. Simulate the payment to continue.'),
-      h('div', {class: 'row actions'}, h('button', {type: 'button', 'data-test': 'simulate', onclick: (e) => simulatePayment(e.currentTarget)}, 'Simulate payment')))
-    : null;
-  return [
-    h('h2', {id: 'payment-title', tabindex: '-1'}, 'Pay with Lightning'),
-    h('div', {class: 'pay'},
-      h('div', {class: 'qr'}, current.qrSvg
-        ? h('img', {src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(current.qrSvg)}`, alt: 'QR code of the Lightning invoice: scan it with your wallet'})
-        : spinner('Preparing the invoice…')),
-      h('div', {class: 'stack'},
-        h('div', {}, h('div', {class: 'amount', 'data-test': 'amount'}, money(payment.amount, payment.currency)), h('div', {class: 'muted'}, what)),
-        h('div', {class: 'status-line', role: 'status'}, h('span', {class: 'spinner', 'aria-hidden': 'true'}),
-          h('span', {'data-test': 'pay-status'}, 'Waiting for your payment…')),
-        timerLine, expired, simulate, actions, weblnError,
-        bolt11 ? h('details', {}, h('summary', {}, 'Show the invoice text'), h('div', {class: 'bolt11', 'data-test': 'bolt11'}, bolt11)) : null,
-        h('p', {class: 'small muted'}, 'Scan the QR code with any Lightning wallet. This page updates by itself when the payment arrives.'),
-        isRenewal(payment)
-          ? h('a', {href: '/profile.html', 'data-test': 'renew-back'}, 'Not now, back to my hosting')
-          : h('button', {type: 'button', class: 'link', 'data-test': 'cancel-payment', onclick: (e) => cancelPayment(e.currentTarget)}, 'Cancel and choose another plan'))),
-  ];
+/** Draws the payment again, judging its quote by the clock now. */
+function rerender() {
+  shownKey = '';
+  if (current) renderPayment();
+}
+
+/** Takes a newer answer about the payment shown. */
+function accept(answer) {
+  current = invoice.newer(current, answer);
+  renderPayment();
+  schedulePoll();
 }
 
 function paidView(payment, account) {
@@ -396,47 +359,6 @@ function closedView(payment) {
   ];
 }
 
-async function newInvoice(button) {
-  const done = busy(button, 'Getting a new invoice…');
-  try {
-    current = await api('GET', `/api/check-invoice?paymentId=${encodeURIComponent(current.payment.id)}&refresh=true`);
-    shownKey = '';
-    renderPayment();
-  } catch (error) {
-    done();
-    button.parentElement.after(purchaseError(error, () => newInvoice(button)));
-  }
-}
-
-async function simulatePayment(button) {
-  const done = busy(button, 'Simulating…');
-  try {
-    await api('POST', '/api/sandbox/pay', {paymentId: current.payment.id});
-    await poll();
-  } catch (error) {
-    done();
-    button.closest('.msg').after(message('error', 'The simulated payment failed', error.message));
-  }
-}
-
-async function payWithWebLN(button, errorBox) {
-  fill(errorBox);
-  const done = busy(button, 'Waiting for your wallet…');
-  try {
-    await window.webln.enable();
-    await window.webln.sendPayment(current.payment.bolt11);
-    // The wallet says it paid; the payment counts once Strike confirms it,
-    // which the page keeps asking for as it does for any invoice.
-    button.replaceWith(h('p', {class: 'field-ok', role: 'status', 'data-test': 'webln-sent'},
-      '✓ Payment sent from your wallet. Waiting for the confirmation…'));
-    await poll();
-  } catch (error) {
-    done();
-    fill(errorBox, message('error', 'Your wallet did not pay',
-      `${error && error.message ? error.message : 'The payment was refused or failed.'} Nothing was charged; you can try again or scan the QR code with another wallet.`));
-  }
-}
-
 /** Gives up the open purchase (the invoice is cancelled and the domain is
  * free again), then starts over; a payment that arrived meanwhile is shown. */
 async function cancelPayment(button) {
@@ -458,7 +380,7 @@ async function cancelPayment(button) {
 
 function startOver() {
   stopPolling();
-  clearInterval(countdownTimer);
+  if (invoice) invoice.stopInvoice();
   current = null;
   location.assign('/products.html');
 }
@@ -484,7 +406,9 @@ function stopPolling() {
 async function poll() {
   if (!current) return;
   try {
-    current = await api('GET', `/api/check-invoice?paymentId=${encodeURIComponent(current.payment.id)}`);
+    const answer = await api('GET', `/api/check-invoice?paymentId=${encodeURIComponent(current.payment.id)}`);
+    invoice.noteServerTime(answer);
+    current = invoice.newer(current, answer);
     pollFailures = 0;
     byId('poll-warning')?.remove();
     renderPayment();
@@ -501,7 +425,11 @@ async function poll() {
 
 function onVisibility() {
   if (document.hidden) stopPolling();
-  else if (current && !finished()) poll();
+  else if (current && !finished()) {
+    // Timers slept while hidden: judge the quote by the clock at once.
+    rerender();
+    poll();
+  }
 }
 
 start();

@@ -37,7 +37,7 @@ export function offerRenewal(accountId, page) {
     try {
       const answer = await api('POST', '/api/create-invoice', {accountId});
       fill('renew');
-      startPayment(answer);
+      await startPayment(answer);
     } catch (e) {
       done();
       fill(error, purchaseError(e, null));

@@ -93,13 +93,23 @@ function copyByHand(text) {
   return ok;
 }
 
-/** Plan and payment amounts: `5` + `USD` → `$5.00`. */
+/** Plan and payment amounts: `5` + `USD` → `$5.00`; `0.0005` + `BTC` →
+ * `0.0005 BTC` (every decimal kept, down to the sat); `21000` + `SAT` →
+ * `21,000 sats`. Numbers are formatted from their decimal text, so no digit
+ * is rounded away. */
 export function money(amount, currency) {
+  if (currency === 'SAT') return sats(amount);
   try {
-    return new Intl.NumberFormat(undefined, {style: 'currency', currency}).format(Number(amount));
+    if (currency === 'BTC') return `${new Intl.NumberFormat(undefined, {maximumFractionDigits: 8}).format(String(amount))} BTC`;
+    return new Intl.NumberFormat(undefined, {style: 'currency', currency}).format(String(amount));
   } catch {
     return `${amount} ${currency}`;
   }
+}
+
+/** A whole number of sats: `21,000 sats`, `1 sat`. */
+export function sats(count) {
+  return `${new Intl.NumberFormat().format(String(count))} ${Number(count) === 1 ? 'sat' : 'sats'}`;
 }
 
 export function date(iso, withTime = false) {
