@@ -204,6 +204,14 @@ impl Plan {
 /// renewals alike, are at the new terms.
 pub fn edit(store: &Store, id: &str, change: &PlanChange) -> StoreResult<(Plan, Plan)> {
     store.update(id, |plan: &mut Plan| {
+        // 12.5 USD must not silently become 12.5 BTC.
+        if change.price.is_none() && change.currency.as_ref().is_some_and(|c| *c != plan.currency) {
+            return Err(crate::store::StoreError::Invalid {
+                collection: Plan::COLLECTION,
+                id: plan.id.clone(),
+                invalid: Invalid::new("currency", "can change only together with a price in the new currency"),
+            });
+        }
         let before = plan.clone();
         *plan = plan.changed(change, Timestamp::now());
         Ok((before, plan.clone()))

@@ -103,6 +103,9 @@ fn plans_can_be_priced_in_btc_to_the_sat_or_in_whole_sats() {
     let edit = hostr(dir.path(), &["plan", "edit", "sats", "--price", "1.5"]);
     assert!(!edit.status.success());
     assert!(String::from_utf8_lossy(&edit.stderr).contains("no decimals"));
+    let edit = hostr(dir.path(), &["plan", "edit", "btc", "--currency", "SAT"]);
+    assert!(!edit.status.success(), "a new currency without a new price is refused");
+    assert!(String::from_utf8_lossy(&edit.stderr).contains("together with a price"));
     let edit = hostr(dir.path(), &["plan", "edit", "btc", "--currency", "SAT", "--price", "50000"]);
     assert!(edit.status.success(), "{}", String::from_utf8_lossy(&edit.stderr));
     let plan: serde_json::Value = serde_json::from_slice(&hostr(dir.path(), &["plan", "show", "btc"]).stdout).unwrap();
