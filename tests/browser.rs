@@ -809,6 +809,37 @@ fn an_expired_quote_is_replaced_for_the_same_order_never_payable_and_gone_at_the
 }
 
 #[test]
+fn a_listing_seen_in_a_nostr_client_leads_through_sign_in_to_its_plan() {
+    use nostr::nips::nip19::{Nip19Coordinate, ToBech32};
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let keys = Keys::generate();
+    site.register(&keys);
+    let operator = site.server.app.operator.public_key();
+    let naddr = |id: &str| {
+        let coordinate = nostr::prelude::Coordinate::new(Kind::from(30402), operator).identifier(id);
+        Nip19Coordinate::new(coordinate, []).to_bech32().unwrap()
+    };
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
+
+    // Not signed in: the listing's plan is marked, and signing in keeps it.
+    browser.goto(&site.url(&format!("/products.html?naddr={}", naddr("basic"))));
+    browser.wait_visible(".plan[data-plan=basic][aria-current=true]");
+    browser.click(".plan[data-plan=basic] a.choose");
+    browser.wait_url("/?plan=basic");
+    browser.click("[data-test=login]");
+    browser.wait_url("/products.html?plan=basic");
+    browser.wait_visible("[data-test=buy]");
+    browser.wait_text("#buy-plan", "Web storage basic");
+
+    // A listing of a plan that is gone says so instead of choosing another.
+    browser.goto(&site.url(&format!("/products.html?naddr={}", naddr("gone"))));
+    browser.wait_text("#plan-link", "does not lead to a plan here");
+    assert!(browser.eval("return document.getElementById('buy').hidden", json!([])) == json!(true));
+}
+
+#[test]
 fn html_in_a_relay_profile_name_is_shown_as_text_and_never_runs() {
     let Some(tools) = browser_tools() else { return };
     let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());

@@ -77,7 +77,7 @@ async function login() {
     byId('login-status').textContent = 'Signed in.';
     if (answer.registered) {
       const accounts = (answer.customer && answer.customer.cpanelAccountIds) || [];
-      location.assign(accounts.length ? '/profile.html' : '/products.html');
+      location.assign(accounts.length && !query('plan') ? '/profile.html' : productsPage());
       return;
     }
     showRegister(answer);
@@ -120,6 +120,12 @@ function showRegister(session) {
   byId('email').focus();
 }
 
+/** The products page, with the plan a listing link chose (`/?plan=<id>`). */
+function productsPage() {
+  const plan = query('plan');
+  return plan ? `/products.html?plan=${encodeURIComponent(plan)}` : '/products.html';
+}
+
 async function createAccount(event) {
   event.preventDefault();
   const email = byId('email').value.trim();
@@ -133,11 +139,11 @@ async function createAccount(event) {
   const done = busy(byId('register-button'), 'Creating your account…');
   try {
     await register(email || null);
-    location.assign('/products.html');
+    location.assign(productsPage());
   } catch (error) {
     done();
     if (error.code === 'already_registered') {
-      location.assign('/products.html');
+      location.assign(productsPage());
       return;
     }
     fill('register-error', message('error', 'Your account was not created', error.message));

@@ -39,10 +39,12 @@ async function start() {
   input.addEventListener('blur', () => { if (input.value.trim()) showDomainCheck(true); });
   document.addEventListener('visibilitychange', onVisibility);
 
+  const linked = await linkedPlan();
   if (session.state !== 'ready') return;
   const paymentId = query('payment');
   const renewId = query('renew');
   if (paymentId) resume(paymentId);
+  else if (linked) selectPkg(linked);
   else if (renewId) {
     // The renewal offer is its own module, loaded only for renewals.
     import('./renewal.js').then((m) => m.offerRenewal(renewId, {profile, planOf, cycleWord, startPayment, purchaseError}))
@@ -77,7 +79,31 @@ function renderPlans() {
       h('li', {}, 'Email, databases and one-click apps')),
     signedIn
       ? h('button', {type: 'button', class: 'choose', 'data-test': `choose-${plan.id}`, 'aria-label': `Choose ${plan.name}`, onclick: () => selectPkg(plan.id)}, 'Choose this plan')
-      : h('a', {class: 'button choose secondary', href: '/'}, 'Sign in to buy'))));
+      : h('a', {class: 'button choose secondary', href: `/?plan=${encodeURIComponent(plan.id)}`}, 'Sign in to buy'))));
+}
+
+/** The plan a link chose (`?plan=<id>`, or `?naddr=` from a Nostr
+ * listing), if it is on sale; says so when it is not. */
+async function linkedPlan() {
+  let id = query('plan');
+  const naddr = query('naddr');
+  if (!id && naddr) {
+    try {
+      id = (await api('GET', `/api/listing?naddr=${encodeURIComponent(naddr)}`)).plan;
+    } catch (error) {
+      fill('plan-link', message('error', 'That listing does not lead to a plan here', error.message));
+      return null;
+    }
+  }
+  if (!id) return null;
+  const plan = plans.find((p) => p.id === id);
+  if (!plan) {
+    fill('plan-link', message('info', 'That plan is not on sale any more', 'Choose one of the plans below.'));
+    return null;
+  }
+  const card = document.querySelector(`.plan[data-plan="${CSS.escape(id)}"]`);
+  if (card) card.setAttribute('aria-current', 'true');
+  return id;
 }
 
 /** Selects a plan (or none) and asks for the domain. */
