@@ -18,6 +18,7 @@ use crate::provisioning::gateway::PanelHealth;
 use crate::provisioning::panel::HostingPanel;
 use crate::provisioning::sandbox::SandboxPanel;
 use crate::rate_limit::{Rate, TokenBuckets};
+use crate::relay::{Directory, Outbox};
 use crate::store::{Store, StoreError, StoreResult};
 use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
@@ -44,6 +45,10 @@ pub struct App {
     pub pages: StaticFiles,
     /// The operator's Nostr identity, which signs what hostr publishes.
     pub operator: OperatorKey,
+    /// The one way to publish to relays (off without `--relays`).
+    pub outbox: Outbox,
+    /// Users' kinds 0, 10002 and 10050 read from relays, cached.
+    pub directory: Directory,
 }
 
 /// What `/api/health` reports beyond "the server answers".
@@ -65,6 +70,9 @@ impl Health {
 /// How many addresses already in use one key may try: whether an address
 /// is a customer's must not be cheap to learn (see docs/API.md).
 const EMAIL_REFUSALS: Rate = Rate { burst: 3, refill: 3, period: std::time::Duration::from_secs(3600) };
+
+/// How long a user's relay lists read from relays are trusted.
+const USER_LISTS_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Unanswered challenges kept at most; the oldest give way beyond it.
 const MAX_OPEN_CHALLENGES: usize = 100_000;
@@ -104,7 +112,11 @@ impl App {
         let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule));
         let woken = provisioner.clone();
         checkout.when_paid(Box::new(move || woken.wake()));
+        let outbox = Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone());
+        let directory = Directory::new(config.relays.clone(), operator.keys().clone(), USER_LISTS_TTL);
         Ok(App {
+            outbox,
+            directory,
             checkout: Arc::new(checkout),
             provisioner,
             nip05: Nip05Checker::start(store.clone(), nip05_source),
@@ -149,10 +161,14 @@ impl App {
         }
     }
 
-    /// Starts the background workers: payments, and accounts.
+    /// Starts the background workers: payments, accounts, and the outbox
+    /// (which first queues the operator's profile if it changed).
     pub fn start_workers(&self) {
         self.checkout.start(self.config.payment_poll_interval);
         self.provisioner.start();
+        let website = self.config.public_url.origin();
+        crate::operator_profile::publish(&self.outbox, self.operator.keys(), &self.config.operator_profile, website);
+        self.outbox.start();
     }
 
     /// Plans customers can buy, cheapest first within each currency (prices

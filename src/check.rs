@@ -9,6 +9,7 @@
 
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
+use crate::outbox::OutboxItem;
 use crate::payment::{FulfilmentStatus, Payment, PaymentState, Provider};
 use crate::plan::Plan;
 use crate::store::{LoadError, Record, Store, StoreError, StoreResult};
@@ -29,7 +30,8 @@ pub enum ProblemKind {
     Rule,
     /// A record that names another record that does not exist or is unreadable.
     Reference,
-    /// Something that waits for the operator (a paid order not delivered).
+    /// Something that waits for the operator (a paid order not delivered,
+    /// an event that has not reached its relays for a day).
     Attention,
 }
 
@@ -49,7 +51,7 @@ impl ProblemKind {
             ProblemKind::Stray => ("stray file", "stray files"),
             ProblemKind::Rule => ("broken rule", "broken rules"),
             ProblemKind::Reference => ("broken reference", "broken references"),
-            ProblemKind::Attention => ("order waits for the operator", "orders wait for the operator"),
+            ProblemKind::Attention => ("item waits for the operator", "items wait for the operator"),
         };
         format!("{count} {}", if count == 1 { one } else { many })
     }
@@ -105,6 +107,7 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     report_stray_files::<CpanelAccount>(store, &mut report)?;
     report_stray_files::<Plan>(store, &mut report)?;
     report_stray_files::<Payment>(store, &mut report)?;
+    report_stray_files::<OutboxItem>(store, &mut report)?;
     let records = Records {
         customers: load::<Customer>(store, &mut report)?,
         accounts: load::<CpanelAccount>(store, &mut report)?,
@@ -115,6 +118,7 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     records.check_customers(&mut refs);
     records.check_accounts(&mut refs, Timestamp::now());
     records.check_payments(&mut refs);
+    check_outbox(&load::<OutboxItem>(store, refs.report)?, &mut refs, Timestamp::now());
     report_duplicates(store, &records.customers, &mut report);
     report_duplicates(store, &records.accounts, &mut report);
     report_duplicates(store, &records.payments, &mut report);
@@ -181,6 +185,28 @@ impl Records {
                 refs.push::<Payment>(ProblemKind::Attention, &p.id, "sandbox", message.to_owned());
             }
         }
+    }
+}
+
+/// An event that has not reached its relays for this long waits for the operator.
+const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+fn check_outbox(items: &[OutboxItem], refs: &mut References, now: Timestamp) {
+    for item in items.iter().filter(|item| item.stuck(now, STUCK_AFTER)) {
+        let waiting: Vec<String> = item
+            .deliveries
+            .iter()
+            .filter(|d| !d.state.reached())
+            .map(|d| format!("{} ({})", d.relay, d.last_error.as_deref().unwrap_or("not tried yet")))
+            .collect();
+        let message = format!(
+            "kind {} event queued {} has not reached {} for more than a day; see `hostr outbox show {}`",
+            item.event.kind.as_u16(),
+            item.created_at,
+            waiting.join(", "),
+            item.id
+        );
+        refs.push::<OutboxItem>(ProblemKind::Attention, &item.id, "deliveries", message);
     }
 }
 

@@ -12,6 +12,8 @@ pub enum IdFormat {
     Uuid,
     /// A readable slug: 1 to 40 of `a-z`, `0-9` and `-`, starting with a letter or digit.
     Slug,
+    /// A Nostr event id: 64 lowercase hex digits.
+    EventId,
 }
 
 impl IdFormat {
@@ -19,6 +21,7 @@ impl IdFormat {
         match self {
             IdFormat::Uuid => is_uuid(id),
             IdFormat::Slug => is_slug(id),
+            IdFormat::EventId => is_public_key_hex(id),
         }
     }
 
@@ -26,6 +29,7 @@ impl IdFormat {
         match self {
             IdFormat::Uuid => "a lowercase UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e",
             IdFormat::Slug => "1 to 40 lowercase letters, digits and dashes, such as basic",
+            IdFormat::EventId => "a Nostr event id: 64 lowercase hex digits",
         }
     }
 }
@@ -51,7 +55,7 @@ fn is_slug(id: &str) -> bool {
         && bytes.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// A Nostr public key in its canonical stored form: 64 lowercase hex digits.
+/// A Nostr public key (or event id) in its canonical stored form: 64 lowercase hex digits.
 pub fn is_public_key_hex(key: &str) -> bool {
     key.len() == 64 && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
@@ -97,6 +101,15 @@ mod tests {
         assert!(!IdFormat::Uuid.accepts("0f8fad5b-d9cb-469f-a165-70867728950g"));
         for id in HOSTILE {
             assert!(!IdFormat::Uuid.accepts(id), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn event_ids_are_64_lowercase_hex_and_nothing_hostile() {
+        assert!(IdFormat::EventId.accepts(&"0f".repeat(32)));
+        assert!(!IdFormat::EventId.accepts(&"0F".repeat(32)));
+        for id in HOSTILE {
+            assert!(!IdFormat::EventId.accepts(id), "{id:?}");
         }
     }
 

@@ -155,16 +155,24 @@ impl Queue {
 
 fn agent(source: &Nip05Source) -> ureq::Agent {
     let test = matches!(source, Nip05Source::TestServer(_));
+    guarded_agent("hostr-nip05-check", test)
+}
+
+/// An agent for addresses that come from customers (NIP-05 domains, their
+/// relays' NIP-11 documents): https only, no proxy, no redirects, a short
+/// timeout, and only public addresses; `local` (tests, demos) allows plain
+/// http and loopback.
+pub(crate) fn guarded_agent(user_agent: &'static str, local: bool) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
-        .https_only(!test)
+        .https_only(!local)
         // A proxy would resolve the customer's domain itself, past PublicOnly.
         .proxy(None)
         .max_redirects(0)
         .http_status_as_error(false)
         .timeout_global(Some(TIMEOUT))
-        .user_agent("hostr-nip05-check")
+        .user_agent(user_agent)
         .build();
-    ureq::Agent::with_parts(config, DefaultConnector::default(), PublicOnly { allow_loopback: test })
+    ureq::Agent::with_parts(config, DefaultConnector::default(), PublicOnly { allow_loopback: local })
 }
 
 fn work(store: &Store, agent: &ureq::Agent, source: &Nip05Source, queue: &Shared) {
@@ -233,7 +241,7 @@ impl Resolver for PublicOnly {
         for address in resolve_within(host, port, TIMEOUT)? {
             let ip = address.ip();
             if !(is_public(ip) || (self.allow_loopback && ip.is_loopback())) {
-                log::warn!("NIP-05 check refused to connect to {ip} for {host}");
+                log::warn!("refused to connect to {ip} for {host}: not a public address");
                 return Err(ureq::Error::HostNotFound);
             }
             if found.len() < MAX_ADDRESSES {
@@ -246,7 +254,7 @@ impl Resolver for PublicOnly {
 
 /// Looks a name up on a thread of its own, so a DNS server that never
 /// answers costs at most `limit` (the system resolver has no timeout of its own).
-fn resolve_within(host: &str, port: u16, limit: Duration) -> Result<Vec<std::net::SocketAddr>, ureq::Error> {
+pub(crate) fn resolve_within(host: &str, port: u16, limit: Duration) -> Result<Vec<std::net::SocketAddr>, ureq::Error> {
     let (sender, receiver) = std::sync::mpsc::channel();
     let host = host.to_owned();
     std::thread::spawn(move || {

@@ -26,6 +26,20 @@ impl Timestamp {
         self.0
     }
 
+    /// The second `seconds` after the Unix epoch, if RFC 3339 can write it.
+    pub fn from_unix(seconds: i64) -> Option<Timestamp> {
+        let time = DateTime::from_timestamp(seconds, 0)?;
+        (Timestamp::MIN.0..=Timestamp::MAX.0).contains(&time).then_some(Timestamp(time))
+    }
+
+    /// `duration` later, rounded up to the second (so a wait is never cut
+    /// short), held at [`Timestamp::MAX`].
+    pub fn plus(self, duration: std::time::Duration) -> Timestamp {
+        let seconds = duration.as_secs().saturating_add(u64::from(duration.subsec_nanos() > 0));
+        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+        Timestamp::from_unix(self.0.timestamp().saturating_add(seconds)).unwrap_or(Timestamp::MAX)
+    }
+
     pub fn parse(text: &str) -> Result<Timestamp, String> {
         DateTime::parse_from_rfc3339(text)
             .map(|t| Timestamp::from(t.with_timezone(&Utc)))

@@ -22,6 +22,11 @@ pub fn health(app: &App, _request: &Request) -> ApiResult<Response> {
             "whm": health.whm.as_str(),
             "sandbox": {"payments": sandbox.payments, "whm": sandbox.whm},
             "contact": {"npub": app.config.contact.npub, "email": app.config.contact.email},
+            "operator": {"npub": app.operator.npub()},
+            "relays": match app.outbox.health() {
+                Some(relays) => json!(relays),
+                None => json!("off"),
+            },
         }),
     ))
 }

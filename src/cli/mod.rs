@@ -7,6 +7,7 @@ mod account;
 mod check;
 mod customer;
 mod operator;
+mod outbox;
 mod payment;
 mod plan;
 mod serve;
@@ -45,6 +46,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Whm(command)) => open_store(&cli.database).and_then(|store| whm::run(store, command, json)),
         Some(Command::Operator(command)) => {
             open_store(&cli.database).and_then(|store| operator::run(&store, command, json))
+        }
+        Some(Command::Outbox(command)) => {
+            open_store(&cli.database).and_then(|store| outbox::run(&store, command, json))
         }
     };
     outcome.unwrap_or_else(|message| {

@@ -16,7 +16,7 @@ use std::path::PathBuf;
     about = "A self-hosted storefront for cPanel web hosting: Nostr sign-in, Lightning payments, WHM provisioning."
 )]
 pub struct Cli {
-    /// The database folder (customers/, cpanel-accounts/, plans/, payments/).
+    /// The database folder (customers/, cpanel-accounts/, plans/, payments/, outbox/).
     #[arg(long, env = "HOSTR_DATABASE", default_value = "./database", global = true)]
     pub database: PathBuf,
 
@@ -32,7 +32,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web server (the default when no command is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Validate every record of the database, like `nginx -t`; exits 1 on problems.
     Check,
     /// Show, add, change and retire hosting plans.
@@ -56,6 +56,24 @@ pub enum Command {
     /// Show or replace the operator's Nostr key (it signs listings, receipts, notices).
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Show what waits to reach Nostr relays; send an item again.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List the outbox, newest first.
+    List {
+        /// Only items not yet finished.
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Show one item: the signed event and each relay's answers.
+    Show { id: String },
+    /// Send an item again now to every relay that has not taken it (the same
+    /// event, so the same id); the running server sends it within seconds.
+    Retry { id: String },
 }
 
 #[derive(Debug, Subcommand)]

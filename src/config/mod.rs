@@ -17,8 +17,8 @@ mod serve_args;
 
 use crate::operator_key::OperatorKey;
 pub use args::{
-    AccountCommand, Cli, Command, CustomerCommand, OperatorCommand, PaymentCommand, PlanAddArgs, PlanCommand,
-    PlanEditArgs, StrikeCommand, WhmCommand,
+    AccountCommand, Cli, Command, CustomerCommand, OperatorCommand, OutboxCommand, PaymentCommand, PlanAddArgs,
+    PlanCommand, PlanEditArgs, StrikeCommand, WhmCommand,
 };
 pub use public_url::PublicUrl;
 pub use secrets::{StrikeSettings, WhmSettings};
@@ -35,6 +35,15 @@ pub struct Contact {
     /// `npub1…`.
     pub npub: Option<String>,
     pub email: Option<String>,
+}
+
+/// What the operator's Nostr profile (kind 0) says; `website` is the public URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorProfile {
+    pub name: String,
+    pub about: String,
+    pub picture: String,
+    pub nip05: Option<String>,
 }
 
 /// The server's settings, checked.
@@ -73,6 +82,9 @@ pub struct Config {
     pub whm: Option<WhmSettings>,
     pub schedule: Schedule,
     pub contact: Contact,
+    /// `--relays` and how relays are talked to.
+    pub relays: crate::relay::RelaySettings,
+    pub operator_profile: OperatorProfile,
 }
 
 impl Config {
@@ -86,6 +98,7 @@ impl Config {
         let session_secret = secrets::session_secret()?;
         let (strike, whm) = upstreams(args, &public_url)?;
         const DAY: u64 = 24 * 60 * 60;
+        let picture = args.operator_picture.clone().unwrap_or_else(|| format!("{}/favicon.svg", public_url.origin()));
         Ok(Config {
             listen: args.listen,
             public_url,
@@ -111,6 +124,17 @@ impl Config {
             whm,
             schedule: schedule(args),
             contact: Contact { npub: args.contact_npub.clone(), email: args.contact_email.clone() },
+            relays: crate::relay::RelaySettings {
+                relays: dedup(&args.relays),
+                allow_private: args.allow_private_relays,
+                timing: crate::relay::Timing::default(),
+            },
+            operator_profile: OperatorProfile {
+                name: args.operator_name.trim().to_owned(),
+                about: args.operator_about.trim().to_owned(),
+                picture,
+                nip05: args.operator_nip05.clone(),
+            },
         })
     }
 
@@ -120,6 +144,17 @@ impl Config {
         let args = ServeArgs::try_parse_from(["hostr", "--listen", &listen.to_string()]).expect("the defaults parse");
         Config::from_args(database, &args).expect("the defaults are valid")
     }
+}
+
+/// The relays once each, in the order given.
+fn dedup(relays: &[crate::relay::RelayAddress]) -> Vec<crate::relay::RelayAddress> {
+    let mut unique: Vec<crate::relay::RelayAddress> = Vec::new();
+    for relay in relays {
+        if !unique.contains(relay) {
+            unique.push(relay.clone());
+        }
+    }
+    unique
 }
 
 /// Strike and WHM from the environment, refused in the pairs where a sandbox
@@ -177,6 +212,17 @@ mod tests {
         assert!(settings(&["--workers", "0"]).is_err());
         assert!(settings(&["--max-body", "10"]).is_err());
         assert!(settings(&["--public-url", "example.com"]).is_err());
+    }
+
+    #[test]
+    fn relays_are_a_comma_separated_list_checked_at_start() {
+        let config = settings(&["--relays", "wss://a.example/,ws://127.0.0.1:7777,wss://a.example"]).unwrap();
+        let urls: Vec<&str> = config.relays.relays.iter().map(|r| r.as_str()).collect();
+        assert_eq!(urls, ["wss://a.example", "ws://127.0.0.1:7777"]);
+        assert!(settings(&[]).unwrap().relays.relays.is_empty(), "none by default");
+        let refused = settings(&["--relays", "ws://relay.example.com"]).unwrap_err();
+        assert!(refused.contains("only for a relay on this machine"), "{refused}");
+        assert!(settings(&["--operator-nip05", "nobody"]).is_err());
     }
 
     #[test]

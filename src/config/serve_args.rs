@@ -119,6 +119,40 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_CONTACT_EMAIL", value_parser = contact_email)]
     pub contact_email: Option<String>,
 
+    /// Nostr relays the operator's events are published to, comma-separated
+    /// (`wss://…`; `ws://` only on this machine). None: nothing is published
+    /// (the operator's profile, and what later issues add) and
+    /// `/api/health` says `"relays": "off"`.
+    #[arg(long, env = "HOSTR_RELAYS", value_delimiter = ',', value_parser = operator_relay)]
+    pub relays: Vec<crate::relay::RelayAddress>,
+
+    /// Let relays that customers name be ws:// on this machine or resolve to
+    /// private addresses. For tests and local demos only: on a real server
+    /// it lets any customer make hostr connect inside your network.
+    #[arg(long, env = "HOSTR_ALLOW_PRIVATE_RELAYS")]
+    pub allow_private_relays: bool,
+
+    /// The operator's Nostr profile (kind 0): its name.
+    #[arg(long, env = "HOSTR_OPERATOR_NAME", default_value = "hostr")]
+    pub operator_name: String,
+
+    /// The operator's Nostr profile: its description.
+    #[arg(
+        long,
+        env = "HOSTR_OPERATOR_ABOUT",
+        default_value = "cPanel web hosting, paid over Lightning, signed in with Nostr"
+    )]
+    pub operator_about: String,
+
+    /// The operator's Nostr profile: a picture URL (default: the site's favicon).
+    #[arg(long, env = "HOSTR_OPERATOR_PICTURE")]
+    pub operator_picture: Option<String>,
+
+    /// The operator's Nostr profile: a NIP-05 identifier (name@domain) that
+    /// names the operator key.
+    #[arg(long, env = "HOSTR_OPERATOR_NIP05", value_parser = operator_nip05)]
+    pub operator_nip05: Option<String>,
+
     /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
     /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
     #[arg(long, env = "HOSTR_TEST_NIP05_SERVER", hide = true, value_parser = local_http_server)]
@@ -156,6 +190,20 @@ fn contact_email(text: &str) -> Result<String, String> {
     let email = text.trim();
     crate::customer::check_email(email)?;
     Ok(email.to_owned())
+}
+
+fn operator_relay(text: &str) -> Result<crate::relay::RelayAddress, String> {
+    crate::relay::RelayAddress::operator(text)
+}
+
+fn operator_nip05(text: &str) -> Result<String, String> {
+    let text = text.trim().to_ascii_lowercase();
+    match text.split_once('@') {
+        Some((name, domain)) if !name.is_empty() && domain.contains('.') && !text.contains(char::is_whitespace) => {
+            Ok(text)
+        }
+        _ => Err("must be name@domain".to_owned()),
+    }
 }
 
 /// The tests' stand-in for the web: only a server on this machine.

@@ -130,6 +130,12 @@ impl CollectionIndex {
         self.entries.insert(id, Entry { stamp, keys });
     }
 
+    /// Records a removal this process has just made.
+    pub fn forget(&mut self, id: &str) {
+        self.remove(id);
+        self.broken.remove(id);
+    }
+
     fn remove(&mut self, id: &str) {
         if let Some(old) = self.entries.remove(id) {
             for key in old.keys {

@@ -335,6 +335,23 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Removes a record's file under the collection's lock (the folder is
+    /// flushed, so the removal survives a power loss). Removing what is not
+    /// there is not an error: the work is done either way.
+    pub fn remove<T: Record>(&self, id: &str) -> StoreResult<()> {
+        let path = self.path_of::<T>(id)?;
+        let lock = self.collection_lock(T::COLLECTION)?;
+        let _lock = self.lock(&lock, T::COLLECTION)?;
+        let io_error = |source| StoreError::Io { path: path.clone(), source };
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(io_error(error)),
+        }
+        File::open(self.dir::<T>()?).and_then(|dir| dir.sync_all()).map_err(io_error)?;
+        self.with_index::<T, _>(|index| index.forget(id))
+    }
+
     fn write<T: Record>(&self, record: &T, original: Option<&Map<String, Value>>) -> StoreResult<()> {
         let dir = self.dir::<T>()?;
         let name = format!("{}.json", record.id());
