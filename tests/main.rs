@@ -12,6 +12,7 @@ mod checkout;
 mod cli;
 mod http;
 mod modes;
+mod outbox;
 mod payments;
 mod prices;
 mod provisioning;

@@ -34,6 +34,7 @@ pub(super) fn run(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
             if sandbox.whm { "simulated" } else { "real" }
         );
     }
+    log_relays(&config.relays);
     warm_indexes_in_background(app.clone());
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -46,6 +47,25 @@ pub(super) fn run(database: std::path::PathBuf, args: &ServeArgs) -> CliResult {
     server.stop();
     log::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says whether anything is published to Nostr, and loudly when customers'
+/// relays may be private addresses.
+fn log_relays(relays: &crate::relay::RelaySettings) {
+    match relays.is_on() {
+        true => {
+            let urls: Vec<&str> = relays.relays.iter().map(|r| r.as_str()).collect();
+            log::info!("publishing to Nostr relays {} (see `hostr outbox list`)", urls.join(", "));
+        }
+        false => log::info!("no --relays: nothing is published to Nostr; /api/health says \"relays\": \"off\""),
+    }
+    if relays.allow_private {
+        log::warn!(
+            "HOSTR_ALLOW_PRIVATE_RELAYS IS ON: relays that customers name may be ws:// on this machine or \
+             private addresses, so any customer can make this server connect inside your network. \
+             For tests and local demos only."
+        );
+    }
 }
 
 /// Builds the lookup tables while the server already answers, so that

@@ -74,7 +74,7 @@ pub struct Connection {
 impl Connection {
     /// Connects, within `timing.connect` per step.
     pub fn open(address: &RelayAddress, keys: &Keys, timing: Timing) -> Result<Connection, String> {
-        let max_message = max_message_length(address, timing.connect);
+        let info = RelayInfo::read(address, timing.connect);
         let tcp = connect_any(&address.resolve(timing.connect)?, timing.connect)?;
         let control = tcp.try_clone().map_err(|e| format!("cannot use the socket: {e}"))?;
         let setup = |stream: &TcpStream| -> std::io::Result<()> {
@@ -87,16 +87,25 @@ impl Connection {
         let (socket, _) = tungstenite::client_tls_with_config(address.as_str(), tcp, Some(config), None)
             .map_err(|e| format!("WebSocket handshake failed: {e}"))?;
         control.set_read_timeout(Some(timing.poll)).map_err(|e| format!("cannot use the socket: {e}"))?;
-        Ok(Connection {
+        let mut connection = Connection {
             socket,
             address: address.clone(),
             keys: keys.clone(),
             timing,
             challenge: None,
             auth_id: None,
-            max_message,
+            max_message: info.max_message,
             garbage: 0,
-        })
+        };
+        if info.auth {
+            // Its challenge comes on connect: answered before any EVENT, or
+            // the relay judges that EVENT unauthenticated.
+            let deadline = Instant::now() + timing.answer;
+            while connection.challenge.is_none() && Instant::now() < deadline {
+                connection.read()?;
+            }
+        }
+        Ok(connection)
     }
 
     /// Sends `event` and judges the relay's `OK`. Ephemeral events get no
@@ -110,17 +119,23 @@ impl Connection {
         let id = event.id.to_hex();
         let mut authenticated = false;
         loop {
+            let answered_before = self.auth_id.clone();
             self.send(&frame)?;
             if event.kind.is_ephemeral() {
                 return Ok(Verdict::Accepted);
             }
-            match self.await_ok(&id)? {
+            let verdict = self.await_ok(&id)?;
+            // A challenge answered only while this EVENT was on its way: the
+            // refusal may be of the unauthenticated connection.
+            let late_auth = self.auth_id != answered_before && matches!(verdict, Verdict::Refused(_));
+            match verdict {
                 Verdict::AuthRequired(_) if !authenticated => {
-                    authenticated = true;
                     self.authenticate(Instant::now() + self.timing.answer)?;
                 }
+                _ if late_auth && !authenticated => {}
                 verdict => return Ok(verdict),
             }
+            authenticated = true;
         }
     }
 
@@ -251,23 +266,62 @@ fn connect_any(addresses: &[SocketAddr], limit: Duration) -> Result<TcpStream, S
     Err(last)
 }
 
-/// The relay's NIP-11 `limitation.max_message_length`, if it says one; a
-/// relay without a document is used with no limit of hostr's own.
-fn max_message_length(address: &RelayAddress, limit: Duration) -> Option<usize> {
-    let agent = match address.origin() {
-        Origin::Operator => ureq::Agent::config_builder()
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .timeout_global(Some(limit))
-            .build()
-            .new_agent(),
-        Origin::Customer { allow_private } => crate::nip05::guarded_agent("hostr-relay-info", allow_private),
-    };
-    let mut response = agent.get(address.http_url()).header("Accept", "application/nostr+json").call().ok()?;
-    if response.status() != 200 {
-        return None;
+/// What a relay's NIP-11 document says that matters here; a relay
+/// without one is used with no limit of hostr's own.
+#[derive(Debug, Default)]
+struct RelayInfo {
+    /// `limitation.max_message_length`.
+    max_message: Option<usize>,
+    /// NIP-42 listed in `supported_nips`, or `limitation.auth_required`.
+    auth: bool,
+}
+
+impl RelayInfo {
+    fn read(address: &RelayAddress, limit: Duration) -> RelayInfo {
+        let agent = match address.origin() {
+            Origin::Operator => ureq::Agent::config_builder()
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .timeout_global(Some(limit))
+                .build()
+                .new_agent(),
+            Origin::Customer { allow_private } => crate::nip05::guarded_agent("hostr-relay-info", allow_private),
+        };
+        let read = || -> Option<Value> {
+            let mut response = agent.get(address.http_url()).header("Accept", "application/nostr+json").call().ok()?;
+            if response.status() != 200 {
+                return None;
+            }
+            let text = response.body_mut().with_config().limit(MAX_NIP11).read_to_string().ok()?;
+            serde_json::from_str(&text).ok()
+        };
+        read().map(|document| RelayInfo::from_document(&document)).unwrap_or_default()
     }
-    let text = response.body_mut().with_config().limit(MAX_NIP11).read_to_string().ok()?;
-    let document: Value = serde_json::from_str(&text).ok()?;
-    document["limitation"]["max_message_length"].as_u64().and_then(|n| usize::try_from(n).ok()).filter(|&n| n > 0)
+
+    fn from_document(document: &Value) -> RelayInfo {
+        let limitation = &document["limitation"];
+        let max_message = limitation["max_message_length"].as_u64().and_then(|n| usize::try_from(n).ok());
+        let lists_42 = document["supported_nips"].as_array().is_some_and(|nips| nips.iter().any(|n| n == 42));
+        RelayInfo { max_message: max_message.filter(|&n| n > 0), auth: lists_42 || limitation["auth_required"] == true }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nip11_document_gives_the_message_limit_and_whether_auth_comes() {
+        let cases = [
+            (json!({"limitation": {"max_message_length": 65536}}), Some(65536), false),
+            (json!({"supported_nips": [1, 11, 42]}), None, true),
+            (json!({"limitation": {"auth_required": true, "max_message_length": 0}}), None, true),
+            (json!({"limitation": {"max_message_length": "big"}, "supported_nips": "42"}), None, false),
+            (json!([]), None, false),
+        ];
+        for (document, max_message, auth) in cases {
+            let info = RelayInfo::from_document(&document);
+            assert_eq!((info.max_message, info.auth), (max_message, auth), "{document}");
+        }
+    }
 }

@@ -23,6 +23,8 @@ pub struct RelayOptions {
     /// Extra top-level YAML appended to the relay's configuration (for
     /// example its `rate_limits:` section).
     pub extra_yaml: String,
+    /// The port to listen on (a relay that comes back where it was); none: a free one.
+    pub port: Option<u16>,
 }
 
 pub struct TestRelay {
@@ -40,7 +42,7 @@ impl TestRelay {
     pub fn start_with(options: RelayOptions) -> Option<TestRelay> {
         let program = relay_program()?;
         let dir = super::temp_dir();
-        let port = tools::free_port();
+        let port = options.port.unwrap_or_else(tools::free_port);
         let config = dir.path().join("relay.yaml");
         std::fs::write(&config, relay_yaml(&dir.path().join("nostr.sqlite3"), port, &options))
             .expect("write the relay's config");
