@@ -526,6 +526,10 @@ fn a_suspension_shows_the_operators_words_and_how_to_reach_them_and_renewing_war
     let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
     browser.goto(&site.url("/"));
     browser.wait_text("[data-test=contact]", "help@shop.example");
+    let shop = site.server.app.operator.npub();
+    browser.wait_text("[data-test=operator]", &shop[..12]);
+    let link = browser.eval("return document.querySelector('[data-test=operator] a').href", json!([]));
+    assert_eq!(link.as_str(), Some(format!("nostr:{shop}").as_str()), "the footer links the shop's own npub");
     browser.click("[data-test=login]");
     browser.wait_url("/profile.html");
     let card = "[data-test=account][data-domain='held.example.com']";

@@ -17,6 +17,8 @@ export async function startPage() {
     const health = await api('GET', '/api/health');
     const footer = byId('contact');
     if (footer && contactParts(health).length) fill(footer, ' · Contact: ', contactParts(health));
+    const operator = health.operator && health.operator.npub;
+    if (operator && byId('operator')) fill('operator', ' · On Nostr: ', npubLink(operator));
     const sandbox = health.sandbox || {};
     if (sandbox.payments || sandbox.whm) {
       const parts = [];
@@ -35,9 +37,14 @@ export async function startPage() {
 export function contactParts(health) {
   const contact = (health && health.contact) || {};
   const parts = [];
-  if (contact.npub) parts.push(h('a', {href: `nostr:${contact.npub}`, class: 'npub'}, `${contact.npub.slice(0, 12)}…${contact.npub.slice(-6)}`));
+  if (contact.npub) parts.push(npubLink(contact.npub));
   if (contact.email) parts.push(h('a', {href: `mailto:${contact.email}`}, contact.email));
   return parts.flatMap((part, i) => (i ? [' or ', part] : [part]));
+}
+
+/** A `nostr:` link to an npub, shortened. */
+function npubLink(npub) {
+  return h('a', {href: `nostr:${npub}`, class: 'npub'}, shortNpub(npub));
 }
 
 /** `startPage()`, then the session and the plans at once, the person in the
