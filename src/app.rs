@@ -46,7 +46,7 @@ pub struct App {
     /// The operator's Nostr identity, which signs what hostr publishes.
     pub operator: OperatorKey,
     /// The one way to publish to relays (off without `--relays`).
-    pub outbox: Outbox,
+    pub outbox: Arc<Outbox>,
     /// Users' kinds 0, 10002 and 10050 read from relays, cached.
     pub directory: Directory,
 }
@@ -115,7 +115,7 @@ impl App {
         let outbox = Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone());
         let directory = Directory::new(config.relays.clone(), operator.keys().clone(), USER_LISTS_TTL);
         Ok(App {
-            outbox,
+            outbox: Arc::new(outbox),
             directory,
             checkout: Arc::new(checkout),
             provisioner,
@@ -162,12 +162,18 @@ impl App {
     }
 
     /// Starts the background workers: payments, accounts, and the outbox
-    /// (which first queues the operator's profile if it changed).
+    /// (which first queues the operator's profile if it changed), with the
+    /// plans' listings checked for changes.
     pub fn start_workers(&self) {
         self.checkout.start(self.config.payment_poll_interval);
         self.provisioner.start();
         let website = self.config.public_url.origin();
         crate::operator_profile::publish(&self.outbox, self.operator.keys(), &self.config.operator_profile, website);
+        if self.outbox.is_on() {
+            let (keys, site) = (self.operator.keys().clone(), self.config.public_url.clone());
+            let period = self.config.listing_check;
+            crate::listing::start_publisher(Arc::downgrade(&self.outbox), self.store.clone(), keys, site, period);
+        }
         self.outbox.start();
     }
 

@@ -15,8 +15,12 @@
 
 use crate::config::PublicUrl;
 use crate::plan::{BillingCycle, Plan};
-use nostr::prelude::{Coordinate, EventBuilder, EventId, Kind, PublicKey, Tag, Timestamp};
+use crate::relay::{Outbox, OutboxError, Published, Targets};
+use crate::store::Store;
+use nostr::prelude::{Coordinate, Event, EventBuilder, EventId, FinalizeEvent, Keys, Kind, PublicKey, Tag, Timestamp};
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 /// NIP-99 classified listing.
 pub const LISTING: u16 = 30402;
@@ -117,6 +121,89 @@ pub fn buy_link(plan: &Plan, site: &PublicUrl) -> String {
     format!("{}/products.html?plan={}", site.origin(), plan.id)
 }
 
+/// How often plan files are compared with what was published: a hand edit
+/// reaches relays within this.
+pub const CHECK_EVERY: Duration = Duration::from_secs(10);
+
+/// Queues in the outbox what changed since the last check: a new version of
+/// each plan on sale whose listing changed, and for a plan taken off sale
+/// that had a listing, its inactive listing and the withdrawal of the
+/// active one. Answers how many events were queued. Nothing happens twice:
+/// what is compared is the newest version in the outbox, and a withdrawal
+/// is dated like its inactive listing, so it is the same event every time.
+pub fn publish_changes(outbox: &Outbox, keys: &Keys, plans: &[Plan], site: &PublicUrl) -> Result<usize, OutboxError> {
+    let relays: Vec<String> = outbox.settings().relays.iter().map(|r| r.as_str().to_owned()).collect();
+    let mut queued = 0;
+    for plan in plans {
+        let listing = Listing::of(plan, site);
+        let active = outbox.latest(&address(keys.public_key(), &plan.id).to_string())?;
+        let inactive = outbox.latest(&inactive_address(keys.public_key(), &plan.id))?;
+        let newest = [&active, &inactive].into_iter().flatten().map(|item| item.event.created_at).max();
+        let current = if plan.available { &active } else { &inactive };
+        let tags: Vec<Tag> =
+            listing.tags.iter().map(|t| Tag::parse(t.clone()).expect("listing tags are well formed")).collect();
+        // The version in force is the newest of either kind: a listing put
+        // back on sale is published anew even if it says what it said
+        // before it was withdrawn.
+        let published = current
+            .as_ref()
+            .filter(|item| Some(item.event.created_at) == newest && item.says(&listing.content, &tags, &relays));
+        // Off sale and never listed: nothing to take down.
+        if !plan.available && active.is_none() {
+            continue;
+        }
+        let version = match published {
+            Some(item) => item.event.clone(),
+            None => {
+                // Strictly newer than any version before, so relays replace it.
+                let at = newest.map_or_else(Timestamp::now, |t| Timestamp::now().max(t + 1));
+                let event = sign(listing.event(at), keys)?;
+                queued += usize::from(outbox.publish(event.clone(), Targets::Configured)? == Published::Queued);
+                event
+            }
+        };
+        if let (false, Some(active)) = (plan.available, &active) {
+            let deletion =
+                sign(withdrawal(keys.public_key(), &plan.id, Some(active.event.id), version.created_at), keys)?;
+            queued += usize::from(outbox.publish(deletion, Targets::Configured)? == Published::Queued);
+        }
+    }
+    Ok(queued)
+}
+
+/// Checks the plans against what was published every `period`, for as long
+/// as the outbox lives.
+pub fn start_publisher(outbox: Weak<Outbox>, store: Arc<Store>, keys: Keys, site: PublicUrl, period: Duration) {
+    let check = move || -> bool {
+        let Some(outbox) = outbox.upgrade() else { return false };
+        match store.list_readable::<Plan>() {
+            Ok(plans) => match publish_changes(&outbox, &keys, &plans, &site) {
+                Ok(0) => {}
+                Ok(queued) => log::info!("listings: {queued} event(s) queued for the plans that changed"),
+                Err(error) => log::error!("listings: cannot queue the plans' listings: {error}"),
+            },
+            Err(error) => log::error!("listings: cannot read the plans: {error}"),
+        }
+        true
+    };
+    std::thread::Builder::new()
+        .name("listings".to_owned())
+        .spawn(move || {
+            while check() {
+                std::thread::sleep(period);
+            }
+        })
+        .expect("start the listings publisher");
+}
+
+fn inactive_address(operator: PublicKey, plan_id: &str) -> String {
+    Coordinate::new(Kind::from(INACTIVE_LISTING), operator).identifier(plan_id).to_string()
+}
+
+fn sign(event: EventBuilder, keys: &Keys) -> Result<Event, OutboxError> {
+    event.finalize(keys).map_err(|e| OutboxError::Sign(e.to_string()))
+}
+
 /// NIP-99's frequency nouns.
 fn frequency(cycle: BillingCycle) -> &'static str {
     match cycle {
@@ -133,7 +220,6 @@ fn tag<const N: usize>(parts: [&str; N]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::money::{Currency, Money};
-    use nostr::prelude::FinalizeEvent;
 
     fn plan(id: &str, cents: i64, currency: &str, cycle: BillingCycle, available: bool) -> Plan {
         let mut plan =

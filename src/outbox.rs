@@ -15,7 +15,7 @@
 use crate::ids::IdFormat;
 use crate::store::{Collection, Invalid, Key, Record};
 use crate::timestamp::Timestamp;
-use nostr::prelude::Event;
+use nostr::prelude::{Event, Tag};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -104,6 +104,17 @@ pub struct OutboxItem {
 }
 
 impl OutboxItem {
+    /// Whether this item's event says `content` and `tags` to exactly
+    /// `relays`: a new version that would say the same need not be sent.
+    pub fn says(&self, content: &str, tags: &[Tag], relays: &[String]) -> bool {
+        let mut went: Vec<&str> = self.deliveries.iter().map(|d| d.relay.as_str()).collect();
+        let mut going: Vec<&str> = relays.iter().map(String::as_str).collect();
+        went.sort_unstable();
+        going.sort_unstable();
+        going.dedup();
+        self.event.content == content && self.event.tags.as_slice() == tags && went == going
+    }
+
     /// A new item for `event`, pending at each of `relays` (normalised URLs).
     pub fn new(event: Event, relays: &[String], now: Timestamp) -> OutboxItem {
         let mut relays: Vec<&String> = relays.iter().collect();
@@ -397,5 +408,18 @@ mod tests {
         assert!(item.validate().is_ok());
         item.event.content = "changed".into();
         assert_eq!(item.validate().unwrap_err().field, "event");
+    }
+
+    #[test]
+    fn a_version_is_new_when_its_content_tags_or_relays_differ() {
+        let keys = Keys::generate();
+        let relays = vec!["wss://a".to_string(), "wss://b".to_string()];
+        let tags = vec![Tag::parse(["r", "wss://a"]).unwrap()];
+        let event = EventBuilder::new(Kind::RelayList, "").tags(tags.clone()).finalize(&keys).unwrap();
+        let item = OutboxItem::new(event, &relays, Timestamp::now());
+        assert!(item.says("", &tags, &["wss://b".into(), "wss://a".into()]));
+        assert!(!item.says("x", &tags, &relays), "other content");
+        assert!(!item.says("", &[], &relays), "other tags");
+        assert!(!item.says("", &tags, &relays[..1]), "other relays");
     }
 }

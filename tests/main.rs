@@ -11,6 +11,7 @@ mod browser;
 mod checkout;
 mod cli;
 mod http;
+mod listings;
 mod modes;
 mod outbox;
 mod payments;

@@ -85,6 +85,9 @@ pub struct Config {
     /// `--relays` and how relays are talked to.
     pub relays: crate::relay::RelaySettings,
     pub operator_profile: OperatorProfile,
+    /// How often plan files are compared with their published listings
+    /// (no flag: tests shorten it).
+    pub listing_check: Duration,
 }
 
 impl Config {
@@ -135,6 +138,7 @@ impl Config {
                 picture,
                 nip05: args.operator_nip05.clone(),
             },
+            listing_check: crate::listing::CHECK_EVERY,
         })
     }
 
