@@ -14,6 +14,7 @@ use crate::operator_key::OperatorKey;
 use crate::payment::{FulfilmentStatus, Payment};
 use crate::plan::Plan;
 use crate::provisioning::Provisioner;
+use crate::provisioning::first_steps::cpanel_url_of;
 use crate::provisioning::gateway::PanelHealth;
 use crate::provisioning::panel::HostingPanel;
 use crate::provisioning::sandbox::SandboxPanel;
@@ -80,7 +81,11 @@ const MAX_OPEN_CHALLENGES: usize = 100_000;
 impl App {
     /// Opens the database (creating it on first start) and seeds the basic
     /// plan when there is no plan at all.
-    pub fn open(config: Config) -> StoreResult<App> {
+    pub fn open(mut config: Config) -> StoreResult<App> {
+        if config.server.cpanel_url.is_none() {
+            // Customers sign in to cPanel on the WHM host, on cPanel's port.
+            config.server.cpanel_url = config.whm.as_ref().and_then(|whm| cpanel_url_of(&whm.url));
+        }
         let store = Arc::new(Store::open(&config.database)?);
         seed_plan_if_none(&store)?;
         let secret = match &config.session_secret {
@@ -109,6 +114,8 @@ impl App {
             // WHM may go on creating an account after hostr stopped waiting.
             schedule.create_settle = whm.create_timeout * 2;
         }
+        // Nameservers the operator named win: WHM is not asked for its own.
+        schedule.read_nameservers = config.server.nameservers.is_empty();
         let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule));
         let woken = provisioner.clone();
         checkout.when_paid(Box::new(move || woken.wake()));

@@ -160,8 +160,9 @@ impl HostingPanel for WhmClient {
         false
     }
 
-    /// `createacct`. The password travels in the body and `showpass=n` keeps
-    /// it out of WHM's own output. After `Unreachable`, ask
+    /// `createacct`, answering the account's address (`data.ip`). The
+    /// password travels in the body and `showpass=n` keeps it out of WHM's
+    /// own output. After `Unreachable`, ask
     /// [`account_summary`](Self::account_summary) before trying again.
     fn create_account(
         &self,
@@ -170,7 +171,7 @@ impl HostingPanel for WhmClient {
         package: &str,
         email: Option<&str>,
         password: &str,
-    ) -> PanelResult<()> {
+    ) -> PanelResult<Option<String>> {
         let mut params = vec![
             ("username", username),
             ("domain", domain),
@@ -181,7 +182,8 @@ impl HostingPanel for WhmClient {
         if let Some(email) = email {
             params.push(("contactemail", email));
         }
-        self.call("createacct", &params, true).map(drop)
+        let data = self.call("createacct", &params, true)?;
+        Ok(data.get("ip").and_then(Value::as_str).map(str::trim).filter(|ip| !ip.is_empty()).map(str::to_owned))
     }
 
     /// `accountsummary`; `None` when WHM has no such account.
@@ -195,8 +197,11 @@ impl HostingPanel for WhmClient {
 
     /// Every account on the server (`listaccts`), in one call.
     fn list_accounts(&self) -> PanelResult<Vec<PanelAccount>> {
-        let data =
-            self.call("listaccts", &[("want", "user,domain,plan,suspended,suspendreason,diskused,disklimit")], false)?;
+        let data = self.call(
+            "listaccts",
+            &[("want", "user,domain,plan,suspended,suspendreason,diskused,disklimit,ip")],
+            false,
+        )?;
         accounts(&data)
     }
 
@@ -244,6 +249,22 @@ impl HostingPanel for WhmClient {
             Err(PanelError::Refused { .. }) => Ok(false),
             Err(other) => Err(other),
         }
+    }
+
+    /// `get_nameserver_config`: the nameservers WHM gives new accounts.
+    fn nameservers(&self) -> PanelResult<Vec<String>> {
+        let data = self.call("get_nameserver_config", &[], false)?;
+        let list = data
+            .get("nameservers")
+            .and_then(Value::as_array)
+            .ok_or_else(|| nonsense("get_nameserver_config has no nameservers list"))?;
+        Ok(list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .filter(|ns| !ns.is_empty())
+            .map(str::to_owned)
+            .collect())
     }
 }
 
@@ -307,6 +328,7 @@ fn accounts(data: &Value) -> PanelResult<Vec<PanelAccount>> {
                 suspend_reason: reason.map(str::to_owned),
                 disk_used_mb: number(acct.get("diskused")).unwrap_or(0),
                 disk_limit_mb: number(acct.get("disklimit")).filter(|&mb| mb > 0),
+                ip: Some(text("ip")).filter(|ip| !ip.is_empty()),
                 username,
             })
         })

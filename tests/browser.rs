@@ -58,7 +58,11 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 fn a_new_customer_signs_in_registers_buys_pays_and_opens_cpanel() {
     let Some(tools) = browser_tools() else { return };
     let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let site = Site::start();
+    // The operator names the server's address and nameservers (the sandbox WHM knows none).
+    let site = Site::start_with(|c| {
+        c.server.ip = Some("203.0.113.7".parse().unwrap());
+        c.server.nameservers = vec!["ns1.host.example".into(), "ns2.host.example".into()];
+    });
     let keys = Keys::generate();
     let profile = kind0(&keys, &json!({"name": "alice", "display_name": "Alice Example", "about": "I make websites."}));
     // The signer appears a moment after the page loads, as extensions do.
@@ -104,6 +108,17 @@ fn a_new_customer_signs_in_registers_buys_pays_and_opens_cpanel() {
     browser.wait_text("[data-test=success]", "alice-example.com");
     browser.screenshots("06-success", false);
     let account = site.account_of(&customer.id, "alice-example.com").expect("the account exists");
+    // What the customer needs next: the cPanel user and where to point the domain.
+    let first_steps = |scope: &str| {
+        let steps = format!("{scope} [data-test=first-steps]");
+        browser.wait_text(&format!("{steps} [data-test=server-ip]"), "203.0.113.7");
+        let text = browser.text(&steps);
+        assert!(text.contains("Next step: point alice-example.com here"), "{text}");
+        assert!(text.contains("ns1.host.example") && text.contains("ns2.host.example"), "{text}");
+        assert!(text.contains("www.alice-example.com"), "the A records: {text}");
+        assert_eq!(browser.text(&format!("{steps} [data-test=first-user]")), account.username);
+    };
+    first_steps("[data-test=success]");
 
     browser.click("[data-test=go-profile]");
     browser.wait_url("/profile.html");
@@ -111,6 +126,7 @@ fn a_new_customer_signs_in_registers_buys_pays_and_opens_cpanel() {
     browser.wait_visible(&format!("{card}[data-status=ACTIVE]"));
     browser.wait_text(&format!("{card} [data-test=status]"), "Active");
     browser.wait_visible("[data-test=payment-row]");
+    first_steps(card);
     browser.screenshots("07-profile", true);
     browser.check_page_weight("/profile.html");
 

@@ -4,7 +4,7 @@
 //! customer suspensions, usage, single sign-on) follows the files.
 
 use crate::common::fake_strike::{FakeStrike, KEY};
-use crate::common::fake_whm::{FakeAccount, FakeWhm, TOKEN};
+use crate::common::fake_whm::{FakeAccount, FakeWhm, NAMESERVERS, SERVER_IP, TOKEN};
 use crate::common::{TestServer, ack, new_keys, playing, spawn_role, temp_dir};
 use hostr::config::{Config, StrikeSettings, WhmSettings};
 use hostr::cpanel_account::{AccountStatus, CpanelAccount};
@@ -180,6 +180,60 @@ fn a_paid_invoice_becomes_one_active_account_with_usage_and_single_sign_on() {
     shop.server.app.provisioner.cycle(true);
     assert_eq!((shop.whm.calls("listaccts") - lists, shop.whm.calls("showbw") - bandwidths), (1, 1));
     assert_eq!(shop.whm.calls("createacct"), 1);
+}
+
+#[test]
+fn a_ready_account_tells_its_owner_where_to_point_the_domain_from_whm() {
+    let shop = shop(|_| {});
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "shop.example"}));
+    let account = shop.fulfilled(&payment_id);
+    // The success screen's answer: the address createacct gave, at once.
+    let check = shop.server.authed("GET", &format!("/api/check-invoice?paymentId={payment_id}"), &token, None).json();
+    let steps = &check["account"]["firstSteps"];
+    assert_eq!(steps["ip"], SERVER_IP, "{check}");
+    assert_eq!((steps["username"].as_str(), steps["domain"].as_str()), (Some("shop"), Some("shop.example")));
+    let cpanel = format!("https://{}:2083/", shop.whm.url.trim_start_matches("http://").split(':').next().unwrap());
+    assert_eq!(steps["cpanelUrl"], cpanel.as_str(), "the WHM host's cPanel port");
+    assert_eq!(
+        steps["records"],
+        json!([{"type": "A", "name": "shop.example", "value": SERVER_IP},
+               {"type": "A", "name": "www.shop.example", "value": SERVER_IP}])
+    );
+    // After a refresh of the view, WHM's nameservers too; the profile says the same.
+    shop.server.app.provisioner.cycle(true);
+    let profile = shop.server.authed("GET", "/api/profile", &token, None).json();
+    let steps = &profile["cpanelAccounts"][0]["firstSteps"];
+    assert_eq!((steps["ip"].as_str(), steps["nameservers"].clone()), (Some(SERVER_IP), json!(NAMESERVERS)));
+    // Answered from the cached view: asking again costs WHM nothing.
+    let calls = shop.whm.state.lock().unwrap().calls.len();
+    shop.server.authed("GET", "/api/profile", &token, None);
+    shop.server.authed("GET", &format!("/api/check-invoice?paymentId={payment_id}"), &token, None);
+    assert_eq!(shop.whm.state.lock().unwrap().calls.len(), calls);
+    // No first steps for an account that is not ready to use.
+    edit_by_hand(&shop.db, "cpanel-accounts", &account.id, |a| a["status"] = json!("EXPIRED"));
+    let profile = shop.server.authed("GET", "/api/profile", &token, None).json();
+    assert_eq!(profile["cpanelAccounts"][0]["firstSteps"], Value::Null);
+}
+
+#[test]
+fn the_operators_settings_win_over_what_whm_reports() {
+    let shop = shop(|c| {
+        c.server.ip = Some("203.0.113.7".parse().unwrap());
+        c.server.nameservers = vec!["ns1.operator.example".into(), "ns2.operator.example".into()];
+        c.server.cpanel_url = Some("https://cpanel.operator.example/".into());
+    });
+    let token = shop.customer();
+    let payment_id = shop.buy_and_pay(&token, json!({"planId": "basic", "domain": "shop.example"}));
+    shop.fulfilled(&payment_id);
+    shop.server.app.provisioner.cycle(true);
+    let profile = shop.server.authed("GET", "/api/profile", &token, None).json();
+    let steps = &profile["cpanelAccounts"][0]["firstSteps"];
+    assert_eq!(steps["ip"], "203.0.113.7");
+    assert_eq!(steps["records"][1], json!({"type": "A", "name": "www.shop.example", "value": "203.0.113.7"}));
+    assert_eq!(steps["nameservers"], json!(["ns1.operator.example", "ns2.operator.example"]));
+    assert_eq!(steps["cpanelUrl"], "https://cpanel.operator.example/");
+    assert_eq!(shop.whm.calls("get_nameserver_config"), 0, "named nameservers are not asked of WHM");
 }
 
 #[test]

@@ -369,8 +369,16 @@ function successView(payment, account) {
       : `${account.domain} is set up with the cPanel user ${account.username}, paid until ${date(account.paidUntil)}.`),
     account.status === 'ACTIVE' ? null
       : message('warn', null, 'The account is not active right now; your profile says why.'),
+    isRenewal(payment) || !account.firstSteps ? null : firstStepsOf(account.firstSteps),
     h('div', {class: 'row'},
       h('a', {class: 'button', href: '/profile.html', 'data-test': 'go-profile'}, 'Go to my hosting')));
+}
+
+// First steps load only here, keeping the page's first load light.
+function firstStepsOf(steps) {
+  const slot = h('div');
+  import('./firstSteps.js').then((m) => slot.replaceWith(m.firstSteps(steps)), () => slot.remove());
+  return slot;
 }
 
 function closedView(payment) {

@@ -4,6 +4,7 @@
 import {api} from './api.js';
 import {syncProfile, verifyNip05} from './nostr.js';
 import {contactParts, renderWho, signOut, startCustomerPage} from './page.js';
+import {firstSteps} from './firstSteps.js';
 import {busy, byId, copyButton, date, fill, h, identity, message, money, show} from './ui.js';
 
 let profile = null;
@@ -153,6 +154,7 @@ function accountCard(account) {
       h('dt', {}, 'cPanel user'), h('dd', {}, h('code', {}, account.username || '—')),
       h('dt', {}, 'Since'), h('dd', {}, date(account.createdAt))),
     usage(account.resourceUsage),
+    usable() ? firstSteps(account.firstSteps) : null,
     actions.length ? h('div', {class: 'row account-actions'}, actions) : null,
     errorBox);
 }

@@ -1,7 +1,7 @@
 //! `POST /api/new-user`, `GET|PUT /api/profile`, `POST /api/delete-user`,
 //! `POST /api/recover-user`.
 
-use super::{account_view, customer_view, optional_json, payment_view, session, unix_now};
+use super::{customer_view, optional_json, owned_account_view, payment_view, session, unix_now};
 use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
 use crate::cpanel_account::CpanelAccount;
@@ -137,7 +137,7 @@ fn profile_response(app: &App, customer: Customer) -> ApiResult<Response> {
         &json!({
             "npub": npub(&customer.public_key),
             "metadata": customer.metadata,
-            "cpanelAccounts": accounts.readable.iter().map(account_view).collect::<Vec<_>>(),
+            "cpanelAccounts": accounts.readable.iter().map(|a| owned_account_view(app, &customer, a)).collect::<Vec<_>>(),
             "payments": payments.readable.iter().map(payment_view).collect::<Vec<_>>(),
             // Records that exist but cannot be read now: the page says so
             // rather than showing a paying customer no hosting at all.

@@ -129,6 +129,21 @@ pub fn account_view(account: &CpanelAccount) -> Value {
     value
 }
 
+/// An account as its owner sees it on the profile and the success screen:
+/// with its `firstSteps` (cPanel user, where to point the domain) while it
+/// and its owner are in good standing, else `null`. From the settings and
+/// WHM as last read: never a WHM call per request.
+pub fn owned_account_view(app: &App, owner: &Customer, account: &CpanelAccount) -> Value {
+    let mut value = account_view(account);
+    let steps = (owner.status == crate::customer::CustomerStatus::Active)
+        .then(|| app.provisioner.first_steps(&app.config.server, account))
+        .flatten();
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert("firstSteps".to_owned(), serde_json::to_value(steps).unwrap_or(Value::Null));
+    }
+    value
+}
+
 /// A customer as they see themselves: without the operator's reason for a
 /// suspension.
 pub fn customer_view(customer: &Customer) -> Value {

@@ -2,7 +2,7 @@
 //! `POST /api/cancel-invoice`, `GET /api/paywall`, `POST /api/sandbox/pay`
 //! and Strike's `POST /api/webhooks/strike`.
 
-use super::{account_view, payment_view, session};
+use super::{account_view, owned_account_view, payment_view, session};
 use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
 use crate::checkout::{CheckoutError, Purchase};
@@ -61,7 +61,7 @@ pub fn check_invoice(app: &App, request: &Request) -> ApiResult<Response> {
         None => None,
     };
     let mut answer = invoice_answer(app, &payment);
-    answer["account"] = json!(account.as_ref().map(account_view));
+    answer["account"] = json!(account.as_ref().map(|a| owned_account_view(app, &customer, a)));
     Ok(Response::json(200, &answer))
 }
 

@@ -25,6 +25,7 @@ pub use secrets::{StrikeSettings, WhmSettings};
 pub use serve_args::ServeArgs;
 
 use crate::provisioning::Schedule;
+use crate::provisioning::first_steps::ServerFacts;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -88,6 +89,8 @@ pub struct Config {
     /// How often plan files are compared with their published listings
     /// (no flag: tests shorten it).
     pub listing_check: Duration,
+    /// What customers are told about the hosting server (first steps).
+    pub server: ServerFacts,
 }
 
 impl Config {
@@ -123,8 +126,6 @@ impl Config {
             sandbox_quote_lifetime: crate::checkout::sandbox::QUOTE_LIFETIME,
             max_open_purchases: args.max_open_purchases,
             payment_poll_interval: Duration::from_secs(args.payment_poll_seconds),
-            strike,
-            whm,
             schedule: schedule(args),
             contact: Contact { npub: args.contact_npub.clone(), email: args.contact_email.clone() },
             relays: crate::relay::RelaySettings {
@@ -139,6 +140,14 @@ impl Config {
                 nip05: args.operator_nip05.clone(),
             },
             listing_check: crate::listing::CHECK_EVERY,
+            server: ServerFacts {
+                ip: args.server_ip,
+                nameservers: args.nameservers.clone(),
+                // Without it, `App` names the WHM host's cPanel port.
+                cpanel_url: args.cpanel_url.clone(),
+            },
+            strike,
+            whm,
         })
     }
 
@@ -227,6 +236,19 @@ mod tests {
         let refused = settings(&["--relays", "ws://relay.example.com"]).unwrap_err();
         assert!(refused.contains("only for a relay on this machine"), "{refused}");
         assert!(settings(&["--operator-nip05", "nobody"]).is_err());
+    }
+
+    #[test]
+    fn the_hosting_servers_facts_are_checked_and_kept() {
+        let config =
+            settings(&["--server-ip", "203.0.113.7", "--nameservers", "NS1.Example.com,ns2.example.com."]).unwrap();
+        assert_eq!(config.server.ip, Some("203.0.113.7".parse().unwrap()));
+        assert_eq!(config.server.nameservers, ["ns1.example.com", "ns2.example.com"]);
+        assert!(settings(&["--server-ip", "server.example"]).is_err());
+        assert!(settings(&["--nameservers", "ns1"]).is_err());
+        assert!(settings(&["--cpanel-url", "cpanel.example"]).is_err());
+        let url = settings(&["--cpanel-url", "https://cp.example:2083/"]).unwrap().server.cpanel_url;
+        assert_eq!(url.as_deref(), Some("https://cp.example:2083/"));
     }
 
     #[test]

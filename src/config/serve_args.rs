@@ -152,6 +152,22 @@ pub struct ServeArgs {
     /// names the operator key.
     #[arg(long, env = "HOSTR_OPERATOR_NIP05", value_parser = operator_nip05)]
     pub operator_nip05: Option<String>,
+    /// The hosting server's public address, shown to customers with the A
+    /// (or AAAA) records that point their domain here. Without it, the
+    /// address WHM reports for the account (`listaccts`).
+    #[arg(long, env = "HOSTR_SERVER_IP")]
+    pub server_ip: Option<std::net::IpAddr>,
+
+    /// Nameservers customers may set at their registrar instead, comma
+    /// separated (ns1.example.com,ns2.example.com). Without it, those WHM
+    /// gives (`get_nameserver_config`).
+    #[arg(long, env = "HOSTR_NAMESERVERS", value_delimiter = ',', value_parser = crate::provisioning::first_steps::parse_nameserver)]
+    pub nameservers: Vec<String>,
+
+    /// Where customers sign in to cPanel with a password, shown beside
+    /// "Open cPanel". Without it, the WHM host on port 2083.
+    #[arg(long, env = "HOSTR_CPANEL_URL", value_parser = web_address)]
+    pub cpanel_url: Option<String>,
 
     /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
     /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
@@ -203,6 +219,17 @@ fn operator_nip05(text: &str) -> Result<String, String> {
             Ok(text)
         }
         _ => Err("must be name@domain".to_owned()),
+    }
+}
+
+/// An http(s) address with a host, as typed.
+fn web_address(text: &str) -> Result<String, String> {
+    let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !text.chars().any(char::is_whitespace) => {
+            Ok(text.to_owned())
+        }
+        _ => Err(format!("`{text}` is not an http(s) address like https://server.example.com:2083/")),
     }
 }
 

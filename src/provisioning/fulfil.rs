@@ -168,7 +168,7 @@ impl Provisioner {
         for _ in 0..MAX_USERNAMES {
             if let Some(sent) = account.create_requested_at {
                 match self.existing(&account)? {
-                    Existing::Ours => return self.confirm_created(&account),
+                    Existing::Ours => return self.confirm_created(&account, None),
                     Existing::Someone => {
                         account = self.rename(&account)?;
                         continue;
@@ -194,16 +194,16 @@ impl Provisioner {
                 panel.create_account(&account.username, &account.domain, &plan.whm_package, email.as_deref(), &password)
             });
             let error = match created {
-                Ok(()) => {
+                Ok(ip) => {
                     log::info!("account {} ({}) created in WHM", account.username, account.domain);
-                    return self.confirm_created(&account);
+                    return self.confirm_created(&account, ip);
                 }
                 Err(error) => error,
             };
             // Whatever the answer, WHM may have created it (a lost answer, or
             // a creation still running from before): ask before judging.
             match self.existing(&account)? {
-                Existing::Ours => return self.confirm_created(&account),
+                Existing::Ours => return self.confirm_created(&account, None),
                 Existing::Someone => {
                     log::warn!("username {} belongs to another account on WHM; choosing another", account.username);
                     account = self.rename(&account)?;
@@ -218,15 +218,17 @@ impl Provisioner {
         Err(Fault::Stuck(format!("no free cPanel username found for {}", account.domain)))
     }
 
-    /// Records that WHM holds the account, and updates the view of WHM.
-    fn confirm_created(&self, account: &CpanelAccount) -> Step<()> {
+    /// Records that WHM holds the account, and updates the view of WHM (with
+    /// the address WHM gave it, so first steps can name it at once).
+    fn confirm_created(&self, account: &CpanelAccount, ip: Option<String>) -> Step<()> {
         let now = Timestamp::now();
         self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
             a.whm_created_at.get_or_insert(now);
             a.updated_at = now;
             Ok(())
         })?;
-        self.view().seen(PanelAccount::new(&account.username, &account.domain, &account.plan_id));
+        let seen = PanelAccount { ip, ..PanelAccount::new(&account.username, &account.domain, &account.plan_id) };
+        self.view().seen(seen);
         Ok(())
     }
 

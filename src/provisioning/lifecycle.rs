@@ -167,6 +167,7 @@ mod tests {
             suspend_reason: suspended.map(str::to_owned),
             disk_used_mb: 5,
             disk_limit_mb: None,
+            ip: None,
         };
         HashMap::from([("shop".to_owned(), a)])
     }

@@ -19,6 +19,7 @@
 //! sandbox. Handlers and the CLI get a `ProvisioningError`, never HTTP.
 
 pub mod error;
+pub mod first_steps;
 pub mod fulfil;
 pub mod gateway;
 pub mod lifecycle;
@@ -66,6 +67,9 @@ pub struct Schedule {
     /// (hostr's own wait for the answer, twice over: `App` sets it from the
     /// WHM settings); no second one before.
     pub create_settle: Duration,
+    /// Ask WHM for its nameservers at each refresh (`App` turns it off when
+    /// the operator named them: `--nameservers` wins anyway).
+    pub read_nameservers: bool,
 }
 
 impl Default for Schedule {
@@ -79,6 +83,7 @@ impl Default for Schedule {
             retry_base: Duration::from_secs(30),
             auth_pause: Duration::from_secs(15 * 60),
             create_settle: Duration::from_secs(600),
+            read_nameservers: true,
         }
     }
 }
@@ -268,6 +273,18 @@ impl Provisioner {
             }
         }
         written
+    }
+
+    /// What the customer needs to use `account` (see `first_steps`), from
+    /// the operator's `settings` and WHM as last read; never asks WHM.
+    pub fn first_steps(
+        &self,
+        settings: &first_steps::ServerFacts,
+        account: &CpanelAccount,
+    ) -> Option<first_steps::FirstSteps> {
+        let view = self.view();
+        let ip = view.hosting(&account.username, &account.domain).and_then(|a| a.ip.as_deref());
+        first_steps::first_steps(settings, account, ip, view.nameservers())
     }
 
     /// A one-time cPanel login URL for the account's owner, once WHM

@@ -22,6 +22,8 @@ pub struct PanelAccount {
     pub disk_used_mb: u64,
     /// `None` is unlimited.
     pub disk_limit_mb: Option<u64>,
+    /// The address the account's sites are served from (WHM's `ip`), when known.
+    pub ip: Option<String>,
 }
 
 impl PanelAccount {
@@ -35,6 +37,7 @@ impl PanelAccount {
             suspend_reason: None,
             disk_used_mb: 0,
             disk_limit_mb: None,
+            ip: None,
         }
     }
 }
@@ -80,8 +83,9 @@ pub type PanelResult<T> = Result<T, PanelError>;
 pub trait HostingPanel: Send + Sync {
     /// Accounts on this panel are not real hosting.
     fn is_sandbox(&self) -> bool;
-    /// Creates an account; after an unclear failure, ask
-    /// [`account_summary`](Self::account_summary) before trying again.
+    /// Creates an account and says its address when the panel does; after
+    /// an unclear failure, ask [`account_summary`](Self::account_summary)
+    /// before trying again.
     fn create_account(
         &self,
         username: &str,
@@ -89,7 +93,7 @@ pub trait HostingPanel: Send + Sync {
         package: &str,
         email: Option<&str>,
         password: &str,
-    ) -> PanelResult<()>;
+    ) -> PanelResult<Option<String>>;
     /// The account named `username`, or `None` when there is none.
     fn account_summary(&self, username: &str) -> PanelResult<Option<PanelAccount>>;
     /// Every account on the panel, in one call.
@@ -104,4 +108,7 @@ pub trait HostingPanel: Send + Sync {
     fn login_url(&self, username: &str) -> PanelResult<String>;
     /// Whether the panel would accept `username` for a new account.
     fn username_available(&self, username: &str) -> PanelResult<bool>;
+    /// The nameservers the panel gives its accounts' domains (empty when it
+    /// has none to give).
+    fn nameservers(&self) -> PanelResult<Vec<String>>;
 }

@@ -72,7 +72,7 @@ impl HostingPanel for SandboxPanel {
         package: &str,
         _email: Option<&str>,
         _password: &str,
-    ) -> PanelResult<()> {
+    ) -> PanelResult<Option<String>> {
         check_username(username).map_err(|why| refused("createacct", &why))?;
         if RESERVED.contains(&username) {
             return Err(refused("createacct", &format!("“{username}” is a reserved username.")));
@@ -86,7 +86,8 @@ impl HostingPanel for SandboxPanel {
         }
         let account = PanelAccount::new(username, domain, package);
         accounts.insert(username.to_owned(), account);
-        Ok(())
+        // The sandbox serves nothing: no address to point a domain at.
+        Ok(None)
     }
 
     fn account_summary(&self, username: &str) -> PanelResult<Option<PanelAccount>> {
@@ -129,6 +130,11 @@ impl HostingPanel for SandboxPanel {
 
     fn username_available(&self, username: &str) -> PanelResult<bool> {
         Ok(check_username(username).is_ok() && !RESERVED.contains(&username) && !self.accounts().contains_key(username))
+    }
+
+    /// The sandbox serves no domains: only the operator's settings name nameservers.
+    fn nameservers(&self) -> PanelResult<Vec<String>> {
+        Ok(Vec::new())
     }
 }
 

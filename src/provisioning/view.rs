@@ -8,7 +8,7 @@
 //! The view only decides what to ask WHM to do; what must not be done
 //! blindly (terminating, single sign-on) asks WHM itself first.
 
-use super::panel::PanelAccount;
+use super::panel::{PanelAccount, PanelResult};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,10 @@ pub struct PanelView {
     accounts: HashMap<String, PanelAccount>,
     /// Bytes this month, by username.
     bandwidth: HashMap<String, u64>,
+    /// The nameservers WHM gives its accounts, as last read.
+    nameservers: Vec<String>,
+    /// The last reading of the nameservers failed (logged once until one works).
+    nameservers_failing: bool,
     read_at: Option<Instant>,
     usage_read_at: Option<Instant>,
 }
@@ -53,6 +57,27 @@ impl PanelView {
     pub fn read_usage(&mut self, bandwidth: Vec<(String, u64)>) {
         self.bandwidth = bandwidth.into_iter().collect();
         self.usage_read_at = Some(Instant::now());
+    }
+
+    /// Replaces the nameservers with those WHM just gave; when it would not
+    /// say, keeps the last ones and logs why, once until a reading works.
+    pub fn read_nameservers(&mut self, answer: PanelResult<Vec<String>>) {
+        match answer {
+            Ok(nameservers) => {
+                self.nameservers = nameservers;
+                self.nameservers_failing = false;
+            }
+            Err(e) => {
+                if !std::mem::replace(&mut self.nameservers_failing, true) {
+                    log::warn!("cannot read WHM's nameservers (--nameservers names them instead): {e}");
+                }
+            }
+        }
+    }
+
+    /// The nameservers WHM gave when last asked (empty if never).
+    pub fn nameservers(&self) -> &[String] {
+        &self.nameservers
     }
 
     /// Every account, by username.
@@ -117,5 +142,9 @@ mod tests {
         view.seen(PanelAccount::new("new", "new.example", "basic"));
         view.forget("shop");
         assert_eq!(view.accounts().keys().collect::<Vec<_>>(), ["new"]);
+        assert!(view.nameservers().is_empty());
+        view.read_nameservers(Ok(vec!["ns1.example".into()]));
+        view.read_nameservers(Err(super::super::panel::PanelError::Nonsense("no list".into())));
+        assert_eq!(view.nameservers(), ["ns1.example"], "a failed reading keeps the last answer");
     }
 }

@@ -217,8 +217,12 @@ impl Provisioner {
         } else {
             None
         };
+        let nameservers = (stale && self.schedule.read_nameservers).then(|| self.gateway.call(|p| p.nameservers()));
         let mut view = self.view();
         view.read(accounts);
+        if let Some(nameservers) = nameservers {
+            view.read_nameservers(nameservers);
+        }
         let read_usage = bandwidth.is_some();
         if let Some(bandwidth) = bandwidth {
             view.read_usage(bandwidth);

@@ -8,6 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub const TOKEN: &str = "TESTTOKEN123";
+/// The address the fake gives every account (`createacct`, `listaccts`).
+pub const SERVER_IP: &str = "192.0.2.10";
+/// The nameservers the fake answers to `get_nameserver_config`.
+pub const NAMESERVERS: [&str; 2] = ["ns1.host.example", "ns2.host.example"];
 
 #[derive(Debug, Clone)]
 pub enum WhmFault {
@@ -224,7 +228,7 @@ fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmSt
             }
             let account = FakeAccount::new(&domain, &param("plan"));
             state.accounts.insert(user, account);
-            ok(function, Some(json!({"ip": "192.0.2.10", "package": param("plan")})))
+            ok(function, Some(json!({"ip": SERVER_IP, "package": param("plan")})))
         }
         "accountsummary" | "listaccts" => {
             let wanted = param("user");
@@ -236,7 +240,7 @@ fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmSt
                     json!({"user": user, "domain": a.domain, "plan": a.plan,
                            "suspended": if a.suspended.is_some() { 1 } else { 0 },
                            "suspendreason": a.suspended.clone().unwrap_or_else(|| "not suspended".into()),
-                           "diskused": format!("{}M", a.disk_used_mb), "disklimit": "10240M"})
+                           "diskused": format!("{}M", a.disk_used_mb), "disklimit": "10240M", "ip": SERVER_IP})
                 })
                 .collect();
             if function == "accountsummary" && list.is_empty() {
@@ -286,6 +290,7 @@ fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmSt
                 ok(function, None)
             }
         }
+        "get_nameserver_config" => ok(function, Some(json!({"nameservers": NAMESERVERS}))),
         "applist" => ok(
             function,
             Some(
