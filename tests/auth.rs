@@ -600,3 +600,39 @@ fn whether_an_email_belongs_to_a_customer_is_not_cheap_to_learn() {
     let fine = server.authed("PUT", "/api/profile", &owner, Some(&email("new@shop.example")));
     assert_eq!(fine.status, 200);
 }
+
+/// The sign-in page's nostrconnect:// code for a remote signer: the page's
+/// key and secret, this site's relays, a request to sign sign-in events
+/// only, and its QR code; nonsense is refused by name.
+#[test]
+fn a_nostrconnect_uri_names_the_signer_relays_and_refuses_nonsense() {
+    let dir = temp_dir();
+    let server = TestServer::start_on(dir.path().join("db"), |c| {
+        c.signer_relays = vec!["wss://relay.one.example".into(), "ws://127.0.0.1:7777".into()];
+    });
+    let client = "c0".repeat(32);
+    let body = json!({"clientPubkey": client, "secret": "0123456789abcdef"}).to_string();
+    let reply = server.request("POST", "/api/nostrconnect", &[], Some(&body));
+    assert_eq!(reply.status, 200, "{:?}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let answer = reply.json();
+    let uri = answer["uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with(&format!("nostrconnect://{client}?relay=wss://relay.one.example&relay=ws://127.0.0.1:7777&")),
+        "{uri}"
+    );
+    assert!(uri.ends_with("&secret=0123456789abcdef&perms=sign_event:27235&name=127.0.0.1:0"), "{uri}");
+    assert!(answer["qrSvg"].as_str().unwrap().contains("<svg"), "a QR code");
+    assert_eq!(answer["relays"], json!(["wss://relay.one.example", "ws://127.0.0.1:7777"]));
+    for bad in [
+        json!({"clientPubkey": "C0".repeat(32), "secret": "0123456789abcdef"}),
+        json!({"clientPubkey": client, "secret": "short"}),
+        json!({"clientPubkey": client, "secret": "0123456789abcdef&relay=wss%3A%2F%2Fevil"}),
+    ] {
+        let reply = server.request("POST", "/api/nostrconnect", &[], Some(&bad.to_string()));
+        assert_eq!((reply.status, reply.error_code().as_str()), (400, "bad_nostrconnect"), "{bad}");
+    }
+    let extra = json!({"clientPubkey": client, "secret": "0123456789abcdef", "relay": "wss://evil.example"});
+    let reply = server.request("POST", "/api/nostrconnect", &[], Some(&extra.to_string()));
+    assert_eq!((reply.status, reply.error_code().as_str()), (400, "malformed_json"));
+}

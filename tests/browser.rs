@@ -29,6 +29,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod remote_signer;
+
 /// The page fakes (signer and relay), injected into every document.
 const FAKES: &str = include_str!("browser/fakes.js");
 
@@ -1411,6 +1413,12 @@ impl Browser {
             json!([]),
         );
         assert_eq!(foreign, json!([]), "{page} loaded something from another host");
+        let vendored = self.eval(
+            "return performance.getEntriesByType('resource').map(r => new URL(r.name).pathname) \
+               .filter(p => p.startsWith('/vendor/') || p === '/js/remoteLogin.js')",
+            json!([]),
+        );
+        assert_eq!(vendored, json!([]), "{page} loaded the remote-signer code on its first load");
         let bytes = weight["bytes"].as_u64().unwrap_or(u64::MAX);
         println!(
             "{page}: {bytes} bytes in {} files; interactive after {} ms, loaded after {} ms",

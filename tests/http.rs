@@ -187,6 +187,19 @@ fn pages_get_their_content_security_policy_as_a_header_and_carry_no_meta_policy(
     }
 }
 
+/// A remote signer's local relay (`ws://` to this machine, as in the tests)
+/// is allowed by exactly its origin; `ws:` as a whole never is.
+#[test]
+fn the_policy_allows_exactly_the_configured_plain_signer_relays() {
+    let dir = crate::common::temp_dir();
+    let server = TestServer::start_on(dir.path().join("db"), |c| {
+        c.signer_relays = vec!["wss://relay.example.com".into(), "ws://127.0.0.1:7777/nostr".into()];
+    });
+    let policy = server.get("/").header("content-security-policy").unwrap().to_owned();
+    assert!(policy.contains("connect-src 'self' wss: ws://127.0.0.1:7777;"), "{policy}");
+    assert!(!policy.contains("ws: ") && !policy.contains("relay.example.com"), "{policy}");
+}
+
 #[test]
 fn a_panicking_handler_answers_500_and_the_worker_keeps_serving() {
     let base = TestServer::start();

@@ -15,8 +15,9 @@ function view(name) {
 async function start() {
   startPage();
   teaser();
-  byId('login').addEventListener('click', login);
-  byId('retry-signer').addEventListener('click', login);
+  byId('login').addEventListener('click', () => login());
+  byId('retry-signer').addEventListener('click', () => login());
+  byId('remote-login').addEventListener('click', remote);
   byId('login-cancel').addEventListener('click', () => { if (signingIn) signingIn.abort(); });
   byId('register-form').addEventListener('submit', createAccount);
   byId('register-cancel').addEventListener('click', () => handleLogout(false));
@@ -64,7 +65,14 @@ async function teaser() {
 /** The sign-in under way, which "Cancel" stops at any moment. */
 let signingIn = null;
 
-async function login() {
+// A remote signer (NIP-46): its code loads on this click only.
+async function remote() {
+  const {openRemote} = await import('./remoteLogin.js');
+  openRemote(byId('remote'), login);
+}
+
+/** Signs in with the browser's signer, or the connected remote `signer`. */
+async function login(signer) {
   const button = byId('login');
   fill('login-error');
   show('no-signer', false);
@@ -73,7 +81,7 @@ async function login() {
   show('login-cancel', true);
   try {
     const onStep = (text) => { byId('login-status').textContent = text; };
-    const answer = await handleLogin({onStep, signal: signingIn.signal});
+    const answer = await handleLogin({onStep, signal: signingIn.signal, signer});
     byId('login-status').textContent = 'Signed in.';
     if (answer.registered) {
       const accounts = (answer.customer && answer.customer.cpanelAccountIds) || [];
@@ -82,7 +90,7 @@ async function login() {
     }
     showRegister(answer);
   } catch (error) {
-    loginFailed(error);
+    loginFailed(error, signer);
   } finally {
     signingIn = null;
     show('login-cancel', false);
@@ -90,7 +98,7 @@ async function login() {
   }
 }
 
-function loginFailed(error) {
+function loginFailed(error, signer) {
   byId('login-status').textContent = '';
   if (error instanceof LoginError && error.reason === 'cancelled') {
     byId('login-status').textContent = 'Sign-in cancelled.';
@@ -102,7 +110,7 @@ function loginFailed(error) {
     const title = error instanceof LoginError ? error.title : 'Sign-in failed';
     fill('login-error', h('div', {'data-test': 'login-error', 'data-reason': error.reason || 'other'},
       message('error', title, error.message,
-        h('button', {type: 'button', onclick: login, 'data-test': 'try-again'}, 'Try again'))));
+        h('button', {type: 'button', onclick: () => login(signer), 'data-test': 'try-again'}, 'Try again'))));
   }
 }
 

@@ -29,28 +29,29 @@ export async function checkSignerLogin() {
   }
 }
 
-/** Signs in with the browser's signer. Resolves to the server's answer
+/** Signs in with the browser's signer, or a remote `signer` (NIP-46,
+ * remoteLogin.js). Resolves to the server's answer
  * (`{publicKey, npub, registered, customer}`); throws a LoginError. A
  * signer that does not answer within `signerTimeoutMs()` is given up on
  * ('timeout'); aborting `signal` gives up at once ('cancelled'). */
-export async function handleLogin({onStep = () => {}, waitMs = 3000, signal = null} = {}) {
+export async function handleLogin({onStep = () => {}, waitMs = 3000, signal = null, signer = null} = {}) {
   try {
-    return await login(onStep, waitMs, signal);
+    return await login(onStep, waitMs, signal, signer || {getPublicKey, signEvent});
   } catch (error) {
     if (error instanceof SignerError) throw fromSigner(error);
     throw error;
   }
 }
 
-async function login(onStep, waitMs, signal) {
-  if (!isSignerAvailable()) {
+async function login(onStep, waitMs, signal, signer) {
+  if (signer.getPublicKey === getPublicKey && !isSignerAvailable()) {
     onStep('Looking for your Nostr signer…');
     if (!(await waitForSigner(waitMs, signal))) {
       throw new LoginError('no_signer', 'No Nostr signer found', 'This browser has no Nostr signer extension, or it is switched off.');
     }
   }
   onStep('Asking your signer for your public key…');
-  const publicKey = await getPublicKey(signal);
+  const publicKey = await signer.getPublicKey(signal);
   onStep('Getting a sign-in challenge…');
   const challenge = await api('GET', '/api/challenge').catch((error) => { throw fromApi(error); });
   throwIfCancelled(signal);
@@ -62,7 +63,7 @@ async function login(onStep, waitMs, signal) {
     pubkey: publicKey,
   };
   onStep('Please approve the sign-in request in your signer…');
-  const signed = await signEvent(event, signal);
+  const signed = await signer.signEvent(event, signal);
   if (signed.pubkey && signed.pubkey !== publicKey) {
     throw new LoginError('bad_signature', SIGNATURE, 'Your signer signed with a different key than the one it shared. Check which account is selected in your signer and try again.');
   }

@@ -34,8 +34,8 @@ export function throwIfCancelled(signal) {
 
 /** `promise`, unless the signer takes longer than `signerTimeoutMs()`
  * (SignerError 'timeout') or `signal` aborts first ('cancelled'). A late
- * answer is then ignored. */
-function answered(promise, signal) {
+ * answer is then ignored. Remote signers (remoteLogin.js) use it too. */
+export function answered(promise, signal) {
   return new Promise((resolve, reject) => {
     const stop = (error) => { done(); reject(error); };
     const cancel = () => stop(new SignerError('cancelled', 'You cancelled the sign-in.'));

@@ -1,10 +1,11 @@
-//! `GET /api/challenge`, `POST /api/verify`, `POST /api/logout`, `GET /api/check`.
+//! `GET /api/challenge`, `POST /api/verify`, `POST /api/logout`, `GET /api/check`,
+//! `POST /api/nostrconnect`.
 
-use super::{Session, client_ip, customer_view, optional_json, require_own_origin, session, unix_now};
+use super::{Session, client_ip, customer_view, optional_json, qr_svg_of, require_own_origin, session, unix_now};
 use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
-use crate::auth::login_event;
 use crate::auth::session::Sessions;
+use crate::auth::{login_event, remote_signer};
 use crate::customer::{Customer, npub, parse_public_key};
 use crate::http::{Request, Response};
 use crate::timestamp::Timestamp;
@@ -119,4 +120,27 @@ pub fn check(app: &App, request: &Request) -> ApiResult<Response> {
             "status": customer.map(|c| c.status),
         }),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NostrConnectBody {
+    client_pubkey: String,
+    secret: String,
+}
+
+/// The `nostrconnect://` URI (and its QR code) for a remote signer to scan,
+/// naming this site's signer relays, with the key and secret the page made.
+/// Needs no session: it is how a customer without one signs in.
+pub fn nostrconnect(app: &App, request: &Request) -> ApiResult<Response> {
+    let body: NostrConnectBody = request.json()?;
+    if !remote_signer::is_client_key(&body.client_pubkey) || !remote_signer::is_secret(&body.secret) {
+        return Err(ApiError::bad_request(
+            "bad_nostrconnect",
+            "Send {\"clientPubkey\": 64 lowercase hex digits, \"secret\": 16 to 64 lowercase hex digits}.",
+        ));
+    }
+    let relays = &app.config.signer_relays;
+    let uri = remote_signer::nostrconnect_uri(&body.client_pubkey, &body.secret, relays, app.config.public_url.host());
+    Ok(Response::json(200, &json!({"uri": uri, "qrSvg": qr_svg_of(&uri), "relays": relays})))
 }

@@ -154,6 +154,12 @@ pub fn customer_view(customer: &Customer) -> Value {
     value
 }
 
+/// `text` as a QR code in SVG, at least 240 px square with its quiet zone.
+pub fn qr_svg_of(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(text).ok()?;
+    Some(code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).quiet_zone(true).build())
+}
+
 /// Unix time now, in seconds.
 pub fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()

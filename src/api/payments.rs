@@ -187,8 +187,7 @@ fn own_payment(app: &App, customer: &Customer, payment_id: &str) -> ApiResult<Pa
 /// (which QR codes store most compactly, and wallets accept).
 fn qr_svg(payment: &Payment) -> Option<String> {
     let bolt11 = payment.bolt11.as_deref()?;
-    let code = qrcode::QrCode::new(format!("LIGHTNING:{}", bolt11.to_uppercase())).ok()?;
-    Some(code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).quiet_zone(true).build())
+    super::qr_svg_of(&format!("LIGHTNING:{}", bolt11.to_uppercase()))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/api/verify", auth::verify),
     ("POST", "/api/logout", auth::logout),
     ("GET", "/api/check", auth::check),
+    ("POST", "/api/nostrconnect", auth::nostrconnect),
     ("POST", "/api/new-user", customers::new_user),
     ("GET", "/api/profile", customers::profile),
     ("PUT", "/api/profile", customers::update_profile),
@@ -69,6 +70,20 @@ fn method_not_allowed(method: &str, allowed: &str) -> Response {
 pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' wss:; \
     img-src 'self' data: https:; object-src 'none'; base-uri 'none'; form-action 'self'";
 
+/// [`PAGE_POLICY`] for this server. A remote signer (NIP-46) answers through
+/// relays: the configured `--signer-relays` for a `nostrconnect://` QR code,
+/// or those a `bunker://` URI names, which are any `wss:` relay the signer
+/// chose and so are already covered by `wss:`. What `wss:` does not cover is
+/// a configured `ws://` relay on this machine (a local relay, as the tests
+/// run): exactly those origins are added, never `ws:` as a whole.
+pub fn page_policy(config: &Config) -> String {
+    let plain = crate::auth::remote_signer::plain_origins(&config.signer_relays);
+    if plain.is_empty() {
+        return PAGE_POLICY.to_owned();
+    }
+    PAGE_POLICY.replacen("connect-src 'self' wss:", &format!("connect-src 'self' wss: {}", plain.join(" ")), 1)
+}
+
 /// The server's limits, from the validated settings, and the pages' policy.
 pub fn server_settings(config: &Config) -> ServerSettings {
     ServerSettings {
@@ -76,7 +91,7 @@ pub fn server_settings(config: &Config) -> ServerSettings {
         max_connections: config.max_connections,
         header_timeout: config.header_timeout,
         max_body: config.max_body,
-        content_security_policy: PAGE_POLICY.to_owned(),
+        content_security_policy: page_policy(config),
     }
 }
 

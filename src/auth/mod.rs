@@ -6,6 +6,7 @@
 
 pub mod challenge;
 pub mod login_event;
+pub mod remote_signer;
 pub mod session;
 
 /// Hex of `N` random bytes from the operating system.

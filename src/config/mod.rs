@@ -91,6 +91,8 @@ pub struct Config {
     pub listing_check: Duration,
     /// What customers are told about the hosting server (first steps).
     pub server: ServerFacts,
+    /// Relays a remote signer answers through (`--signer-relays`).
+    pub signer_relays: Vec<String>,
 }
 
 impl Config {
@@ -146,6 +148,7 @@ impl Config {
                 // Without it, `App` names the WHM host's cPanel port.
                 cpanel_url: args.cpanel_url.clone(),
             },
+            signer_relays: args.signer_relays.clone(),
             strike,
             whm,
         })
@@ -247,6 +250,10 @@ mod tests {
         assert!(settings(&["--server-ip", "server.example"]).is_err());
         assert!(settings(&["--nameservers", "ns1"]).is_err());
         assert!(settings(&["--cpanel-url", "cpanel.example"]).is_err());
+        assert_eq!(settings(&[]).unwrap().signer_relays, ["wss://relay.nsec.app", "wss://relay.damus.io"]);
+        let local = settings(&["--signer-relays", "ws://127.0.0.1:7777"]).unwrap().signer_relays;
+        assert_eq!(local, ["ws://127.0.0.1:7777"]);
+        assert!(settings(&["--signer-relays", "ws://relay.example.com"]).is_err());
         let url = settings(&["--cpanel-url", "https://cp.example:2083/"]).unwrap().server.cpanel_url;
         assert_eq!(url.as_deref(), Some("https://cp.example:2083/"));
     }

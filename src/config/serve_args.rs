@@ -169,6 +169,12 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_CPANEL_URL", value_parser = web_address)]
     pub cpanel_url: Option<String>,
 
+    /// Relays named in the sign-in page's nostrconnect:// QR code, through
+    /// which a remote signer (NIP-46: Amber, nsec.app, …) answers; comma
+    /// separated, wss:// (or ws:// to this machine).
+    #[arg(long, env = "HOSTR_SIGNER_RELAYS", value_delimiter = ',', default_value = crate::auth::remote_signer::DEFAULT_RELAYS, value_parser = crate::auth::remote_signer::parse_relay)]
+    pub signer_relays: Vec<String>,
+
     /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
     /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
     #[arg(long, env = "HOSTR_TEST_NIP05_SERVER", hide = true, value_parser = local_http_server)]

@@ -12,7 +12,9 @@
 //    the pages' test hook `window.hostrSignerTimeoutMs` (how long sign-in
 //    waits for the signer; 30 s otherwise).
 // 2. A fake `WebSocket` that plays a Nostr relay serving `relayEvents`, so
-//    no test ever connects to a real relay.
+//    no test ever connects to a relay it did not start: only addresses
+//    starting with one of `realRelays` (the test's own local relay) get the
+//    browser's real WebSocket.
 // 3. `fetch`, watched: `fetches` lists every request the page makes, as
 //    "METHOD /path?query", at the moment it is made.
 // 4. With `webln: true`, a WebLN wallet (`window.webln`, as Alby provides)
@@ -126,8 +128,11 @@
   const matches = (f, ev) => (!f.kinds || f.kinds.includes(ev.kind)) &&
     (!f.authors || f.authors.includes(ev.pubkey)) && (!f.ids || f.ids.includes(ev.id));
   window.__HOSTR_TEST__.relaysAsked = [];
+  const RealWebSocket = window.WebSocket;
   class FakeRelay extends EventTarget {
-    constructor(url) {
+    constructor(url, protocols) {
+      // A constructor may hand back another object: the real one.
+      if ((config.realRelays || []).some((r) => String(url).startsWith(r))) return new RealWebSocket(url, protocols);
       super();
       this.url = String(url);
       this.readyState = 0;

@@ -7,6 +7,7 @@ pub mod fake_strike;
 pub mod fake_whm;
 pub mod relay;
 pub mod relay_client;
+pub mod remote_signer;
 pub mod tools;
 
 use hostr::app::App;
