@@ -10,6 +10,8 @@ use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
 use crate::http::static_files::StaticFiles;
 use crate::nip05::{Nip05Checker, Nip05Source};
+use crate::notices::confirm::Confirmations;
+use crate::notices::worker::Notifier;
 use crate::operator_key::OperatorKey;
 use crate::payment::{FulfilmentStatus, Payment};
 use crate::plan::Plan;
@@ -50,6 +52,10 @@ pub struct App {
     pub outbox: Arc<Outbox>,
     /// Users' kinds 0, 10002 and 10050 read from relays, cached.
     pub directory: Directory,
+    /// Lifecycle notices to customers and the operator.
+    pub notifier: Arc<Notifier>,
+    /// Email confirmation links.
+    pub confirmations: Confirmations,
 }
 
 /// What `/api/health` reports beyond "the server answers".
@@ -121,9 +127,13 @@ impl App {
         checkout.when_paid(Box::new(move || woken.wake()));
         let outbox = Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone());
         let directory = Directory::new(config.relays.clone(), operator.keys().clone(), USER_LISTS_TTL);
+        let confirmations = Confirmations::new(&secret);
+        let notifier = Arc::new(notifier(&config, &store, confirmations.clone())?);
         Ok(App {
             outbox: Arc::new(outbox),
             directory,
+            notifier,
+            confirmations,
             checkout: Arc::new(checkout),
             provisioner,
             nip05: Nip05Checker::start(store.clone(), nip05_source),
@@ -182,6 +192,7 @@ impl App {
             crate::listing::start_publisher(Arc::downgrade(&self.outbox), self.store.clone(), keys, site, period);
         }
         self.outbox.start();
+        self.notifier.start();
     }
 
     /// Plans customers can buy, cheapest first within each currency (prices
@@ -205,6 +216,38 @@ fn panel(config: &Config, store: &Store) -> StoreResult<Box<dyn HostingPanel>> {
     }
     log::warn!("SANDBOX WHM: no WHM_URL configured; accounts are simulated in this process, nobody gets hosting");
     Ok(Box::new(SandboxPanel::holding_files(config.public_url.origin(), store)?))
+}
+
+/// The notices worker from the settings; a broken SMTP URL refuses the start.
+fn notifier(config: &Config, store: &Arc<Store>, confirmations: Confirmations) -> StoreResult<Notifier> {
+    let settings = &config.notices;
+    let mailer = match &settings.smtp {
+        Some(smtp) => Some(
+            crate::notices::email::Mailer::new(smtp)
+                .map_err(|why| StoreError::Io { path: "HOSTR_SMTP_URL".into(), source: std::io::Error::other(why) })?,
+        ),
+        None => None,
+    };
+    let schedule = &config.schedule;
+    let contact = [config.contact.email.clone(), config.contact.npub.clone()];
+    let contact = contact.into_iter().flatten().collect::<Vec<_>>().join(" or ");
+    let parts = crate::notices::worker::NotifierParts {
+        settings: crate::notices::plan::Settings {
+            reminder_days: settings.reminder_days.clone(),
+            expiry_grace: schedule.expiry_grace,
+            terminate_after: schedule.terminate_after,
+            deletion_grace: chrono::Duration::from_std(config.deletion_grace).unwrap_or(chrono::Duration::MAX),
+            operator: settings.operator_email.is_some() || settings.operator_npub.is_some(),
+        },
+        templates: settings.templates.clone(),
+        mailer,
+        operator_email: settings.operator_email.clone(),
+        confirmations,
+        site: config.public_url.origin().to_owned(),
+        contact: if contact.is_empty() { "reply to this message".to_owned() } else { contact },
+        cycle: settings.cycle,
+    };
+    Ok(Notifier::new(store.clone(), parts))
 }
 
 fn seed_plan_if_none(store: &Store) -> StoreResult<()> {

@@ -94,6 +94,10 @@ pub struct CpanelAccount {
     /// customer's account is still to be created, whatever its status.
     #[serde(default)]
     pub whm_created_at: Option<Timestamp>,
+    /// When the operator last suspended or unsuspended the account (by
+    /// command): the event the customer's notice announces.
+    #[serde(default)]
+    pub suspension_changed_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -122,6 +126,7 @@ impl CpanelAccount {
             applied_payments: Vec::new(),
             create_requested_at: None,
             whm_created_at: None,
+            suspension_changed_at: None,
             created_at: now,
             updated_at: now,
         }

@@ -61,6 +61,20 @@ pub struct Customer {
     /// The customer's Nostr profile (kind 0), as last verified.
     #[serde(default)]
     pub metadata: Option<ProfileMetadata>,
+    /// When the customer last recovered their deleted account.
+    #[serde(default)]
+    pub recovered_at: Option<Timestamp>,
+    /// The address the customer confirmed by the link sent to it; `email`
+    /// receives notices only while it is this address.
+    #[serde(default)]
+    pub confirmed_email: Option<String>,
+    /// When a confirmation link for `email` was last asked for (setting the
+    /// address asks for one).
+    #[serde(default)]
+    pub email_confirmation_asked_at: Option<Timestamp>,
+    /// How the customer wants to hear from the operator.
+    #[serde(default)]
+    pub notices: NoticePreferences,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -82,6 +96,44 @@ pub struct ProfileMetadata {
     pub nip05_check: Option<Nip05Check>,
 }
 
+/// How a customer wants to hear from the operator (see `notices::channels`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NoticePreferences {
+    /// Encrypted Nostr messages to the relays of their kind 10050 list.
+    pub nostr: bool,
+    /// Email to their confirmed address: `fallback` when no message can
+    /// reach them over Nostr, `always` as well, `never`.
+    pub email: EmailUse,
+    /// Notices that are not essential (order, receipt, welcome, reminders,
+    /// deletion); the essential ones cannot be switched off entirely.
+    pub optional: bool,
+}
+
+impl Default for NoticePreferences {
+    fn default() -> NoticePreferences {
+        NoticePreferences { nostr: true, email: EmailUse::Fallback, optional: true }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailUse {
+    #[default]
+    Fallback,
+    Always,
+    Never,
+}
+
+impl Customer {
+    /// The address notices may go to: set, and confirmed by its owner.
+    pub fn confirmed_email(&self) -> Option<&str> {
+        let email = self.email.as_deref()?;
+        let confirmed = self.confirmed_email.as_deref()?;
+        (email_key(email) == email_key(confirmed)).then_some(email)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Nip05Check {
@@ -98,7 +150,7 @@ impl Customer {
         Customer {
             id,
             public_key,
-            email,
+            email: email.clone(),
             status: CustomerStatus::Active,
             plan_id: None,
             cpanel_account_ids: Vec::new(),
@@ -107,6 +159,10 @@ impl Customer {
             deleted_at: None,
             suspend_reason: None,
             metadata: None,
+            recovered_at: None,
+            confirmed_email: None,
+            email_confirmation_asked_at: email.is_some().then_some(now),
+            notices: NoticePreferences::default(),
             created_at: now,
             updated_at: now,
         }
@@ -211,6 +267,7 @@ impl Customer {
         }
         self.status = CustomerStatus::Active;
         self.deleted_at = None;
+        self.recovered_at = Some(now);
         self.updated_at = now;
         Ok(())
     }

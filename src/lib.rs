@@ -17,6 +17,7 @@ pub mod lock_file;
 pub mod logger;
 pub mod money;
 pub mod nip05;
+pub mod notices;
 pub mod operator_key;
 pub mod operator_profile;
 pub mod outbox;

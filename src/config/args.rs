@@ -29,6 +29,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once per process; boxing `serve`'s settings would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web server (the default when no command is given).

@@ -93,6 +93,20 @@ pub struct Config {
     pub server: ServerFacts,
     /// Relays a remote signer answers through (`--signer-relays`).
     pub signer_relays: Vec<String>,
+    pub notices: NoticeSettings,
+}
+
+/// The notices worker's settings.
+#[derive(Debug, Clone)]
+pub struct NoticeSettings {
+    pub reminder_days: Vec<u32>,
+    pub cycle: Duration,
+    pub templates: crate::notices::templates::Templates,
+    /// `npub1…` of the operator's personal key.
+    pub operator_npub: Option<String>,
+    pub operator_email: Option<String>,
+    /// `HOSTR_SMTP_URL` and `HOSTR_SMTP_FROM`; no email without them.
+    pub smtp: Option<crate::notices::email::SmtpSettings>,
 }
 
 impl Config {
@@ -151,6 +165,7 @@ impl Config {
             signer_relays: args.signer_relays.clone(),
             strike,
             whm,
+            notices: notice_settings(args)?,
         })
     }
 
@@ -198,6 +213,18 @@ fn upstreams(
             .to_owned());
     }
     Ok((strike, whm))
+}
+
+fn notice_settings(args: &ServeArgs) -> Result<NoticeSettings, String> {
+    let templates = crate::notices::templates::Templates::load(args.notice_templates.as_deref())?;
+    Ok(NoticeSettings {
+        reminder_days: args.reminder_days.0.clone(),
+        cycle: Duration::from_secs(args.notice_check_seconds),
+        templates,
+        operator_npub: args.operator_npub.clone(),
+        operator_email: args.operator_email.clone(),
+        smtp: crate::notices::email::SmtpSettings::from_env()?,
+    })
 }
 
 /// The accounts worker's timing, from flags whose ranges clap has checked.
@@ -283,6 +310,8 @@ mod tests {
             ("--expiry-grace-days", "366", "--expiry-grace-days must be between 0 and 365, not 366"),
             ("--terminate-after-days", "0", "--terminate-after-days must be between 1 and 3650, not 0"),
             ("--public-url", "example.com", "the public URL `example.com` has no scheme"),
+            ("--reminder-days", "7,0", "`0` is not a number of days from 1 to 60"),
+            ("--notice-check-seconds", "0", "--notice-check-seconds must be between 1 and 3600, not 0"),
             ("--workers", "many", "invalid value 'many' for '--workers <WORKERS>': invalid digit found in string"),
         ];
         for (flag, value, words) in cases {

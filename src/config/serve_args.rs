@@ -174,6 +174,29 @@ pub struct ServeArgs {
     /// separated, wss:// (or ws:// to this machine).
     #[arg(long, env = "HOSTR_SIGNER_RELAYS", value_delimiter = ',', default_value = crate::auth::remote_signer::DEFAULT_RELAYS, value_parser = crate::auth::remote_signer::parse_relay)]
     pub signer_relays: Vec<String>,
+    /// Days before `paidUntil` at which a renewal reminder is sent, e.g.
+    /// 7,3,1. When several are already past (the server was down, a hand
+    /// edit), only the nearest is sent.
+    #[arg(long, env = "HOSTR_REMINDER_DAYS", default_value = "7,3,1", value_parser = reminder_days)]
+    pub reminder_days: ReminderDays,
+
+    /// Seconds between passes of the notices worker (plan, send, retry).
+    #[arg(long, env = "HOSTR_NOTICE_CHECK_SECONDS", default_value_t = 60, value_parser = between(1_u64, 3600))]
+    pub notice_check_seconds: u64,
+
+    /// A folder of notice templates (`renewal-due.txt`, …) replacing the
+    /// built-in texts; see the README.
+    #[arg(long, env = "HOSTR_NOTICE_TEMPLATES")]
+    pub notice_templates: Option<PathBuf>,
+
+    /// The operator's personal Nostr key (npub1… or hex), which hears about
+    /// failed orders (not the server's own key).
+    #[arg(long, env = "HOSTR_OPERATOR_NPUB", value_parser = contact_npub)]
+    pub operator_npub: Option<String>,
+
+    /// The operator's email address for alerts about failed orders.
+    #[arg(long, env = "HOSTR_OPERATOR_EMAIL", value_parser = contact_email)]
+    pub operator_email: Option<String>,
 
     /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
     /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
@@ -237,6 +260,23 @@ fn web_address(text: &str) -> Result<String, String> {
         }
         _ => Err(format!("`{text}` is not an http(s) address like https://server.example.com:2083/")),
     }
+}
+
+/// The reminder thresholds, in days, most distant first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderDays(pub Vec<u32>);
+
+fn reminder_days(text: &str) -> Result<ReminderDays, String> {
+    let mut days = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse::<u32>() {
+            Ok(day) if (1..=60).contains(&day) => days.push(day),
+            _ => return Err(format!("`{part}` is not a number of days from 1 to 60 (e.g. 7,3,1)")),
+        }
+    }
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    days.dedup();
+    Ok(ReminderDays(days))
 }
 
 /// The tests' stand-in for the web: only a server on this machine.

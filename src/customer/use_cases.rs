@@ -95,6 +95,12 @@ pub fn update_profile(store: &Store, customer: &Customer, change: ProfileChange)
     };
     store.update::<Customer, _, CustomerError>(&customer.id, |c| {
         if let Some(email) = email {
+            // A new address is confirmed before anything but its
+            // confirmation is sent to it.
+            let changed = email.as_deref().map(super::email_key) != c.email.as_deref().map(super::email_key);
+            if changed && email.is_some() {
+                c.email_confirmation_asked_at = Some(Timestamp::now());
+            }
             c.email = email;
         }
         if let Some(metadata) = change.metadata {

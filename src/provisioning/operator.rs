@@ -69,6 +69,7 @@ pub fn set_suspension(
                 a.public_message = None;
             }
         }
+        a.suspension_changed_at = Some(now);
         a.updated_at = now;
         Ok(a.clone())
     })

@@ -8,6 +8,7 @@ pub mod fake_whm;
 pub mod relay;
 pub mod relay_client;
 pub mod remote_signer;
+pub mod smtp;
 pub mod tools;
 
 use hostr::app::App;
