@@ -6,8 +6,8 @@
 mod use_cases;
 
 pub use use_cases::{
-    CustomerError, CustomerResult, ProfileChange, delete, recover, register, set_key, suspend, unsuspend,
-    update_profile,
+    CONFIRMATION_INTERVAL, CustomerError, CustomerResult, ProfileChange, ask_confirmation, delete, recover, register,
+    set_key, suspend, unsuspend, update_profile,
 };
 
 use crate::ids::{IdFormat, is_public_key_hex};
@@ -98,7 +98,7 @@ pub struct ProfileMetadata {
 
 /// How a customer wants to hear from the operator (see `notices::channels`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct NoticePreferences {
     /// Encrypted Nostr messages to the relays of their kind 10050 list.
     pub nostr: bool,

@@ -13,6 +13,7 @@ mod cli;
 mod http;
 mod listings;
 mod modes;
+mod notices;
 mod outbox;
 mod payments;
 mod prices;

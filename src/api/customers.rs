@@ -47,6 +47,7 @@ struct ProfileBody {
     #[serde(default, deserialize_with = "present")]
     email: Option<Option<String>>,
     metadata: Option<Value>,
+    notices: Option<customer::NoticePreferences>,
 }
 
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
@@ -65,7 +66,8 @@ pub fn update_profile(app: &App, request: &Request) -> ApiResult<Response> {
     };
     let sets_email = matches!(body.email, Some(Some(_)));
     let updated = within_email_allowance(app, &customer.public_key, sets_email, || {
-        customer::update_profile(&app.store, &customer, ProfileChange { email: body.email, metadata })
+        let change = ProfileChange { email: body.email, metadata, notices: body.notices };
+        customer::update_profile(&app.store, &customer, change)
     })?;
     if let Some(nip05) = updated.unchecked_nip05() {
         app.nip05.schedule(&updated.id, nip05, &updated.public_key);
@@ -143,6 +145,7 @@ fn profile_response(app: &App, customer: Customer) -> ApiResult<Response> {
             // rather than showing a paying customer no hosting at all.
             "unavailable": {"cpanelAccounts": accounts.unavailable, "payments": payments.unavailable},
             "plans": plans,
+            "notices": super::notices::view(&customer),
             "customer": customer_view(&customer),
         }),
     ))

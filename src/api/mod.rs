@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod auth;
 pub mod customers;
 pub mod error;
+pub mod notices;
 pub mod payments;
 pub mod plans;
 mod routes;

@@ -2,7 +2,7 @@
 //! handler. Anything else under `/api/` is a 404; other GETs are pages.
 
 use super::error::{ApiError, ApiResult, Failure};
-use super::{accounts, auth, customers, payments, plans};
+use super::{accounts, auth, customers, notices, payments, plans};
 use crate::app::App;
 use crate::config::Config;
 use crate::http::{self, Request, Response, RunningServer, ServerSettings};
@@ -24,6 +24,9 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("PUT", "/api/profile", customers::update_profile),
     ("POST", "/api/delete-user", customers::delete_user),
     ("POST", "/api/recover-user", customers::recover_user),
+    ("GET", "/api/confirm-email", notices::check),
+    ("POST", "/api/confirm-email", notices::confirm),
+    ("POST", "/api/confirm-email/send", notices::send),
     ("POST", "/api/create-invoice", payments::create_invoice),
     ("GET", "/api/check-invoice", payments::check_invoice),
     ("POST", "/api/cancel-invoice", payments::cancel_invoice),

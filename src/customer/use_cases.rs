@@ -83,6 +83,8 @@ pub fn register(store: &Store, public_key: &str, email: Option<&str>, now: Times
 pub struct ProfileChange {
     pub email: Option<Option<String>>,
     pub metadata: Option<ProfileMetadata>,
+    /// How the customer wants to hear from the operator.
+    pub notices: Option<super::NoticePreferences>,
 }
 
 pub fn update_profile(store: &Store, customer: &Customer, change: ProfileChange) -> CustomerResult<Customer> {
@@ -105,6 +107,9 @@ pub fn update_profile(store: &Store, customer: &Customer, change: ProfileChange)
         }
         if let Some(metadata) = change.metadata {
             c.keep_newer_profile(metadata);
+        }
+        if let Some(notices) = change.notices {
+            c.notices = notices;
         }
         c.updated_at = Timestamp::now();
         Ok(c.clone())
@@ -172,6 +177,25 @@ pub fn unsuspend(store: &Store, customer_id: &str) -> CustomerResult<Customer> {
     })
 }
 
+/// The customer asks for another confirmation link for their address; at
+/// most one every [`CONFIRMATION_INTERVAL`]. Answers whether one was asked.
+pub fn ask_confirmation(store: &Store, customer_id: &str, now: Timestamp) -> CustomerResult<bool> {
+    store.update::<Customer, _, CustomerError>(customer_id, |c| {
+        let recent = c
+            .email_confirmation_asked_at
+            .is_some_and(|at| now.as_datetime() - at.as_datetime() < CONFIRMATION_INTERVAL);
+        if c.email.is_none() || c.confirmed_email().is_some() || recent {
+            return Ok(false);
+        }
+        c.email_confirmation_asked_at = Some(now);
+        c.updated_at = now;
+        Ok(true)
+    })
+}
+
+/// How often a customer may ask for a confirmation link.
+pub const CONFIRMATION_INTERVAL: chrono::Duration = chrono::Duration::minutes(10);
+
 /// A trimmed email address that looks like one.
 fn valid_email(email: &str) -> CustomerResult<String> {
     let email = email.trim();
@@ -217,7 +241,7 @@ mod tests {
         let typed = format!("  N{}\n", &own_npub[1..]);
         let deleted = delete(&store, &alice, Some(&typed), now).unwrap();
         assert_eq!(deleted.status, CustomerStatus::Deleted);
-        let change = ProfileChange { email: Some(Some("a@example.com".into())), metadata: None };
+        let change = ProfileChange { email: Some(Some("a@example.com".into())), ..ProfileChange::default() };
         assert!(matches!(update_profile(&store, &deleted, change), Err(CustomerError::Deleted)));
         let recovered = recover(&store, &deleted, chrono::Duration::days(30), now).unwrap();
         assert_eq!(recovered.status, CustomerStatus::Active);

@@ -99,7 +99,7 @@ fn for_payment(
     settings: &Settings,
     out: &mut Vec<Planned>,
 ) {
-    let after = |t: Option<Timestamp>| t.is_some_and(|t| t > world.since);
+    let after = |t: Option<Timestamp>| t.is_some_and(|t| t >= world.since);
     let mut fields = BTreeMap::from([
         ("amount".to_owned(), format!("{} {}", payment.amount, payment.currency)),
         ("plan".to_owned(), plan.map_or_else(|| payment.plan_id.clone(), |p| p.name.clone())),
@@ -146,7 +146,7 @@ fn domain_of(world: &World, payment: &Payment) -> String {
 }
 
 fn for_account(account: &CpanelAccount, world: &World, settings: &Settings, out: &mut Vec<Planned>) {
-    let after = |t: Option<Timestamp>| t.is_some_and(|t| t > world.since);
+    let after = |t: Option<Timestamp>| t.is_some_and(|t| t >= world.since);
     let mut fields = BTreeMap::from([
         ("domain".to_owned(), account.domain.clone()),
         ("username".to_owned(), account.username.clone()),
@@ -221,7 +221,7 @@ fn renewal_paid(world: &World, account_id: &str) -> bool {
 }
 
 fn for_customer(customer: &Customer, world: &World, settings: &Settings, out: &mut Vec<Planned>) {
-    let after = |t: Option<Timestamp>| t.is_some_and(|t| t > world.since);
+    let after = |t: Option<Timestamp>| t.is_some_and(|t| t >= world.since);
     let mut push = |kind: NoticeKind, at: Option<Timestamp>, fields: BTreeMap<String, String>| {
         out.push(Planned {
             key: format!("{}:{}:{}", kind.as_str(), customer.id, stamp(at)),
