@@ -272,3 +272,100 @@ fn the_operator_hears_about_a_failed_fulfilment_once() {
     assert!(mails[0].text.contains("package basic does not exist"));
     assert!(mails[0].text.contains(&format!("hostr payment retry {}", payment.id)));
 }
+
+/// `hostr serve` over `database`, its notices through `smtp_url`, a pass a
+/// second.
+fn serve(database: &std::path::Path, smtp_url: &str) -> std::process::Child {
+    let port = common::tools::free_port();
+    std::process::Command::new(env!("CARGO_BIN_EXE_hostr"))
+        .args(["--database", database.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--notice-check-seconds", "1"])
+        .env("HOSTR_SMTP_URL", smtp_url)
+        .env("HOSTR_SMTP_FROM", "Hosting <hosting@shop.test>")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start hostr serve")
+}
+
+fn kill_hard(mut child: std::process::Child) {
+    // SAFETY: SIGKILL to the child we started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    child.wait().unwrap();
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} did not happen within 60 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn reminders_fire_once_each_across_a_sigkill_in_the_middle_of_sending_and_a_restart() {
+    let Some(smtp) = TestSmtp::start() else { return };
+    let dir = common::temp_dir();
+    let database = dir.path().join("database");
+    let store = Store::open(&database).unwrap();
+    let an_hour_ago = Timestamp::from(Timestamp::now().as_datetime() - chrono::Duration::hours(1));
+    let start = hostr::notices::NoticeStart { id: hostr::notices::NoticeStart::ID.to_owned(), since: an_hour_ago };
+    store.create(&start).unwrap();
+    let mut customer = common::customer(&common::key(rand_n()), Some("eve@mail.test"));
+    customer.confirmed_email = customer.email.clone();
+    store.create(&customer).unwrap();
+    let now = Timestamp::now();
+    let account = CpanelAccount {
+        status: AccountStatus::Active,
+        paid_until: Some(Timestamp::from(now.as_datetime() + days(6.5))),
+        whm_created_at: Some(Timestamp::from(now.as_datetime() - chrono::Duration::hours(2))),
+        ..CpanelAccount::provisioning(&hostr::ids::new_uuid(), "eve", "eve.example", &customer.id, "basic", now)
+    };
+    store.create(&account).unwrap();
+
+    // An SMTP server that takes the connection and never answers: the
+    // server is killed while it waits in the middle of sending.
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hanging_url = format!("smtp://{}", hanging.local_addr().unwrap());
+    let first = serve(&database, &hanging_url);
+    let (_held, _) = hanging.accept().expect("hostr connects to send the 7-day reminder");
+    kill_hard(first);
+    let pending = store.find_all(Notice::pending()).unwrap();
+    assert_eq!(pending.len(), 1, "{pending:#?}");
+    assert_eq!((pending[0].kind, pending[0].email), (NoticeKind::RenewalDue, Delivery::Due));
+
+    let reminders = |count: usize| {
+        wait_until(&format!("{count} reminders"), || {
+            smtp.mails_to("eve@mail.test").len() >= count && store.find_all(Notice::pending()).unwrap().is_empty()
+        });
+        smtp.mails_to("eve@mail.test")
+    };
+    let second = serve(&database, &smtp.url());
+    let mails = reminders(1);
+    assert_eq!(mails.len(), 1, "the interrupted reminder, once: {mails:#?}");
+    assert!(mails[0].text.contains("7 day(s) from now"));
+    let moved = |left: f64| {
+        let until = Timestamp::from(Timestamp::now().as_datetime() + days(left));
+        let edit = |a: &mut CpanelAccount| {
+            a.paid_until = Some(until);
+            Ok(())
+        };
+        store.update::<CpanelAccount, _, StoreError>(&account.id, edit).unwrap();
+    };
+    moved(2.5);
+    let mails = reminders(2);
+    kill_hard(second);
+    let third = serve(&database, &smtp.url());
+    moved(0.5);
+    let mails_after = reminders(3);
+    kill_hard(third);
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails_after.len(), 3, "{mails_after:#?}");
+    for (mail, threshold) in mails_after.iter().zip([7, 3, 1]) {
+        assert!(mail.text.contains(&format!("{threshold} day(s) from now")), "{}", mail.text);
+    }
+    let sent: Vec<Notice> = store.list_readable::<Notice>().unwrap();
+    assert_eq!(sent.len(), 3, "three reminders, nothing else: {sent:#?}");
+    assert!(sent.iter().all(|n| n.state == NoticeState::Sent && n.kind == NoticeKind::RenewalDue));
+}
