@@ -108,6 +108,11 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     report_stray_files::<Plan>(store, &mut report)?;
     report_stray_files::<Payment>(store, &mut report)?;
     report_stray_files::<OutboxItem>(store, &mut report)?;
+    report_stray_files::<crate::notices::Notice>(store, &mut report)?;
+    // Notices name nothing that must exist (a customer may be purged);
+    // each is parsed and its rules checked (its id is its key's hash).
+    load::<crate::notices::Notice>(store, &mut report)?;
+    load::<crate::notices::NoticeStart>(store, &mut report)?;
     let records = Records {
         customers: load::<Customer>(store, &mut report)?,
         accounts: load::<CpanelAccount>(store, &mut report)?,

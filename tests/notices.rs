@@ -220,7 +220,7 @@ fn an_unconfirmed_address_receives_only_its_confirmation_until_it_is_confirmed()
     assert_eq!(mails[0].subject(), "Confirm your email address");
     let ready = shop.notice(NoticeKind::AccountReady);
     assert_eq!(ready.state, NoticeState::Dropped, "nothing could reach the customer: {ready:#?}");
-    let link = mails[0].text.split_whitespace().find(|w| w.contains("/confirm-email?token=")).unwrap().to_owned();
+    let link = mails[0].text.split_whitespace().find(|w| w.contains("/confirm-email.html?token=")).unwrap().to_owned();
     let confirm = link.split("token=").nth(1).unwrap();
     let body = serde_json::json!({ "token": confirm }).to_string();
     let refused = shop.server.request("POST", "/api/confirm-email", &[], Some(r#"{"token":"x.1.2"}"#));

@@ -3,6 +3,7 @@
 
 import {api} from './api.js';
 import {syncProfile, verifyNip05} from './nostr.js';
+import {renderNotices, wireNotices} from './notices.js';
 import {contactParts, renderWho, signOut, startCustomerPage} from './page.js';
 import {firstSteps} from './firstSteps.js';
 import {busy, byId, copyButton, date, fill, h, identity, message, money, show} from './ui.js';
@@ -30,6 +31,7 @@ async function start() {
   render();
   byId('email').value = profile.customer.email || '';
   wireForms();
+  wireNotices((updated) => { profile = updated; render(); });
   // Accounts being set up change on their own: look again now and then.
   setInterval(() => {
     if (!document.hidden && profile.cpanelAccounts.some((a) => a.status === 'PROVISIONING')) reload();
@@ -50,6 +52,7 @@ function render() {
   renderAccounts();
   renderPayments();
   renderNostr();
+  renderNotices(profile);
   byId('delete-hint').textContent = `Your npub: ${profile.npub} (capitals and spaces around it do not matter).`;
   show('delete-section', profile.customer.status === 'ACTIVE');
 }
@@ -315,6 +318,7 @@ function wireForms() {
     try {
       profile = await api('PUT', '/api/profile', {email: value || null});
       email.value = profile.customer.email || '';
+      renderNotices(profile);
       fill(result, h('div', {class: 'field-ok'}, value ? 'Saved.' : 'Removed.'));
     } catch (error) {
       fill(result, h('div', {class: 'field-error', role: 'alert'}, error.message));

@@ -286,7 +286,7 @@ impl Notifier {
     fn send_email(&self, notice: &Notice, smtp_down: &mut bool) -> StoreResult<()> {
         let (Some(mailer), Some(to)) = (&self.parts.mailer, &notice.email_to) else { return Ok(()) };
         let rendered = self.parts.templates.render(notice.kind, &self.fields(notice, to));
-        let unsubscribe = format!("{}/profile#notices", self.parts.site);
+        let unsubscribe = format!("{}/profile.html#notices", self.parts.site);
         let outgoing = Outgoing {
             to,
             rendered: &rendered,
@@ -318,13 +318,13 @@ impl Notifier {
         let mut fields = notice.fields.clone();
         let site = &self.parts.site;
         fields.insert("site".to_owned(), site.clone());
-        fields.insert("profile_link".to_owned(), format!("{site}/profile"));
+        fields.insert("profile_link".to_owned(), format!("{site}/profile.html"));
         fields.insert("contact".to_owned(), self.parts.contact.clone());
         if notice.kind == NoticeKind::EmailConfirmation
             && let Some(customer) = &notice.customer_id
         {
             let token = self.parts.confirmations.token(customer, email_to, Timestamp::now());
-            fields.insert("confirm_link".to_owned(), format!("{site}/confirm-email?token={token}"));
+            fields.insert("confirm_link".to_owned(), format!("{site}/confirm-email.html?token={token}"));
         }
         fields
     }
