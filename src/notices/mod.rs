@@ -20,6 +20,7 @@
 
 pub mod channels;
 pub mod confirm;
+pub mod dm;
 pub mod email;
 pub mod plan;
 pub mod templates;
