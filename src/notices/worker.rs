@@ -78,34 +78,34 @@ impl Notifier {
         self.passes.load(Ordering::SeqCst)
     }
 
-    /// Starts the background thread.
+    /// Starts the background thread; it ends once the notifier is dropped
+    /// (a test's app), releasing its claim.
     pub fn start(self: &Arc<Self>) {
-        let notifier = self.clone();
-        let spawned = std::thread::Builder::new().name("notices".to_owned()).spawn(move || notifier.run());
+        let notifier = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new().name("notices".to_owned()).spawn(move || run(&notifier));
         if let Err(e) = spawned {
             log::error!("cannot start the notices worker: {e}");
         }
     }
 
-    fn run(&self) {
-        let claim_path = self.store.root().join(".notices-worker.lock");
-        let _claim = loop {
-            match crate::lock_file::claim(&claim_path) {
-                Ok(Some(claim)) => break Some(claim),
-                Ok(None) => std::thread::sleep(Duration::from_secs(2)),
-                Err(e) => {
-                    log::error!("cannot claim the notices worker ({e}); running without the claim");
-                    break None;
-                }
+    /// Claims the role for this database, unless another process holds it.
+    fn claim(&self) -> Result<Option<std::fs::File>, ()> {
+        match crate::lock_file::claim(&self.store.root().join(".notices-worker.lock")) {
+            Ok(Some(claim)) => Ok(Some(claim)),
+            Ok(None) => Err(()),
+            Err(e) => {
+                log::error!("cannot claim the notices worker ({e}); running without the claim");
+                Ok(None)
             }
-        };
-        loop {
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.pass())) {
-                Ok(report) if report != PassReport::default() => log::info!("notices: {report:?}"),
-                Ok(_) => {}
-                Err(_) => log::error!("the notices worker hit a bug; carrying on"),
-            }
-            std::thread::sleep(self.parts.cycle);
+        }
+    }
+
+    /// One pass inside `catch_unwind`, logged.
+    fn logged_pass(&self) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.pass())) {
+            Ok(report) if report != PassReport::default() => log::info!("notices: {report:?}"),
+            Ok(_) => {}
+            Err(_) => log::error!("the notices worker hit a bug; carrying on"),
         }
     }
 
@@ -340,6 +340,26 @@ impl Notifier {
             n.updated_at = now;
             Ok(())
         })
+    }
+}
+
+/// The worker's loop: claim the role (one sender per database), then a
+/// pass every cycle, for as long as the notifier exists.
+fn run(notifier: &std::sync::Weak<Notifier>) {
+    let _claim = loop {
+        let Some(n) = notifier.upgrade() else { return };
+        if let Ok(claim) = n.claim() {
+            break claim;
+        }
+        drop(n);
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    loop {
+        let Some(n) = notifier.upgrade() else { return };
+        n.logged_pass();
+        let cycle = n.parts.cycle;
+        drop(n);
+        std::thread::sleep(cycle);
     }
 }
 
