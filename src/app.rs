@@ -51,7 +51,7 @@ pub struct App {
     /// The one way to publish to relays (off without `--relays`).
     pub outbox: Arc<Outbox>,
     /// Users' kinds 0, 10002 and 10050 read from relays, cached.
-    pub directory: Directory,
+    pub directory: Arc<Directory>,
     /// Lifecycle notices to customers and the operator.
     pub notifier: Arc<Notifier>,
     /// Email confirmation links.
@@ -125,10 +125,16 @@ impl App {
         let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule));
         let woken = provisioner.clone();
         checkout.when_paid(Box::new(move || woken.wake()));
-        let outbox = Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone());
-        let directory = Directory::new(config.relays.clone(), operator.keys().clone(), USER_LISTS_TTL);
+        let outbox = Arc::new(Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone()));
+        let directory = Arc::new(Directory::new(config.relays.clone(), operator.keys().clone(), USER_LISTS_TTL));
         let confirmations = Confirmations::new(&secret);
-        let notifier = Arc::new(notifier(&config, &store, confirmations.clone())?);
+        let dm = crate::notices::worker::DmChannel {
+            outbox: outbox.clone(),
+            directory: directory.clone(),
+            keys: operator.keys().clone(),
+            operator_npub: config.notices.operator_npub.as_deref().and_then(|n| nostr::key::PublicKey::parse(n).ok()),
+        };
+        let notifier = Arc::new(notifier(&config, &store, confirmations.clone(), dm)?);
         Ok(App {
             outbox: Arc::new(outbox),
             directory,
@@ -219,7 +225,12 @@ fn panel(config: &Config, store: &Store) -> StoreResult<Box<dyn HostingPanel>> {
 }
 
 /// The notices worker from the settings; a broken SMTP URL refuses the start.
-fn notifier(config: &Config, store: &Arc<Store>, confirmations: Confirmations) -> StoreResult<Notifier> {
+fn notifier(
+    config: &Config,
+    store: &Arc<Store>,
+    confirmations: Confirmations,
+    dm: crate::notices::worker::DmChannel,
+) -> StoreResult<Notifier> {
     let settings = &config.notices;
     let mailer = match &settings.smtp {
         Some(smtp) => Some(
@@ -241,6 +252,7 @@ fn notifier(config: &Config, store: &Arc<Store>, confirmations: Confirmations) -
         },
         templates: settings.templates.clone(),
         mailer,
+        dm,
         operator_email: settings.operator_email.clone(),
         confirmations,
         site: config.public_url.origin().to_owned(),

@@ -5,6 +5,8 @@
 //! and lose nothing, the private suspension reason appears nowhere, an
 //! unconfirmed address receives only its confirmation.
 
+use crate::common::relay::TestRelay;
+use crate::common::relay_client::RelayConn;
 use crate::common::smtp::{Mail, TestSmtp};
 use crate::common::{self, TestServer};
 use hostr::cpanel_account::{AccountStatus, CpanelAccount};
@@ -26,6 +28,10 @@ const OPERATOR_EMAIL: &str = "operator@shop.test";
 
 /// A server whose notices go through a fresh aiosmtpd, a pass a second.
 fn shop() -> Option<Shop> {
+    shop_with(|_| {})
+}
+
+fn shop_with(adjust: impl FnOnce(&mut hostr::config::Config)) -> Option<Shop> {
     let smtp = TestSmtp::start()?;
     let dir = common::temp_dir();
     let url = smtp.url();
@@ -33,6 +39,7 @@ fn shop() -> Option<Shop> {
         config.notices.smtp = Some(SmtpSettings::new(&url, "Hosting <hosting@shop.test>").unwrap());
         config.notices.cycle = Duration::from_millis(300);
         config.notices.operator_email = Some(OPERATOR_EMAIL.to_owned());
+        adjust(config);
     });
     let shop = Shop { server, smtp, _dir: dir };
     // The first pass records when notices began: what follows is news.
@@ -368,4 +375,89 @@ fn reminders_fire_once_each_across_a_sigkill_in_the_middle_of_sending_and_a_rest
     let sent: Vec<Notice> = store.list_readable::<Notice>().unwrap();
     assert_eq!(sent.len(), 3, "three reminders, nothing else: {sent:#?}");
     assert!(sent.iter().all(|n| n.state == NoticeState::Sent && n.kind == NoticeKind::RenewalDue));
+}
+
+/// A shop publishing to `relay`, customers' relays on loopback allowed.
+fn shop_on_relay(relay: &TestRelay, operator: Option<&nostr::prelude::Keys>) -> Option<Shop> {
+    let url = relay.url();
+    let operator_npub = operator.map(|k| k.public_key().to_hex());
+    shop_with(move |config| {
+        config.relays.relays = vec![hostr::relay::RelayAddress::operator(&url).unwrap()];
+        config.relays.allow_private = true;
+        config.notices.operator_npub = operator_npub;
+    })
+}
+
+/// `keys` publish a kind 10050 naming `relay` as their inbox.
+fn publish_inbox(relay: &TestRelay, keys: &nostr::prelude::Keys) {
+    use nostr::prelude::*;
+    let list = EventBuilder::new(Kind::InboxRelays, "").tag(Tag::parse(["relay", &relay.url()]).unwrap());
+    let event = list.finalize(keys).unwrap();
+    RelayConn::connect(&relay.url()).publish(&event);
+}
+
+/// The gift wraps on `relay` addressed to `keys`, unwrapped with the
+/// `nostr` crate (not hostr's code), once `count` are there.
+fn messages_to(relay: &TestRelay, keys: &nostr::prelude::Keys, count: usize) -> Vec<nostr::nips::nip59::UnwrappedGift> {
+    use nostr::nips::nip59::UnwrappedGift;
+    let filter = serde_json::json!({"kinds": [1059], "#p": [keys.public_key().to_hex()]});
+    let mut wraps = Vec::new();
+    wait_until(&format!("{count} gift wraps"), || {
+        wraps = RelayConn::connect(&relay.url()).query(filter.clone());
+        wraps.len() >= count
+    });
+    wraps.iter().map(|w| UnwrappedGift::from_gift_wrap(keys, w).expect("a gift wrap the recipient can open")).collect()
+}
+
+#[test]
+fn a_customer_with_an_inbox_list_gets_each_notice_once_as_a_private_message_from_the_operator() {
+    let Some(relay) = TestRelay::start() else { return };
+    let Some(shop) = shop_on_relay(&relay, None) else { return };
+    let customer_keys = common::new_keys();
+    publish_inbox(&relay, &customer_keys);
+    let token = shop.server.sign_in(&customer_keys);
+    assert_eq!(shop.server.authed("POST", "/api/new-user", &token, None).status, 201);
+    let profile = shop.server.authed("GET", "/api/profile", &token, None).json();
+    assert_eq!(
+        (profile["notices"]["nostrInbox"].as_str(), profile["notices"]["reachable"].as_bool()),
+        (Some("found"), Some(true))
+    );
+    let customer = shop.store().find(Customer::by_public_key(&customer_keys.public_key().to_hex())).unwrap().unwrap();
+    let account = shop.account(&customer, days(30.0));
+    let operator = shop.server.app.operator.public_key();
+    let welcome = messages_to(&relay, &customer_keys, 1);
+    assert_eq!(welcome[0].sender, operator, "from the operator's key");
+    assert_eq!(welcome[0].rumor.kind, nostr::prelude::Kind::PrivateDirectMessage);
+    assert!(welcome[0].rumor.content.starts_with(&format!("Your hosting for {} is ready", account.domain)));
+    shop.set_paid_until(&account, days(2.5));
+    let both = messages_to(&relay, &customer_keys, 2);
+    shop.passes(3);
+    let all = messages_to(&relay, &customer_keys, 2);
+    assert_eq!(all.len(), 2, "each notice once: {:?}", all.iter().map(|m| &m.rumor.content).collect::<Vec<_>>());
+    assert!(both.iter().any(|m| m.rumor.content.contains("3 day(s) from now")));
+    // The operator's own copy of the same message, to its own key.
+    let copies = messages_to(&relay, shop.server.app.operator.keys(), 2);
+    let ids: std::collections::HashSet<_> = all.iter().map(|m| m.rumor.id).collect();
+    assert!(copies.iter().all(|c| ids.contains(&c.rumor.id)), "the copies are the same rumors");
+    assert!(shop.smtp.mails().is_empty(), "no email: a Nostr message reached the customer");
+}
+
+#[test]
+fn the_operator_gets_a_private_message_for_a_failed_fulfilment() {
+    let Some(relay) = TestRelay::start() else { return };
+    let personal = common::new_keys();
+    publish_inbox(&relay, &personal);
+    let Some(shop) = shop_on_relay(&relay, Some(&personal)) else { return };
+    let customer = shop.customer(None, false);
+    let plan = shop.store().get::<hostr::plan::Plan>("basic").unwrap();
+    let mut payment =
+        Payment::pending(&customer.id, &plan, hostr::ids::new_uuid(), Some("broke.example".into()), Timestamp::now());
+    payment.record_paid(Timestamp::now());
+    payment.fulfilment.status = FulfilmentStatus::Failed;
+    payment.fulfilment.last_error = Some("WHM refused the token".into());
+    shop.store().create(&payment).unwrap();
+    let alert = messages_to(&relay, &personal, 1);
+    assert_eq!(alert[0].sender, shop.server.app.operator.public_key());
+    assert!(alert[0].rumor.content.contains("WHM refused the token"), "{}", alert[0].rumor.content);
+    assert!(alert[0].rumor.content.contains(&format!("hostr payment retry {}", payment.id)));
 }

@@ -145,7 +145,7 @@ fn profile_response(app: &App, customer: Customer) -> ApiResult<Response> {
             // rather than showing a paying customer no hosting at all.
             "unavailable": {"cpanelAccounts": accounts.unavailable, "payments": payments.unavailable},
             "plans": plans,
-            "notices": super::notices::view(&customer),
+            "notices": super::notices::view(app, &customer),
             "customer": customer_view(&customer),
         }),
     ))

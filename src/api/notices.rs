@@ -74,10 +74,9 @@ fn refused(why: ConfirmError) -> ApiError {
 
 /// The profile's `notices`: the choices, what can reach the customer, and
 /// whether anything can.
-pub fn view(customer: &Customer) -> Value {
-    // Looked up by the relay client's inbox search once it is wired in;
-    // until then no kind 10050 list is found.
-    let inbox = "none";
+pub fn view(app: &App, customer: &Customer) -> Value {
+    // From the relays, bounded in time and cached (none when relays are off).
+    let inbox = if app.notifier.has_inbox(&customer.public_key) { "found" } else { "none" };
     let confirmed = customer.confirmed_email().is_some();
     json!({
         "preferences": customer.notices,

@@ -174,6 +174,14 @@ pub struct Notice {
     pub email_to: Option<String>,
     #[serde(default)]
     pub nostr: Delivery,
+    /// The gift wraps built for `nostr` (to the recipient, then the
+    /// operator's copy), kept so that a retry hands the outbox the same
+    /// events rather than new ones.
+    #[serde(default)]
+    pub nostr_events: Vec<serde_json::Value>,
+    /// The recipient's inbox relays the wrap goes to.
+    #[serde(default)]
+    pub nostr_relays: Vec<String>,
     #[serde(default)]
     pub dropped_reason: Option<String>,
     #[serde(default)]

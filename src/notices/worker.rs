@@ -23,6 +23,7 @@ use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
 use crate::payment::Payment;
 use crate::plan::Plan;
+use crate::relay::{Directory, Outbox, Published, RelayAddress, Targets};
 use crate::store::{Store, StoreError, StoreResult};
 use crate::timestamp::Timestamp;
 use std::collections::{BTreeMap, HashSet};
@@ -35,6 +36,7 @@ pub struct NotifierParts {
     pub settings: Settings,
     pub templates: Templates,
     pub mailer: Option<Mailer>,
+    pub dm: DmChannel,
     /// The operator's own address for alerts.
     pub operator_email: Option<String>,
     pub confirmations: Confirmations,
@@ -43,6 +45,27 @@ pub struct NotifierParts {
     /// How customers reach the operator, for the texts.
     pub contact: String,
     pub cycle: Duration,
+}
+
+/// Private Nostr messages: the outbox that delivers them and the
+/// directory that finds a recipient's kind 10050 inbox relays.
+pub struct DmChannel {
+    pub outbox: Arc<Outbox>,
+    pub directory: Arc<Directory>,
+    /// The operator's key, which signs the seals.
+    pub keys: nostr::key::Keys,
+    /// `HOSTR_OPERATOR_NPUB`: the operator's personal key, for alerts.
+    pub operator_npub: Option<nostr::key::PublicKey>,
+}
+
+impl DmChannel {
+    /// The inbox relays of `who`'s kind 10050 list that hostr may connect
+    /// to (customers' relays are filtered as untrusted).
+    pub fn inbox_of(&self, who: &nostr::key::PublicKey) -> Vec<RelayAddress> {
+        let settings = self.outbox.settings();
+        let lists = self.directory.lists_of(who);
+        lists.inbox().iter().filter_map(|url| settings.customer_relay(url).ok()).collect()
+    }
 }
 
 pub struct Notifier {
@@ -71,6 +94,13 @@ enum Attempt {
 impl Notifier {
     pub fn new(store: Arc<Store>, parts: NotifierParts) -> Notifier {
         Notifier { store, parts, passing: Mutex::new(()), passes: AtomicU64::new(0) }
+    }
+
+    /// Whether a private Nostr message can reach this key (hex): it has a
+    /// kind 10050 list with relays hostr may use.
+    pub fn has_inbox(&self, public_key_hex: &str) -> bool {
+        let key = nostr::key::PublicKey::from_hex(public_key_hex).ok();
+        key.is_some_and(|key| !self.parts.dm.inbox_of(&key).is_empty())
     }
 
     /// Passes completed so far (tests wait on it).
@@ -179,6 +209,8 @@ impl Notifier {
                 email: Delivery::None,
                 email_to: None,
                 nostr: Delivery::None,
+                nostr_events: Vec::new(),
+                nostr_relays: Vec::new(),
                 dropped_reason: None,
                 attempts: 0,
                 last_error: None,
@@ -217,6 +249,9 @@ impl Notifier {
         }
         if notice.email == Delivery::Due && !*smtp_down {
             self.send_email(&notice, smtp_down)?;
+        }
+        if notice.nostr == Delivery::Due {
+            self.send_dm(&notice, customer.as_ref())?;
         }
         let notice = self.store.get::<Notice>(&notice.id)?;
         if notice.is_delivered() {
@@ -257,12 +292,13 @@ impl Notifier {
         let mail = self.parts.mailer.is_some();
         match (notice.recipient, customer) {
             (Recipient::Operator, _) => {
-                Choice { nostr: false, email: self.parts.operator_email.clone().filter(|_| mail) }
+                let npub = self.parts.dm.operator_npub;
+                let nostr = npub.is_some_and(|key| !self.parts.dm.inbox_of(&key).is_empty());
+                Choice { nostr, email: self.parts.operator_email.clone().filter(|_| mail) }
             }
             (Recipient::Customer, Some(customer)) => {
                 let reach = Reach {
-                    // Filled in by the relay client's inbox lookup.
-                    inbox: false,
+                    inbox: self.has_inbox(&customer.public_key),
                     email: customer.email.clone().filter(|_| mail),
                     email_confirmed: customer.confirmed_email().is_some(),
                 };
@@ -310,6 +346,64 @@ impl Notifier {
             }
             n.updated_at = Timestamp::now();
             Ok(())
+        })
+    }
+
+    /// Builds the gift wraps once (kept on the notice), then hands them to
+    /// the outbox, which delivers and retries them: durable from here on.
+    fn send_dm(&self, notice: &Notice, customer: Option<&Customer>) -> StoreResult<()> {
+        let dm = &self.parts.dm;
+        let to = match notice.recipient {
+            Recipient::Operator => dm.operator_npub,
+            Recipient::Customer => customer.and_then(|c| nostr::key::PublicKey::from_hex(&c.public_key).ok()),
+        };
+        let Some(to) = to else { return Ok(()) };
+        let notice = match notice.nostr_events.is_empty() {
+            true => self.build_wraps(notice, &to)?,
+            false => notice.clone(),
+        };
+        let relays: Vec<RelayAddress> =
+            notice.nostr_relays.iter().filter_map(|r| dm.outbox.settings().customer_relay(r).ok()).collect();
+        let events: Vec<nostr::event::Event> =
+            notice.nostr_events.iter().filter_map(|e| serde_json::from_value(e.clone()).ok()).collect();
+        let (Some(wrap), copy) = (events.first(), events.get(1)) else { return Ok(()) };
+        let queued =
+            |published: Result<Published, _>| matches!(published, Ok(Published::Queued | Published::AlreadyQueued));
+        let handed = !relays.is_empty() && queued(dm.outbox.publish(wrap.clone(), Targets::Relays(relays)));
+        if handed && let Some(copy) = copy {
+            // The operator's copy: their client shows the conversation.
+            let _ = dm.outbox.publish(copy.clone(), Targets::Configured);
+        }
+        self.store.update::<Notice, _, StoreError>(&notice.id, |n| {
+            n.attempts += 1;
+            if handed {
+                n.nostr = Delivery::Sent;
+            } else {
+                n.last_error = Some("the outbox did not take the message; trying again".to_owned());
+            }
+            n.updated_at = Timestamp::now();
+            Ok(())
+        })
+    }
+
+    /// Wraps the rendered notice to `to` and the operator, and records the
+    /// wraps and the inbox relays on the notice before anything is sent.
+    fn build_wraps(&self, notice: &Notice, to: &nostr::key::PublicKey) -> StoreResult<Notice> {
+        let relays: Vec<String> = self.parts.dm.inbox_of(to).iter().map(|r| r.as_str().to_owned()).collect();
+        let rendered = self.parts.templates.render(notice.kind, &self.fields(notice, ""));
+        let wrapped = match super::dm::wrap(&self.parts.dm.keys, to, &rendered.as_message()) {
+            Ok(wrapped) => wrapped,
+            Err(why) => {
+                log::error!("notice {}: cannot wrap the message: {why}", notice.id);
+                return Ok(notice.clone());
+            }
+        };
+        let events = [&wrapped.to_recipient, &wrapped.to_operator].map(|e| serde_json::to_value(e).unwrap_or_default());
+        self.store.update::<Notice, _, StoreError>(&notice.id, |n| {
+            n.nostr_events = events.to_vec();
+            n.nostr_relays = relays.clone();
+            n.updated_at = Timestamp::now();
+            Ok(n.clone())
         })
     }
 
