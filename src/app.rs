@@ -136,7 +136,7 @@ impl App {
         };
         let notifier = Arc::new(notifier(&config, &store, confirmations.clone(), dm)?);
         Ok(App {
-            outbox: Arc::new(outbox),
+            outbox,
             directory,
             notifier,
             confirmations,
