@@ -1,13 +1,68 @@
-// The profile's "Notices" card: what can reach the customer (a Nostr inbox
-// list, a confirmed email), their choices, and a new confirmation link.
+// The profile's "How we reach you" (loaded when opened): whether a Nostr
+// inbox list was found and what it is, the email's state and a new
+// confirmation link, and the customer's choices.
 
 import {api} from './api.js';
 import {busy, byId, fill, h} from './ui.js';
 
-/** Shows `profile.notices`: reach, warnings, and the saved choices. */
-export function renderNotices(profile) {
+let wired = false;
+
+/** Builds the settings once, then shows `get()`'s profile in them. */
+export function open(get, set) {
+  if (!wired) build(set);
+  wired = true;
+  render(get());
+}
+
+function build(set) {
+  const select = h('select', {id: 'notices-email'},
+    h('option', {value: 'fallback'}, 'Only when no Nostr message can reach me'),
+    h('option', {value: 'always'}, 'As well as Nostr messages'),
+    h('option', {value: 'never'}, 'Never'));
+  const form = h('form', {id: 'notices-form', novalidate: ''},
+    h('label', {class: 'check'}, h('input', {type: 'checkbox', id: 'notices-nostr'}), ' Private Nostr messages'),
+    h('label', {for: 'notices-email'}, 'Email'), select,
+    h('label', {class: 'check'}, h('input', {type: 'checkbox', id: 'notices-optional'}),
+      ' Also orders, receipts, welcome and renewal reminders'),
+    h('p', {class: 'small muted'}, 'Notices about losing your site (expiry, suspension, removal) always go out on a channel that reaches you while you have hosting.'),
+    h('div', {id: 'notices-result', 'aria-live': 'polite'}),
+    h('div', {class: 'row actions'}, h('button', {type: 'submit', id: 'notices-save'}, 'Save')));
+  fill('notices-more', h('div', {id: 'notices-status'}), form);
+  const result = byId('notices-result');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    fill(result);
+    const done = busy(byId('notices-save'), 'Saving…');
+    const notices = {
+      nostr: byId('notices-nostr').checked,
+      email: byId('notices-email').value,
+      optional: byId('notices-optional').checked,
+    };
+    try {
+      set(await api('PUT', '/api/profile', {notices}));
+      fill(result, h('div', {class: 'field-ok'}, 'Saved.'));
+    } catch (error) {
+      fill(result, h('div', {class: 'field-error', role: 'alert'}, error.message));
+    } finally {
+      done();
+    }
+  });
+  byId('notices-status').addEventListener('click', async (e) => {
+    if (e.target.id !== 'notices-resend') return;
+    fill(result);
+    try {
+      await api('POST', '/api/confirm-email/send');
+      fill(result, h('div', {class: 'field-ok'}, 'A new link is on its way.'));
+    } catch (error) {
+      fill(result, h('div', {class: 'field-error', role: 'alert'}, error.message));
+    }
+  });
+}
+
+/** The status lines and the saved choices of `profile.notices`. */
+export function render(profile) {
   const notices = profile.notices;
-  if (!notices) return;
+  if (!notices || !wired) return;
   const inbox = notices.nostrInbox === 'found'
     ? h('p', {class: 'small', 'data-test': 'inbox-found'}, 'Nostr: your inbox relay list was found; private messages go to its relays.')
     : h('p', {class: 'small', 'data-test': 'inbox-none'},
@@ -20,44 +75,8 @@ export function renderNotices(profile) {
       ? h('p', {class: 'small'}, `Email: ${email.address}, confirmed.`)
       : h('p', {class: 'small'}, `Email: ${email.address}, not confirmed yet: only the confirmation link is sent to it. `,
         h('button', {type: 'button', class: 'secondary small', id: 'notices-resend'}, 'Send the link again'));
-  const none = notices.reachable ? null
-    : h('div', {class: 'field-error', role: 'alert', 'data-test': 'unreachable'},
-      'Nothing can reach you now: we cannot tell you before your hosting expires. Publish an inbox list or confirm an email address.');
-  fill('notices-reach', inbox, mail, none);
+  fill('notices-status', inbox, mail);
   byId('notices-nostr').checked = notices.preferences.nostr;
   byId('notices-email').value = notices.preferences.email;
   byId('notices-optional').checked = notices.preferences.optional;
-}
-
-/** Saves the choices and asks for new links; `set` takes the new profile. */
-export function wireNotices(set) {
-  const result = byId('notices-result');
-  byId('notices-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    fill(result);
-    const done = busy(byId('notices-save'), 'Saving…');
-    const preferences = {
-      nostr: byId('notices-nostr').checked,
-      email: byId('notices-email').value,
-      optional: byId('notices-optional').checked,
-    };
-    try {
-      set(await api('PUT', '/api/profile', {notices: preferences}));
-      fill(result, h('div', {class: 'field-ok'}, 'Saved.'));
-    } catch (error) {
-      fill(result, h('div', {class: 'field-error', role: 'alert'}, error.message));
-    } finally {
-      done();
-    }
-  });
-  byId('notices-reach').addEventListener('click', async (e) => {
-    if (e.target.id !== 'notices-resend') return;
-    fill(result);
-    try {
-      await api('POST', '/api/confirm-email/send');
-      fill(result, h('div', {class: 'field-ok'}, 'A new link is on its way.'));
-    } catch (error) {
-      fill(result, h('div', {class: 'field-error', role: 'alert'}, error.message));
-    }
-  });
 }

@@ -3,7 +3,6 @@
 
 import {api} from './api.js';
 import {syncProfile, verifyNip05} from './nostr.js';
-import {renderNotices, wireNotices} from './notices.js';
 import {contactParts, renderWho, signOut, startCustomerPage} from './page.js';
 import {firstSteps} from './firstSteps.js';
 import {busy, byId, copyButton, date, fill, h, identity, message, money, show} from './ui.js';
@@ -31,7 +30,12 @@ async function start() {
   render();
   byId('email').value = profile.customer.email || '';
   wireForms();
-  wireNotices((updated) => { profile = updated; render(); });
+  // The settings load when opened: the page's first load stays small.
+  byId('notices-details').addEventListener('toggle', async (e) => {
+    if (!e.currentTarget.open) return;
+    const notices = await import('./notices.js');
+    notices.open(() => profile, (updated) => { profile = updated; render(); });
+  });
   // Accounts being set up change on their own: look again now and then.
   setInterval(() => {
     if (!document.hidden && profile.cpanelAccounts.some((a) => a.status === 'PROVISIONING')) reload();
@@ -55,6 +59,19 @@ function render() {
   renderNotices(profile);
   byId('delete-hint').textContent = `Your npub: ${profile.npub} (capitals and spaces around it do not matter).`;
   show('delete-section', profile.customer.status === 'ACTIVE');
+}
+
+/** One line on what reaches the customer; a warning when nothing does. */
+function renderNotices(p) {
+  const n = p.notices;
+  if (!n) return;
+  const ways = [n.nostrInbox === 'found' ? 'private Nostr messages' : null,
+    n.email && n.email.confirmed ? `email to ${n.email.address}` : null].filter(Boolean);
+  fill('notices-reach', n.reachable
+    ? h('p', {class: 'small'}, `Notices reach you by ${ways.join(' and ')}.`)
+    : h('div', {class: 'field-error', role: 'alert', 'data-test': 'unreachable'},
+      'Nothing can reach you now: we cannot warn you before your hosting expires. Open “How we reach you”.'));
+  if (byId('notices-details').open) import('./notices.js').then((m) => m.render(p));
 }
 
 function deleted() {
