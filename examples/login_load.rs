@@ -215,9 +215,9 @@ fn start_server(database: &Path, workers: u64) -> Result<(Child, SocketAddr, Log
     });
     let mut addr = None;
     for _ in 0..2 {
-        match address.recv_timeout(Duration::from_secs(60)).map_err(|_| "the server did not start")? {
-            Some(listening) => addr = Some(listening.parse()?),
-            None => {}
+        let found = address.recv_timeout(Duration::from_secs(60)).map_err(|_| "the server did not start")?;
+        if let Some(listening) = found {
+            addr = Some(listening.parse()?);
         }
     }
     Ok((child, addr.ok_or("the server logged no address")?, lines))
