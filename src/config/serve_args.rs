@@ -27,7 +27,7 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_PUBLIC_DIR", default_value = "./public")]
     pub public_dir: PathBuf,
 
-    /// Worker threads handling requests.
+    /// Requests handled at once (each on the thread of its connection).
     #[arg(long, env = "HOSTR_WORKERS", default_value_t = 16, value_parser = between(1_usize, 256))]
     pub workers: usize,
 
