@@ -20,6 +20,7 @@ use crate::provisioning::panel::HostingPanel;
 use crate::provisioning::sandbox::SandboxPanel;
 use crate::rate_limit::{Rate, TokenBuckets};
 use crate::relay::{Directory, Outbox};
+use crate::receipts::Receipts;
 use crate::store::{Store, StoreError, StoreResult};
 use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
@@ -50,6 +51,8 @@ pub struct App {
     pub outbox: Arc<Outbox>,
     /// Users' kinds 0, 10002 and 10050 read from relays, cached.
     pub directory: Directory,
+    /// Issues the signed receipt of every PAID payment.
+    pub receipts: Arc<Receipts>,
 }
 
 /// What `/api/health` reports beyond "the server answers".
@@ -117,8 +120,16 @@ impl App {
         // Nameservers the operator named win: WHM is not asked for its own.
         schedule.read_nameservers = config.server.nameservers.is_empty();
         let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule));
-        let woken = provisioner.clone();
-        checkout.when_paid(Box::new(move || woken.wake()));
+        let receipts =
+            Arc::new(Receipts::new(store.clone(), operator.clone(), config.seller.clone(), config.publish_receipts));
+        // Weak: checkout's hook must not keep the receipts (and their thread) alive.
+        let (woken, receipts_woken) = (provisioner.clone(), Arc::downgrade(&receipts));
+        checkout.when_paid(Box::new(move || {
+            woken.wake();
+            if let Some(receipts) = receipts_woken.upgrade() {
+                receipts.wake();
+            }
+        }));
         let outbox = Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone());
         let directory = Directory::new(config.relays.clone(), operator.keys().clone(), USER_LISTS_TTL);
         Ok(App {
@@ -132,6 +143,7 @@ impl App {
             sessions: Sessions::new(&secret, config.session_lifetime),
             pages: StaticFiles::new(config.public_dir.clone()),
             operator,
+            receipts,
             config,
             store,
         })
@@ -168,12 +180,13 @@ impl App {
         }
     }
 
-    /// Starts the background workers: payments, accounts, and the outbox
-    /// (which first queues the operator's profile if it changed), with the
-    /// plans' listings checked for changes.
+    /// Starts the background workers: payments, accounts, receipts, and the
+    /// outbox (which first queues the operator's profile if it changed),
+    /// with the plans' listings checked for changes.
     pub fn start_workers(&self) {
         self.checkout.start(self.config.payment_poll_interval);
         self.provisioner.start();
+        self.receipts.start();
         let website = self.config.public_url.origin();
         crate::operator_profile::publish(&self.outbox, self.operator.keys(), &self.config.operator_profile, website);
         if self.outbox.is_on() {

@@ -18,6 +18,7 @@ mod payments;
 mod prices;
 mod provisioning;
 mod purchases;
+mod receipts;
 mod relay;
 mod store;
 mod strike;

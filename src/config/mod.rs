@@ -93,6 +93,10 @@ pub struct Config {
     pub server: ServerFacts,
     /// Relays a remote signer answers through (`--signer-relays`).
     pub signer_relays: Vec<String>,
+    /// The operator's business as printed on receipts.
+    pub seller: crate::receipt::Seller,
+    /// `--publish-receipts`.
+    pub publish_receipts: bool,
 }
 
 impl Config {
@@ -151,6 +155,8 @@ impl Config {
             signer_relays: args.signer_relays.clone(),
             strike,
             whm,
+            seller: args.seller(),
+            publish_receipts: args.publish_receipts,
         })
     }
 

@@ -174,6 +174,30 @@ pub struct ServeArgs {
     /// separated, wss:// (or ws:// to this machine).
     #[arg(long, env = "HOSTR_SIGNER_RELAYS", value_delimiter = ',', default_value = crate::auth::remote_signer::DEFAULT_RELAYS, value_parser = crate::auth::remote_signer::parse_relay)]
     pub signer_relays: Vec<String>,
+    /// Your business's name, printed on receipts (with the address and VAT
+    /// id below; all optional: without them a receipt is a simplified one).
+    /// `hostr payment mark-paid` reads the same environment variables.
+    #[arg(long, env = "HOSTR_BUSINESS_NAME", value_parser = business_text)]
+    pub business_name: Option<String>,
+
+    /// Your business's postal address, printed on receipts (`\n` between lines).
+    #[arg(long, env = "HOSTR_BUSINESS_ADDRESS", value_parser = business_text)]
+    pub business_address: Option<String>,
+
+    /// Your VAT identification number, printed on receipts.
+    #[arg(long, env = "HOSTR_BUSINESS_VAT_ID", value_parser = business_text)]
+    pub business_vat_id: Option<String>,
+
+    /// A statement printed on receipts in place of a VAT line, such as a
+    /// small-business exemption.
+    #[arg(long, env = "HOSTR_BUSINESS_VAT_NOTE", value_parser = business_text)]
+    pub business_vat_note: Option<String>,
+
+    /// Publish each signed receipt (kind 8110) to the operator's relays.
+    /// Off by default: a receipt says who bought what. (Needs the relay
+    /// outbox; until this hostr has one, receipts are only served.)
+    #[arg(long, env = "HOSTR_PUBLISH_RECEIPTS")]
+    pub publish_receipts: bool,
 
     /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
     /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
@@ -236,6 +260,30 @@ fn web_address(text: &str) -> Result<String, String> {
             Ok(text.to_owned())
         }
         _ => Err(format!("`{text}` is not an http(s) address like https://server.example.com:2083/")),
+    }
+}
+
+/// A business detail for receipts: one to 500 characters, `\n` (as typed
+/// in an environment file) between lines, no other control characters.
+fn business_text(text: &str) -> Result<String, String> {
+    let text = text.trim().replace("\\n", "\n");
+    let lines: Vec<&str> = text.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect();
+    let joined = lines.join("\n");
+    if joined.is_empty() || joined.chars().count() > 500 || joined.chars().any(|c| c.is_control() && c != '\n') {
+        return Err("must be 1 to 500 characters without control characters".to_owned());
+    }
+    Ok(joined)
+}
+
+impl ServeArgs {
+    /// The seller's details as receipts print them.
+    pub fn seller(&self) -> crate::receipt::Seller {
+        crate::receipt::Seller {
+            name: self.business_name.clone(),
+            address: self.business_address.clone(),
+            vat_id: self.business_vat_id.clone(),
+            vat_note: self.business_vat_note.clone(),
+        }
     }
 }
 

@@ -1,0 +1,307 @@
+//! Issuing receipts: every PAID payment gets one numbered receipt, signed
+//! by the operator's key, written into the payment once.
+//!
+//! How numbers stay gap-free and unique, across threads and processes (the
+//! server, `hostr payment mark-paid`, a second server):
+//! - one receipt is issued at a time per series, under the exclusive lock
+//!   of the series' counter file (`database/receipt-series/<series>.json`,
+//!   a store record, so the lock is the store's flock);
+//! - under that lock the payment is read again (issued already, or not
+//!   PAID: nothing to do), the number is the counter plus one, the receipt
+//!   is written into the payment, and only then the counter is written;
+//! - nothing else ever takes the counter's lock, and this is the only
+//!   writer of a receipt, so the lock order (series, then payments) cannot
+//!   deadlock;
+//! - a crash between the two writes leaves a payment holding a number the
+//!   counter has not recorded: the next issue finds that number taken (the
+//!   unique `receiptNumber` key) and moves past it, so it is neither given
+//!   twice nor skipped. A crash before the payment's write changes nothing.
+//!
+//! Issuing never stands in the way of payments or accounts: it runs after
+//! the PAID write, on its own thread (`worker.rs`) or after the CLI's
+//! write, and a failure is written on the payment (`receiptFailure`),
+//! logged, retried, and reported by `hostr check`. Due receipts are issued
+//! in the order the payments were paid, which also numbers the payments
+//! paid before receipts existed (the first start after the upgrade).
+//!
+//! Publishing: with `--publish-receipts` each new receipt's event is handed
+//! to a [`ReceiptOutbox`] (`hand_to_outbox`); nothing implements it until
+//! the relay outbox lands, and until then receipts are only served by
+//! `GET /api/receipts/<payment id>`.
+
+pub mod event;
+pub mod worker;
+
+use crate::cpanel_account::CpanelAccount;
+use crate::customer::Customer;
+use crate::operator_key::OperatorKey;
+use crate::payment::{Payment, PaymentState, Provider};
+use crate::plan::Plan;
+use crate::receipt::{
+    Buyer, MAIN_SERIES, Receipt, ReceiptFailure, ReceiptSeries, SANDBOX_SERIES, Seller, implied_rate, label,
+};
+use crate::store::{Store, StoreError};
+use crate::timestamp::Timestamp;
+use nostr::prelude::{Event, PublicKey, ToBech32};
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+/// Where `--publish-receipts` sends a new receipt's signed event: the
+/// durable relay outbox, once it exists. Must not block for long: it is
+/// called on the receipts thread.
+pub trait ReceiptOutbox: Send + Sync {
+    fn enqueue(&self, event: &Event) -> Result<(), String>;
+}
+
+#[derive(Debug)]
+pub enum ReceiptError {
+    Store(StoreError),
+    /// Something the receipt states cannot be read (its customer, its plan).
+    Missing(String),
+    Sign(String),
+}
+
+impl fmt::Display for ReceiptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReceiptError::Store(error) => write!(f, "{error}"),
+            ReceiptError::Missing(what) | ReceiptError::Sign(what) => f.write_str(what),
+        }
+    }
+}
+
+impl From<StoreError> for ReceiptError {
+    fn from(error: StoreError) -> ReceiptError {
+        ReceiptError::Store(error)
+    }
+}
+
+/// What one pass of [`Receipts::issue_due`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Issued {
+    /// The labels given out, in order.
+    pub labels: Vec<String>,
+    pub failed: usize,
+}
+
+pub struct Receipts {
+    store: Arc<Store>,
+    operator: OperatorKey,
+    seller: Seller,
+    publish: bool,
+    outbox: OnceLock<Box<dyn ReceiptOutbox>>,
+    pub(crate) signal: worker::Signal,
+}
+
+impl Receipts {
+    pub fn new(store: Arc<Store>, operator: OperatorKey, seller: Seller, publish: bool) -> Receipts {
+        Receipts { store, operator, seller, publish, outbox: OnceLock::new(), signal: worker::Signal::default() }
+    }
+
+    /// Connects `--publish-receipts` to the relay outbox (the seam the relay
+    /// work plugs into; not called by anything yet).
+    pub fn set_outbox(&self, outbox: Box<dyn ReceiptOutbox>) {
+        let _ = self.outbox.set(outbox);
+    }
+
+    pub fn operator(&self) -> &OperatorKey {
+        &self.operator
+    }
+
+    /// Issues every due receipt, oldest payment first. A payment that fails
+    /// is recorded and left for the next pass; the others go on.
+    pub fn issue_due(&self) -> Issued {
+        let mut due = match self.store.find_all(Payment::receipt_due()) {
+            Ok(due) => due,
+            Err(error) => {
+                log::error!("cannot list the payments due a receipt: {error}");
+                return Issued { failed: 1, ..Issued::default() };
+            }
+        };
+        due.sort_by(|a, b| (a.paid_at, &a.id).cmp(&(b.paid_at, &b.id)));
+        let mut issued = Issued::default();
+        for payment in due {
+            match self.issue(&payment.id) {
+                Ok(Some(receipt)) => {
+                    log::info!("payment {}: receipt {} issued", payment.id, receipt.label);
+                    self.hand_to_outbox(&receipt);
+                    issued.labels.push(receipt.label);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    issued.failed += 1;
+                    self.record_failure(&payment.id, &error);
+                }
+            }
+        }
+        issued
+    }
+
+    /// Issues the receipt of one PAID payment, unless it has one; `None`
+    /// when there was nothing to do.
+    pub fn issue(&self, payment_id: &str) -> Result<Option<Receipt>, ReceiptError> {
+        let series = series_of(&self.store.get::<Payment>(payment_id)?);
+        self.ensure_series(series)?;
+        self.store.update::<ReceiptSeries, _, ReceiptError>(series, |counter| {
+            let payment: Payment = self.store.get(payment_id)?;
+            if payment.receipt.is_some() || payment.state != PaymentState::Paid || series_of(&payment) != series {
+                return Ok(None);
+            }
+            let number = self.next_free(series, counter.last_number + 1)?;
+            let receipt = self.build(&payment, series, number)?;
+            self.store.update::<Payment, _, StoreError>(payment_id, |p| {
+                p.receipt = Some(receipt.clone());
+                p.receipt_failure = None;
+                Ok(())
+            })?;
+            counter.last_number = number;
+            counter.updated_at = Timestamp::now();
+            Ok(Some(receipt))
+        })
+    }
+
+    fn ensure_series(&self, series: &str) -> Result<(), ReceiptError> {
+        match self.store.get::<ReceiptSeries>(series) {
+            Err(StoreError::NotFound { .. }) => {
+                let counter = ReceiptSeries { id: series.to_owned(), last_number: 0, updated_at: Timestamp::now() };
+                match self.store.create(&counter) {
+                    Ok(()) | Err(StoreError::AlreadyExists { .. }) => Ok(()),
+                    Err(other) => Err(other.into()),
+                }
+            }
+            other => other.map(drop).map_err(ReceiptError::from),
+        }
+    }
+
+    /// `number`, or past it when a crash left it held by a payment.
+    fn next_free(&self, series: &str, mut number: u64) -> Result<u64, ReceiptError> {
+        while self.store.find(Payment::by_receipt_number(series, number))?.is_some() {
+            log::warn!("receipt {} was issued but not counted (a crash?); moving past it", label(series, number));
+            number += 1;
+        }
+        Ok(number)
+    }
+
+    /// The receipt of `payment` with `number`, signed.
+    fn build(&self, payment: &Payment, series: &str, number: u64) -> Result<Receipt, ReceiptError> {
+        let missing = |what: &str, e: StoreError| ReceiptError::Missing(format!("its {what}: {e}"));
+        let customer: Customer = self.store.get(&payment.customer_id).map_err(|e| missing("customer", e))?;
+        // A plan removed by hand leaves its id; one that cannot be read is waited for.
+        let plan = match self.store.get::<Plan>(&payment.plan_id) {
+            Ok(plan) => Some(plan),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(missing("plan", e)),
+        };
+        let account = payment.account_id.as_deref().and_then(|id| self.store.get::<CpanelAccount>(id).ok());
+        let issued_at = payment.paid_at.unwrap_or(payment.updated_at);
+        let (period_start, period_end) = period(payment, plan.as_ref(), account.as_ref(), issued_at);
+        let amount_msat = payment.bolt11.as_deref().and_then(crate::bolt11::amount_msat);
+        let mut receipt = Receipt {
+            series: series.to_owned(),
+            number,
+            label: label(series, number),
+            issued_at,
+            seller: self.seller.clone(),
+            buyer: buyer(&customer),
+            plan_id: payment.plan_id.clone(),
+            plan_name: plan.as_ref().map_or_else(|| payment.plan_id.clone(), |plan| plan.name.clone()),
+            domain: payment.domain.clone().or_else(|| account.as_ref().map(|a| a.domain.clone())),
+            amount: payment.amount,
+            currency: payment.currency.clone(),
+            amount_msat,
+            rate: implied_rate(payment.amount, amount_msat),
+            method: if amount_msat.is_some() { "Lightning" } else { "Other means (recorded by the operator)" }.into(),
+            payment_hash: payment.bolt11.as_deref().and_then(crate::bolt11::payment_hash),
+            period_start,
+            period_end,
+            previous: self.previous(payment, series)?,
+            event: serde_json::Value::Null,
+        };
+        let signed = event::sign(&receipt, self.operator.keys()).map_err(ReceiptError::Sign)?;
+        receipt.event = serde_json::to_value(&signed).map_err(|e| ReceiptError::Sign(e.to_string()))?;
+        Ok(receipt)
+    }
+
+    /// The event id of the newest receipt of the payment's account in `series`.
+    fn previous(&self, payment: &Payment, series: &str) -> Result<Option<String>, ReceiptError> {
+        let Some(account_id) = payment.account_id.as_deref() else { return Ok(None) };
+        let chain = self.store.find_all(Payment::receipts_of_account(account_id))?;
+        let newest =
+            chain.iter().filter_map(|p| p.receipt.as_ref()).filter(|r| r.series == series).max_by_key(|r| r.number);
+        Ok(newest.and_then(|r| r.event.get("id")?.as_str().map(str::to_owned)))
+    }
+
+    /// Writes why the receipt failed on the payment (best effort: the
+    /// failure may be that the payment cannot be written).
+    fn record_failure(&self, payment_id: &str, error: &ReceiptError) {
+        log::error!("payment {payment_id}: cannot issue its receipt yet (tried again later): {error}");
+        let reason = error.to_string();
+        let recorded = self.store.update::<Payment, _, StoreError>(payment_id, |p| {
+            let attempts = p.receipt_failure.as_ref().map_or(0, |f| f.attempts) + 1;
+            p.receipt_failure = Some(ReceiptFailure { reason: reason.clone(), at: Timestamp::now(), attempts });
+            Ok(())
+        });
+        if let Err(e) = recorded {
+            log::error!("payment {payment_id}: cannot record the receipt failure either: {e}");
+        }
+    }
+
+    /// The seam where a new receipt leaves for relays (`--publish-receipts`).
+    fn hand_to_outbox(&self, receipt: &Receipt) {
+        if !self.publish {
+            return;
+        }
+        let Some(outbox) = self.outbox.get() else { return };
+        let handed = serde_json::from_value::<Event>(receipt.event.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|event| outbox.enqueue(&event));
+        if let Err(e) = handed {
+            log::error!("receipt {}: not handed to the relay outbox: {e}", receipt.label);
+        }
+    }
+
+    /// Whether `--publish-receipts` is on with nowhere to publish yet.
+    pub fn publishing_unconnected(&self) -> bool {
+        self.publish && self.outbox.get().is_none()
+    }
+}
+
+/// The series a payment's receipt belongs to: sandbox payments apart.
+pub fn series_of(payment: &Payment) -> &'static str {
+    if payment.mode() == Provider::Sandbox { SANDBOX_SERIES } else { MAIN_SERIES }
+}
+
+/// The period paid for as known now: the one fulfilment recorded, else the
+/// one the account applied for this payment, else the next period of the
+/// account (from the payment for a new one).
+fn period(
+    payment: &Payment,
+    plan: Option<&Plan>,
+    account: Option<&CpanelAccount>,
+    paid_at: Timestamp,
+) -> (Option<Timestamp>, Option<Timestamp>) {
+    if payment.period_start.is_some() {
+        return (payment.period_start, payment.period_end);
+    }
+    let applied = account.and_then(|a| a.applied_payments.iter().find(|applied| applied.payment_id == payment.id));
+    if let Some(applied) = applied {
+        return (Some(applied.from), Some(applied.until));
+    }
+    let Some(plan) = plan else { return (None, None) };
+    let start = account.map_or(paid_at, |a| a.renews_from(paid_at));
+    (Some(start), Some(plan.billing_cycle.after(start)))
+}
+
+/// The customer as a receipt names them.
+fn buyer(customer: &Customer) -> Buyer {
+    let npub = PublicKey::from_hex(&customer.public_key).ok().and_then(|key| key.to_bech32().ok()).unwrap_or_default();
+    let metadata = customer.metadata.as_ref();
+    let verified = metadata.and_then(|m| m.nip05_check.as_ref()).filter(|check| check.valid);
+    Buyer {
+        public_key: customer.public_key.clone(),
+        npub,
+        name: metadata.and_then(|m| m.display_name.clone().or_else(|| m.name.clone())),
+        email: customer.email.clone(),
+        nip05: verified.map(|check| check.identifier.clone()),
+    }
+}

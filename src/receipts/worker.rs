@@ -1,0 +1,60 @@
+//! The receipts thread: issues what is due at start (which numbers the
+//! payments paid before receipts existed), whenever a payment turns PAID,
+//! and again every `RETRY` for receipts that failed or that another process
+//! left (a CLI that could not issue one).
+
+use super::Receipts;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// How often due receipts are looked for without being woken.
+const RETRY: Duration = Duration::from_secs(30);
+
+/// A wake-up that is not lost when it comes while the thread is busy.
+#[derive(Default)]
+pub struct Signal {
+    woken: Mutex<bool>,
+    bell: Condvar,
+}
+
+impl Signal {
+    fn ring(&self) {
+        *self.woken.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.bell.notify_one();
+    }
+
+    /// Waits until rung or `timeout`, and clears the bell.
+    fn wait(&self, timeout: Duration) {
+        let woken = self.woken.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut woken, _) =
+            self.bell.wait_timeout_while(woken, timeout, |woken| !*woken).unwrap_or_else(|p| p.into_inner());
+        *woken = false;
+    }
+}
+
+impl Receipts {
+    /// Asks the thread to issue what is due now.
+    pub fn wake(&self) {
+        self.signal.ring();
+    }
+
+    /// Starts the thread; it runs for the life of the process.
+    pub fn start(self: &Arc<Self>) {
+        if self.publishing_unconnected() {
+            log::warn!(
+                "--publish-receipts is on, but this hostr has no relay outbox yet: receipts are kept and \
+                 served, not published"
+            );
+        }
+        let receipts = self.clone();
+        let spawned = std::thread::Builder::new().name("receipts".to_owned()).spawn(move || {
+            loop {
+                receipts.issue_due();
+                receipts.signal.wait(RETRY);
+            }
+        });
+        if let Err(e) = spawned {
+            log::error!("cannot start the receipts thread: {e}");
+        }
+    }
+}
