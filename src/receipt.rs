@@ -124,8 +124,13 @@ pub fn label(series: &str, number: u64) -> String {
 /// (rounded down); `None` without an amount in msat.
 pub fn implied_rate(amount: Money, msat: Option<u64>) -> Option<String> {
     let msat = u128::from(msat.filter(|m| *m > 0)?);
-    let cents = u128::try_from(amount.cents()).ok()? * crate::bolt11::MSAT_PER_BTC / msat;
+    let cents = u128::try_from(amount.minor(2)?).ok()? * crate::bolt11::MSAT_PER_BTC / msat;
     Some(format!("{}.{:02}", cents / 100, cents % 100))
+}
+
+/// `amount` with the decimals of `currency`: `5.00` USD, `0.00050000` BTC, `50000` SAT.
+pub fn fixed(amount: Money, currency: &Currency) -> String {
+    amount.to_fixed(currency.decimals()).unwrap_or_else(|| amount.to_string())
 }
 
 impl Receipt {

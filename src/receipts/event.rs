@@ -2,7 +2,7 @@
 //! its one-sentence content, built from a `Receipt` alone (pure), signed by
 //! the operator's key, and checked again by `hostr check`.
 
-use crate::receipt::{RECEIPT_KIND, Receipt, SANDBOX_SERIES};
+use crate::receipt::{RECEIPT_KIND, Receipt, SANDBOX_SERIES, fixed};
 use nostr::prelude::{Event, EventBuilder, FinalizeEvent, Keys, Kind, Tag, Timestamp};
 
 /// The event's tags, in the documented order.
@@ -17,7 +17,7 @@ pub fn tags(receipt: &Receipt, operator_hex: &str) -> Vec<Vec<String>> {
     }
     tags.push(text(&["d", &receipt.label]));
     tags.push(text(&["receipt", &receipt.number.to_string(), &receipt.series]));
-    tags.push(text(&["amount", &receipt.amount.to_fixed_2(), receipt.currency.as_str()]));
+    tags.push(text(&["amount", &fixed(receipt.amount, &receipt.currency), receipt.currency.as_str()]));
     if let Some(msat) = receipt.amount_msat {
         tags.push(text(&["amount", &msat.to_string(), "msat"]));
     }
@@ -57,7 +57,7 @@ pub fn content(receipt: &Receipt) -> String {
     format!(
         "{opening} {}: {what}{period}, {} {}{sats} paid {how}.",
         receipt.label,
-        receipt.amount.to_fixed_2(),
+        fixed(receipt.amount, &receipt.currency),
         receipt.currency
     )
 }

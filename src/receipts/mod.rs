@@ -38,7 +38,7 @@ use crate::operator_key::OperatorKey;
 use crate::payment::{Payment, PaymentState, Provider};
 use crate::plan::Plan;
 use crate::receipt::{
-    Buyer, MAIN_SERIES, Receipt, ReceiptFailure, ReceiptSeries, SANDBOX_SERIES, Seller, implied_rate, label,
+    Buyer, MAIN_SERIES, Receipt, ReceiptFailure, ReceiptSeries, SANDBOX_SERIES, Seller, fixed, implied_rate, label,
 };
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
@@ -195,7 +195,7 @@ impl Receipts {
         let account = payment.account_id.as_deref().and_then(|id| self.store.get::<CpanelAccount>(id).ok());
         let issued_at = payment.paid_at.unwrap_or(payment.updated_at);
         let (period_start, period_end) = period(payment, plan.as_ref(), account.as_ref(), issued_at);
-        let amount_msat = payment.bolt11.as_deref().and_then(crate::bolt11::amount_msat);
+        let amount_msat = paid_msat(payment);
         let mut receipt = Receipt {
             series: series.to_owned(),
             number,
@@ -209,7 +209,7 @@ impl Receipts {
             amount: payment.amount,
             currency: payment.currency.clone(),
             amount_msat,
-            rate: implied_rate(payment.amount, amount_msat),
+            rate: rate(payment, amount_msat),
             method: if amount_msat.is_some() { "Lightning" } else { "Other means (recorded by the operator)" }.into(),
             payment_hash: payment.bolt11.as_deref().and_then(crate::bolt11::payment_hash),
             period_start,
@@ -269,6 +269,26 @@ impl Receipts {
 /// The series a payment's receipt belongs to: sandbox payments apart.
 pub fn series_of(payment: &Payment) -> &'static str {
     if payment.mode() == Provider::Sandbox { SANDBOX_SERIES } else { MAIN_SERIES }
+}
+
+/// What was paid in msat: the plan's own bitcoin amount, else the sats
+/// the quote asked for, else what the BOLT11 says.
+fn paid_msat(payment: &Payment) -> Option<u64> {
+    let sats = payment.currency.sats(payment.amount).or(payment.quote_sats);
+    let from_sats = sats.and_then(|sats| u64::try_from(sats).ok()?.checked_mul(1000));
+    from_sats.or_else(|| payment.bolt11.as_deref().and_then(crate::bolt11::amount_msat))
+}
+
+/// Units of the payment's currency per BTC: the rate the quote was made at
+/// (the provider's), else the one the invoice implies; none for bitcoin prices.
+fn rate(payment: &Payment, msat: Option<u64>) -> Option<String> {
+    if payment.currency.is_bitcoin() {
+        return None;
+    }
+    match &payment.quote_rate {
+        Some(rate) if rate.target_currency == payment.currency => Some(fixed(rate.amount, &rate.target_currency)),
+        _ => implied_rate(payment.amount, msat),
+    }
 }
 
 /// The period paid for as known now: the one fulfilment recorded, else the
