@@ -90,12 +90,12 @@ pub struct Receipts {
     seller: Seller,
     publish: bool,
     outbox: OnceLock<Box<dyn ReceiptOutbox>>,
-    pub(crate) signal: worker::Signal,
+    pub(crate) signal: Arc<worker::Signal>,
 }
 
 impl Receipts {
     pub fn new(store: Arc<Store>, operator: OperatorKey, seller: Seller, publish: bool) -> Receipts {
-        Receipts { store, operator, seller, publish, outbox: OnceLock::new(), signal: worker::Signal::default() }
+        Receipts { store, operator, seller, publish, outbox: OnceLock::new(), signal: Arc::default() }
     }
 
     /// Connects `--publish-receipts` to the relay outbox (the seam the relay

@@ -38,7 +38,7 @@ impl Receipts {
         self.signal.ring();
     }
 
-    /// Starts the thread; it runs for the life of the process.
+    /// Starts the thread; it runs as long as these receipts are in use.
     pub fn start(self: &Arc<Self>) {
         if self.publishing_unconnected() {
             log::warn!(
@@ -46,11 +46,14 @@ impl Receipts {
                  served, not published"
             );
         }
-        let receipts = self.clone();
+        // The thread holds the receipts (and so the database) only while it
+        // works: once the application is dropped it ends at its next wake-up.
+        let (receipts, signal) = (Arc::downgrade(self), self.signal.clone());
         let spawned = std::thread::Builder::new().name("receipts".to_owned()).spawn(move || {
-            loop {
+            while let Some(receipts) = receipts.upgrade() {
                 receipts.issue_due();
-                receipts.signal.wait(RETRY);
+                drop(receipts);
+                signal.wait(RETRY);
             }
         });
         if let Err(e) = spawned {
