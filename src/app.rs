@@ -120,8 +120,9 @@ impl App {
         // Nameservers the operator named win: WHM is not asked for its own.
         schedule.read_nameservers = config.server.nameservers.is_empty();
         let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule));
-        let receipts =
-            Arc::new(Receipts::new(store.clone(), operator.clone(), config.seller.clone(), config.publish_receipts));
+        let outbox = Arc::new(Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone()));
+        let published = (config.publish_receipts && outbox.is_on()).then(|| outbox.clone());
+        let receipts = Arc::new(Receipts::new(store.clone(), operator.clone(), config.seller.clone(), published));
         // Weak: checkout's hook must not keep the receipts (and their thread) alive.
         let (woken, receipts_woken) = (provisioner.clone(), Arc::downgrade(&receipts));
         checkout.when_paid(Box::new(move || {
@@ -130,10 +131,9 @@ impl App {
                 receipts.wake();
             }
         }));
-        let outbox = Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone());
         let directory = Directory::new(config.relays.clone(), operator.keys().clone(), USER_LISTS_TTL);
         Ok(App {
-            outbox: Arc::new(outbox),
+            outbox,
             directory,
             checkout: Arc::new(checkout),
             provisioner,

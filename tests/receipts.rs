@@ -15,7 +15,7 @@ use hostr::receipt::{ReceiptSeries, Seller};
 use hostr::receipts::Receipts;
 use hostr::store::{Store, StoreError};
 use hostr::timestamp::Timestamp;
-use nostr::prelude::{Event, Keys, Kind};
+use nostr::prelude::{Event, Keys, Kind, PublicKey};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,7 +62,7 @@ fn paid(store: &Store, customer: &Customer, target: Result<&str, &str>, paid_at:
 fn receipts(store: &Arc<Store>) -> Receipts {
     let operator = OperatorKey::in_database(store.root()).unwrap();
     let seller = Seller { name: Some("Hostr Ltd".into()), vat_id: Some("EU123".into()), ..Seller::default() };
-    Receipts::new(store.clone(), operator, seller, false)
+    Receipts::new(store.clone(), operator, seller, None)
 }
 
 fn event_of(payment: &Payment) -> Event {
@@ -311,4 +311,43 @@ fn a_receipt_is_served_to_its_customer_only() {
     let listed = server.authed("GET", "/api/profile", &tokens[0], None).json();
     let row = listed["payments"].as_array().unwrap().iter().find(|p| p["id"] == payment.id.as_str()).cloned().unwrap();
     assert_eq!(row["receipt"], serde_json::json!({"number": 1, "label": "000001"}), "lists name the receipt only");
+}
+
+#[test]
+fn with_publish_receipts_a_receipt_reaches_the_relay_and_only_then() {
+    use crate::common::relay::TestRelay;
+    use crate::common::relay_client::RelayConn;
+    let Some(relay) = TestRelay::start() else { return };
+    let query = |author: &PublicKey| {
+        RelayConn::connect(&relay.url()).query(serde_json::json!({"authors": [author.to_hex()], "kinds": [8110]}))
+    };
+    for publish in [false, true] {
+        let dir = temp_dir();
+        let database = dir.path().join("database");
+        let (store, customer, _) = shop(&database);
+        let payment = paid(&store, &customer, Ok("published.example"), at(60));
+        let server = TestServer::start_on(database.clone(), |config| {
+            config.relays.relays = vec![hostr::relay::RelayAddress::operator(&relay.url()).unwrap()];
+            config.publish_receipts = publish;
+        });
+        wait_for_receipts(&store);
+        let issued = event_of(&store.get::<Payment>(&payment.id).unwrap());
+        let operator = server.app.operator.public_key();
+        if publish {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let found = loop {
+                let found = query(&operator);
+                if !found.is_empty() || Instant::now() > deadline {
+                    break found;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            };
+            assert_eq!(found.iter().map(|e| e.id).collect::<Vec<_>>(), vec![issued.id], "the receipt, once");
+        } else {
+            // Give a wrongly published receipt the time to arrive.
+            std::thread::sleep(Duration::from_secs(2));
+            assert!(query(&operator).is_empty(), "a receipt is the customer's business: not published");
+        }
+        server.stop();
+    }
 }

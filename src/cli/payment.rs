@@ -10,6 +10,7 @@ use crate::operator_key::OperatorKey;
 use crate::payment::{Payment, Provider};
 use crate::provisioning;
 use crate::receipts::Receipts;
+use crate::relay::Outbox;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -46,8 +47,17 @@ fn issue_receipts(store: &Store, payment: &Payment, json: bool) -> Payment {
             Some(key) => key,
             None => OperatorKey::in_database(own.root()).map_err(|e| e.to_string())?,
         };
-        let seller = crate::config::ServeArgs::from_env().seller();
-        Ok(Receipts::new(Arc::new(own), operator, seller, false).issue_due())
+        let args = crate::config::ServeArgs::from_env();
+        let own = Arc::new(own);
+        // With --publish-receipts the receipt is queued in the outbox's
+        // folder, which the running server's outbox delivers.
+        let outbox = match crate::config::Config::from_args(own.root().to_path_buf(), &args) {
+            Ok(config) if config.publish_receipts && config.relays.is_on() => {
+                Some(Arc::new(Outbox::new(own.clone(), operator.keys().clone(), config.relays)))
+            }
+            _ => None,
+        };
+        Ok(Receipts::new(own, operator, args.seller(), outbox).issue_due())
     });
     let payment = store.get::<Payment>(&payment.id).unwrap_or_else(|_| payment.clone());
     match (&payment.receipt, issued) {

@@ -194,8 +194,7 @@ pub struct ServeArgs {
     pub business_vat_note: Option<String>,
 
     /// Publish each signed receipt (kind 8110) to the operator's relays.
-    /// Off by default: a receipt says who bought what. (Needs the relay
-    /// outbox; until this hostr has one, receipts are only served.)
+    /// Off by default: a receipt says who bought what. Needs --relays.
     #[arg(long, env = "HOSTR_PUBLISH_RECEIPTS")]
     pub publish_receipts: bool,
 

@@ -24,10 +24,12 @@
 //! in the order the payments were paid, which also numbers the payments
 //! paid before receipts existed (the first start after the upgrade).
 //!
-//! Publishing: with `--publish-receipts` each new receipt's event is handed
-//! to a [`ReceiptOutbox`] (`hand_to_outbox`); nothing implements it until
-//! the relay outbox lands, and until then receipts are only served by
-//! `GET /api/receipts/<payment id>`.
+//! Publishing: with `--publish-receipts` (and relays) each new receipt's
+//! event is queued in the relay outbox (`hand_to_outbox`). At start the
+//! receipts issued in the last day are queued again (a no-op for those
+//! already there: the outbox is keyed by event id), so a crash between
+//! issuing and queueing loses no publication. Without it, receipts are only
+//! served by `GET /api/receipts/<payment id>`.
 
 pub mod event;
 pub mod worker;
@@ -40,18 +42,12 @@ use crate::plan::Plan;
 use crate::receipt::{
     Buyer, MAIN_SERIES, Receipt, ReceiptFailure, ReceiptSeries, SANDBOX_SERIES, Seller, fixed, implied_rate, label,
 };
+use crate::relay::{Outbox, Targets};
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
 use nostr::prelude::{Event, PublicKey, ToBech32};
 use std::fmt;
-use std::sync::{Arc, OnceLock};
-
-/// Where `--publish-receipts` sends a new receipt's signed event: the
-/// durable relay outbox, once it exists. Must not block for long: it is
-/// called on the receipts thread.
-pub trait ReceiptOutbox: Send + Sync {
-    fn enqueue(&self, event: &Event) -> Result<(), String>;
-}
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub enum ReceiptError {
@@ -88,20 +84,16 @@ pub struct Receipts {
     store: Arc<Store>,
     operator: OperatorKey,
     seller: Seller,
-    publish: bool,
-    outbox: OnceLock<Box<dyn ReceiptOutbox>>,
+    /// The relay outbox, when `--publish-receipts` is on.
+    outbox: Option<Arc<Outbox>>,
     pub(crate) signal: Arc<worker::Signal>,
 }
 
 impl Receipts {
-    pub fn new(store: Arc<Store>, operator: OperatorKey, seller: Seller, publish: bool) -> Receipts {
-        Receipts { store, operator, seller, publish, outbox: OnceLock::new(), signal: Arc::default() }
-    }
-
-    /// Connects `--publish-receipts` to the relay outbox (the seam the relay
-    /// work plugs into; not called by anything yet).
-    pub fn set_outbox(&self, outbox: Box<dyn ReceiptOutbox>) {
-        let _ = self.outbox.set(outbox);
+    /// Receipts of `store`, published through `outbox` when given
+    /// (`--publish-receipts`).
+    pub fn new(store: Arc<Store>, operator: OperatorKey, seller: Seller, outbox: Option<Arc<Outbox>>) -> Receipts {
+        Receipts { store, operator, seller, outbox, signal: Arc::default() }
     }
 
     pub fn operator(&self) -> &OperatorKey {
@@ -246,23 +238,32 @@ impl Receipts {
         }
     }
 
-    /// The seam where a new receipt leaves for relays (`--publish-receipts`).
+    /// Queues a new receipt's event for the operator's relays, when
+    /// publishing is on; a failure is logged (the next start queues it again).
     fn hand_to_outbox(&self, receipt: &Receipt) {
-        if !self.publish {
-            return;
-        }
-        let Some(outbox) = self.outbox.get() else { return };
-        let handed = serde_json::from_value::<Event>(receipt.event.clone())
+        let Some(outbox) = &self.outbox else { return };
+        let queued = serde_json::from_value::<Event>(receipt.event.clone())
             .map_err(|e| e.to_string())
-            .and_then(|event| outbox.enqueue(&event));
-        if let Err(e) = handed {
-            log::error!("receipt {}: not handed to the relay outbox: {e}", receipt.label);
+            .and_then(|event| outbox.publish(event, Targets::Configured).map_err(|e| e.to_string()));
+        if let Err(e) = queued {
+            log::error!("receipt {}: not queued for the relays: {e}", receipt.label);
         }
     }
 
-    /// Whether `--publish-receipts` is on with nowhere to publish yet.
-    pub fn publishing_unconnected(&self) -> bool {
-        self.publish && self.outbox.get().is_none()
+    /// Queues again the receipts issued in the last day (see the module's
+    /// doc): what a crash kept from the outbox reaches it now.
+    pub fn requeue_recent(&self) {
+        if self.outbox.is_none() {
+            return;
+        }
+        let since = Timestamp::from(Timestamp::now().as_datetime() - chrono::Duration::days(1));
+        match self.store.list_readable::<Payment>() {
+            Ok(payments) => {
+                let recent = payments.iter().filter_map(|p| p.receipt.as_ref()).filter(|r| r.issued_at >= since);
+                recent.for_each(|receipt| self.hand_to_outbox(receipt));
+            }
+            Err(error) => log::error!("cannot list the payments to queue their receipts: {error}"),
+        }
     }
 }
 

@@ -40,12 +40,7 @@ impl Receipts {
 
     /// Starts the thread; it runs as long as these receipts are in use.
     pub fn start(self: &Arc<Self>) {
-        if self.publishing_unconnected() {
-            log::warn!(
-                "--publish-receipts is on, but this hostr has no relay outbox yet: receipts are kept and \
-                 served, not published"
-            );
-        }
+        self.requeue_recent();
         // The thread holds the receipts (and so the database) only while it
         // works: once the application is dropped it ends at its next wake-up.
         let (receipts, signal) = (Arc::downgrade(self), self.signal.clone());
