@@ -21,6 +21,7 @@ use crate::provisioning::gateway::PanelHealth;
 use crate::provisioning::panel::HostingPanel;
 use crate::provisioning::sandbox::SandboxPanel;
 use crate::rate_limit::{Rate, TokenBuckets};
+use crate::receipts::Receipts;
 use crate::relay::{Directory, Outbox};
 use crate::store::{Store, StoreError, StoreResult};
 use crate::strike::StrikeClient;
@@ -56,6 +57,8 @@ pub struct App {
     pub notifier: Arc<Notifier>,
     /// Email confirmation links.
     pub confirmations: Confirmations,
+    /// Issues the signed receipt of every PAID payment.
+    pub receipts: Arc<Receipts>,
 }
 
 /// What `/api/health` reports beyond "the server answers".
@@ -123,9 +126,17 @@ impl App {
         // Nameservers the operator named win: WHM is not asked for its own.
         schedule.read_nameservers = config.server.nameservers.is_empty();
         let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule));
-        let woken = provisioner.clone();
-        checkout.when_paid(Box::new(move || woken.wake()));
         let outbox = Arc::new(Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone()));
+        let published = (config.publish_receipts && outbox.is_on()).then(|| outbox.clone());
+        let receipts = Arc::new(Receipts::new(store.clone(), operator.clone(), config.seller.clone(), published));
+        // Weak: checkout's hook must not keep the receipts (and their thread) alive.
+        let (woken, receipts_woken) = (provisioner.clone(), Arc::downgrade(&receipts));
+        checkout.when_paid(Box::new(move || {
+            woken.wake();
+            if let Some(receipts) = receipts_woken.upgrade() {
+                receipts.wake();
+            }
+        }));
         let directory = Arc::new(Directory::new(config.relays.clone(), operator.keys().clone(), USER_LISTS_TTL));
         let confirmations = Confirmations::new(&secret);
         let dm = crate::notices::worker::DmChannel {
@@ -148,6 +159,7 @@ impl App {
             sessions: Sessions::new(&secret, config.session_lifetime),
             pages: StaticFiles::new(config.public_dir.clone()),
             operator,
+            receipts,
             config,
             store,
         })
@@ -184,12 +196,13 @@ impl App {
         }
     }
 
-    /// Starts the background workers: payments, accounts, and the outbox
-    /// (which first queues the operator's profile if it changed), with the
-    /// plans' listings checked for changes.
+    /// Starts the background workers: payments, accounts, receipts, and the
+    /// outbox (which first queues the operator's profile if it changed),
+    /// with the plans' listings checked for changes.
     pub fn start_workers(&self) {
         self.checkout.start(self.config.payment_poll_interval);
         self.provisioner.start();
+        self.receipts.start();
         let website = self.config.public_url.origin();
         crate::operator_profile::publish(&self.outbox, self.operator.keys(), &self.config.operator_profile, website);
         if self.outbox.is_on() {

@@ -12,6 +12,7 @@ use crate::customer::Customer;
 use crate::outbox::OutboxItem;
 use crate::payment::{FulfilmentStatus, Payment, PaymentState, Provider};
 use crate::plan::Plan;
+use crate::receipt::ReceiptSeries;
 use crate::store::{LoadError, Record, Store, StoreError, StoreResult};
 use crate::timestamp::Timestamp;
 use serde::Serialize;
@@ -113,6 +114,8 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     // each is parsed and its rules checked (its id is its key's hash).
     load::<crate::notices::Notice>(store, &mut report)?;
     load::<crate::notices::NoticeStart>(store, &mut report)?;
+    report_stray_files::<ReceiptSeries>(store, &mut report)?;
+    load::<ReceiptSeries>(store, &mut report)?;
     let records = Records {
         customers: load::<Customer>(store, &mut report)?,
         accounts: load::<CpanelAccount>(store, &mut report)?,
@@ -124,6 +127,8 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     records.check_accounts(&mut refs, Timestamp::now());
     records.check_payments(&mut refs);
     check_outbox(&load::<OutboxItem>(store, refs.report)?, &mut refs, Timestamp::now());
+    let operator = crate::operator_key::OperatorKey::existing(store.root()).map(|k| k.public_key().to_hex());
+    records.check_receipts(&mut refs, operator.as_deref());
     report_duplicates(store, &records.customers, &mut report);
     report_duplicates(store, &records.accounts, &mut report);
     report_duplicates(store, &records.payments, &mut report);
@@ -212,6 +217,48 @@ fn check_outbox(items: &[OutboxItem], refs: &mut References, now: Timestamp) {
             item.id
         );
         refs.push::<OutboxItem>(ProblemKind::Attention, &item.id, "deliveries", message);
+    }
+}
+
+impl Records {
+    /// Receipts that failed, receipts whose event no longer states their
+    /// fields or is not the operator's, and numbers missing from a series.
+    fn check_receipts(&self, refs: &mut References, operator: Option<&str>) {
+        let mut numbers: HashMap<&str, Vec<u64>> = HashMap::new();
+        for p in &self.payments {
+            if let (None, Some(failure)) = (&p.receipt, &p.receipt_failure) {
+                let message = format!(
+                    "paid but no receipt yet: issuing it failed {} time(s), last at {}: {}; the running server \
+                     tries again every 30 seconds",
+                    failure.attempts, failure.at, failure.reason
+                );
+                refs.push::<Payment>(ProblemKind::Attention, &p.id, "receiptFailure", message);
+            }
+            let Some(receipt) = &p.receipt else { continue };
+            numbers.entry(receipt.series.as_str()).or_default().push(receipt.number);
+            let signer =
+                operator.map_or_else(|| receipt.event["pubkey"].as_str().unwrap_or_default().to_owned(), str::to_owned);
+            if let Err(why) = crate::receipts::event::matches_fields(receipt, &signer) {
+                let message = format!("receipt {} was changed after it was issued: {why}", receipt.label);
+                refs.push::<Payment>(ProblemKind::Rule, &p.id, "receipt", message);
+            }
+        }
+        for (series, mut numbers) in numbers {
+            numbers.sort_unstable();
+            let missing: Vec<String> = (1..=numbers.last().copied().unwrap_or(0))
+                .filter(|n| numbers.binary_search(n).is_err())
+                .map(|n| crate::receipt::label(series, n))
+                .collect();
+            if !missing.is_empty() {
+                refs.report.problems.push(Problem {
+                    kind: ProblemKind::Rule,
+                    path: refs.store.root().join(ReceiptSeries::COLLECTION.folder),
+                    line: 1,
+                    column: 1,
+                    message: format!("receipt series `{series}` lacks number(s) {}", missing.join(", ")),
+                });
+            }
+        }
     }
 }
 

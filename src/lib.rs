@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod bolt11;
 pub mod check;
 pub mod checkout;
 pub mod cli;
@@ -26,6 +27,8 @@ pub mod plan;
 pub mod profile;
 pub mod provisioning;
 pub mod rate_limit;
+pub mod receipt;
+pub mod receipts;
 pub mod relay;
 pub mod secret_file;
 pub mod store;

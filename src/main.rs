@@ -2,6 +2,6 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    hostr::logger::init(log::LevelFilter::Info);
+    let _flush = hostr::logger::init(log::LevelFilter::Info);
     hostr::cli::run(hostr::config::Cli::parse())
 }

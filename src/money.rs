@@ -116,7 +116,7 @@ impl FromStr for Money {
         }
         let units: i64 = units.parse().map_err(|_| bad())?;
         let fraction: i64 = format!("{fraction:0<8}").parse().map_err(|_| bad())?;
-        Money::from_e8(units.checked_mul(SCALE).ok_or_else(bad)? + fraction)
+        Money::from_e8(units.checked_mul(SCALE).and_then(|u| u.checked_add(fraction)).ok_or_else(bad)?)
     }
 }
 
@@ -348,6 +348,8 @@ mod tests {
             "99999999999999",
             "10000000000.01",
             "10000000.00000001",
+            // Past i64 once the fraction is added: refused, never a panic.
+            "92233720368.99999999",
         ] {
             assert!(text.parse::<Money>().is_err(), "{text:?} should be refused");
         }

@@ -55,6 +55,16 @@ impl OperatorKey {
         Ok(OperatorKey { keys, source: KeySource::File(path) })
     }
 
+    /// The key in use, without making one: `HOSTR_OPERATOR_NSEC`, else the
+    /// database's key file if there is one (for `hostr check`).
+    pub fn existing(database: &Path) -> Option<OperatorKey> {
+        match OperatorKey::from_env() {
+            Ok(Some(key)) => Some(key),
+            Ok(None) if key_path(database).exists() => OperatorKey::in_database(database).ok(),
+            _ => None,
+        }
+    }
+
     /// Replaces the database's key file with `secret` (an nsec or hex) and
     /// returns the new key. Refused while `HOSTR_OPERATOR_NSEC` is set,
     /// since the file would not be used.

@@ -9,6 +9,7 @@
 use crate::ids::IdFormat;
 use crate::money::{Currency, ExchangeRate, Money};
 use crate::plan::Plan;
+use crate::receipt::{Receipt, ReceiptFailure};
 use crate::store::{Collection, Invalid, Key, Record};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -107,6 +108,13 @@ pub struct Payment {
     pub marked_paid: Option<MarkedPaid>,
     pub period_start: Option<Timestamp>,
     pub period_end: Option<Timestamp>,
+    /// The numbered, signed receipt, written once after the payment became
+    /// PAID (`crate::receipts`).
+    #[serde(default)]
+    pub receipt: Option<Receipt>,
+    /// Why the receipt could not be issued yet, while it is tried again.
+    #[serde(default)]
+    pub receipt_failure: Option<ReceiptFailure>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -166,6 +174,8 @@ impl Payment {
             marked_paid: None,
             period_start: None,
             period_end: None,
+            receipt: None,
+            receipt_failure: None,
             created_at: now,
             updated_at: now,
         }
@@ -253,6 +263,12 @@ impl Record for Payment {
         {
             return Err(Invalid::new("periodEnd", "must be after periodStart"));
         }
+        if let Some(receipt) = &self.receipt {
+            if self.state != PaymentState::Paid {
+                return Err(Invalid::new("receipt", "only a PAID payment has a receipt"));
+            }
+            receipt.validate()?;
+        }
         Ok(())
     }
 
@@ -278,7 +294,23 @@ impl Record for Payment {
         if self.state == PaymentState::Paid && self.fulfilment.status != FulfilmentStatus::Done {
             keys.push(Payment::open_unfulfilled());
         }
+        match (&self.receipt, self.state) {
+            (Some(receipt), _) => {
+                keys.push(Payment::by_receipt_number(&receipt.series, receipt.number));
+                keys.extend(self.account_id.as_deref().map(Payment::receipts_of_account));
+            }
+            (None, PaymentState::Paid) => keys.push(Payment::receipt_due()),
+            (None, _) => {}
+        }
         keys
+    }
+
+    /// A broken file keeps its receipt number: no other payment may take it.
+    fn salvage_unique_keys(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<Key<Payment>> {
+        let receipt = raw.get("receipt").and_then(serde_json::Value::as_object);
+        let series = receipt.and_then(|r| r.get("series")?.as_str());
+        let number = receipt.and_then(|r| r.get("number")?.as_u64());
+        series.zip(number).map(|(series, number)| Payment::by_receipt_number(series, number)).into_iter().collect()
     }
 }
 
@@ -322,6 +354,21 @@ impl Payment {
     /// Paid payments not yet delivered.
     pub fn open_unfulfilled() -> Key<Payment> {
         Key::shared("open", "unfulfilled")
+    }
+
+    /// Paid payments whose receipt is not issued yet.
+    pub fn receipt_due() -> Key<Payment> {
+        Key::shared("open", "receipt")
+    }
+
+    /// The payment that holds number `number` of receipt series `series`.
+    pub fn by_receipt_number(series: &str, number: u64) -> Key<Payment> {
+        Key::unique("receiptNumber", format!("{series}:{number}"))
+    }
+
+    /// The payments of one account that have a receipt: its chain.
+    pub fn receipts_of_account(account_id: &str) -> Key<Payment> {
+        Key::shared("receiptOfAccount", account_id)
     }
 }
 

@@ -157,6 +157,8 @@ fn a_new_customer_signs_in_registers_buys_pays_and_opens_cpanel() {
     browser.wait_only_window(&profile_tab);
     browser.screenshots("08b-cpanel-refused-expired", false);
 
+    check_the_receipt(&site, &browser, &customer.id);
+
     browser.click("[data-test=sign-out]");
     browser.wait_url("/?signedOut=1");
     browser.wait_visible("#signed-out #login");
@@ -164,6 +166,46 @@ fn a_new_customer_signs_in_registers_buys_pays_and_opens_cpanel() {
     browser.goto(&site.url("/profile.html"));
     browser.wait_visible("[data-test=signed-out]");
     browser.screenshots("09-signed-out", false);
+}
+
+/// The payment's receipt: linked from the payments list, checked by the
+/// page itself (a receipt changed after signing is refused), printable.
+fn check_the_receipt(site: &Site, browser: &Browser, customer_id: &str) {
+    let store = site.server.app.store.clone();
+    let customer: Customer = store.get(customer_id).expect("the customer");
+    let payment_id = customer.payment_ids.first().expect("the customer's payment").clone();
+    let deadline = Instant::now() + DEADLINE;
+    while store.get::<hostr::payment::Payment>(&payment_id).expect("the payment").receipt.is_none() {
+        assert!(Instant::now() < deadline, "no receipt was issued");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    browser.goto(&site.url("/profile.html"));
+    browser.click("[data-test=receipt-link]");
+    browser.wait_url(&format!("/receipt.html?id={payment_id}"));
+    browser.wait_text("[data-test=receipt-label]", "SANDBOX-000001");
+    browser.wait_text("[data-test=verified]", "Signature verified in your browser");
+    browser.wait_text("[data-test=receipt-total]", "5.00");
+    browser.screenshots("08c-receipt", true);
+    browser.check_page_weight("/receipt.html");
+    browser.cdp("Emulation.setEmulatedMedia", json!({"media": "print"}));
+    let printed = browser.eval(
+        "return ['.site-header', '#print', '.site-footer'].map(s => getComputedStyle(document.querySelector(s)).display)",
+        json!([]),
+    );
+    assert_eq!(printed, json!(["none", "none", "none"]), "the printout is the receipt alone");
+    browser.cdp("Emulation.setEmulatedMedia", json!({"media": ""}));
+
+    store
+        .update::<hostr::payment::Payment, _, hostr::store::StoreError>(&payment_id, |p| {
+            let receipt = p.receipt.as_mut().expect("a receipt");
+            receipt.event["content"] = json!("Receipt SANDBOX-000001: 500.00 USD paid.");
+            Ok(())
+        })
+        .expect("tamper with the receipt");
+    browser.goto(&site.url(&format!("/receipt.html?id={payment_id}")));
+    browser.wait_text("[data-test=verified]", "Not verified");
+    let said = browser.text("[data-test=verified]");
+    assert!(said.contains("changed after it was signed"), "{said}");
 }
 
 #[test]

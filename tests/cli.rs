@@ -250,6 +250,9 @@ fn payments_are_listed_shown_and_marked_paid_by_the_operator() {
     assert_eq!(after.state, hostr::payment::PaymentState::Paid);
     assert_eq!(after.marked_paid.unwrap().reason, "paid in cash at the office");
     assert_eq!(after.fulfilment.status, hostr::payment::FulfilmentStatus::Provisioning, "fulfilment follows");
+    let receipt = after.receipt.expect("marking paid issues the receipt");
+    assert_eq!((receipt.label.as_str(), receipt.method.as_str()), ("000001", "Other means (recorded by the operator)"));
+    assert!(String::from_utf8_lossy(&marked.stdout).contains("receipt 000001 issued"));
     let twice = hostr(dir.path(), &["payment", "mark-paid", &payment.id, "--reason", "again"]);
     assert!(String::from_utf8_lossy(&twice.stderr).contains("already paid"));
     let shown: serde_json::Value =

@@ -1,7 +1,7 @@
 //! The server shell, over real sockets: routing, limits, errors, static
 //! files, panics, idle and slow clients, graceful shutdown.
 
-use crate::common::{TestServer, read_reply, send};
+use crate::common::{TestServer, ack, playing, read_reply, send, spawn_role, temp_dir};
 use hostr::http::{Handler, Response};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -264,6 +264,59 @@ fn keep_alive_connections_serve_several_requests() {
         stream.write_all(b"GET /api/health HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
         assert_eq!(read_reply(&mut stream).status, 200);
     }
+}
+
+/// Answering a request costs no hand-off between threads: the thread that
+/// read it answers it. Counted as the voluntary context switches of a whole
+/// process (a child, so that no other test's threads count) over 200
+/// requests on one keep-alive connection: the client and the server each
+/// sleep once per request, and a hand-off to a worker and back cost two more.
+#[test]
+fn a_request_is_answered_by_the_thread_that_read_it() {
+    let mut child = spawn_role("http::role_sequential_client", &[]);
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(child.wait().unwrap().success(), "the child failed: {out}");
+    let switches: f64 =
+        out.lines().find_map(ack).and_then(|a| a.strip_prefix("switches ")?.trim().parse().ok()).unwrap();
+    let per_request = switches / 200.0;
+    assert!(per_request < 2.5, "{per_request} voluntary context switches per request");
+}
+
+#[test]
+#[ignore = "run as a child process by a_request_is_answered_by_the_thread_that_read_it"]
+fn role_sequential_client() {
+    if !playing("http::role_sequential_client") {
+        return;
+    }
+    let dir = temp_dir();
+    let mut config = hostr::config::Config::for_database(dir.path().join("db"), "127.0.0.1:0".parse().unwrap());
+    config.public_dir = crate::common::public_dir();
+    // No background workers: only the server's threads and this one run.
+    let app = Arc::new(hostr::app::App::open(config).unwrap());
+    let handler: Handler = Arc::new(|_| Response::json(200, &serde_json::json!({"ok": true})));
+    let server = TestServer::with_handler(app, handler);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut exchange = || {
+        stream.write_all(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+        assert_eq!(read_reply(&mut stream).status, 200);
+    };
+    (0..20).for_each(|_| exchange());
+    let before = voluntary_switches();
+    (0..200).for_each(|_| exchange());
+    println!("ack switches {}", voluntary_switches() - before);
+}
+
+/// Voluntary context switches of this process's live threads.
+fn voluntary_switches() -> u64 {
+    let tasks = std::fs::read_dir("/proc/self/task").unwrap();
+    let status = |task: std::fs::DirEntry| std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+    let switches = |status: String| {
+        let line = status.lines().find(|l| l.starts_with("voluntary_ctxt_switches:")).map(str::to_owned);
+        line.and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap_or(0)
+    };
+    tasks.flatten().map(status).map(switches).sum()
 }
 
 #[test]

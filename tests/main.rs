@@ -19,6 +19,7 @@ mod payments;
 mod prices;
 mod provisioning;
 mod purchases;
+mod receipts;
 mod relay;
 mod store;
 mod strike;

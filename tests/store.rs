@@ -457,7 +457,7 @@ fn role_lister() {
     if !playing("store::role_lister") {
         return;
     }
-    hostr::logger::init(log::LevelFilter::Info);
+    let _flush = hostr::logger::init(log::LevelFilter::Info);
     let store = db_from_env();
     let plans = store.dir::<Plan>().unwrap();
     let listings = |n| (0..n).for_each(|_| assert_eq!(store.list_readable::<Plan>().unwrap().len(), 1));

@@ -19,8 +19,10 @@ pub fn exchange(
     } else {
         format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len())
     };
-    write!(writer, "{method} {path} HTTP/1.1\r\nHost: bench\r\n{headers}{content}\r\n{body}")
-        .map_err(|e| e.to_string())?;
+    // One write, as browsers send a request: written piece by piece, a
+    // request would reach the server in several packets.
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\n{headers}{content}\r\n{body}");
+    writer.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
     let mut line = String::new();
     reader.read_line(&mut line).map_err(|e| e.to_string())?;
     let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or(format!("bad status line {line:?}"))?;

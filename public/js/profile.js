@@ -286,7 +286,9 @@ function renderPayments() {
           p.sandbox ? h('span', {class: 'small muted'}, ' sandbox') : null)),
         p.state === 'PENDING' && !deleted()
           ? h('td', {'data-label': ''}, h('a', {href: `/products.html?payment=${encodeURIComponent(p.id)}`}, 'Continue paying'))
-          : h('td', {class: 'empty'}));
+          : p.receipt
+            ? h('td', {'data-label': ''}, h('a', {href: `/receipt.html?id=${encodeURIComponent(p.id)}`, 'data-test': 'receipt-link'}, `Receipt ${p.receipt.label}`))
+            : h('td', {class: 'empty'}));
     }))));
 }
 

@@ -9,6 +9,7 @@ pub mod error;
 pub mod notices;
 pub mod payments;
 pub mod plans;
+pub mod receipts;
 mod routes;
 
 pub use routes::{route, serve_app, server_settings};
@@ -114,6 +115,14 @@ pub fn payment_view(payment: &Payment) -> Value {
     let mut value = serde_json::to_value(payment).unwrap_or(Value::Null);
     if let Some(fulfilment) = value.get_mut("fulfilment").and_then(Value::as_object_mut) {
         fulfilment.remove("lastError");
+    }
+    // The receipt itself is served by `GET /api/receipts/<id>`; lists say
+    // only that there is one, and the failure is the operator's business.
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("receiptFailure");
+        if let Some(receipt) = payment.receipt.as_ref() {
+            fields.insert("receipt".into(), serde_json::json!({"number": receipt.number, "label": receipt.label}));
+        }
     }
     value
 }

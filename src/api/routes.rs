@@ -2,7 +2,7 @@
 //! handler. Anything else under `/api/` is a 404; other GETs are pages.
 
 use super::error::{ApiError, ApiResult, Failure};
-use super::{accounts, auth, customers, notices, payments, plans};
+use super::{accounts, auth, customers, notices, payments, plans, receipts};
 use crate::app::App;
 use crate::config::Config;
 use crate::http::{self, Request, Response, RunningServer, ServerSettings};
@@ -33,12 +33,14 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/api/paywall", payments::paywall),
     ("POST", "/api/sandbox/pay", payments::sandbox_pay),
     ("POST", "/api/cpanel-login", accounts::cpanel_login),
+    // `*`: one path segment, which the handler reads (`Request::path`).
+    ("GET", "/api/receipts/*", receipts::show),
     ("POST", "/api/webhooks/strike", payments::strike_webhook),
 ];
 
 pub fn route(app: &App, request: &Request) -> Response {
     let (method, path) = (request.method.as_str(), request.path.as_str());
-    let same_path = || ROUTES.iter().filter(move |(_, p, _)| *p == path);
+    let same_path = || ROUTES.iter().filter(move |(_, p, _)| matches(p, path));
     let result = match same_path().find(|(m, _, _)| *m == method) {
         Some((_, _, handler)) => handler(app, request),
         None if same_path().next().is_some() => {
@@ -54,6 +56,14 @@ pub fn route(app: &App, request: &Request) -> Response {
         None => return method_not_allowed(method, "GET, HEAD"),
     };
     result.unwrap_or_else(Response::from)
+}
+
+/// Whether `path` is `pattern`, where a final `*` stands for one non-empty segment.
+fn matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty() && !rest.contains('/')),
+        None => pattern == path,
+    }
 }
 
 fn method_not_allowed(method: &str, allowed: &str) -> Response {

@@ -59,6 +59,9 @@ impl ChallengeBook {
         if !self.clients.take(rate_limit_key(client), now) {
             return Err(ChallengeError::TooMany);
         }
+        // Drawn before taking the lock: a system call, which every other
+        // sign-in would wait for.
+        let challenge = super::random_hex::<32>();
         let mut book = self.book.lock().unwrap_or_else(|p| p.into_inner());
         self.forget_old(&mut book, now);
         while book.entries.len() >= self.capacity {
@@ -67,7 +70,6 @@ impl ChallengeBook {
                 None => break,
             };
         }
-        let challenge = super::random_hex::<32>();
         book.entries.insert(challenge.clone(), Entry { issued: now, used: false });
         book.order.push_back((now, challenge.clone()));
         Ok(challenge)

@@ -6,11 +6,15 @@ use super::{CliResult, print_json, when};
 use crate::checkout;
 use crate::config::PaymentCommand;
 use crate::cpanel_account::CpanelAccount;
+use crate::operator_key::OperatorKey;
 use crate::payment::{Payment, Provider};
 use crate::provisioning;
+use crate::receipts::Receipts;
+use crate::relay::Outbox;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 pub(super) fn run(store: &Store, command: PaymentCommand, json: bool) -> CliResult {
     match command {
@@ -29,9 +33,40 @@ pub(super) fn run(store: &Store, command: PaymentCommand, json: bool) -> CliResu
             if !json {
                 println!("payment {} recorded as paid: {}", payment.id, reason.trim());
             }
+            let payment = issue_receipts(store, &payment, json);
             print_json(&payment)
         }
     }
+}
+
+/// Issues the receipts now due (this payment's among them, in paid order);
+/// if that fails, the running server issues them within a minute.
+fn issue_receipts(store: &Store, payment: &Payment, json: bool) -> Payment {
+    let issued = Store::open(store.root()).map_err(|e| e.to_string()).and_then(|own| {
+        let operator = match OperatorKey::from_env()? {
+            Some(key) => key,
+            None => OperatorKey::in_database(own.root()).map_err(|e| e.to_string())?,
+        };
+        let args = crate::config::ServeArgs::from_env();
+        let own = Arc::new(own);
+        // With --publish-receipts the receipt is queued in the outbox's
+        // folder, which the running server's outbox delivers.
+        let outbox = match crate::config::Config::from_args(own.root().to_path_buf(), &args) {
+            Ok(config) if config.publish_receipts && config.relays.is_on() => {
+                Some(Arc::new(Outbox::new(own.clone(), operator.keys().clone(), config.relays)))
+            }
+            _ => None,
+        };
+        Ok(Receipts::new(own, operator, args.seller(), outbox).issue_due())
+    });
+    let payment = store.get::<Payment>(&payment.id).unwrap_or_else(|_| payment.clone());
+    match (&payment.receipt, issued) {
+        (Some(receipt), _) if !json => println!("receipt {} issued", receipt.label),
+        (None, Err(why)) => eprintln!("hostr: no receipt yet ({why}); the running server issues it"),
+        (None, Ok(_)) => eprintln!("hostr: no receipt yet (see `hostr check`); the running server tries again"),
+        _ => {}
+    }
+    payment
 }
 
 fn list(store: &Store, state: Option<&str>, json: bool) -> CliResult {

@@ -93,6 +93,10 @@ pub struct Config {
     pub server: ServerFacts,
     /// Relays a remote signer answers through (`--signer-relays`).
     pub signer_relays: Vec<String>,
+    /// The operator's business as printed on receipts.
+    pub seller: crate::receipt::Seller,
+    /// `--publish-receipts`.
+    pub publish_receipts: bool,
     pub notices: NoticeSettings,
 }
 
@@ -166,6 +170,8 @@ impl Config {
             strike,
             whm,
             notices: notice_settings(args)?,
+            seller: args.seller(),
+            publish_receipts: args.publish_receipts,
         })
     }
 

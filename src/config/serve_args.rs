@@ -27,7 +27,7 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_PUBLIC_DIR", default_value = "./public")]
     pub public_dir: PathBuf,
 
-    /// Worker threads handling requests.
+    /// Requests handled at once (each on the thread of its connection).
     #[arg(long, env = "HOSTR_WORKERS", default_value_t = 16, value_parser = between(1_usize, 256))]
     pub workers: usize,
 
@@ -197,6 +197,29 @@ pub struct ServeArgs {
     /// The operator's email address for alerts about failed orders.
     #[arg(long, env = "HOSTR_OPERATOR_EMAIL", value_parser = contact_email)]
     pub operator_email: Option<String>,
+    /// Your business's name, printed on receipts (with the address and VAT
+    /// id below; all optional: without them a receipt is a simplified one).
+    /// `hostr payment mark-paid` reads the same environment variables.
+    #[arg(long, env = "HOSTR_BUSINESS_NAME", value_parser = business_text)]
+    pub business_name: Option<String>,
+
+    /// Your business's postal address, printed on receipts (`\n` between lines).
+    #[arg(long, env = "HOSTR_BUSINESS_ADDRESS", value_parser = business_text)]
+    pub business_address: Option<String>,
+
+    /// Your VAT identification number, printed on receipts.
+    #[arg(long, env = "HOSTR_BUSINESS_VAT_ID", value_parser = business_text)]
+    pub business_vat_id: Option<String>,
+
+    /// A statement printed on receipts in place of a VAT line, such as a
+    /// small-business exemption.
+    #[arg(long, env = "HOSTR_BUSINESS_VAT_NOTE", value_parser = business_text)]
+    pub business_vat_note: Option<String>,
+
+    /// Publish each signed receipt (kind 8110) to the operator's relays.
+    /// Off by default: a receipt says who bought what. Needs --relays.
+    #[arg(long, env = "HOSTR_PUBLISH_RECEIPTS")]
+    pub publish_receipts: bool,
 
     /// Tests only: look up every NIP-05 identifier on this plain-HTTP server
     /// on this machine (e.g. http://127.0.0.1:9000) instead of the web.
@@ -277,6 +300,30 @@ fn reminder_days(text: &str) -> Result<ReminderDays, String> {
     days.sort_unstable_by(|a, b| b.cmp(a));
     days.dedup();
     Ok(ReminderDays(days))
+}
+
+/// A business detail for receipts: one to 500 characters, `\n` (as typed
+/// in an environment file) between lines, no other control characters.
+fn business_text(text: &str) -> Result<String, String> {
+    let text = text.trim().replace("\\n", "\n");
+    let lines: Vec<&str> = text.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect();
+    let joined = lines.join("\n");
+    if joined.is_empty() || joined.chars().count() > 500 || joined.chars().any(|c| c.is_control() && c != '\n') {
+        return Err("must be 1 to 500 characters without control characters".to_owned());
+    }
+    Ok(joined)
+}
+
+impl ServeArgs {
+    /// The seller's details as receipts print them.
+    pub fn seller(&self) -> crate::receipt::Seller {
+        crate::receipt::Seller {
+            name: self.business_name.clone(),
+            address: self.business_address.clone(),
+            vat_id: self.business_vat_id.clone(),
+            vat_note: self.business_vat_note.clone(),
+        }
+    }
 }
 
 /// The tests' stand-in for the web: only a server on this machine.

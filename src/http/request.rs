@@ -82,6 +82,8 @@ impl Request {
         if raw.body_length().is_some_and(|declared| declared > max_body) {
             return Err(too_large());
         }
+        // Room for the declared body at once (it is within the limit by now).
+        request.body.reserve_exact(raw.body_length().unwrap_or(0));
         raw.as_reader()
             .take(max_body as u64 + 1)
             .read_to_end(&mut request.body)

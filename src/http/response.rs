@@ -17,8 +17,11 @@ impl Response {
 
     /// A JSON answer; API answers are never cached.
     pub fn json(status: u16, value: &impl Serialize) -> Response {
-        match serde_json::to_vec(value) {
-            Ok(body) => Response::new(status, "application/json", body).with_header("Cache-Control", "no-store"),
+        // Most answers fit at once; serde_json's own start (128 bytes) grows
+        // three times for a sign-in answer.
+        let mut body = Vec::with_capacity(1024);
+        match serde_json::to_writer(&mut body, value) {
+            Ok(()) => Response::new(status, "application/json", body).with_header("Cache-Control", "no-store"),
             Err(e) => Response::error(&HttpError::internal(&e)),
         }
     }

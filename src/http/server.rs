@@ -1,11 +1,15 @@
-//! The server shell: the listening socket, a fixed pool of workers, and
-//! what every request goes through (limits, panic safety, access log).
+//! The server shell: the listening socket, a fixed number of worker slots,
+//! and what every request goes through (limits, panic safety, access log).
 //!
 //! Connections are accepted by tiny_http (patched: see
 //! vendor/tiny_http/PATCHES.md) with a cap on open connections and a
 //! deadline for each request head, so idle or slow clients cannot exhaust
-//! threads or memory. Requests are then handled by a fixed number of
-//! worker threads.
+//! threads or memory. Each connection's thread reads a complete request
+//! (head and body) and then handles it itself, once it holds one of the
+//! `workers` slots: at most that many requests are handled at once, and a
+//! request never changes threads (a hand-off to a pool and back cost two
+//! thread wake-ups per request). Waiting for a slot, a connection counts as
+//! busy, as it did while its request waited in a pool's queue.
 
 use super::error::HttpError;
 use super::request::Request;
@@ -14,9 +18,8 @@ use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::AsRawFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Turns a request into a response; must not block for long.
@@ -25,6 +28,7 @@ pub type Handler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
 /// How the server treats connections and requests.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
+    /// Requests handled at once (worker slots).
     pub workers: usize,
     pub max_connections: usize,
     pub header_timeout: Duration,
@@ -40,8 +44,7 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(20);
 pub struct RunningServer {
     addr: SocketAddr,
     stopping: Arc<AtomicBool>,
-    workers: Vec<JoinHandle<()>>,
-    server: Arc<tiny_http::Server>,
+    server: tiny_http::Server,
 }
 
 impl RunningServer {
@@ -49,15 +52,58 @@ impl RunningServer {
         self.addr
     }
 
-    /// Stops gracefully: requests already received are answered (with
-    /// their connections closed after the response), then the workers end
-    /// and the socket closes.
+    /// Stops gracefully: the socket closes and idle connections end at once;
+    /// requests already received are answered (with their connections
+    /// closed after the response) for up to `DRAIN_LIMIT`.
     pub fn stop(self) {
         self.stopping.store(true, Ordering::SeqCst);
-        for worker in self.workers {
-            let _ = worker.join();
+        if !self.server.shut_down(DRAIN_LIMIT) {
+            log::warn!("stopped with requests still in progress after {} s", DRAIN_LIMIT.as_secs());
         }
-        drop(self.server);
+    }
+}
+
+/// The worker slots: a request is handled only by a thread holding one.
+struct Slots {
+    state: Mutex<SlotCount>,
+    freed: Condvar,
+}
+
+struct SlotCount {
+    free: usize,
+    waiting: usize,
+}
+
+impl Slots {
+    fn new(count: usize) -> Slots {
+        Slots { state: Mutex::new(SlotCount { free: count.max(1), waiting: 0 }), freed: Condvar::new() }
+    }
+
+    /// Waits for a free slot and holds it until the returned guard is dropped.
+    fn take(&self) -> SlotGuard<'_> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while state.free == 0 {
+            state.waiting += 1;
+            state = self.freed.wait(state).unwrap_or_else(PoisonError::into_inner);
+            state.waiting -= 1;
+        }
+        state.free -= 1;
+        SlotGuard(self)
+    }
+}
+
+struct SlotGuard<'a>(&'a Slots);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.free += 1;
+        // A notification is a system call even when nobody waits.
+        let anyone = state.waiting > 0;
+        drop(state);
+        if anyone {
+            self.0.freed.notify_one();
+        }
     }
 }
 
@@ -75,20 +121,17 @@ pub fn start(addr: SocketAddr, settings: &ServerSettings, handler: Handler) -> i
         max_buffered_body: settings.max_body,
         ..tiny_http::ConnectionLimits::default()
     };
-    let server = tiny_http::Server::from_listener_with_limits(listener, None, limits)
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    let server = Arc::new(server);
     let stopping = Arc::new(AtomicBool::new(false));
-    let workers = (0..settings.workers)
-        .map(|n| {
-            let (server, stopping, handler) = (server.clone(), stopping.clone(), handler.clone());
-            let (max_body, policy) = (settings.max_body, settings.content_security_policy.clone());
-            std::thread::Builder::new()
-                .name(format!("worker-{n}"))
-                .spawn(move || work(&server, &stopping, &handler, max_body, &policy))
-        })
-        .collect::<io::Result<Vec<_>>>()?;
-    Ok(RunningServer { addr, stopping, workers, server })
+    let slots = Slots::new(settings.workers);
+    let shell = Shell { handler, max_body: settings.max_body, security: security_headers(settings) };
+    let stop_flag = stopping.clone();
+    let on_connection_thread: tiny_http::Handler = Arc::new(move |raw| {
+        let _slot = slots.take();
+        shell.handle(raw, stop_flag.load(Ordering::SeqCst));
+    });
+    let server = tiny_http::Server::from_listener_with_handler(listener, None, limits, on_connection_thread)
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    Ok(RunningServer { addr, stopping, server })
 }
 
 /// Each connection costs a few file descriptors; the common soft limit of
@@ -147,69 +190,73 @@ fn tune_listener(listener: &TcpListener) {
     }
 }
 
-fn work(server: &tiny_http::Server, stopping: &AtomicBool, handler: &Handler, max_body: usize, policy: &str) {
-    let mut drain_deadline: Option<Instant> = None;
-    loop {
-        let stop = stopping.load(Ordering::SeqCst);
-        if stop && *drain_deadline.get_or_insert_with(|| Instant::now() + DRAIN_LIMIT) < Instant::now() {
-            return;
-        }
-        match server.recv_timeout(Duration::from_millis(100)) {
-            Ok(Some(raw)) => handle(raw, handler, max_body, policy, stop),
-            Ok(None) if stop => return,
-            Ok(None) => {}
-            Err(e) => {
-                log::error!("receiving a request failed: {e}");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-}
-
-fn handle(mut raw: tiny_http::Request, handler: &Handler, max_body: usize, policy: &str, stopping: bool) {
-    let started = Instant::now();
-    let (method, path) = (raw.method().to_string(), raw.url().split('?').next().unwrap_or("").to_owned());
-    let remote = raw.remote_addr().map_or_else(|| "-".to_owned(), |a| a.ip().to_string());
-    let response = match Request::read(&mut raw, max_body) {
-        Ok(request) => catch_unwind(AssertUnwindSafe(|| handler(&request)))
-            .unwrap_or_else(|_| Response::error(&HttpError::internal(&format!("handler panicked on {method} {path}")))),
-        Err(error) => {
-            // Whatever of a refused request is still on the wire must never
-            // be read as the next request.
-            raw.close_connection();
-            Response::error(&error)
-        }
-    };
-    if stopping {
-        raw.close_connection();
-    }
-    log::info!(
-        "{remote} \"{} {}\" {} {} {}ms",
-        method.escape_debug(),
-        path.escape_debug(),
-        response.status,
-        response.body.len(),
-        started.elapsed().as_millis()
-    );
-    let status = response.status;
-    let mut reply = tiny_http::Response::from_data(response.body).with_status_code(status);
+/// The security headers every response carries, made once.
+fn security_headers(settings: &ServerSettings) -> Vec<tiny_http::Header> {
     let security = [
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "same-origin"),
-        ("Content-Security-Policy", policy),
+        ("Content-Security-Policy", settings.content_security_policy.as_str()),
     ];
-    let headers = response.headers.iter().map(|(n, v)| (*n, v.as_str())).chain(security);
-    for (name, value) in headers {
-        if value.is_empty() {
-            continue;
-        }
-        match tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            Ok(header) => reply.add_header(header),
-            Err(()) => log::error!("dropping malformed response header {name}"),
-        }
+    security
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .filter_map(|(name, value)| header(name, value))
+        .collect()
+}
+
+fn header(name: &str, value: &str) -> Option<tiny_http::Header> {
+    let header = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok();
+    if header.is_none() {
+        log::error!("dropping malformed response header {name}");
     }
-    if let Err(e) = raw.respond(reply) {
-        log::debug!("client went away before the response was sent: {e}");
+    header
+}
+
+/// What every request goes through, around the handler.
+struct Shell {
+    handler: Handler,
+    max_body: usize,
+    security: Vec<tiny_http::Header>,
+}
+
+impl Shell {
+    fn handle(&self, mut raw: tiny_http::Request, stopping: bool) {
+        let started = Instant::now();
+        let (method, path) = (raw.method().to_string(), raw.url().split('?').next().unwrap_or("").to_owned());
+        let remote = raw.remote_addr().map_or_else(|| "-".to_owned(), |a| a.ip().to_string());
+        let response = match Request::read(&mut raw, self.max_body) {
+            Ok(request) => catch_unwind(AssertUnwindSafe(|| (self.handler)(&request))).unwrap_or_else(|_| {
+                Response::error(&HttpError::internal(&format!("handler panicked on {method} {path}")))
+            }),
+            Err(error) => {
+                // Whatever of a refused request is still on the wire must never
+                // be read as the next request.
+                raw.close_connection();
+                Response::error(&error)
+            }
+        };
+        if stopping {
+            raw.close_connection();
+        }
+        log::info!(
+            "{remote} \"{} {}\" {} {} {}ms",
+            method.escape_debug(),
+            path.escape_debug(),
+            response.status,
+            response.body.len(),
+            started.elapsed().as_millis()
+        );
+        let mut reply = tiny_http::Response::from_data(response.body).with_status_code(response.status);
+        let own = response.headers.iter().filter(|(_, value)| !value.is_empty());
+        for header in own.filter_map(|(name, value)| header(name, value)) {
+            reply.add_header(header);
+        }
+        for header in &self.security {
+            reply.add_header(header.clone());
+        }
+        if let Err(e) = raw.respond(reply) {
+            log::debug!("client went away before the response was sent: {e}");
+        }
     }
 }

@@ -84,7 +84,9 @@ pub enum Verdict {
 
 /// Judges an `OK` by its prefix first, its boolean second.
 pub fn judge(accepted: bool, message: &str) -> Verdict {
-    let owned = || message.to_owned();
+    // A relay's words end up in records and logs: kept short (a relay may
+    // send a megabyte of "reason").
+    let owned = || shorten(message);
     match prefix(message) {
         Some("duplicate") => Verdict::Duplicate,
         _ if accepted => Verdict::Accepted,
@@ -133,6 +135,7 @@ mod tests {
             (false, "no thanks", Verdict::Failed("no thanks".into())),
             (false, "", Verdict::Failed("refused without a reason".into())),
             (true, "Note: stored", Verdict::Accepted),
+            (false, &"x".repeat(1 << 20), Verdict::Failed(format!("{}…", "x".repeat(80)))),
         ];
         for (accepted, message, verdict) in cases {
             assert_eq!(judge(accepted, message), verdict, "{accepted} {message:?}");

@@ -193,11 +193,15 @@ pub struct Indexes {
     watches: HashMap<WatchDescriptor, &'static str>,
     /// The tables built so far, by folder.
     collections: HashMap<&'static str, CollectionIndex>,
+    /// Where inotify's events are read: made once, since every lookup drains
+    /// them (a fresh 16 KiB buffer was zeroed for each, under the lock).
+    events: Box<[u8]>,
 }
 
 impl Indexes {
     pub fn new(root: PathBuf) -> Indexes {
-        Indexes { root, inotify: None, watches: HashMap::new(), collections: HashMap::new() }
+        let events = vec![0; 16 * 1024].into_boxed_slice();
+        Indexes { root, inotify: None, watches: HashMap::new(), collections: HashMap::new(), events }
     }
 
     /// Whether the table of `folder` has been built.
@@ -237,9 +241,8 @@ impl Indexes {
         };
         let mut changed: Vec<(&'static str, String)> = Vec::new();
         let mut rebuild: Vec<&'static str> = Vec::new();
-        let mut buffer = [0u8; 16 * 1024];
         loop {
-            let events = match inotify.read_events(&mut buffer) {
+            let events = match inotify.read_events(&mut self.events) {
                 Ok(events) => events,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => return Err(e),

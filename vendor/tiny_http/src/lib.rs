@@ -145,7 +145,17 @@ pub struct Server {
 
     // PATCH (connection limits): live connections
     tracker: Arc<limits::Tracker>,
+
+    // PATCH (handler on the connection's thread): the accept thread, joined by `shut_down`
+    accept_thread: Option<thread::JoinHandle<()>>,
 }
+
+/// PATCH (handler on the connection's thread): a function that answers requests on the
+/// thread of the connection that read them, given to
+/// [`Server::from_listener_with_handler`]. It must answer the request (or drop it, which
+/// answers `500`); the connection reads its next request once it has returned and the
+/// response is done.
+pub type Handler = Arc<dyn Fn(Request) + Send + Sync + 'static>;
 
 enum Message {
     // PATCH: no longer produced (accept errors used to be reported through `recv()` just
@@ -265,7 +275,34 @@ impl Server {
         ssl_config: Option<SslConfig>,
         limits: ConnectionLimits,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
-        let listener = listener.into();
+        Self::start(listener.into(), ssl_config, limits, None)
+    }
+
+    /// Builds a new server using the specified listener and connection limits, whose
+    /// requests are answered by `handler` on the thread of the connection that read them,
+    /// instead of being handed out by `recv()` (which then never returns a request).
+    ///
+    /// Handing a request from the connection's thread to another thread and its answer
+    /// back costs two thread wake-ups per request; this costs none. The handler may run on
+    /// as many threads at once as there are busy connections: limiting that (e.g. with a
+    /// semaphore) is up to the application.
+    ///
+    /// (Local patch, not in upstream tiny_http 0.12; see `PATCHES.md`.)
+    pub fn from_listener_with_handler<L: Into<Listener>>(
+        listener: L,
+        ssl_config: Option<SslConfig>,
+        limits: ConnectionLimits,
+        handler: Handler,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
+        Self::start(listener.into(), ssl_config, limits, Some(handler))
+    }
+
+    fn start(
+        listener: Listener,
+        ssl_config: Option<SslConfig>,
+        limits: ConnectionLimits,
+        handler: Option<Handler>,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
 
@@ -314,7 +351,7 @@ impl Server {
         let inside_close_trigger = close_trigger.clone();
         let inside_messages = messages.clone();
         let inside_tracker = tracker.clone();
-        thread::spawn(move || {
+        let accept_thread = thread::spawn(move || {
             let tracker = inside_tracker;
             // a tasks pool is used to dispatch the connections into threads; there are at
             // most `max_connections` of them at a time (plus a few idle threads)
@@ -351,6 +388,7 @@ impl Server {
                 let slot = tracker.register(control_sock);
 
                 let messages = inside_messages.clone();
+                let handler = handler.clone();
                 let ssl = ssl.clone();
                 let mut task = Some(move || {
                     // declared first so that it is dropped last, after the sockets
@@ -392,12 +430,20 @@ impl Server {
                     // did this for HTTPS only): the next head is read once the response
                     // to the previous request is done, so the connection is either
                     // waiting for a head (evictable, under the head deadline) or busy.
+                    // PATCH (handler on the connection's thread): with a handler, the
+                    // request is answered right here; the notification is then already
+                    // waiting when the handler returns (unless it kept the writer of
+                    // `into_writer()` or the stream of `upgrade()` alive).
                     let (sender, receiver) = mpsc::channel();
                     for rq in &mut client {
                         if !slot.begin_request() {
                             break; // evicted at the last moment
                         }
-                        messages.push(rq.with_notify_sender(sender.clone()).into());
+                        let rq = rq.with_notify_sender(sender.clone());
+                        match &handler {
+                            Some(handler) => handler(rq),
+                            None => messages.push(rq.into()),
+                        }
                         if receiver.recv().is_err() || !slot.end_request() {
                             break;
                         }
@@ -421,7 +467,25 @@ impl Server {
             close: close_trigger,
             listening_addr: local_addr,
             tracker,
+            accept_thread: Some(accept_thread),
         })
+    }
+
+    /// Stops the server gracefully: stops accepting (the listening socket is closed when
+    /// this returns), closes the connections waiting for a request head, and waits until
+    /// the others have answered their current request and closed, or until `drain_limit`
+    /// has passed. Returns whether every connection was closed in time.
+    ///
+    /// (Local patch, not in upstream tiny_http 0.12; see `PATCHES.md`.)
+    pub fn shut_down(mut self, drain_limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + drain_limit;
+        let tracker = self.tracker.clone();
+        let accept_thread = self.accept_thread.take();
+        drop(self);
+        if let Some(accept_thread) = accept_thread {
+            let _ = accept_thread.join();
+        }
+        tracker.wait_for_no_connections(deadline)
     }
 
     /// Returns an iterator for all the incoming requests.

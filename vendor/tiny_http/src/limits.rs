@@ -20,10 +20,11 @@
 //!   the end of the body is unknown. See `ClientConnection` and `ConnBody`.
 
 use std::collections::{BTreeSet, HashMap};
+use std::convert::TryFrom;
 use std::io::{Error as IoError, ErrorKind, Result as IoResult};
 use std::net::Shutdown;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::connection::Connection;
@@ -140,8 +141,11 @@ enum ReadMode {
         got_bytes: bool,
     },
     /// A request is being handled: reads (of its body) only have the per-read timeout,
-    /// which is set on the socket once when entering this mode.
-    Body,
+    /// which is set on the socket before the first read in this mode.
+    /// PATCH (fewer system calls): `timeout_set` records whether that has happened; most
+    /// requests never read the socket in this mode (their body, if any, was buffered with
+    /// the head), and save the `setsockopt`.
+    Body { timeout_set: bool },
 }
 
 /// PATCH (request bodies): a connection whose request left more than this many body bytes
@@ -180,6 +184,20 @@ pub(crate) struct AfterRequest {
     pub(crate) unread: UnreadBody,
 }
 
+/// What the reads of a connection serve, and the read timeout on its socket.
+struct Reads {
+    mode: ReadMode,
+    /// PATCH (fewer system calls): the read timeout `before_read` last set on the socket
+    /// (`None`: not known, or none), so that it is set again only when it changes.
+    socket_timeout: Option<Duration>,
+}
+
+/// PATCH (fewer system calls): a head read's timeout is the time left until the head
+/// deadline rounded down to a multiple of this, so that the reads of a keep-alive
+/// connection (each with nearly the same time left) find it already set and need no
+/// `setsockopt`. A read that times out early, before the deadline, is simply repeated.
+const TIMEOUT_GRANULE: Duration = Duration::from_millis(250);
+
 /// Per-connection control block, shared (through `Arc`) by the read half of the socket,
 /// the connection's thread and the [`Tracker`].
 pub(crate) struct ConnControl {
@@ -187,7 +205,7 @@ pub(crate) struct ConnControl {
     /// thread, to shut the connection down when evicting it. Socket options and shutdown
     /// apply to the socket, not to the handle, so they affect the other handles as well.
     sock: Connection,
-    mode: Mutex<ReadMode>,
+    reads: Mutex<Reads>,
     body_read_timeout: Option<Duration>,
     /// PATCH (request bodies): set by the current request (`Request::close_connection`,
     /// its body reader), taken by the connection thread once the response is done.
@@ -198,62 +216,89 @@ impl ConnControl {
     /// Starts waiting for a request head, which must be complete within `timeout`.
     pub(crate) fn expect_head(&self, timeout: Option<Duration>) {
         let deadline = nonzero(timeout).map(|t| Instant::now() + t);
-        *self.mode.lock().unwrap() = ReadMode::Head {
+        let mut reads = self.reads.lock().unwrap();
+        reads.mode = ReadMode::Head {
             deadline,
             got_bytes: false,
         };
         if deadline.is_none() {
             let _ = self.sock.set_read_timeout(None);
+            reads.socket_timeout = None;
         }
     }
 
     /// A request head was received and the request is handed to the application: from
     /// now on reads are body reads with a per-read timeout only.
     pub(crate) fn expect_body(&self) {
-        *self.mode.lock().unwrap() = ReadMode::Body;
-        let _ = self.sock.set_read_timeout(self.body_read_timeout);
+        self.reads.lock().unwrap().mode = ReadMode::Body { timeout_set: false };
     }
 
     /// Called by the read half before each read of the socket.
     pub(crate) fn before_read(&self) -> IoResult<()> {
-        let mode = *self.mode.lock().unwrap();
-        if let ReadMode::Head {
-            deadline: Some(deadline),
-            got_bytes,
-        } = mode
-        {
-            // Limit this read to the time left until the head deadline, so that a client
-            // dripping one byte now and then cannot extend it.
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining < Duration::from_millis(1) {
-                return Err(head_timeout_error(got_bytes));
+        let mut reads = self.reads.lock().unwrap();
+        match reads.mode {
+            ReadMode::Head {
+                deadline: Some(deadline),
+                got_bytes,
+            } => {
+                // Limit this read to the time left until the head deadline, so that a
+                // client dripping one byte now and then cannot extend it.
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                if remaining < Duration::from_millis(1) {
+                    return Err(head_timeout_error(got_bytes));
+                }
+                let granules = remaining.as_nanos() / TIMEOUT_GRANULE.as_nanos();
+                let timeout = match u32::try_from(granules) {
+                    Ok(0) | Err(_) => remaining,
+                    Ok(granules) => TIMEOUT_GRANULE * granules,
+                };
+                if reads.socket_timeout != Some(timeout) {
+                    reads.socket_timeout = None;
+                    self.sock.set_read_timeout(Some(timeout))?;
+                    reads.socket_timeout = Some(timeout);
+                }
             }
-            self.sock.set_read_timeout(Some(remaining))?;
+            ReadMode::Body { timeout_set: false } => {
+                reads.socket_timeout = None;
+                self.sock.set_read_timeout(self.body_read_timeout)?;
+                reads.mode = ReadMode::Body { timeout_set: true };
+            }
+            ReadMode::Head { deadline: None, .. } | ReadMode::Body { timeout_set: true } => {}
         }
         Ok(())
     }
 
-    /// Called by the read half with the result of each read of the socket.
-    pub(crate) fn after_read(&self, result: IoResult<usize>) -> IoResult<usize> {
-        let mut mode = self.mode.lock().unwrap();
-        match (&mut *mode, result) {
+    /// Called by the read half with the result of each read of the socket. `None`: the
+    /// read timed out before the head deadline (see `TIMEOUT_GRANULE`), read again.
+    pub(crate) fn after_read(&self, result: IoResult<usize>) -> Option<IoResult<usize>> {
+        let mut reads = self.reads.lock().unwrap();
+        Some(match (&mut reads.mode, result) {
             (ReadMode::Head { got_bytes, .. }, Ok(n)) => {
                 *got_bytes |= n > 0;
                 Ok(n)
             }
             // With a read timeout, a blocking socket reports `WouldBlock` (Unix) or
             // `TimedOut` (Windows) when it expires.
-            (ReadMode::Head { got_bytes, .. }, Err(e))
-                if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
-            {
+            (
+                ReadMode::Head {
+                    deadline,
+                    got_bytes,
+                },
+                Err(e),
+            ) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let early = deadline.is_some_and(|deadline| {
+                    deadline.saturating_duration_since(Instant::now()) >= Duration::from_millis(1)
+                });
+                if early {
+                    return None;
+                }
                 Err(head_timeout_error(*got_bytes))
             }
-            (ReadMode::Body, Err(e)) if e.kind() == ErrorKind::WouldBlock => Err(IoError::new(
-                ErrorKind::TimedOut,
-                "timed out reading the request body",
-            )),
+            (ReadMode::Body { .. }, Err(e)) if e.kind() == ErrorKind::WouldBlock => Err(
+                IoError::new(ErrorKind::TimedOut, "timed out reading the request body"),
+            ),
             (_, result) => result,
-        }
+        })
     }
 
     fn shutdown(&self) {
@@ -314,6 +359,9 @@ struct TrackerState {
     evicting: usize,
     /// Set once the server is closing: connections that become idle are closed.
     closing: bool,
+    /// PATCH (fewer system calls): threads waiting on `Tracker::changed`; it is notified
+    /// only when there are some (a notification is a system call even when nobody waits).
+    waiters: usize,
 }
 
 struct Entry {
@@ -356,6 +404,7 @@ impl Tracker {
                 waiting: BTreeSet::new(),
                 evicting: 0,
                 closing: false,
+                waiters: 0,
             }),
             changed: Condvar::new(),
         })
@@ -387,11 +436,44 @@ impl Tracker {
                 log::debug!("connection cap reached: evicted the longest-waiting connection");
                 continue;
             }
-            state = self
-                .changed
-                .wait_timeout(state, Duration::from_millis(200))
-                .unwrap()
-                .0;
+            state = self.wait_changed(state, Duration::from_millis(200));
+        }
+    }
+
+    /// Waits for a notification of `changed`, at most `timeout`.
+    fn wait_changed<'a>(
+        &self,
+        mut state: MutexGuard<'a, TrackerState>,
+        timeout: Duration,
+    ) -> MutexGuard<'a, TrackerState> {
+        state.waiters += 1;
+        let mut state = self.changed.wait_timeout(state, timeout).unwrap().0;
+        state.waiters -= 1;
+        state
+    }
+
+    /// Notifies `changed` (after the state lock is released) if anyone waits.
+    fn notify_changed(&self, state: MutexGuard<'_, TrackerState>) {
+        let anyone = state.waiters > 0;
+        drop(state);
+        if anyone {
+            self.changed.notify_all();
+        }
+    }
+
+    /// PATCH (handler on the connection's thread): waits until no connection is left
+    /// (after the server was closed), or until `deadline`. Returns whether none is left.
+    pub(crate) fn wait_for_no_connections(&self, deadline: Instant) -> bool {
+        let mut state = self.state.lock().unwrap();
+        loop {
+            if state.conns.is_empty() {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self.wait_changed(state, left.min(Duration::from_millis(200)));
         }
     }
 
@@ -410,7 +492,10 @@ impl Tracker {
         let _ = sock.set_write_timeout(self.limits.write_timeout);
         let ctl = Arc::new(ConnControl {
             sock,
-            mode: Mutex::new(ReadMode::Body),
+            reads: Mutex::new(Reads {
+                mode: ReadMode::Body { timeout_set: false },
+                socket_timeout: None,
+            }),
             body_read_timeout: self.limits.body_read_timeout,
             after: Mutex::new(AfterRequest::default()),
         });
@@ -503,8 +588,7 @@ impl Slot {
         }
         entry.waiting_since = Some(now);
         state.waiting.insert((now, self.id));
-        drop(state);
-        self.tracker.changed.notify_all();
+        self.tracker.notify_changed(state);
         true
     }
 }
@@ -520,7 +604,6 @@ impl Drop for Slot {
                 state.evicting -= 1;
             }
         }
-        drop(state);
-        self.tracker.changed.notify_all();
+        self.tracker.notify_changed(state);
     }
 }

@@ -712,3 +712,87 @@ fn repeated_identical_content_lengths_count_as_one() {
     }
     assert_eq!(seen.lock().unwrap().len(), 8);
 }
+
+/// PATCH (handler on the connection's thread): requests go to the handler, each on the thread
+/// of the connection that read it (the same thread for every request of a connection),
+/// never through `recv()`.
+#[test]
+fn handler_answers_on_the_connection_thread() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let threads = Arc::new(Mutex::new(Vec::new()));
+    let seen = threads.clone();
+    let handler: tiny_http::Handler = Arc::new(move |mut rq: tiny_http::Request| {
+        seen.lock().unwrap().push(thread::current().id());
+        let mut body = String::new();
+        let _ = rq.as_reader().read_to_string(&mut body);
+        let _ = rq.respond(Response::from_string(format!("got {body}")));
+    });
+    let server =
+        Server::from_listener_with_handler(listener, None, ConnectionLimits::default(), handler)
+            .unwrap();
+    let mut streams = [connect(port), connect(port)];
+    for n in [0, 1, 0, 1] {
+        let stream = &mut streams[n];
+        stream
+            .write_all(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi")
+            .unwrap();
+        assert_eq!(read_response(stream).1, "got hi");
+    }
+    let threads = threads.lock().unwrap().clone();
+    assert_eq!(threads[0], threads[2], "one connection, one thread");
+    assert_eq!(threads[1], threads[3], "one connection, one thread");
+    assert_ne!(threads[0], threads[1], "two connections, two threads");
+    assert!(server.try_recv().unwrap().is_none(), "nothing for recv()");
+}
+
+/// PATCH (handler on the connection's thread): `shut_down` closes idle connections, lets
+/// the request in flight finish, and returns once it has.
+#[test]
+fn shut_down_waits_for_the_request_in_flight() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let finished = Arc::new(Mutex::new(false));
+    let done = finished.clone();
+    let handler: tiny_http::Handler = Arc::new(move |rq: tiny_http::Request| {
+        if rq.url() == "/slow" {
+            thread::sleep(Duration::from_millis(500));
+        }
+        let _ = rq.respond(Response::from_string("ok"));
+        *done.lock().unwrap() = true;
+    });
+    let server =
+        Server::from_listener_with_handler(listener, None, ConnectionLimits::default(), handler)
+            .unwrap();
+    let mut idle = connect(port);
+    idle.write_all(b"GET /fast HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut idle).1, "ok");
+    *finished.lock().unwrap() = false;
+    let in_flight = thread::spawn(move || {
+        let mut stream = connect(port);
+        stream
+            .write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let answer = read_response(&mut stream);
+        (answer, read_to_close(&mut stream))
+    });
+    thread::sleep(Duration::from_millis(150));
+    assert!(server.shut_down(Duration::from_secs(10)));
+    assert!(
+        *finished.lock().unwrap(),
+        "returned before the request was answered"
+    );
+    assert_eq!(
+        read_to_close(&mut idle),
+        "",
+        "the idle connection is closed"
+    );
+    let ((status, body), rest) = in_flight.join().unwrap();
+    assert!(status.contains("200"), "{}", status);
+    assert_eq!(
+        (body.as_str(), rest.as_str()),
+        ("ok", ""),
+        "answered, then closed"
+    );
+}

@@ -156,11 +156,13 @@ impl Read for RefinedTcpStream {
     fn read(&mut self, buf: &mut [u8]) -> IoResult<usize> {
         match &self.control {
             None => self.stream.read(buf),
-            Some(control) => {
+            Some(control) => loop {
                 control.before_read()?;
                 let result = self.stream.read(buf);
-                control.after_read(result)
-            }
+                if let Some(result) = control.after_read(result) {
+                    return result;
+                }
+            },
         }
     }
 }
