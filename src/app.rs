@@ -43,6 +43,9 @@ pub struct App {
     pub nip05: Nip05Checker,
     /// Per signed-in key: email addresses refused as already in use.
     pub email_refusals: TokenBuckets<String>,
+    /// Per client address: `nostrconnect://` QR codes drawn (each costs a
+    /// QR rendering and needs no session), at the sign-in challenge rate.
+    pub nostrconnect_requests: TokenBuckets<std::net::IpAddr>,
     pub checkout: Arc<Checkout>,
     pub provisioner: Arc<Provisioner>,
     /// The pages in the configured public folder.
@@ -156,6 +159,7 @@ impl App {
             nip05: Nip05Checker::start(store.clone(), nip05_source),
             challenges: ChallengeBook::new(config.challenge_lifetime, MAX_OPEN_CHALLENGES, rate),
             email_refusals: TokenBuckets::new(EMAIL_REFUSALS),
+            nostrconnect_requests: TokenBuckets::new(rate),
             sessions: Sessions::new(&secret, config.session_lifetime),
             pages: StaticFiles::new(config.public_dir.clone()),
             operator,

@@ -127,10 +127,11 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(10);
 
 /// Queues in the outbox what changed since the last check: a new version of
 /// each plan on sale whose listing changed, and for a plan taken off sale
-/// that had a listing, its inactive listing and the withdrawal of the
-/// active one. Answers how many events were queued. Nothing happens twice:
-/// what is compared is the newest version in the outbox, and a withdrawal
-/// is dated like its inactive listing, so it is the same event every time.
+/// that had a listing, the withdrawal of the active one and its inactive
+/// listing. Answers how many events were queued. Nothing happens twice:
+/// what is compared is the newest version in the outbox (which the outbox
+/// keeps), and a withdrawal is queued only with a new inactive version. A
+/// crash between the two queues the pair again, dated anew: harmless.
 pub fn publish_changes(outbox: &Outbox, keys: &Keys, plans: &[Plan], site: &PublicUrl) -> Result<usize, OutboxError> {
     let relays: Vec<String> = outbox.settings().relays.iter().map(|r| r.as_str().to_owned()).collect();
     let mut queued = 0;
@@ -152,21 +153,20 @@ pub fn publish_changes(outbox: &Outbox, keys: &Keys, plans: &[Plan], site: &Publ
         if !plan.available && active.is_none() {
             continue;
         }
-        let version = match published {
-            Some(item) => item.event.clone(),
-            None => {
-                // Strictly newer than any version before, so relays replace it.
-                let at = newest.map_or_else(Timestamp::now, |t| Timestamp::now().max(t + 1));
-                let event = sign(listing.event(at), keys)?;
-                queued += usize::from(outbox.publish(event.clone(), Targets::Configured)? == Published::Queued);
-                event
-            }
-        };
+        if published.is_some() {
+            continue;
+        }
+        // Strictly newer than any version before, so relays replace it.
+        let at = newest.map_or_else(Timestamp::now, |t| Timestamp::now().max(t + 1));
+        // Taken off sale: the withdrawal goes first, dated like the inactive
+        // listing that follows, and only with a new one (so never again
+        // once the outbox has pruned it).
         if let (false, Some(active)) = (plan.available, &active) {
-            let deletion =
-                sign(withdrawal(keys.public_key(), &plan.id, Some(active.event.id), version.created_at), keys)?;
+            let deletion = sign(withdrawal(keys.public_key(), &plan.id, Some(active.event.id), at), keys)?;
             queued += usize::from(outbox.publish(deletion, Targets::Configured)? == Published::Queued);
         }
+        let event = sign(listing.event(at), keys)?;
+        queued += usize::from(outbox.publish(event, Targets::Configured)? == Published::Queued);
     }
     Ok(queued)
 }

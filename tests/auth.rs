@@ -636,3 +636,17 @@ fn a_nostrconnect_uri_names_the_signer_relays_and_refuses_nonsense() {
     let reply = server.request("POST", "/api/nostrconnect", &[], Some(&extra.to_string()));
     assert_eq!((reply.status, reply.error_code().as_str()), (400, "malformed_json"));
 }
+
+/// Each code costs a QR rendering and needs no session: one address gets
+/// them at the sign-in challenge rate, and another site's pages none.
+#[test]
+fn nostrconnect_codes_are_rationed_per_address_and_refused_to_other_sites() {
+    let dir = temp_dir();
+    let server = TestServer::start_on(dir.path().join("db"), |c| c.challenge_rate = 5);
+    let body = json!({"clientPubkey": "c0".repeat(32), "secret": "0123456789abcdef"}).to_string();
+    let foreign = server.request("POST", "/api/nostrconnect", &[("Origin", "https://evil.example")], Some(&body));
+    assert_eq!(foreign.status, 403, "{:?}", String::from_utf8_lossy(&foreign.body));
+    let statuses: Vec<u16> =
+        (0..6).map(|_| server.request("POST", "/api/nostrconnect", &[], Some(&body)).status).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429], "five a minute, then refused");
+}

@@ -152,6 +152,18 @@ struct NostrConnectBody {
 /// naming this site's signer relays, with the key and secret the page made.
 /// Needs no session: it is how a customer without one signs in.
 pub fn nostrconnect(app: &App, request: &Request) -> ApiResult<Response> {
+    if request.header("origin").is_some() {
+        require_own_origin(app, request)?;
+    }
+    if !app.nostrconnect_requests.take(client_ip(app, request), Instant::now()) {
+        let wait = 60u32.div_ceil(app.config.challenge_rate).max(1);
+        let error = ApiError::new(
+            Failure::TooManyRequests,
+            "too_many_requests",
+            "Too many sign-in attempts from this address; wait a minute and try again.",
+        );
+        return Ok(Response::from(error).with_header("Retry-After", wait.to_string()));
+    }
     let body: NostrConnectBody = request.json()?;
     if !remote_signer::is_client_key(&body.client_pubkey) || !remote_signer::is_secret(&body.secret) {
         return Err(ApiError::bad_request(
