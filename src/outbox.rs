@@ -176,6 +176,19 @@ impl OutboxItem {
         }
     }
 
+    /// Gives up the deliveries still pending because `newer` (a later
+    /// version of the same replaceable event) replaces this one: relays
+    /// would drop it anyway. True when one was pending.
+    pub fn supersede(&mut self, newer: &str, now: Timestamp) -> bool {
+        let why = format!("superseded by the newer version {newer}");
+        let pending: Vec<String> =
+            self.deliveries.iter().filter(|d| !d.state.is_final()).map(|d| d.relay.clone()).collect();
+        for relay in &pending {
+            self.record(relay, &Attempt::Refused(why.clone()), now, |_| Duration::ZERO);
+        }
+        !pending.is_empty()
+    }
+
     /// Makes every delivery that did not reach its relay pending again, due
     /// at once (`hostr outbox retry`); true when there was one.
     pub fn retry(&mut self) -> bool {
@@ -408,6 +421,19 @@ mod tests {
         assert!(item.validate().is_ok());
         item.event.content = "changed".into();
         assert_eq!(item.validate().unwrap_err().field, "event");
+    }
+
+    #[test]
+    fn a_newer_version_ends_what_an_older_one_still_waits_for() {
+        let mut older = OutboxItem::new(event(0, 1), &["wss://a".into(), "wss://b".into()], at(0));
+        older.record("wss://a", &Attempt::Delivered, at(1), |_| Duration::ZERO);
+        assert!(older.supersede("newer-id", at(2)));
+        let b = older.deliveries.iter().find(|d| d.relay == "wss://b").unwrap();
+        assert_eq!(b.state, DeliveryState::Refused);
+        assert!(b.last_error.as_deref().unwrap().contains("newer-id"));
+        assert_eq!(older.deliveries[0].state, DeliveryState::Delivered, "what was delivered stays so");
+        assert!(older.finished_at.is_some());
+        assert!(!older.supersede("newer-id", at(3)), "nothing left to give up");
     }
 
     #[test]

@@ -316,3 +316,25 @@ fn a_users_lists_are_read_from_their_own_write_relays_and_private_ones_are_refus
     assert_eq!(strict.inbox_relays, None, "the private relay was refused");
     assert!(RelayAddress::customer(&own.url(), false).is_err());
 }
+
+#[test]
+fn a_newer_version_of_a_replaceable_event_ends_the_wait_for_the_older_one() {
+    // A relay that is down: both versions wait for it.
+    let down = format!("ws://127.0.0.1:{}", crate::common::tools::free_port());
+    let (_dir, server) = start(std::slice::from_ref(&down));
+    let keys = server.app.operator.keys().clone();
+    let version = |name: &str, at: u64| {
+        EventBuilder::new(Kind::Metadata, json!({"name": name}).to_string())
+            .custom_created_at(Timestamp::from_secs(at))
+            .finalize(&keys)
+            .unwrap()
+    };
+    let (old, new) = (version("old", 1_800_000_000), version("new", 1_800_000_100));
+    server.app.outbox.publish(old.clone(), Targets::Configured).unwrap();
+    server.app.outbox.publish(new.clone(), Targets::Configured).unwrap();
+    let old_item: OutboxItem = server.app.store.get(&old.id.to_hex()).unwrap();
+    let new_item: OutboxItem = server.app.store.get(&new.id.to_hex()).unwrap();
+    assert_eq!(delivery(&old_item, &down).state, DeliveryState::Refused, "{old_item:?}");
+    assert!(delivery(&old_item, &down).last_error.as_deref().unwrap_or("").contains("superseded"));
+    assert_eq!(delivery(&new_item, &down).state, DeliveryState::Pending, "the newest still waits");
+}

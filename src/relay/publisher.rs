@@ -155,10 +155,25 @@ impl Outbox {
             Err(error) => return Err(error.into()),
         }
         log::info!("outbox: event {} (kind {}) queued for {}", item.id, item.event.kind.as_u16(), relays.join(", "));
+        self.supersede_older(&item);
         for relay in &relays {
             Inner::wake(&self.inner, relay);
         }
         Ok(Published::Queued)
+    }
+
+    /// Ends the waiting of older versions of `item`'s replaceable event.
+    fn supersede_older(&self, item: &OutboxItem) {
+        let Some(coordinate) = &item.coordinate else { return };
+        let Ok(versions) = self.inner.store.find_all(OutboxItem::of_coordinate(coordinate)) else { return };
+        let now = Timestamp::now();
+        for older in versions.iter().filter(|v| v.id != item.id && crate::outbox::newer(item, v)) {
+            let ended =
+                self.inner.store.update::<OutboxItem, _, StoreError>(&older.id, |o| Ok(o.supersede(&item.id, now)));
+            if let Err(error) = ended {
+                log::warn!("outbox: cannot mark {} as superseded: {error}", older.id);
+            }
+        }
     }
 
     /// The newest version enqueued of a replaceable or addressable event.
