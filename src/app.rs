@@ -266,6 +266,7 @@ fn notifier(
             terminate_after: schedule.terminate_after,
             deletion_grace: chrono::Duration::from_std(config.deletion_grace).unwrap_or(chrono::Duration::MAX),
             operator: settings.operator_email.is_some() || settings.operator_npub.is_some(),
+            server: config.server.clone(),
         },
         templates: settings.templates.clone(),
         mailer,

@@ -17,6 +17,7 @@ use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::customer::{Customer, CustomerStatus};
 use crate::payment::{FulfilmentStatus, Payment, PaymentState};
 use crate::plan::Plan;
+use crate::provisioning::first_steps::{ServerFacts, first_steps};
 use crate::timestamp::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 
@@ -31,6 +32,9 @@ pub struct Settings {
     pub deletion_grace: chrono::Duration,
     /// Whether operator alerts have somewhere to go.
     pub operator: bool,
+    /// What the welcome says about pointing the domain here (the
+    /// operator's `--server-ip` and `--nameservers`).
+    pub server: ServerFacts,
 }
 
 /// Days before a termination at which the customer is warned.
@@ -140,6 +144,26 @@ fn for_payment(
     }
 }
 
+/// The welcome's first step: the nameservers or records the operator's
+/// settings give, else where the profile shows them (WHM's answers).
+fn dns_step(server: &ServerFacts, account: &CpanelAccount) -> String {
+    let Some(steps) = first_steps(server, account, None, &[]) else { return String::new() };
+    let records: Vec<String> = steps.records.iter().map(|r| format!("{} {} {}", r.kind, r.name, r.value)).collect();
+    match (steps.nameservers.is_empty(), records.is_empty()) {
+        (false, true) => {
+            format!("set {}'s nameservers to {} at your registrar", account.domain, steps.nameservers.join(", "))
+        }
+        (true, false) => format!("point {} here with these DNS records: {}", account.domain, records.join("; ")),
+        (false, false) => format!(
+            "set {}'s nameservers to {} at your registrar, or point it here with these DNS records: {}",
+            account.domain,
+            steps.nameservers.join(", "),
+            records.join("; ")
+        ),
+        (true, true) => "point your domain's DNS at the server as shown on your profile".to_owned(),
+    }
+}
+
 fn domain_of(world: &World, payment: &Payment) -> String {
     let account = payment.account_id.as_deref().and_then(|id| world.accounts.iter().find(|a| a.id == id));
     account.map_or_else(String::new, |a| a.domain.clone())
@@ -166,7 +190,9 @@ fn for_account(account: &CpanelAccount, world: &World, settings: &Settings, out:
     let until = account.paid_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
     match account.status {
         AccountStatus::Active if after(account.whm_created_at) => {
-            push(NoticeKind::AccountReady, String::new(), fields.clone());
+            let mut fields = fields.clone();
+            fields.insert("dns".to_owned(), dns_step(&settings.server, account));
+            push(NoticeKind::AccountReady, String::new(), fields);
         }
         AccountStatus::Expired => {
             let expired_at = account.paid_until.map(|t| Timestamp::from(t.as_datetime() + settings.expiry_grace));
@@ -274,6 +300,7 @@ mod tests {
             terminate_after: None,
             deletion_grace: chrono::Duration::days(30),
             operator: true,
+            server: ServerFacts::default(),
         }
     }
 
@@ -444,5 +471,28 @@ mod tests {
         let planned = plan(&world(&[c]), &settings());
         assert_eq!(planned.iter().map(|p| p.kind).collect::<Vec<_>>(), [NoticeKind::Deleted]);
         assert_eq!(planned[0].fields["purge_date"], "2026-02-02");
+    }
+
+    #[test]
+    fn the_welcome_names_the_nameservers_and_records_the_operator_set() {
+        let account = account(AccountStatus::Active, "2026-03-01T00:00:00Z");
+        let ip = Some("203.0.113.7".parse().unwrap());
+        let ns = vec!["ns1.host.example".to_owned(), "ns2.host.example".to_owned()];
+        let cases = [
+            (ServerFacts::default(), "as shown on your profile"),
+            (ServerFacts { ip, ..Default::default() }, "with these DNS records: A "),
+            (
+                ServerFacts { nameservers: ns.clone(), ..Default::default() },
+                "nameservers to ns1.host.example, ns2.host.example",
+            ),
+            (ServerFacts { ip, nameservers: ns, ..Default::default() }, "at your registrar, or point it here"),
+        ];
+        for (server, said) in cases {
+            let step = dns_step(&server, &account);
+            assert!(step.contains(said), "{server:?}: {step}");
+            if server.ip.is_some() {
+                assert!(step.contains("203.0.113.7"), "{step}");
+            }
+        }
     }
 }

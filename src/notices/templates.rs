@@ -21,7 +21,7 @@ fn fields_of(kind: NoticeKind) -> &'static [&'static str] {
     match kind {
         NoticeKind::OrderReceived => &["amount", "plan", "domain"],
         NoticeKind::Receipt => &["amount", "plan", "domain", "period"],
-        NoticeKind::AccountReady => &["domain", "username", "end_date"],
+        NoticeKind::AccountReady => &["domain", "username", "end_date", "dns"],
         NoticeKind::RenewalDue => &["domain", "username", "end_date", "days"],
         NoticeKind::Expired => &["domain", "username", "end_date", "removal"],
         NoticeKind::Suspended => &["domain", "username", "end_date", "message"],
