@@ -26,6 +26,7 @@ use crate::relay::{Directory, Outbox};
 use crate::store::{Store, StoreError, StoreResult};
 use crate::strike::StrikeClient;
 use crate::timestamp::Timestamp;
+use nostr::key::PublicKey;
 use std::sync::Arc;
 
 /// Which integrations run as in-process sandboxes instead of the real thing.
@@ -94,10 +95,9 @@ impl App {
     /// Opens the database (creating it on first start) and seeds the basic
     /// plan when there is no plan at all.
     pub fn open(mut config: Config) -> StoreResult<App> {
-        if config.server.cpanel_url.is_none() {
-            // Customers sign in to cPanel on the WHM host, on cPanel's port.
-            config.server.cpanel_url = config.whm.as_ref().and_then(|whm| cpanel_url_of(&whm.url));
-        }
+        // Without a setting, customers sign in to cPanel on the WHM host, on cPanel's port.
+        let on_whm = config.whm.as_ref().and_then(|whm| cpanel_url_of(&whm.url));
+        config.server.cpanel_url = config.server.cpanel_url.take().or(on_whm);
         let store = Arc::new(Store::open(&config.database)?);
         seed_plan_if_none(&store)?;
         let secret = match &config.session_secret {
@@ -113,22 +113,8 @@ impl App {
             Some(base) => Nip05Source::TestServer(base.clone()),
             None => Nip05Source::Web,
         };
-        let checkout = match &config.strike {
-            Some(strike) => {
-                let client = StrikeClient::with_timeout(&strike.api_url, &strike.api_key, strike.timeout);
-                Checkout::new(store.clone(), Arc::new(client), config.invoice_lifetime)
-            }
-            None => Checkout::sandboxed_with(store.clone(), config.invoice_lifetime, config.sandbox_quote_lifetime),
-        }
-        .with_max_open(config.max_open_purchases);
-        let mut schedule = config.schedule.clone();
-        if let Some(whm) = &config.whm {
-            // WHM may go on creating an account after hostr stopped waiting.
-            schedule.create_settle = whm.create_timeout * 2;
-        }
-        // Nameservers the operator named win: WHM is not asked for its own.
-        schedule.read_nameservers = config.server.nameservers.is_empty();
-        let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule));
+        let checkout = checkout(&config, &store);
+        let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule(&config)));
         let outbox = Arc::new(Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone()));
         let published = (config.publish_receipts && outbox.is_on()).then(|| outbox.clone());
         let receipts = Arc::new(Receipts::new(store.clone(), operator.clone(), config.seller.clone(), published));
@@ -146,7 +132,7 @@ impl App {
             outbox: outbox.clone(),
             directory: directory.clone(),
             keys: operator.keys().clone(),
-            operator_npub: config.notices.operator_npub.as_deref().and_then(|n| nostr::key::PublicKey::parse(n).ok()),
+            operator_npub: config.notices.operator_npub.as_deref().and_then(|n| PublicKey::parse(n).ok()),
         };
         let notifier = Arc::new(notifier(&config, &store, confirmations.clone(), dm)?);
         Ok(App {
@@ -226,6 +212,30 @@ impl App {
         plans.sort_by(|a, b| (a.currency.as_str(), a.price, &a.id).cmp(&(b.currency.as_str(), b.price, &b.id)));
         Ok(plans)
     }
+}
+
+/// Strike when configured; else sandbox payments.
+fn checkout(config: &Config, store: &Arc<Store>) -> Checkout {
+    match &config.strike {
+        Some(strike) => {
+            let client = StrikeClient::with_timeout(&strike.api_url, &strike.api_key, strike.timeout);
+            Checkout::new(store.clone(), Arc::new(client), config.invoice_lifetime)
+        }
+        None => Checkout::sandboxed_with(store.clone(), config.invoice_lifetime, config.sandbox_quote_lifetime),
+    }
+    .with_max_open(config.max_open_purchases)
+}
+
+/// The accounts worker's timing, adjusted to what is configured.
+fn schedule(config: &Config) -> crate::provisioning::Schedule {
+    let mut schedule = config.schedule.clone();
+    if let Some(whm) = &config.whm {
+        // WHM may go on creating an account after hostr stopped waiting.
+        schedule.create_settle = whm.create_timeout * 2;
+    }
+    // Nameservers the operator named win: WHM is not asked for its own.
+    schedule.read_nameservers = config.server.nameservers.is_empty();
+    schedule
 }
 
 /// WHM when configured; else the sandbox panel, holding the accounts the

@@ -121,10 +121,6 @@ pub fn buy_link(plan: &Plan, site: &PublicUrl) -> String {
     format!("{}/products.html?plan={}", site.origin(), plan.id)
 }
 
-/// How often plan files are compared with what was published: a hand edit
-/// reaches relays within this.
-pub const CHECK_EVERY: Duration = Duration::from_secs(10);
-
 /// Queues in the outbox what changed since the last check: a new version of
 /// each plan on sale whose listing changed, and for a plan taken off sale
 /// that had a listing, the withdrawal of the active one and its inactive

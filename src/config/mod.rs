@@ -86,8 +86,8 @@ pub struct Config {
     /// `--relays` and how relays are talked to.
     pub relays: crate::relay::RelaySettings,
     pub operator_profile: OperatorProfile,
-    /// How often plan files are compared with their published listings
-    /// (no flag: tests shorten it).
+    /// How often plan files are compared with their published listings, so
+    /// a hand edit reaches relays within it (10 s; no flag: tests shorten it).
     pub listing_check: Duration,
     /// What customers are told about the hosting server (first steps).
     pub server: ServerFacts,
@@ -159,7 +159,7 @@ impl Config {
                 picture,
                 nip05: args.operator_nip05.clone(),
             },
-            listing_check: crate::listing::CHECK_EVERY,
+            listing_check: Duration::from_secs(10),
             server: ServerFacts {
                 ip: args.server_ip,
                 nameservers: args.nameservers.clone(),

@@ -190,9 +190,8 @@ fn for_account(account: &CpanelAccount, world: &World, settings: &Settings, out:
     let until = account.paid_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
     match account.status {
         AccountStatus::Active if after(account.whm_created_at) => {
-            let mut fields = fields.clone();
-            fields.insert("dns".to_owned(), dns_step(&settings.server, account));
-            push(NoticeKind::AccountReady, String::new(), fields);
+            let dns = ("dns".to_owned(), dns_step(&settings.server, account));
+            push(NoticeKind::AccountReady, String::new(), fields.clone().into_iter().chain([dns]).collect());
         }
         AccountStatus::Expired => {
             let expired_at = account.paid_until.map(|t| Timestamp::from(t.as_datetime() + settings.expiry_grace));
