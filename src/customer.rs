@@ -58,6 +58,10 @@ pub struct Customer {
     /// The operator's reason for a SUSPENDED customer; never shown to them.
     #[serde(default)]
     pub suspend_reason: Option<String>,
+    /// When the operator last suspended or unsuspended the customer (what
+    /// the customer is told about, once per change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspension_changed_at: Option<Timestamp>,
     /// The customer's Nostr profile (kind 0), as last verified.
     #[serde(default)]
     pub metadata: Option<ProfileMetadata>,
@@ -158,6 +162,7 @@ impl Customer {
             session_epoch: 0,
             deleted_at: None,
             suspend_reason: None,
+            suspension_changed_at: None,
             metadata: None,
             recovered_at: None,
             confirmed_email: None,
@@ -216,6 +221,7 @@ impl Customer {
         }
         self.status = CustomerStatus::Suspended;
         self.suspend_reason = Some(reason.to_owned());
+        self.suspension_changed_at = Some(now);
         self.updated_at = now;
         Ok(())
     }
@@ -228,6 +234,7 @@ impl Customer {
         }
         self.status = CustomerStatus::Active;
         self.suspend_reason = None;
+        self.suspension_changed_at = Some(now);
         self.updated_at = now;
         Ok(())
     }

@@ -214,6 +214,24 @@ fn an_operator_suspension_tells_the_public_message_and_never_the_private_reason(
 }
 
 #[test]
+fn a_suspended_customer_hears_which_sites_stop_and_when_they_run_again_never_why() {
+    let Some(shop) = shop() else { return };
+    let customer = shop.customer(Some("dog@mail.test"), true);
+    let account = shop.account(&customer, days(30.0));
+    shop.mails("dog@mail.test", 1);
+    hostr::customer::suspend(shop.store(), &customer.id, "PRIVATE-fraud-check").unwrap();
+    let mails = shop.mails("dog@mail.test", 2);
+    assert_eq!(mails[1].subject(), "Your hosting is suspended");
+    assert!(mails[1].text.contains(&account.domain), "{}", mails[1].text);
+    hostr::customer::unsuspend(shop.store(), &customer.id).unwrap();
+    let mails = shop.mails("dog@mail.test", 3);
+    assert_eq!(mails[2].subject(), "Your hosting is running again");
+    for mail in &mails {
+        assert!(!mail.raw.contains("PRIVATE"), "the private reason was sent: {}", mail.raw);
+    }
+}
+
+#[test]
 fn an_unconfirmed_address_receives_only_its_confirmation_until_it_is_confirmed() {
     let Some(shop) = shop() else { return };
     let keys = common::new_keys();

@@ -44,6 +44,9 @@ pub enum NoticeKind {
     Expired,
     Suspended,
     Unsuspended,
+    /// Every account of the customer, by `hostr customer suspend`.
+    CustomerSuspended,
+    CustomerUnsuspended,
     TerminationWarning,
     Deleted,
     Recovered,
@@ -53,7 +56,7 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 12] = [
+    pub const ALL: [NoticeKind; 14] = [
         NoticeKind::OrderReceived,
         NoticeKind::Receipt,
         NoticeKind::AccountReady,
@@ -61,6 +64,8 @@ impl NoticeKind {
         NoticeKind::Expired,
         NoticeKind::Suspended,
         NoticeKind::Unsuspended,
+        NoticeKind::CustomerSuspended,
+        NoticeKind::CustomerUnsuspended,
         NoticeKind::TerminationWarning,
         NoticeKind::Deleted,
         NoticeKind::Recovered,
@@ -78,6 +83,8 @@ impl NoticeKind {
             NoticeKind::Expired => "expired",
             NoticeKind::Suspended => "suspended",
             NoticeKind::Unsuspended => "unsuspended",
+            NoticeKind::CustomerSuspended => "customer-suspended",
+            NoticeKind::CustomerUnsuspended => "customer-unsuspended",
             NoticeKind::TerminationWarning => "termination-warning",
             NoticeKind::Deleted => "deleted",
             NoticeKind::Recovered => "recovered",
@@ -93,6 +100,7 @@ impl NoticeKind {
             self,
             NoticeKind::Expired
                 | NoticeKind::Suspended
+                | NoticeKind::CustomerSuspended
                 | NoticeKind::TerminationWarning
                 | NoticeKind::EmailConfirmation
                 | NoticeKind::FulfilmentFailed

@@ -265,6 +265,17 @@ fn for_customer(customer: &Customer, world: &World, settings: &Settings, out: &m
     if customer.status == CustomerStatus::Active && after(customer.recovered_at) {
         push(NoticeKind::Recovered, customer.recovered_at, BTreeMap::new());
     }
+    if after(customer.suspension_changed_at) {
+        // Never the operator's reason: only which sites it concerns.
+        let domains: Vec<&str> =
+            world.accounts.iter().filter(|a| a.customer_id == customer.id).map(|a| a.domain.as_str()).collect();
+        let fields = BTreeMap::from([("domains".to_owned(), domains.join(", "))]);
+        match customer.status {
+            CustomerStatus::Suspended => push(NoticeKind::CustomerSuspended, customer.suspension_changed_at, fields),
+            CustomerStatus::Active => push(NoticeKind::CustomerUnsuspended, customer.suspension_changed_at, fields),
+            _ => {}
+        }
+    }
     if let Some(email) = &customer.email
         && customer.confirmed_email().is_none()
         && customer.status != CustomerStatus::Deleted
