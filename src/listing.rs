@@ -129,7 +129,7 @@ pub fn buy_link(plan: &Plan, site: &PublicUrl) -> String {
 /// keeps), and a withdrawal is queued only with a new inactive version. A
 /// crash between the two queues the pair again, dated anew: harmless.
 pub fn publish_changes(outbox: &Outbox, keys: &Keys, plans: &[Plan], site: &PublicUrl) -> Result<usize, OutboxError> {
-    let relays: Vec<String> = outbox.settings().relays.iter().map(|r| r.as_str().to_owned()).collect();
+    let relays = outbox.settings().urls();
     let mut queued = 0;
     for plan in plans {
         let listing = Listing::of(plan, site);

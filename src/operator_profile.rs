@@ -58,7 +58,7 @@ fn publish_if_changed(
     tags: Vec<Tag>,
 ) -> Result<Published, OutboxError> {
     let coordinate = format!("{}:{}", kind.as_u16(), keys.public_key().to_hex());
-    let relays: Vec<String> = outbox.settings().relays.iter().map(|r| r.as_str().to_owned()).collect();
+    let relays = outbox.settings().urls();
     if outbox.latest(&coordinate)?.is_some_and(|latest| latest.says(&content, &tags, &relays)) {
         return Ok(Published::AlreadyQueued);
     }

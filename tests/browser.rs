@@ -23,7 +23,7 @@ use hostr::customer::{Customer, CustomerStatus};
 use hostr::plan::Plan;
 use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Tag, Timestamp, ToBech32};
 use serde_json::{Value, json};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -975,7 +975,7 @@ impl Site {
     /// As `start`, with other settings.
     fn start_with(adjust: impl FnOnce(&mut hostr::config::Config)) -> Site {
         let dir = common::temp_dir();
-        let port = free_port();
+        let port = common::tools::free_port();
         let origin = format!("http://127.0.0.1:{port}");
         let server = TestServer::start_on(dir.path().join("database"), |config| {
             config.listen = SocketAddr::from(([127, 0, 0, 1], port));
@@ -1066,10 +1066,6 @@ fn signed_in_with_webln(tools: &Tools, site: &Site) -> (Customer, Browser) {
     (customer, browser)
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
-}
-
 /// A signed kind-0 profile event with `content`, made a minute ago.
 fn kind0(keys: &Keys, content: &Value) -> Value {
     let event = EventBuilder::new(Kind::Metadata, content.to_string())
@@ -1153,7 +1149,7 @@ impl Browser {
     /// Starts headless Chromium with `config` for the page fakes.
     fn start(tools: &Tools, config: &Value) -> Browser {
         let profile = common::temp_dir();
-        let port = free_port();
+        let port = common::tools::free_port();
         let driver = Command::new(&tools.chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())

@@ -4,6 +4,7 @@
 use super::{Session, client_ip, customer_view, optional_json, qr_svg_of, require_own_origin, session, unix_now};
 use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
+use crate::auth::challenge::ChallengeError;
 use crate::auth::session::Sessions;
 use crate::auth::{login_event, remote_signer};
 use crate::customer::{Customer, npub, parse_public_key};
@@ -16,11 +17,7 @@ use std::time::Instant;
 pub fn challenge(app: &App, request: &Request) -> ApiResult<Response> {
     let challenge = match app.challenges.issue(client_ip(app, request), Instant::now()) {
         Ok(challenge) => challenge,
-        Err(error) => {
-            // One challenge comes back every 60 / rate seconds.
-            let wait = 60u32.div_ceil(app.config.challenge_rate).max(1);
-            return Ok(Response::from(ApiError::from(error)).with_header("Retry-After", wait.to_string()));
-        }
+        Err(error) => return Ok(too_many_sign_ins(app, ApiError::from(error))),
     };
     let expires_at = Timestamp::from(chrono::Utc::now() + app.challenges.lifetime());
     Ok(Response::json(
@@ -151,18 +148,19 @@ struct NostrConnectBody {
 /// The `nostrconnect://` URI (and its QR code) for a remote signer to scan,
 /// naming this site's signer relays, with the key and secret the page made.
 /// Needs no session: it is how a customer without one signs in.
+/// A 429 for sign-in attempts past `--challenge-rate`, saying when to come
+/// back: one attempt returns every 60 / rate seconds.
+fn too_many_sign_ins(app: &App, error: ApiError) -> Response {
+    let wait = 60u32.div_ceil(app.config.challenge_rate).max(1);
+    Response::from(error).with_header("Retry-After", wait.to_string())
+}
+
 pub fn nostrconnect(app: &App, request: &Request) -> ApiResult<Response> {
     if request.header("origin").is_some() {
         require_own_origin(app, request)?;
     }
     if !app.nostrconnect_requests.take(client_ip(app, request), Instant::now()) {
-        let wait = 60u32.div_ceil(app.config.challenge_rate).max(1);
-        let error = ApiError::new(
-            Failure::TooManyRequests,
-            "too_many_requests",
-            "Too many sign-in attempts from this address; wait a minute and try again.",
-        );
-        return Ok(Response::from(error).with_header("Retry-After", wait.to_string()));
+        return Ok(too_many_sign_ins(app, ApiError::from(ChallengeError::TooMany)));
     }
     let body: NostrConnectBody = request.json()?;
     if !remote_signer::is_client_key(&body.client_pubkey) || !remote_signer::is_secret(&body.secret) {

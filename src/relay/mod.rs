@@ -43,6 +43,11 @@ impl RelaySettings {
         !self.relays.is_empty()
     }
 
+    /// The `--relays` URLs, as outbox items record them.
+    pub fn urls(&self) -> Vec<String> {
+        self.relays.iter().map(|r| r.as_str().to_owned()).collect()
+    }
+
     /// A relay a customer named, under these settings.
     pub fn customer_relay(&self, text: &str) -> Result<RelayAddress, String> {
         RelayAddress::customer(text, self.allow_private)

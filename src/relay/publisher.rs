@@ -142,7 +142,7 @@ impl Outbox {
             return Ok(Published::Off);
         }
         let relays: Vec<String> = match &targets {
-            Targets::Configured => self.inner.settings.relays.iter().map(|r| r.as_str().to_owned()).collect(),
+            Targets::Configured => self.inner.settings.urls(),
             Targets::Relays(list) => list.iter().map(|r| r.as_str().to_owned()).collect(),
         };
         if relays.is_empty() {
