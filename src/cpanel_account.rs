@@ -137,11 +137,24 @@ impl CpanelAccount {
     /// second call answers the period added the first time). An EXPIRED or
     /// PROVISIONING account becomes ACTIVE; an operator's suspension stays.
     pub fn apply_payment(&mut self, payment_id: &str, cycle: BillingCycle, now: Timestamp) -> (Timestamp, Timestamp) {
+        self.apply_periods(payment_id, cycle, 1, now)
+    }
+
+    /// As [`CpanelAccount::apply_payment`], for a payment that bought
+    /// `periods` periods at once: they are added together, once, counted
+    /// from the same start (`BillingCycle::after_periods`).
+    pub fn apply_periods(
+        &mut self,
+        payment_id: &str,
+        cycle: BillingCycle,
+        periods: u32,
+        now: Timestamp,
+    ) -> (Timestamp, Timestamp) {
         if let Some(applied) = self.applied_payments.iter().find(|p| p.payment_id == payment_id) {
             return (applied.from, applied.until);
         }
         let from = self.renews_from(now);
-        let until = cycle.after(from);
+        let until = cycle.after_periods(from, periods);
         self.paid_until = Some(until);
         self.applied_payments.push(AppliedPayment { payment_id: payment_id.to_owned(), from, until });
         if matches!(self.status, AccountStatus::Provisioning | AccountStatus::Expired) {

@@ -24,6 +24,7 @@ pub mod operator_profile;
 pub mod outbox;
 pub mod payment;
 pub mod plan;
+pub mod prepay;
 pub mod profile;
 pub mod provisioning;
 pub mod rate_limit;

@@ -83,6 +83,10 @@ pub struct Payment {
     /// Made in the sandbox: never real money, never served in production.
     #[serde(default)]
     pub sandbox: bool,
+    /// How many billing periods it buys at once (`crate::prepay`); `amount`
+    /// is their price. Files from before prepaying existed bought one.
+    #[serde(default = "one_period")]
+    pub periods: u32,
     pub amount: Money,
     pub currency: Currency,
     pub strike_invoice_id: Option<String>,
@@ -144,8 +148,9 @@ impl FulfilmentStatus {
 }
 
 impl Payment {
-    /// A new PENDING payment for `plan` (its price, in its currency), with
-    /// nothing asked of the provider yet.
+    /// A new PENDING payment for one period of `plan` (its price, in its
+    /// currency), with nothing asked of the provider yet; see
+    /// [`Payment::for_periods`] for more at once.
     pub fn pending(
         customer_id: &str,
         plan: &Plan,
@@ -160,6 +165,7 @@ impl Payment {
             account_id: Some(account_id),
             domain,
             sandbox: false,
+            periods: 1,
             amount: plan.price,
             currency: plan.currency.clone(),
             strike_invoice_id: None,
@@ -179,6 +185,13 @@ impl Payment {
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// The same payment for `periods` periods of `plan`, at the plan's price
+    /// for them; `None` when the plan does not offer that many.
+    pub fn for_periods(self, plan: &Plan, periods: u32) -> Option<Payment> {
+        let amount = plan.price_for(periods).ok()?;
+        Some(Payment { periods, amount, ..self })
     }
 
     /// Whether this payment still holds its domain against other buyers:
@@ -228,6 +241,10 @@ impl Payment {
     }
 }
 
+fn one_period() -> u32 {
+    1
+}
+
 impl Record for Payment {
     const COLLECTION: Collection = Collection { folder: "payments", noun: "payment", id_format: IdFormat::Uuid };
 
@@ -249,6 +266,9 @@ impl Record for Payment {
         }
         if let Err(why) = self.currency.check(self.amount) {
             return Err(Invalid::new("amount", why));
+        }
+        if !crate::prepay::ALLOWED_PERIODS.contains(&self.periods) {
+            return Err(Invalid::new("periods", "must be 1, 3, 6 or 12"));
         }
         if self.state == PaymentState::Paid && self.paid_at.is_none() {
             return Err(Invalid::new("paidAt", "a PAID payment must say when it was paid"));
@@ -392,6 +412,7 @@ mod tests {
     fn the_provider_of_an_invoice_is_what_was_recorded_or_what_the_old_flag_said() {
         use Provider::{Sandbox, Strike};
         let real = old_file(false, Some("inv-1"), Some("lnbc50u1p"));
+        assert_eq!(real.periods, 1, "a file from before prepaying bought one period");
         assert_eq!((real.mode(), real.invoice_provider(), real.paid_for_real()), (Strike, Some(Strike), true));
         let demo = old_file(true, Some("inv-1"), Some("lnsandbox500n1sandboxnotpayable"));
         assert_eq!((demo.mode(), demo.invoice_provider(), demo.paid_for_real()), (Sandbox, Some(Sandbox), false));

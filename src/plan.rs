@@ -7,6 +7,7 @@
 
 use crate::ids::IdFormat;
 use crate::money::{Currency, Money};
+use crate::prepay::{self, PrepayOption};
 use crate::store::{Collection, Invalid, Record, Store, StoreResult};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -32,16 +33,30 @@ impl BillingCycle {
     /// month, or the month's last day when it is shorter), at most
     /// [`Timestamp::MAX`].
     pub fn after(self, start: Timestamp) -> Timestamp {
-        self.ends_within_calendar(start).unwrap_or(Timestamp::MAX)
+        self.after_periods(start, 1)
+    }
+
+    /// The end of `periods` periods that start at `start`, counted from
+    /// `start` itself (the anchor), so that month ends do not drift: three
+    /// months from 31 January end on 30 April, not on 28 April as three
+    /// single renewals in a row would. At most [`Timestamp::MAX`].
+    pub fn after_periods(self, start: Timestamp, periods: u32) -> Timestamp {
+        self.periods_within_calendar(start, periods).unwrap_or(Timestamp::MAX)
     }
 
     /// The end of one period that starts at `start`, unless it would end
     /// past [`Timestamp::MAX`] (such a period cannot be sold whole).
     pub fn ends_within_calendar(self, start: Timestamp) -> Option<Timestamp> {
-        let months = chrono::Months::new(match self {
+        self.periods_within_calendar(start, 1)
+    }
+
+    /// The end of `periods` periods from `start`, unless past [`Timestamp::MAX`].
+    pub fn periods_within_calendar(self, start: Timestamp, periods: u32) -> Option<Timestamp> {
+        let per_period = match self {
             BillingCycle::Monthly => 1,
             BillingCycle::Yearly => 12,
-        });
+        };
+        let months = chrono::Months::new(periods.checked_mul(per_period)?);
         let end = start.as_datetime().checked_add_months(months)?;
         (end <= Timestamp::MAX.as_datetime()).then(|| Timestamp::from(end))
     }
@@ -75,6 +90,10 @@ pub struct Plan {
     pub whm_package: String,
     /// How many cPanel accounts the plan includes.
     pub accounts: u32,
+    /// How many periods one purchase or renewal may buy at once, and their
+    /// discounts (`crate::prepay`); a file without it offers one period.
+    #[serde(default = "PrepayOption::only_one")]
+    pub prepay: Vec<PrepayOption>,
     pub available: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -92,6 +111,16 @@ pub struct PlanOffer<'a> {
     pub currency: &'a Currency,
     pub billing_cycle: BillingCycle,
     pub accounts: u32,
+    pub prepay: Vec<PrepayOffer>,
+}
+
+/// One prepay choice as offered: the periods, the discount and the price.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrepayOffer {
+    pub periods: u32,
+    pub discount_percent: Option<u32>,
+    pub price: Option<Money>,
 }
 
 impl Plan {
@@ -107,6 +136,7 @@ impl Plan {
             billing_cycle: BillingCycle::Monthly,
             whm_package: "basic".to_owned(),
             accounts: 1,
+            prepay: PrepayOption::only_one(),
             available: true,
             created_at: now,
             updated_at: now,
@@ -123,7 +153,30 @@ impl Plan {
             currency: &self.currency,
             billing_cycle: self.billing_cycle,
             accounts: self.accounts,
+            prepay: self
+                .prepay
+                .iter()
+                .map(|o| PrepayOffer {
+                    periods: o.periods,
+                    discount_percent: o.discount_percent,
+                    price: self.price_for(o.periods).ok(),
+                })
+                .collect(),
         }
+    }
+
+    /// The fewest periods the plan sells at once: what a purchase that does
+    /// not say buys.
+    pub fn smallest_prepay(&self) -> u32 {
+        self.prepay.iter().map(|o| o.periods).min().unwrap_or(1)
+    }
+
+    /// What `periods` periods of this plan cost, if the plan offers them;
+    /// else why not, in words for the customer.
+    pub fn price_for(&self, periods: u32) -> Result<Money, String> {
+        let option = prepay::choose(&self.prepay, periods)?;
+        prepay::price_of(option, self.price, &self.currency)
+            .ok_or_else(|| format!("{periods} periods of this plan cost more than an amount can be"))
     }
 }
 
@@ -146,6 +199,9 @@ impl Record for Plan {
         }
         if self.accounts == 0 {
             return Err(Invalid::new("accounts", "must include at least 1 cPanel account"));
+        }
+        if let Err(why) = prepay::check(&self.prepay, self.price, &self.currency) {
+            return Err(Invalid::new("prepay", why));
         }
         let package_ok = !self.whm_package.is_empty()
             && self.whm_package.len() <= 64
@@ -171,6 +227,7 @@ pub struct PlanChange {
     pub billing_cycle: Option<BillingCycle>,
     pub whm_package: Option<String>,
     pub accounts: Option<u32>,
+    pub prepay: Option<Vec<PrepayOption>>,
     pub available: Option<bool>,
 }
 
@@ -188,6 +245,7 @@ impl Plan {
             billing_cycle: c.billing_cycle.unwrap_or(self.billing_cycle),
             whm_package: c.whm_package.unwrap_or_else(|| self.whm_package.clone()),
             accounts: c.accounts.unwrap_or(self.accounts),
+            prepay: c.prepay.unwrap_or_else(|| self.prepay.clone()),
             available: c.available.unwrap_or(self.available),
             ..self.clone()
         };
@@ -238,6 +296,39 @@ mod tests {
         assert_eq!((changed.price.minor(2), changed.available, changed.updated_at), (Some(750), false, t1));
         assert_eq!(Plan { price: plan.price, available: true, updated_at: t0, ..changed.clone() }, plan);
         assert_eq!(changed.changed(&change, t0).updated_at, t1, "a change that changes nothing keeps the date");
+    }
+
+    #[test]
+    fn several_periods_end_counted_from_their_start_on_the_calendar() {
+        let at = |s: &str| Timestamp::parse(s).unwrap();
+        let cases = [
+            (BillingCycle::Monthly, "2026-01-31T10:00:00Z", 1, "2026-02-28T10:00:00Z"),
+            (BillingCycle::Monthly, "2026-01-31T10:00:00Z", 3, "2026-04-30T10:00:00Z"),
+            (BillingCycle::Monthly, "2027-11-30T00:00:00Z", 3, "2028-02-29T00:00:00Z"),
+            (BillingCycle::Monthly, "2026-03-15T12:00:00Z", 12, "2027-03-15T12:00:00Z"),
+            (BillingCycle::Yearly, "2028-02-29T00:00:00Z", 1, "2029-02-28T00:00:00Z"),
+            (BillingCycle::Yearly, "2028-02-29T00:00:00Z", 12, "2040-02-29T00:00:00Z"),
+        ];
+        for (cycle, start, periods, end) in cases {
+            assert_eq!(cycle.after_periods(at(start), periods), at(end), "{start} + {periods} {cycle:?}");
+        }
+        let late = at("9999-06-01T00:00:00Z");
+        assert_eq!(BillingCycle::Monthly.periods_within_calendar(late, 6), Some(at("9999-12-01T00:00:00Z")));
+        assert_eq!(BillingCycle::Monthly.periods_within_calendar(late, 12), None, "past the calendar's end");
+        assert_eq!(BillingCycle::Monthly.after_periods(late, 12), Timestamp::MAX);
+    }
+
+    #[test]
+    fn a_plan_file_from_before_prepaying_sells_one_period_and_bad_choices_are_refused() {
+        let mut file = serde_json::to_value(Plan::seed(Timestamp::now())).unwrap();
+        file.as_object_mut().unwrap().remove("prepay");
+        let old: Plan = serde_json::from_value(file).expect("an old plan file still reads");
+        assert_eq!((old.prepay.clone(), old.smallest_prepay()), (PrepayOption::only_one(), 1));
+        assert!(old.validate().is_ok());
+        assert_eq!(old.price_for(1).map(|m| m.to_string()), Ok("5".to_owned()));
+        assert!(old.price_for(12).unwrap_err().contains("it offers 1"));
+        let twice = Plan { prepay: vec![PrepayOption { periods: 2, discount_percent: None }], ..old };
+        assert_eq!(twice.validate().unwrap_err().field, "prepay");
     }
 
     #[test]

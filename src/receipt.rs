@@ -76,6 +76,10 @@ pub struct Receipt {
     /// "Lightning" or "Other means (recorded by the operator)".
     pub method: String,
     pub payment_hash: Option<String>,
+    /// How many billing periods the payment bought at once (receipts from
+    /// before prepaying existed: one).
+    #[serde(default = "one_period")]
+    pub periods: u32,
     /// The period paid for, as known when the payment was received.
     pub period_start: Option<Timestamp>,
     pub period_end: Option<Timestamp>,
@@ -83,6 +87,10 @@ pub struct Receipt {
     pub previous: Option<String>,
     /// The signed Nostr event (NIP-01 JSON) stating all of the above.
     pub event: serde_json::Value,
+}
+
+fn one_period() -> u32 {
+    1
 }
 
 /// Why a payment's receipt could not be issued yet; tried again.

@@ -523,6 +523,49 @@ fn renewals_name_the_domain_and_the_plan_even_when_it_is_no_longer_on_sale_or_ca
 }
 
 #[test]
+fn a_customer_prepays_a_year_on_the_products_page_and_renews_for_a_year() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let yearly: Vec<hostr::prepay::PrepayOption> = vec!["1".parse().unwrap(), "12:10".parse().unwrap()];
+    let store = &site.server.app.store;
+    store
+        .update::<Plan, _, hostr::store::StoreError>("basic", |p| {
+            p.prepay = yearly.clone();
+            Ok(())
+        })
+        .unwrap();
+    let (customer, browser) = signed_in_with_webln(&tools, &site);
+    browser.click("[data-test=choose-basic]");
+    browser.wait_visible("[data-test=periods]");
+    let pick = "const s = document.querySelector('[data-test=periods]'); s.value = '12'; \
+                s.dispatchEvent(new Event('change')); return s.options[s.selectedIndex].textContent;";
+    let picked = browser.eval(pick, json!([]));
+    assert!(picked.as_str().unwrap().contains("12 months") && picked.as_str().unwrap().contains("10% off"), "{picked}");
+    browser.wait_text("[data-test=buy-button]", "54.00");
+    browser.check_page_weight("/products.html");
+    browser.type_into("#domain", "year.example.com");
+    browser.click("[data-test=buy-button]");
+    browser.wait_text("[data-test=amount]", "54.00");
+    browser.screenshots("26-prepay-a-year", false);
+    browser.click("[data-test=simulate]");
+    browser.wait_visible("[data-test=success]");
+    let account = site.account_of(&customer.id, "year.example.com").expect("the account exists");
+    let payment = store.find_all(hostr::payment::Payment::by_customer(&customer.id)).unwrap().remove(0);
+    assert_eq!((payment.periods, payment.amount.to_string()), (12, "54".to_owned()));
+    let paid_until = account.paid_until.expect("paid until a date");
+    let start = payment.period_start.or(account.applied_payments.first().map(|a| a.from)).unwrap();
+    assert_eq!(paid_until, hostr::plan::BillingCycle::Monthly.after_periods(start, 12));
+
+    // The renewal offer lets the customer choose too.
+    browser.goto(&site.url(&format!("/products.html?renew={}", account.id)));
+    browser.wait_visible("[data-test=periods]");
+    browser.eval(pick, json!([]));
+    browser.click("[data-test=renew-button]");
+    browser.wait_text("[data-test=amount]", "54.00");
+}
+
+#[test]
 fn an_unreadable_account_is_unavailable_not_absent_and_a_deleted_customer_sees_one_state() {
     let Some(tools) = browser_tools() else { return };
     let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());

@@ -113,6 +113,40 @@ fn plans_can_be_priced_in_btc_to_the_sat_or_in_whole_sats() {
 }
 
 #[test]
+fn plans_offer_prepaid_periods_checked_by_add_edit_and_check() {
+    let dir = temp_dir();
+    let add = ["plan", "add", "pro", "--name", "Pro", "--storage", "1", "--bandwidth", "1", "--price", "4.99"];
+    let refused = hostr(dir.path(), &[&add[..], &["--prepay", "1,2"]].concat());
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("use 1, 3, 6 or 12"));
+    let added = hostr(dir.path(), &[&add[..], &["--prepay", "1,3,12:15"]].concat());
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(stdout(&added).contains("1, 3, 12 (15 % off) periods"), "{}", stdout(&added));
+    let plan: serde_json::Value = serde_json::from_slice(&hostr(dir.path(), &["plan", "show", "pro"]).stdout).unwrap();
+    assert_eq!(plan["prepay"], json!([{"periods": 1}, {"periods": 3}, {"periods": 12, "discountPercent": 15}]));
+    let edit = hostr(dir.path(), &["plan", "edit", "pro", "--prepay", "12:100"]);
+    assert!(
+        String::from_utf8_lossy(&edit.stderr).contains("from 1 to 99"),
+        "{}",
+        String::from_utf8_lossy(&edit.stderr)
+    );
+    let edit = hostr(dir.path(), &["plan", "edit", "pro", "--prepay", "1,6:5"]);
+    assert!(edit.status.success() && stdout(&edit).contains("prepay"), "{}", stdout(&edit));
+
+    // An old plan file without the field is fine; a hand edit with a bad choice is reported.
+    let path = dir.path().join("plans/pro.json");
+    let mut file: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    file.as_object_mut().unwrap().remove("prepay");
+    std::fs::write(&path, serde_json::to_string_pretty(&file).unwrap()).unwrap();
+    assert!(hostr(dir.path(), &["check"]).status.success());
+    file["prepay"] = json!([{"periods": 3}, {"periods": 3}]);
+    std::fs::write(&path, serde_json::to_string_pretty(&file).unwrap()).unwrap();
+    let check = hostr(dir.path(), &["check"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(stdout(&check).contains("listed twice"), "{}", stdout(&check));
+}
+
+#[test]
 fn customers_are_found_by_id_hex_key_or_npub() {
     let dir = temp_dir();
     let store = Store::open(dir.path()).unwrap();

@@ -16,6 +16,7 @@ mod modes;
 mod notices;
 mod outbox;
 mod payments;
+mod prepay;
 mod prices;
 mod provisioning;
 mod purchases;

@@ -16,11 +16,11 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-struct Shop {
-    server: TestServer,
-    strike: FakeStrike,
-    whm: FakeWhm,
-    db: PathBuf,
+pub(crate) struct Shop {
+    pub(crate) server: TestServer,
+    pub(crate) strike: FakeStrike,
+    pub(crate) whm: FakeWhm,
+    pub(crate) db: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -49,7 +49,7 @@ fn configure(config: &mut Config, strike: &FakeStrike, whm: &str) {
     config.schedule.retry_base = Duration::from_millis(200);
 }
 
-fn shop(adjust: impl FnOnce(&mut Config)) -> Shop {
+pub(crate) fn shop(adjust: impl FnOnce(&mut Config)) -> Shop {
     let (strike, whm, dir) = (FakeStrike::start(), FakeWhm::start(), temp_dir());
     let db = dir.path().join("db");
     let server = TestServer::start_on(db.clone(), |c| {
@@ -60,7 +60,7 @@ fn shop(adjust: impl FnOnce(&mut Config)) -> Shop {
 }
 
 impl Shop {
-    fn customer(&self) -> String {
+    pub(crate) fn customer(&self) -> String {
         let token = self.server.sign_in(&new_keys());
         let reply = self.server.authed("POST", "/api/new-user", &token, Some(r#"{"email": "owner@shop.example"}"#));
         assert_eq!(reply.status, 201);
@@ -68,7 +68,7 @@ impl Shop {
     }
 
     /// Buys (`{"planId", "domain"}` or `{"accountId"}`) and pays at the fake Strike.
-    fn buy_and_pay(&self, token: &str, purchase: Value) -> String {
+    pub(crate) fn buy_and_pay(&self, token: &str, purchase: Value) -> String {
         let reply = self.server.authed("POST", "/api/create-invoice", token, Some(&purchase.to_string()));
         assert_eq!(reply.status, 201, "{:?}", reply.json());
         let payment = &reply.json()["payment"];
@@ -79,22 +79,22 @@ impl Shop {
         id
     }
 
-    fn payment(&self, id: &str) -> Payment {
+    pub(crate) fn payment(&self, id: &str) -> Payment {
         self.server.app.store.get(id).unwrap()
     }
 
-    fn account(&self, id: &str) -> CpanelAccount {
+    pub(crate) fn account(&self, id: &str) -> CpanelAccount {
         self.server.app.store.get(id).unwrap()
     }
 
-    fn fulfilled(&self, payment_id: &str) -> CpanelAccount {
+    pub(crate) fn fulfilled(&self, payment_id: &str) -> CpanelAccount {
         let payment = wait_for("the payment to be fulfilled", || {
             Some(self.payment(payment_id)).filter(|p| p.fulfilment.status == FulfilmentStatus::Done)
         });
         self.account(payment.account_id.as_deref().unwrap())
     }
 
-    fn on_whm(&self, user: &str) -> Option<FakeAccount> {
+    pub(crate) fn on_whm(&self, user: &str) -> Option<FakeAccount> {
         self.whm.state.lock().unwrap().accounts.get(user).cloned()
     }
 
@@ -116,7 +116,7 @@ pub(crate) fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T
 }
 
 /// Edits a record's file as an operator would, in an editor.
-fn edit_by_hand(db: &Path, folder: &str, id: &str, edit: impl FnOnce(&mut Value)) {
+pub(crate) fn edit_by_hand(db: &Path, folder: &str, id: &str, edit: impl FnOnce(&mut Value)) {
     let path = db.join(folder).join(format!("{id}.json"));
     let mut record: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     edit(&mut record);

@@ -8,6 +8,8 @@ import {busy, byId, date, fill, h, message, money, query, show, spinner} from '.
 
 let plans = [];
 let selected = null;
+/** How many periods of the selected plan to buy (undefined: the plan's one). */
+let periods;
 let profile = null;
 let sandbox = false;
 /** The payment being paid: `{payment, qrSvg, account}` from the server. */
@@ -47,7 +49,7 @@ async function start() {
   else if (linked) selectPkg(linked);
   else if (renewId) {
     // The renewal offer is its own module, loaded only for renewals.
-    import('./renewal.js').then((m) => m.offerRenewal(renewId, {profile, planOf, cycleWord, startPayment, purchaseError}))
+    import('./renewal.js').then((m) => m.offerRenewal(renewId, {profile, planOf, cycleWord, periodChoice, startPayment, purchaseError}))
       .catch((error) => fill('renew', message('error', 'This page could not load', error.message)));
   }
 }
@@ -60,6 +62,19 @@ function planOf(id) {
 
 function cycleWord(plan) {
   return plan.billingCycle === 'yearly' ? 'year' : 'month';
+}
+
+/** How many periods to pay at once, as a labelled <select> with each
+ * choice's price from the server, or null when the plan sells only one;
+ * `onPick(periods, price)` hears the choice. */
+function periodChoice(plan, onPick) {
+  const options = plan.prepay || [];
+  if (options.length < 2) return null;
+  const word = cycleWord(plan);
+  const select = h('select', {id: 'periods', 'data-test': 'periods'}, options.map((o) => h('option', {value: o.periods},
+    `${o.periods} ${word}${o.periods > 1 ? 's' : ''}: ${money(o.price, plan.currency)}${o.discountPercent ? ` (${o.discountPercent}% off)` : ''}`)));
+  select.addEventListener('change', () => onPick(Number(select.value), options[select.selectedIndex].price));
+  return h('div', {}, h('label', {for: 'periods'}, 'Pay for'), select);
 }
 
 function renderPlans() {
@@ -117,7 +132,14 @@ export function selectPkg(planId) {
   if (!selected) return;
   fill('buy-plan', `${selected.name}: ${selected.storage} GB storage, ${selected.bandwidth} GB transfer, `,
     `${money(selected.price, selected.currency)} a ${cycleWord(selected)}.`);
-  byId('buy-button').textContent = `Buy for ${money(selected.price, selected.currency)}`;
+  const plan = selected;
+  const priced = (n, price) => {
+    periods = n;
+    byId('buy-button').textContent = `Buy for ${money(price, plan.currency)}`;
+  };
+  const first = (plan.prepay || [])[0];
+  priced(first ? first.periods : undefined, first ? first.price : plan.price);
+  fill('buy-periods', periodChoice(plan, priced));
   byId('buy').scrollIntoView({behavior: 'smooth', block: 'start'});
   byId('domain').focus({preventScroll: true});
 }
@@ -191,7 +213,7 @@ export async function buyPkg() {
   }
   const done = busy(byId('buy-button'), 'Creating your invoice…');
   try {
-    const answer = await api('POST', '/api/create-invoice', {planId: selected.id, domain: result.domain});
+    const answer = await api('POST', '/api/create-invoice', {planId: selected.id, domain: result.domain, periods});
     done();
     await startPayment(answer);
   } catch (error) {

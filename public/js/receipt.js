@@ -45,7 +45,7 @@ function render(r) {
     ['Receipt number', r.label],
     ['Date', date(r.issuedAt, true)],
     ['Service', `${r.planName}${r.domain ? ` for ${r.domain}` : ''}`],
-    ['Period', r.periodStart ? `${date(r.periodStart)} – ${date(r.periodEnd)}` : null],
+    ['Period', r.periodStart ? `${date(r.periodStart)} – ${date(r.periodEnd)}${r.periods > 1 ? ` (${r.periods} periods)` : ''}` : null],
     ['Total', h('strong', {'data-test': 'receipt-total'}, money(r.amount, r.currency))],
     ['VAT', s.vatNote || null],
     ['Paid', sats],

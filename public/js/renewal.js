@@ -9,7 +9,7 @@ import {busy, byId, date, fill, h, message, money, show} from './ui.js';
 /** Offers to renew the customer's account `accountId`; `page` is what the
  * products page lends it. */
 export function offerRenewal(accountId, page) {
-  const {profile, planOf, cycleWord, startPayment, purchaseError} = page;
+  const {profile, planOf, cycleWord, periodChoice, startPayment, purchaseError} = page;
   const account = (profile.cpanelAccounts || []).find((a) => a.id === accountId);
   if (!account) {
     fill('renew', message('error', 'No such account', 'That hosting account is not one of yours. Choose a plan below instead.'));
@@ -30,12 +30,16 @@ export function offerRenewal(accountId, page) {
     return;
   }
   const button = h('button', {type: 'button', 'data-test': 'renew-button'}, 'Create the renewal invoice');
+  // The plan's smallest choice unless the customer picks another (the server prices it).
+  let periods;
+  const choice = periodChoice(plan, (n) => { periods = n; });
+  if (choice) periods = plan.prepay[0].periods;
   const error = h('div');
   button.addEventListener('click', async () => {
     fill(error);
     const done = busy(button, 'Creating your invoice…');
     try {
-      const answer = await api('POST', '/api/create-invoice', {accountId});
+      const answer = await api('POST', '/api/create-invoice', {accountId, periods});
       fill('renew');
       await startPayment(answer);
     } catch (e) {
@@ -49,7 +53,7 @@ export function offerRenewal(accountId, page) {
     ? h('div', {'data-test': 'suspended-warning'}, message('warn', 'This account is suspended by the operator',
       'Paying extends its paid period but does not lift the suspension: only the operator can. Contact them first if you are unsure.'))
     : null,
-  error, h('div', {class: 'row actions'}, button, back));
+  choice, error, h('div', {class: 'row actions'}, button, back));
   button.focus();
 }
 

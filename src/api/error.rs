@@ -389,6 +389,7 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::RenewalOpen => {
                 conflict("renewal_open", "A renewal of this account is already waiting to be paid.")
             }
+            CheckoutError::PeriodsNotOffered(_) | CheckoutError::OtherPeriodsOpen { .. } => prepay_refusal(&error),
             CheckoutError::NotYourAccount => ApiError::not_your_account(),
             CheckoutError::AccountTerminated => {
                 ApiError::new(Failure::Gone, "account_terminated", "This account was removed. Buy a new one instead.")
@@ -428,6 +429,21 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::Provider(error) => error.into(),
             CheckoutError::Store(error) => error.into(),
         }
+    }
+}
+
+/// The refusals of a number of periods to prepay (`crate::prepay`).
+fn prepay_refusal(error: &CheckoutError) -> ApiError {
+    match error {
+        CheckoutError::OtherPeriodsOpen { periods, .. } => ApiError::new(
+            Failure::Conflict,
+            "other_periods_open",
+            format!(
+                "This purchase is already waiting to be paid for {periods} period(s). \
+                 Pay it, or cancel it to choose another number of periods."
+            ),
+        ),
+        other => ApiError::bad_request("periods_not_offered", format!("{other}.")),
     }
 }
 
@@ -480,6 +496,8 @@ mod tests {
             (CheckoutError::DomainYours, 409, "domain_yours"),
             (CheckoutError::DomainOverlaps, 409, "domain_overlaps"),
             (CheckoutError::RenewalOpen, 409, "renewal_open"),
+            (CheckoutError::PeriodsNotOffered("no".into()), 400, "periods_not_offered"),
+            (CheckoutError::OtherPeriodsOpen { payment_id: "p".into(), periods: 1 }, 409, "other_periods_open"),
             (CheckoutError::NotYourAccount, 403, "not_your_account"),
             (CheckoutError::AccountTerminated, 410, "account_terminated"),
             (CheckoutError::RenewalPastCalendar { paid_until: Timestamp::MAX }, 409, "renewal_past_calendar"),

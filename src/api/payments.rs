@@ -21,6 +21,8 @@ struct CreateInvoiceBody {
     plan_id: Option<String>,
     domain: Option<String>,
     account_id: Option<String>,
+    /// How many periods to buy at once; the plan's smallest number if absent.
+    periods: Option<u32>,
     // Anything else a client sends (a price, an amount) is ignored: prices
     // come from the plan on the server.
 }
@@ -28,11 +30,12 @@ struct CreateInvoiceBody {
 pub fn create_invoice(app: &App, request: &Request) -> ApiResult<Response> {
     let customer = session(app, request)?.registered()?;
     let body: CreateInvoiceBody = request.json()?;
+    let periods = body.periods;
     let purchase = match body {
-        CreateInvoiceBody { account_id: Some(account_id), plan_id: None, domain: None } => {
+        CreateInvoiceBody { account_id: Some(account_id), plan_id: None, domain: None, .. } => {
             Purchase::Renewal { account_id }
         }
-        CreateInvoiceBody { plan_id: Some(plan_id), domain: Some(domain), account_id: None } => {
+        CreateInvoiceBody { plan_id: Some(plan_id), domain: Some(domain), account_id: None, .. } => {
             Purchase::NewAccount { plan_id, domain }
         }
         _ => {
@@ -42,7 +45,7 @@ pub fn create_invoice(app: &App, request: &Request) -> ApiResult<Response> {
             ));
         }
     };
-    let payment = app.checkout.create_invoice(&customer, purchase)?;
+    let payment = app.checkout.create_invoice_for(&customer, purchase, periods)?;
     let mut answer = invoice_answer(app, &payment);
     answer["sandbox"] = json!(payment.sandbox);
     Ok(Response::json(201, &answer))

@@ -28,6 +28,14 @@ pub enum CheckoutError {
     DomainOverlaps,
     /// A renewal of the account is already waiting to be paid.
     RenewalOpen,
+    /// The plan does not offer to prepay that many periods; the reason.
+    PeriodsNotOffered(String),
+    /// The same purchase is open for another number of periods: pay or
+    /// cancel that payment first.
+    OtherPeriodsOpen {
+        payment_id: String,
+        periods: u32,
+    },
     /// The account is someone else's, or does not exist (the same answer).
     NotYourAccount,
     /// The account was removed from WHM; it cannot be renewed.
@@ -79,6 +87,10 @@ impl fmt::Display for CheckoutError {
                 write!(f, "the domain is inside, or contains, a domain another customer holds")
             }
             CheckoutError::RenewalOpen => write!(f, "a renewal of this account is already waiting to be paid"),
+            CheckoutError::PeriodsNotOffered(why) => write!(f, "{why}"),
+            CheckoutError::OtherPeriodsOpen { payment_id, periods } => {
+                write!(f, "payment {payment_id} for the same is open for {periods} period(s): pay or cancel it first")
+            }
             CheckoutError::NotYourAccount => write!(f, "not one of the customer's accounts"),
             CheckoutError::AccountTerminated => write!(f, "the account was removed"),
             CheckoutError::RenewalPastCalendar { paid_until } => {

@@ -137,21 +137,48 @@ impl Checkout {
         if self.is_sandbox() { Provider::Sandbox } else { Provider::Strike }
     }
 
-    /// Starts (or returns the open) payment for `purchase` by `customer`.
+    /// Starts (or returns the open) payment for `purchase` by `customer`,
+    /// for the plan's smallest number of periods.
     pub fn create_invoice(&self, customer: &Customer, purchase: Purchase) -> CheckoutResult<Payment> {
-        match customer.status {
-            CustomerStatus::Active => {}
-            CustomerStatus::Suspended => return Err(CheckoutError::CustomerSuspended),
-            CustomerStatus::Deleted => return Err(CheckoutError::CustomerDeleted),
-        }
+        self.create_invoice_for(customer, purchase, None)
+    }
+
+    /// The renewal payment of account `account_id` for `periods` periods
+    /// (none: the plan's smallest number), invoiced, as its customer would
+    /// start it: the same rules, the same one open renewal per account.
+    /// For callers other than the customer's page (automatic renewal).
+    pub fn renewal_payment(&self, account_id: &str, periods: Option<u32>) -> CheckoutResult<Payment> {
+        let account = match self.store.get::<CpanelAccount>(account_id) {
+            Ok(account) => account,
+            Err(StoreError::NotFound { .. } | StoreError::InvalidId { .. }) => {
+                return Err(CheckoutError::NotYourAccount);
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let customer: Customer = self.store.get(&account.customer_id)?;
+        self.create_invoice_for(&customer, Purchase::Renewal { account_id: account.id }, periods)
+    }
+
+    /// Starts (or returns the open) payment for `purchase` by `customer`,
+    /// buying `periods` periods at once (none: the plan's smallest number).
+    /// The price is the plan's for that many (`crate::prepay`).
+    pub fn create_invoice_for(
+        &self,
+        customer: &Customer,
+        purchase: Purchase,
+        periods: Option<u32>,
+    ) -> CheckoutResult<Payment> {
+        may_buy(customer)?;
         let (plan, account_id, domain) = self.target(customer, &purchase)?;
+        let periods = periods.unwrap_or_else(|| plan.smallest_prepay());
+        self.check_periods(&plan, account_id.as_deref(), periods)?;
         // One customer's purchases are opened one at a time, so that the
         // cap holds against simultaneous requests.
         let opening = self.opening.of(&customer.id);
         let opening = opening.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(open) = self.open_payment(customer, &plan, account_id.as_deref(), domain.as_deref())? {
             drop(opening);
-            return self.ensure_invoice(open, &plan, false);
+            return self.reuse(open, &plan, periods);
         }
         self.within_open_limit(&customer.id)?;
         let renewal_of = account_id;
@@ -159,7 +186,9 @@ impl Checkout {
         // A new account's id is chosen now, so the payment names it from the start.
         let account = renewal_of.clone().unwrap_or_else(new_uuid);
         let payment =
-            Payment { sandbox: self.is_sandbox(), ..Payment::pending(&customer.id, &plan, account, domain, now) };
+            Payment { sandbox: self.is_sandbox(), ..Payment::pending(&customer.id, &plan, account, domain, now) }
+                .for_periods(&plan, periods)
+                .ok_or_else(|| CheckoutError::PeriodsNotOffered(format!("{periods} periods are not offered")))?;
         if let Err(error) = self.store.create(&payment) {
             let taken = match error {
                 StoreError::Taken { field: "openDomain", .. } => CheckoutError::DomainTaken,
@@ -169,7 +198,7 @@ impl Checkout {
             // Another request of this very customer won the race for the
             // same purchase: answer with its payment.
             return match self.open_payment(customer, &plan, renewal_of.as_deref(), payment.domain.as_deref())? {
-                Some(open) => self.ensure_invoice(open, &plan, false),
+                Some(open) => self.reuse(open, &plan, periods),
                 None => Err(taken),
             };
         }
@@ -186,7 +215,8 @@ impl Checkout {
             return Err(CheckoutError::DomainOverlaps);
         }
         drop(opening);
-        log::info!("payment {} opened: {} {} for plan {}", payment.id, payment.amount, payment.currency, plan.id);
+        let (id, amount, currency, periods) = (&payment.id, payment.amount, &payment.currency, payment.periods);
+        log::info!("payment {id} opened: {amount} {currency} for {periods} period(s) of plan {}", plan.id);
         self.ensure_invoice(payment, &plan, true)
     }
 
@@ -219,14 +249,33 @@ impl Checkout {
                     return Err(CheckoutError::AccountTerminated);
                 }
                 let plan = self.store.get::<Plan>(&account.plan_id).map_err(|_| CheckoutError::UnknownPlan)?;
-                // Nobody pays for a period that would be cut short at the calendar's end.
-                let from = account.renews_from(Timestamp::now());
-                if plan.billing_cycle.ends_within_calendar(from).is_none() {
-                    return Err(CheckoutError::RenewalPastCalendar { paid_until: from });
-                }
                 Ok((plan, Some(account.id), None))
             }
         }
+    }
+
+    /// Refuses a number of periods the plan does not offer, and a renewal
+    /// whose periods would end past the calendar's end (nobody pays for a
+    /// period that would be cut short).
+    fn check_periods(&self, plan: &Plan, renewal_of: Option<&str>, periods: u32) -> CheckoutResult<()> {
+        plan.price_for(periods).map_err(CheckoutError::PeriodsNotOffered)?;
+        let Some(account_id) = renewal_of else { return Ok(()) };
+        let account: CpanelAccount = self.store.get(account_id)?;
+        let from = account.renews_from(Timestamp::now());
+        if plan.billing_cycle.periods_within_calendar(from, periods).is_none() {
+            return Err(CheckoutError::RenewalPastCalendar { paid_until: from });
+        }
+        Ok(())
+    }
+
+    /// The open payment for the same purchase, answered again if it is for
+    /// as many periods as asked; for another number, the customer must pay
+    /// or cancel it first (it may be being paid this very moment).
+    fn reuse(&self, open: Payment, plan: &Plan, periods: u32) -> CheckoutResult<Payment> {
+        if open.periods != periods {
+            return Err(CheckoutError::OtherPeriodsOpen { payment_id: open.id, periods: open.periods });
+        }
+        self.ensure_invoice(open, plan, false)
     }
 
     /// The customer's pending, unexpired payment for the same thing (a double
@@ -471,6 +520,16 @@ impl Checkout {
     }
 }
 
+/// Only an active customer buys: a suspended one may not, a deleted one
+/// must recover first.
+fn may_buy(customer: &Customer) -> CheckoutResult<()> {
+    match customer.status {
+        CustomerStatus::Active => Ok(()),
+        CustomerStatus::Suspended => Err(CheckoutError::CustomerSuspended),
+        CustomerStatus::Deleted => Err(CheckoutError::CustomerDeleted),
+    }
+}
+
 /// An invoice whose amount differs from its payment's is never taken as paid.
 /// A payment in sats was invoiced as the same amount of BTC.
 fn same_amount(payment: &Payment, invoice: &Invoice) -> bool {
@@ -541,6 +600,10 @@ pub fn fulfil(payment: &mut Payment) {
 
 fn describe(plan: &Plan, payment: &Payment) -> String {
     let target = payment.domain.as_deref().map_or_else(|| "renewal".to_owned(), |d| format!("for {d}"));
-    let text = format!("{} {target} (payment {})", plan.name, payment.id);
+    let periods = match payment.periods {
+        1 => String::new(),
+        n => format!(", {n} {} periods", plan.billing_cycle.as_str()),
+    };
+    let text = format!("{} {target}{periods} (payment {})", plan.name, payment.id);
     text.chars().take(200).collect()
 }

@@ -42,6 +42,7 @@ fn add(store: &Store, args: PlanAddArgs, json: bool) -> CliResult {
         currency: args.currency,
         billing_cycle: args.billing_cycle,
         accounts: args.accounts,
+        prepay: args.prepay,
         available: !args.unavailable,
         created_at: now,
         updated_at: now,
@@ -66,9 +67,19 @@ fn terms(plan: &Plan) -> Vec<(&'static str, String)> {
         ("storage", format!("{} GB", plan.storage)),
         ("transfer", format!("{} GB a month", plan.bandwidth)),
         ("cPanel accounts", plan.accounts.to_string()),
+        ("prepay", prepay_terms(plan)),
         ("WHM package", plan.whm_package.clone()),
         ("on sale", if plan.available { "yes" } else { "no" }.to_owned()),
     ]
+}
+
+/// The prepay choices as the operator typed them: `1, 3, 12 (10 % off)`.
+fn prepay_terms(plan: &Plan) -> String {
+    let choice = |o: &crate::prepay::PrepayOption| match o.discount_percent {
+        Some(percent) => format!("{} ({percent} % off)", o.periods),
+        None => o.periods.to_string(),
+    };
+    plan.prepay.iter().map(choice).collect::<Vec<_>>().join(", ") + " periods"
 }
 
 /// Says what an edit changed and what follows from it.

@@ -6,6 +6,7 @@ use super::ServeArgs;
 use crate::ids::IdFormat;
 use crate::money::{Currency, Money};
 use crate::plan::{BillingCycle, PlanChange};
+use crate::prepay::PrepayOption;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -209,6 +210,10 @@ pub struct PlanAddArgs {
     /// cPanel accounts included.
     #[arg(long, default_value_t = 1)]
     pub accounts: u32,
+    /// How many periods a purchase or renewal may buy at once (1, 3, 6, 12),
+    /// each optionally with a whole percent off: `1,3,12:10`.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub prepay: Vec<PrepayOption>,
     /// Add the plan without putting it on sale.
     #[arg(long)]
     pub unavailable: bool,
@@ -251,6 +256,10 @@ pub struct PlanChangeArgs {
     /// cPanel accounts included.
     #[arg(long)]
     pub accounts: Option<u32>,
+    /// The periods a purchase or renewal may buy at once, with any percent
+    /// off, replacing the plan's list: `1,3,12:10`.
+    #[arg(long, value_delimiter = ',')]
+    pub prepay: Option<Vec<PrepayOption>>,
     /// Put the plan on sale.
     #[arg(long, conflicts_with = "unavailable")]
     pub available: bool,
@@ -270,6 +279,7 @@ impl PlanChangeArgs {
             billing_cycle: self.billing_cycle,
             whm_package: self.whm_package,
             accounts: self.accounts,
+            prepay: self.prepay,
             available: match (self.available, self.unavailable) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),

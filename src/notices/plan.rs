@@ -122,9 +122,13 @@ fn for_payment(
         out.push(notice(NoticeKind::OrderReceived, format!("order-received:{}", payment.id), fields.clone()));
     }
     if payment.state == PaymentState::Paid && after(payment.paid_at) {
-        let period = match (payment.period_start, payment.period_end) {
-            (Some(from), Some(until)) => format!("{} to {}", date(from), date(until)),
-            _ => plan.map_or_else(|| "one period".to_owned(), |p| format!("one {}", p.billing_cycle.as_str())),
+        let period = match (payment.period_start, payment.period_end, payment.periods) {
+            (Some(from), Some(until), 1) => format!("{} to {}", date(from), date(until)),
+            (Some(from), Some(until), n) => format!("{} to {} ({n} periods)", date(from), date(until)),
+            (_, _, 1) => plan.map_or_else(|| "one period".to_owned(), |p| format!("one {}", p.billing_cycle.as_str())),
+            (_, _, n) => {
+                plan.map_or_else(|| format!("{n} periods"), |p| format!("{n} {} periods", p.billing_cycle.as_str()))
+            }
         };
         fields.insert("period".to_owned(), period);
         out.push(notice(NoticeKind::Receipt, format!("receipt:{}", payment.id), fields.clone()));

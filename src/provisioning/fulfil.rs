@@ -98,7 +98,7 @@ impl Provisioner {
         }
         let now = Timestamp::now();
         let period = self.store.update::<CpanelAccount, _, StoreError>(account_id, |a| {
-            Ok(a.apply_payment(&payment.id, plan.billing_cycle, now))
+            Ok(a.apply_periods(&payment.id, plan.billing_cycle, payment.periods, now))
         })?;
         Ok(period)
     }

@@ -29,6 +29,11 @@ pub fn tags(receipt: &Receipt, operator_hex: &str) -> Vec<Vec<String>> {
         None if receipt.amount_msat.is_some() => tags.push(text(&["payment", "lightning"])),
         None => tags.push(text(&["payment", "other"])),
     }
+    // Only a prepayment says how many periods: a receipt of one period
+    // keeps the tags it always had, so receipts issued before still verify.
+    if receipt.periods > 1 {
+        tags.push(text(&["periods", &receipt.periods.to_string()]));
+    }
     if let (Some(start), Some(end)) = (receipt.period_start, receipt.period_end) {
         let secs = |t: crate::timestamp::Timestamp| t.as_datetime().timestamp().to_string();
         tags.push(text(&["period", &secs(start), &secs(end)]));
@@ -50,6 +55,10 @@ pub fn content(receipt: &Receipt) -> String {
     let period = match (receipt.period_start, receipt.period_end) {
         (Some(start), Some(end)) => format!(", {} to {}", day(start), day(end)),
         _ => String::new(),
+    };
+    let period = match receipt.periods {
+        1 => period,
+        n => format!(", {n} periods{period}"),
     };
     let sats = receipt.amount_msat.map(|msat| format!(" ({} sats)", thousands(msat / 1000))).unwrap_or_default();
     let how = if receipt.amount_msat.is_some() { "by Lightning" } else { "by other means" };
@@ -130,6 +139,7 @@ mod tests {
             rate: Some("59171.59".into()),
             method: "Lightning".into(),
             payment_hash: None,
+            periods: 1,
             period_start: Some(at("2026-12-08T10:00:00Z")),
             period_end: Some(at("2027-01-08T10:00:00Z")),
             previous: None,
@@ -149,6 +159,10 @@ mod tests {
                 "Receipt 000042: Basic hosting, 5.00 USD paid by other means.",
             ),
             (
+                Receipt { periods: 12, period_end: Some(At::parse("2027-12-08T10:00:00Z").unwrap()), ..receipt() },
+                "Receipt 000042: Basic hosting for shop.example, 12 periods, 2026-12-08 to 2027-12-08, 5.00 USD (8,450 sats) paid by Lightning.",
+            ),
+            (
                 Receipt { series: SANDBOX_SERIES.into(), label: label(SANDBOX_SERIES, 42), ..receipt() },
                 "Sandbox receipt, no real money SANDBOX-000042: Basic hosting for shop.example, 2026-12-08 to 2027-01-08, 5.00 USD (8,450 sats) paid by Lightning.",
             ),
@@ -166,6 +180,9 @@ mod tests {
         assert_eq!(first[0], ["p", &"ab".repeat(32)]);
         assert_eq!(first[1], ["a", &format!("30402:{op}:basic")]);
         assert!(!first.iter().any(|t| t[0] == "e"), "the first of an account points nowhere");
+        assert!(!first.iter().any(|t| t[0] == "periods"), "one period: the tags of receipts from before");
+        let prepaid = tags(&Receipt { periods: 12, ..receipt() }, &op);
+        assert!(prepaid.contains(&vec!["periods".to_owned(), "12".to_owned()]));
         let next = tags(&Receipt { previous: Some("ef".repeat(32)), ..receipt() }, &op);
         assert_eq!(
             next.iter().filter(|t| t[0] == "e").collect::<Vec<_>>(),

@@ -204,6 +204,7 @@ impl Receipts {
             rate: rate(payment, amount_msat),
             method: if amount_msat.is_some() { "Lightning" } else { "Other means (recorded by the operator)" }.into(),
             payment_hash: payment.bolt11.as_deref().and_then(crate::bolt11::payment_hash),
+            periods: payment.periods,
             period_start,
             period_end,
             previous: self.previous(payment, series)?,
@@ -310,7 +311,7 @@ fn period(
     }
     let Some(plan) = plan else { return (None, None) };
     let start = account.map_or(paid_at, |a| a.renews_from(paid_at));
-    (Some(start), Some(plan.billing_cycle.after(start)))
+    (Some(start), Some(plan.billing_cycle.after_periods(start, payment.periods)))
 }
 
 /// The customer as a receipt names them.
