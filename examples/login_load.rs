@@ -122,6 +122,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     stop(&mut server)?;
     let verifications = bip340_verifications_per_second(&first_key);
     println!("raw BIP-340 verification (one thread): {verifications:.0} per second ({:.0} µs)", 1e6 / verifications);
+    // The same machine's cost of the one step no login can skip, so runs on
+    // machines of different speed (or one machine under different load) compare.
+    println!("server CPU per login in raw verifications: {:.2}", server_cpu.total() / logins * verifications);
     println!(
         "raw event signing, client side (one thread): {:.0} per second",
         signings_per_second(&first_key, &verify_url)
