@@ -63,6 +63,7 @@ pub struct App {
     pub confirmations: Confirmations,
     /// Issues the signed receipt of every PAID payment.
     pub receipts: Arc<Receipts>,
+    pub nwc: Arc<crate::nwc::Nwc>,
 }
 
 /// What `/api/health` reports beyond "the server answers".
@@ -135,12 +136,15 @@ impl App {
             operator_npub: config.notices.operator_npub.as_deref().and_then(|n| PublicKey::parse(n).ok()),
         };
         let notifier = Arc::new(notifier(&config, &store, confirmations.clone(), dm)?);
+        let checkout = Arc::new(checkout);
+        let nwc = crate::nwc::Nwc::new(store.clone(), checkout.clone(), outbox.clone(), config.relays.clone(), config.auto_renew.clone());
         Ok(App {
+            nwc: Arc::new(nwc),
             outbox,
             directory,
             notifier,
             confirmations,
-            checkout: Arc::new(checkout),
+            checkout,
             provisioner,
             nip05: Nip05Checker::start(store.clone(), nip05_source),
             challenges: ChallengeBook::new(config.challenge_lifetime, MAX_OPEN_CHALLENGES, rate),
@@ -202,6 +206,9 @@ impl App {
         }
         self.outbox.start();
         self.notifier.start();
+        if self.outbox.is_on() {
+            self.nwc.start();
+        }
     }
 
     /// Plans customers can buy, cheapest first within each currency (prices

@@ -19,6 +19,7 @@ pub mod logger;
 pub mod money;
 pub mod nip05;
 pub mod notices;
+pub mod nwc;
 pub mod operator_key;
 pub mod operator_profile;
 pub mod outbox;

@@ -10,6 +10,7 @@ pub mod notices;
 pub mod payments;
 pub mod plans;
 pub mod receipts;
+pub mod wallets;
 mod routes;
 
 pub use routes::{route, serve_app, server_settings};

@@ -2,7 +2,7 @@
 //! handler. Anything else under `/api/` is a 404; other GETs are pages.
 
 use super::error::{ApiError, ApiResult, Failure};
-use super::{accounts, auth, customers, notices, payments, plans, receipts};
+use super::{accounts, auth, customers, notices, payments, plans, receipts, wallets};
 use crate::app::App;
 use crate::config::Config;
 use crate::http::{self, Request, Response, RunningServer, ServerSettings};
@@ -33,6 +33,9 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/api/paywall", payments::paywall),
     ("POST", "/api/sandbox/pay", payments::sandbox_pay),
     ("POST", "/api/cpanel-login", accounts::cpanel_login),
+    ("GET", "/api/auto-renew", wallets::list),
+    ("POST", "/api/auto-renew", wallets::connect),
+    ("POST", "/api/auto-renew/disconnect", wallets::disconnect),
     // `*`: one path segment, which the handler reads (`Request::path`).
     ("GET", "/api/receipts/*", receipts::show),
     ("POST", "/api/webhooks/strike", payments::strike_webhook),

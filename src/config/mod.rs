@@ -98,6 +98,8 @@ pub struct Config {
     /// `--publish-receipts`.
     pub publish_receipts: bool,
     pub notices: NoticeSettings,
+    /// Automatic renewal through a customer's wallet (NIP-47).
+    pub auto_renew: crate::nwc::RenewSettings,
 }
 
 /// The notices worker's settings.
@@ -172,6 +174,12 @@ impl Config {
             notices: notice_settings(args)?,
             seller: args.seller(),
             publish_receipts: args.publish_receipts,
+            auto_renew: crate::nwc::RenewSettings {
+                days: args.auto_renew_days,
+                attempts: args.auto_renew_attempts,
+                wait: Duration::from_secs(args.auto_renew_wait_seconds),
+                ..crate::nwc::RenewSettings::default()
+            },
         })
     }
 

@@ -180,6 +180,20 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_REMINDER_DAYS", default_value = "7,3,1", value_parser = reminder_days)]
     pub reminder_days: ReminderDays,
 
+    /// Automatic renewal (wallets connected with NIP-47): how many days
+    /// before `paidUntil` the customer's wallet is asked to pay.
+    #[arg(long, env = "HOSTR_AUTO_RENEW_DAYS", default_value_t = 3, value_parser = between(1_u32, 60))]
+    pub auto_renew_days: u32,
+
+    /// Automatic renewal: attempts per renewal, a day apart, before the
+    /// ordinary expiry notices take over.
+    #[arg(long, env = "HOSTR_AUTO_RENEW_ATTEMPTS", default_value_t = 3, value_parser = between(1_u32, 10))]
+    pub auto_renew_attempts: u32,
+
+    /// Automatic renewal: seconds to wait for the wallet's answer to one request.
+    #[arg(long, env = "HOSTR_AUTO_RENEW_WAIT_SECONDS", default_value_t = 30, value_parser = between(1_u64, 300))]
+    pub auto_renew_wait_seconds: u64,
+
     /// Seconds between passes of the notices worker (plan, send, retry).
     #[arg(long, env = "HOSTR_NOTICE_CHECK_SECONDS", default_value_t = 60, value_parser = between(1_u64, 3600))]
     pub notice_check_seconds: u64,

@@ -169,6 +169,37 @@ impl Connection {
         Ok(events)
     }
 
+    /// Opens a live subscription for `filter` and waits (until `deadline`)
+    /// for its EOSE, so that what is published after it is seen: ephemeral
+    /// events (a wallet's answer) are never stored, only passed on.
+    pub fn subscribe(&mut self, filter: &Value, deadline: Instant) -> Result<String, String> {
+        let subscription = format!("hostr-{}", &crate::ids::new_uuid()[..8]);
+        self.send(&json!(["REQ", subscription, filter]).to_string())?;
+        while Instant::now() < deadline {
+            match self.read()? {
+                Some(Incoming::Eose(s)) if s == subscription => return Ok(subscription),
+                Some(Incoming::Closed { subscription: s, message }) if s == subscription => {
+                    return Err(format!("the relay closed the subscription: {}", shorten(&message)));
+                }
+                _ => {}
+            }
+        }
+        Err("the relay did not confirm the subscription in time".to_owned())
+    }
+
+    /// The next verified event of `subscription`, none when `deadline` passes.
+    pub fn next_event(&mut self, subscription: &str, deadline: Instant) -> Result<Option<Event>, String> {
+        while Instant::now() < deadline {
+            if let Some(Incoming::Event { subscription: s, event }) = self.read()?
+                && s == subscription
+                && event.verify().is_ok()
+            {
+                return Ok(Some(*event));
+            }
+        }
+        Ok(None)
+    }
+
     /// One read of an idle connection (answering pings and challenges).
     pub fn pump(&mut self) -> Result<(), String> {
         self.read().map(|_| ())

@@ -162,6 +162,28 @@ impl Outbox {
         Ok(Published::Queued)
     }
 
+    /// Sends an enqueued event again, the very same one (an ephemeral
+    /// request whose answer never came): its deliveries made pending and
+    /// its relays woken. False when there is no such item.
+    pub fn resend(&self, event_id: &str) -> Result<bool, OutboxError> {
+        let item = match self.inner.store.update::<OutboxItem, _, StoreError>(event_id, |item| {
+            for delivery in &mut item.deliveries {
+                delivery.state = crate::outbox::DeliveryState::Pending;
+                delivery.next_attempt_at = None;
+            }
+            item.finished_at = None;
+            Ok(item.clone())
+        }) {
+            Ok(item) => item,
+            Err(StoreError::NotFound { .. }) => return Ok(false),
+            Err(error) => return Err(error.into()),
+        };
+        for delivery in &item.deliveries {
+            Inner::wake(&self.inner, &delivery.relay);
+        }
+        Ok(true)
+    }
+
     /// Ends the waiting of older versions of `item`'s replaceable event.
     fn supersede_older(&self, item: &OutboxItem) {
         let Some(coordinate) = &item.coordinate else { return };
