@@ -137,7 +137,13 @@ impl App {
         };
         let notifier = Arc::new(notifier(&config, &store, confirmations.clone(), dm)?);
         let checkout = Arc::new(checkout);
-        let nwc = crate::nwc::Nwc::new(store.clone(), checkout.clone(), outbox.clone(), config.relays.clone(), config.auto_renew.clone());
+        let nwc = crate::nwc::Nwc::new(
+            store.clone(),
+            checkout.clone(),
+            outbox.clone(),
+            config.relays.clone(),
+            config.auto_renew.clone(),
+        );
         Ok(App {
             nwc: Arc::new(nwc),
             outbox,

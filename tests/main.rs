@@ -14,6 +14,7 @@ mod http;
 mod listings;
 mod modes;
 mod notices;
+mod nwc;
 mod outbox;
 mod payments;
 mod prepay;

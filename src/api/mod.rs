@@ -10,8 +10,8 @@ pub mod notices;
 pub mod payments;
 pub mod plans;
 pub mod receipts;
-pub mod wallets;
 mod routes;
+pub mod wallets;
 
 pub use routes::{route, serve_app, server_settings};
 

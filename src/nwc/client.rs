@@ -20,18 +20,25 @@ pub fn fetch_info(relay: &RelayAddress, keys: &Keys, wallet: &PublicKey, timing:
     wire::read_info(&newest.ok_or("the wallet has published no info event (kind 13194) on its relay")?)
 }
 
+/// A wallet as one connection reaches it.
+#[derive(Clone, Copy)]
+pub struct Peer<'a> {
+    pub relay: &'a RelayAddress,
+    pub keys: &'a Keys,
+    pub wallet: &'a PublicKey,
+    pub encryption: Encryption,
+}
+
 /// Sends `request` with `send` once the answer is subscribed to, and waits
 /// up to `wait` for the wallet's answer; none when it did not come.
 pub fn ask(
-    relay: &RelayAddress,
-    keys: &Keys,
-    wallet: &PublicKey,
-    encryption: Encryption,
+    peer: &Peer,
     request: &Event,
     wait: Duration,
     send: impl FnOnce(&mut Connection) -> Result<(), String>,
     timing: Timing,
 ) -> Result<Option<Answer>, String> {
+    let Peer { relay, keys, wallet, encryption } = *peer;
     let mut connection = Connection::open(relay, keys, timing)?;
     let id = request.id.to_hex();
     let subscription = connection.subscribe(&wire::response_filter(wallet, &id), Instant::now() + timing.answer)?;
@@ -50,14 +57,21 @@ pub fn ask(
 }
 
 /// The wallet's name from `get_info`, when it answers within `wait`.
-pub fn alias(relay: &RelayAddress, keys: &Keys, wallet: &PublicKey, info: &WalletInfo, timing: Timing) -> Option<String> {
+pub fn alias(
+    relay: &RelayAddress,
+    keys: &Keys,
+    wallet: &PublicKey,
+    info: &WalletInfo,
+    timing: Timing,
+) -> Option<String> {
     if !info.methods.iter().any(|m| m == "get_info") {
         return None;
     }
     let expires = (crate::timestamp::Timestamp::now().as_datetime().timestamp() + 60) as u64;
     let request = wire::request(keys, wallet, info.encryption, "get_info", json!({}), expires).ok()?;
     let send = |c: &mut Connection| c.publish(&request).map(|_| ());
-    match ask(relay, keys, wallet, info.encryption, &request, timing.answer, send, timing) {
+    let peer = Peer { relay, keys, wallet, encryption: info.encryption };
+    match ask(&peer, &request, timing.answer, send, timing) {
         Ok(Some(Answer::Done(result))) => {
             result["alias"].as_str().filter(|a| !a.trim().is_empty()).map(|a| a.chars().take(60).collect())
         }

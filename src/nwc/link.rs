@@ -38,7 +38,7 @@ pub struct Attempt {
     pub sent_at: Timestamp,
     pub sends: u32,
     /// The wallet's answer, when one came: `paid`, or its error code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub answer: Option<String>,
 }
 
@@ -68,16 +68,16 @@ pub struct WalletLink {
     pub cap_sats: i64,
     pub encryption: Encryption,
     pub status: LinkStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub current: Option<Attempt>,
     /// Attempts made for `attemptsFor` (the `paidUntil` they renew from).
     #[serde(default)]
     pub attempts: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub attempts_for: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub next_attempt_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub last: Option<Outcome>,
     /// Every payment a request was ever signed for.
     #[serde(default)]

@@ -167,7 +167,8 @@ impl Nwc {
             Ok(())
         };
         let wait = self.settings.wait;
-        let answer = client::ask(&relay, &keys, &wallet, link.encryption, &event, wait, deliver, self.relays.timing);
+        let peer = client::Peer { relay: &relay, keys: &keys, wallet: &wallet, encryption: link.encryption };
+        let answer = client::ask(&peer, &event, wait, deliver, self.relays.timing);
         self.store
             .update::<WalletLink, _, StoreError>(&link.id, |l| {
                 if let Some(current) = l.current.as_mut().filter(|c| c.request_id == attempt.request_id) {
@@ -198,13 +199,23 @@ impl Nwc {
             }
         };
         let Answer::Error { code, .. } = &answer else {
-            return self.store.update::<WalletLink, _, StoreError>(&link.id, |l| Ok(record(l))).map_err(|e| e.to_string());
+            return self
+                .store
+                .update::<WalletLink, _, StoreError>(&link.id, |l| {
+                    record(l);
+                    Ok(())
+                })
+                .map_err(|e| e.to_string());
         };
         let told = format!("the wallet refused: {code} {message}").trim().to_owned();
         match wire::reaction(code) {
-            Reaction::Unknown => {
-                self.store.update::<WalletLink, _, StoreError>(&link.id, |l| Ok(record(l))).map_err(|e| e.to_string())
-            }
+            Reaction::Unknown => self
+                .store
+                .update::<WalletLink, _, StoreError>(&link.id, |l| {
+                    record(l);
+                    Ok(())
+                })
+                .map_err(|e| e.to_string()),
             Reaction::Later => self.note(&link.id, attempt.paid_until, 0, "failed", &told, record),
             Reaction::Broken => self.note(&link.id, attempt.paid_until, 0, "broken", &told, |l| {
                 record(l);
@@ -267,10 +278,17 @@ impl Nwc {
                 l.next_attempt_at = (!paid).then(|| Timestamp::now().plus(retry_after));
             }
         };
-        let already = link.last.as_ref().is_some_and(|o| o.paid_until == attempt.paid_until && o.attempt == link.attempts);
+        let already =
+            link.last.as_ref().is_some_and(|o| o.paid_until == attempt.paid_until && o.attempt == link.attempts);
         match (paid, already) {
             (true, _) => self.note(&link.id, attempt.paid_until, 0, "paid", &format!("{} sats", attempt.sats), end),
-            (false, true) => self.store.update::<WalletLink, _, StoreError>(&link.id, |l| Ok(end(l))).map_err(|e| e.to_string()),
+            (false, true) => self
+                .store
+                .update::<WalletLink, _, StoreError>(&link.id, |l| {
+                    end(l);
+                    Ok(())
+                })
+                .map_err(|e| e.to_string()),
             (false, false) => self.note(&link.id, attempt.paid_until, 0, "failed", "the invoice expired unpaid", end),
         }
     }

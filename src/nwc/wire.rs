@@ -35,7 +35,9 @@ impl Encryption {
 
     fn encrypt(self, keys: &Keys, to: &PublicKey, text: &str) -> Result<String, String> {
         match self {
-            Encryption::Nip44V2 => nip44::encrypt(keys.secret_key(), to, text, nip44::Version::V2).map_err(|e| e.to_string()),
+            Encryption::Nip44V2 => {
+                nip44::encrypt(keys.secret_key(), to, text, nip44::Version::V2).map_err(|e| e.to_string())
+            }
             Encryption::Nip04 => nip04::encrypt(keys.secret_key(), to, text).map_err(|e| e.to_string()),
         }
     }
@@ -109,7 +111,10 @@ pub enum Answer {
     /// `result` with no error (for pay_invoice: the preimage, which is
     /// only the wallet's word, never proof that hostr was paid).
     Done(Value),
-    Error { code: String, message: String },
+    Error {
+        code: String,
+        message: String,
+    },
 }
 
 /// Reads a response event: from `wallet`, answering `request_id`, decrypted.
@@ -170,8 +175,13 @@ mod tests {
 
     #[test]
     fn the_info_event_gives_the_methods_and_nip44_is_preferred_nip04_the_fallback() {
-        let cases: Vec<(Vec<Vec<&str>>, &str, Result<Encryption, &str>)> = vec![
-            (vec![vec!["encryption", "nip04 nip44_v2"], vec!["notifications", ""]], "pay_invoice get_info", Ok(Encryption::Nip44V2)),
+        type Case<'a> = (Vec<Vec<&'a str>>, &'a str, Result<Encryption, &'a str>);
+        let cases: Vec<Case> = vec![
+            (
+                vec![vec!["encryption", "nip04 nip44_v2"], vec!["notifications", ""]],
+                "pay_invoice get_info",
+                Ok(Encryption::Nip44V2),
+            ),
             (vec![vec!["encryption", "nip44_v2"]], "pay_invoice", Ok(Encryption::Nip44V2)),
             (vec![vec!["encryption", "nip04"]], "pay_invoice", Ok(Encryption::Nip04)),
             (vec![], "get_balance pay_invoice", Ok(Encryption::Nip04)),
@@ -193,7 +203,8 @@ mod tests {
         let (client, wallet) = (Keys::generate(), Keys::generate());
         for encryption in [Encryption::Nip44V2, Encryption::Nip04] {
             let params = json!({"invoice": "lnbc1"});
-            let event = request(&client, &wallet.public_key(), encryption, "pay_invoice", params, 1_900_000_000).unwrap();
+            let event =
+                request(&client, &wallet.public_key(), encryption, "pay_invoice", params, 1_900_000_000).unwrap();
             let tags: Vec<Vec<String>> = event.tags.iter().map(|t| t.as_slice().to_vec()).collect();
             assert!(tags.contains(&vec!["expiration".to_owned(), "1900000000".to_owned()]), "{tags:?}");
             assert_eq!(tags.iter().any(|t| t[0] == "encryption"), encryption == Encryption::Nip44V2);
@@ -202,13 +213,17 @@ mod tests {
             // Alby's answer: only an `e` tag, and `error` left out on success.
             let answer = |body: Value, id: &str| {
                 let content = encryption.encrypt(&wallet, &client.public_key(), &body.to_string()).unwrap();
-                EventBuilder::new(Kind::from(RESPONSE), content).tag(Tag::parse(["e", id]).unwrap()).finalize(&wallet).unwrap()
+                EventBuilder::new(Kind::from(RESPONSE), content)
+                    .tag(Tag::parse(["e", id]).unwrap())
+                    .finalize(&wallet)
+                    .unwrap()
             };
             let id = event.id.to_hex();
             let paid = answer(json!({"result_type": "pay_invoice", "result": {"preimage": "00"}}), &id);
             let read = read_response(&paid, &client, &wallet.public_key(), &id, encryption).unwrap();
             assert_eq!(read, Answer::Done(json!({"preimage": "00"})));
-            let refused = answer(json!({"result_type": "pay_invoice", "error": {"code": "EXPIRED", "message": "x"}}), &id);
+            let refused =
+                answer(json!({"result_type": "pay_invoice", "error": {"code": "EXPIRED", "message": "x"}}), &id);
             let read = read_response(&refused, &client, &wallet.public_key(), &id, encryption).unwrap();
             assert_eq!(read, Answer::Error { code: "EXPIRED".into(), message: "x".into() });
             let other = answer(json!({"result": {}}), &"0".repeat(64));

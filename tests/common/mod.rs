@@ -5,6 +5,7 @@
 
 pub mod fake_strike;
 pub mod fake_whm;
+pub mod nwc_wallet;
 pub mod relay;
 pub mod relay_client;
 pub mod remote_signer;

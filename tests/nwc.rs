@@ -1,0 +1,265 @@
+//! Automatic renewal through a real NIP-47 wallet service (`@getalby/sdk`'s
+//! NWCWalletService, `common/nwc_wallet.rs`) on a real relay (PyPI
+//! nostr-relay), with the fake Strike whose invoice state the test flips:
+//! only Strike's word extends an account.
+
+use crate::common::fake_strike::{FakeStrike, KEY};
+use crate::common::nwc_wallet::TestWallet;
+use crate::common::relay::TestRelay;
+use crate::common::{TestServer, customer, temp_dir};
+use crate::provisioning::wait_for;
+use hostr::config::StrikeSettings;
+use hostr::cpanel_account::{AccountStatus, CpanelAccount};
+use hostr::nwc::{LinkStatus, RenewSettings, WalletLink};
+use hostr::outbox::OutboxItem;
+use hostr::payment::{Payment, PaymentState};
+use hostr::relay::{RelayAddress, RelaySettings};
+use hostr::store::Store;
+use hostr::timestamp::Timestamp;
+use nostr::prelude::Keys;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const ACCOUNT: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
+struct Shop {
+    strike: FakeStrike,
+    relay: TestRelay,
+    server: TestServer,
+    db: PathBuf,
+    token: String,
+    client: Keys,
+    wallet_keys: Keys,
+    _dir: tempfile::TempDir,
+}
+
+/// A customer with one active account paid until tomorrow (so due at
+/// once), Strike faked, the relay both the shop's and the wallet's.
+fn shop() -> Option<Shop> {
+    let relay = TestRelay::start()?;
+    let (strike, dir, keys) = (FakeStrike::start(), temp_dir(), Keys::generate());
+    let db = dir.path().join("db");
+    let store = Store::open(&db).unwrap();
+    let owner = customer(&keys.public_key().to_hex(), None);
+    store.create(&owner).unwrap();
+    let now = Timestamp::now();
+    let account = CpanelAccount {
+        status: AccountStatus::Active,
+        paid_until: Some(now.plus(Duration::from_secs(86_400))),
+        whm_created_at: Some(now),
+        ..CpanelAccount::provisioning(ACCOUNT, "shop", "shop.example", &owner.id, "basic", now)
+    };
+    store.create(&account).unwrap();
+    drop(store);
+    let server = start(&db, &strike, &relay);
+    let token = server.sign_in(&keys);
+    Some(Shop { strike, relay, server, db, token, client: Keys::generate(), wallet_keys: Keys::generate(), _dir: dir })
+}
+
+fn start(db: &Path, strike: &FakeStrike, relay: &TestRelay) -> TestServer {
+    TestServer::start_on(db.to_path_buf(), |c| {
+        c.strike = Some(StrikeSettings {
+            api_key: KEY.into(),
+            api_url: strike.url.clone(),
+            webhook_secret: None,
+            timeout: Duration::from_secs(2),
+        });
+        c.relays = RelaySettings {
+            relays: vec![RelayAddress::operator(&relay.url()).unwrap()],
+            allow_private: true,
+            timing: Default::default(),
+        };
+        c.payment_poll_interval = Duration::from_secs(3600);
+        c.schedule.cycle = Duration::from_millis(100);
+        c.auto_renew = RenewSettings {
+            days: 3,
+            attempts: 2,
+            wait: Duration::from_secs(3),
+            cycle: Duration::from_millis(200),
+            retry_after: Duration::from_secs(3600),
+        };
+    })
+}
+
+impl Shop {
+    fn wallet(&self, mode: &str) -> Option<TestWallet> {
+        let secret = self.wallet_keys.secret_key().to_secret_hex();
+        TestWallet::start(&self.relay.url(), &secret, &self.client.public_key().to_hex(), mode)
+    }
+
+    fn uri(&self) -> String {
+        let url = self.relay.url();
+        let relay = percent_encoding::utf8_percent_encode(&url, percent_encoding::NON_ALPHANUMERIC);
+        let secret = self.client.secret_key().to_secret_hex();
+        format!("nostr+walletconnect://{}?relay={relay}&secret={secret}", self.wallet_keys.public_key().to_hex())
+    }
+
+    fn connect(&self, cap: i64) -> serde_json::Value {
+        let body = json!({"accountId": ACCOUNT, "uri": self.uri(), "capSats": cap}).to_string();
+        let reply = self.server.authed("POST", "/api/auto-renew", &self.token, Some(&body));
+        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+        reply.json()
+    }
+
+    fn link(&self) -> WalletLink {
+        self.server.app.store.get(ACCOUNT).unwrap()
+    }
+
+    fn account(&self) -> CpanelAccount {
+        self.server.app.store.get(ACCOUNT).unwrap()
+    }
+
+    /// The renewal payment the wallet was asked to pay.
+    fn requested_payment(&self) -> Payment {
+        let id = wait_for("a request to the wallet", || self.link().current.map(|c| c.payment_id));
+        self.server.app.store.get(&id).unwrap()
+    }
+
+    fn requests(&self) -> Vec<OutboxItem> {
+        let items = self.server.app.store.list_readable::<OutboxItem>().unwrap();
+        items.into_iter().filter(|i| i.event.kind.as_u16() == 23194).collect()
+    }
+}
+
+#[test]
+fn a_renewal_paid_through_the_wallet_extends_the_account_once() {
+    let Some(shop) = shop() else { return };
+    let Some(wallet) = shop.wallet("preimage") else { return };
+    let connected = shop.connect(100_000);
+    assert!(connected["message"].as_str().unwrap().contains("Connected to Test Wallet"), "{connected}");
+    assert_eq!(connected["account"]["encryption"], "nip44_v2");
+    let before = shop.account().paid_until.unwrap();
+    let payment = shop.requested_payment();
+    let asked = wallet.wait_lines("pay_invoice ", 1);
+    assert_eq!(asked[0], format!("pay_invoice {}", payment.bolt11.clone().unwrap()));
+    shop.strike.set_state(payment.strike_invoice_id.as_deref().unwrap(), "PAID");
+    let renewed = wait_for("the extension", || Some(shop.account()).filter(|a| a.paid_until != Some(before)));
+    assert_eq!(renewed.applied_payments.iter().filter(|a| a.payment_id == payment.id).count(), 1);
+    wait_for("the attempt to end", || Some(shop.link()).filter(|l| l.current.is_none()));
+    assert_eq!(shop.link().last.unwrap().result, "paid");
+    assert_eq!(shop.strike.invoice_count(), 1, "one invoice");
+    assert_eq!(shop.requests().len(), 1, "one request");
+}
+
+#[test]
+fn a_preimage_without_strike_saying_paid_extends_nothing() {
+    let Some(shop) = shop() else { return };
+    let Some(wallet) = shop.wallet("preimage") else { return };
+    shop.connect(100_000);
+    let before = shop.account().paid_until;
+    let payment = shop.requested_payment();
+    wallet.wait_lines("pay_invoice ", 1);
+    wait_for("the wallet's answer", || shop.link().current.and_then(|c| c.answer)).eq("paid").then_some(()).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(shop.account().paid_until, before);
+    let stored: Payment = shop.server.app.store.get(&payment.id).unwrap();
+    assert_eq!(stored.state, PaymentState::Pending);
+    assert_eq!(shop.requests().len(), 1, "answered: never sent again");
+}
+
+#[test]
+fn quota_exceeded_is_told_and_extends_nothing() {
+    let Some(shop) = shop() else { return };
+    let Some(_wallet) = shop.wallet("quota") else { return };
+    shop.connect(100_000);
+    let before = shop.account().paid_until;
+    let last = wait_for("the outcome", || shop.link().last);
+    assert_eq!(last.result, "failed");
+    assert!(last.message.contains("QUOTA_EXCEEDED"), "{}", last.message);
+    assert_eq!(shop.link().status, LinkStatus::Connected, "a later day tries again");
+    assert_eq!(shop.account().paid_until, before);
+}
+
+#[test]
+fn a_silent_wallet_gets_the_same_request_again_and_never_a_second_invoice() {
+    let Some(shop) = shop() else { return };
+    let Some(wallet) = shop.wallet("silent") else { return };
+    shop.connect(100_000);
+    let payment = shop.requested_payment();
+    wallet.wait_lines("pay_invoice ", 1);
+    // The wallet's relay client drops an event id it has seen, so the
+    // resends are counted where they are made: the link and the outbox.
+    let resent = wait_for("two resends", || shop.link().current.filter(|c| c.sends >= 3));
+    let requests = shop.requests();
+    assert_eq!(requests.len(), 1, "the same event, resent");
+    assert_eq!(resent.request_id, requests[0].id);
+    assert!(requests[0].deliveries[0].attempts >= 3, "{:?}", requests[0].deliveries);
+    assert!(
+        wallet.lines("pay_invoice ").iter().all(|l| *l == format!("pay_invoice {}", payment.bolt11.clone().unwrap()))
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(shop.link().current.unwrap().sends, 3, "no more than two resends");
+    assert_eq!(shop.strike.invoice_count(), 1);
+    assert_eq!(shop.link().requested, vec![payment.id]);
+}
+
+#[test]
+fn an_amount_over_the_cap_is_never_requested() {
+    let Some(shop) = shop() else { return };
+    let Some(wallet) = shop.wallet("preimage") else { return };
+    shop.connect(10);
+    let last = wait_for("the skip", || shop.link().last);
+    assert_eq!(last.result, "skipped");
+    assert!(last.message.contains("above your cap of 10 sats"), "{}", last.message);
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(wallet.lines("pay_invoice").is_empty());
+    assert!(shop.requests().is_empty());
+}
+
+#[test]
+fn a_nip04_only_wallet_is_paid_through_too() {
+    let Some(shop) = shop() else { return };
+    let Some(wallet) = shop.wallet("nip04") else { return };
+    let connected = shop.connect(100_000);
+    assert_eq!(connected["account"]["encryption"], "nip04");
+    let payment = shop.requested_payment();
+    wallet.wait_lines("pay_invoice ", 1);
+    wait_for("the wallet's answer", || shop.link().current.and_then(|c| c.answer));
+    shop.strike.set_state(payment.strike_invoice_id.as_deref().unwrap(), "PAID");
+    wait_for("the extension", || {
+        Some(shop.account()).filter(|a| a.applied_payments.iter().any(|p| p.payment_id == payment.id))
+    });
+}
+
+#[test]
+fn disconnecting_erases_the_secret_and_it_never_shows_anywhere_else() {
+    let Some(shop) = shop() else { return };
+    let Some(_wallet) = shop.wallet("quota") else { return };
+    let secret = shop.client.secret_key().to_secret_hex();
+    let connected = shop.connect(100_000);
+    wait_for("the outcome", || shop.link().last);
+    let listed = shop.server.authed("GET", "/api/auto-renew", &shop.token, None);
+    let profile = shop.server.authed("GET", "/api/profile", &shop.token, None);
+    for answer in [
+        connected.to_string(),
+        String::from_utf8_lossy(&listed.body).into_owned(),
+        String::from_utf8_lossy(&profile.body).into_owned(),
+    ] {
+        assert!(!answer.contains(&secret), "an API answer shows the secret: {answer}");
+    }
+    let file = shop.db.join(".wallet-secrets").join(ACCOUNT);
+    assert!(file.is_file());
+    for path in files(&shop.db).into_iter().filter(|p| *p != file) {
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        assert!(!text.contains(&secret), "{} holds the secret", path.display());
+    }
+    let reply = shop.server.authed(
+        "POST",
+        "/api/auto-renew/disconnect",
+        &shop.token,
+        Some(&json!({"accountId": ACCOUNT}).to_string()),
+    );
+    assert_eq!(reply.status, 200);
+    assert!(!file.exists(), "the secret is erased");
+    assert!(shop.server.app.store.get::<WalletLink>(ACCOUNT).is_err());
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() { out.extend(files(&path)) } else { out.push(path) }
+    }
+    out
+}
