@@ -41,6 +41,8 @@ pub struct App {
     pub store: Arc<Store>,
     pub challenges: ChallengeBook,
     pub sessions: Sessions,
+    /// The operator's console (`--admin-npubs`).
+    pub console: crate::console::Console,
     pub nip05: Nip05Checker,
     /// Per signed-in key: email addresses refused as already in use.
     pub email_refusals: TokenBuckets<String>,
@@ -147,6 +149,7 @@ impl App {
             email_refusals: TokenBuckets::new(EMAIL_REFUSALS),
             nostrconnect_requests: TokenBuckets::new(rate),
             sessions: Sessions::new(&secret, config.session_lifetime),
+            console: crate::console::Console::new(&config, &secret),
             pages: StaticFiles::new(config.public_dir.clone()),
             operator,
             receipts,
@@ -202,6 +205,9 @@ impl App {
         }
         self.outbox.start();
         self.notifier.start();
+        if self.console.is_on() {
+            crate::console::hand_edits::start(Arc::downgrade(&self.store), self.config.hand_edit_check);
+        }
     }
 
     /// Plans customers can buy, cheapest first within each currency (prices

@@ -40,6 +40,9 @@ const ROUTES: &[(&str, &str, Handler)] = &[
 
 pub fn route(app: &App, request: &Request) -> Response {
     let (method, path) = (request.method.as_str(), request.path.as_str());
+    if path.starts_with("/api/admin/") {
+        return super::admin::route(app, request, matches, method_not_allowed);
+    }
     let same_path = || ROUTES.iter().filter(move |(_, p, _)| matches(p, path));
     let result = match same_path().find(|(m, _, _)| *m == method) {
         Some((_, _, handler)) => handler(app, request),

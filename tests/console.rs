@@ -1,0 +1,340 @@
+//! The operator's console over real sockets: who gets in (every route, every
+//! kind of credential), signing in and revoking, hand edits in the audit
+//! log, and console actions writing exactly what the CLI writes.
+
+use crate::common::{self, TestServer, login_event, new_keys};
+use hostr::app::App;
+use hostr::cpanel_account::{AccountStatus, CpanelAccount};
+use hostr::payment::{FulfilmentStatus, Payment};
+use hostr::timestamp::Timestamp;
+use nostr::prelude::{Keys, ToBech32};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn console_server(admin: &Keys, workers: bool) -> (tempfile::TempDir, TestServer) {
+    let dir = common::temp_dir();
+    let database = dir.path().join("database");
+    let admins = vec![admin.public_key().to_hex()];
+    if workers {
+        return (dir, TestServer::start_on(database, |c| c.admins = admins));
+    }
+    // No workers: nothing but the request under test writes the files.
+    let mut config = hostr::config::Config::for_database(database, "127.0.0.1:0".parse().unwrap());
+    config.admins = admins;
+    let app = Arc::new(App::open(config).unwrap());
+    let handler_app = app.clone();
+    let handler: hostr::http::Handler = Arc::new(move |rq| hostr::api::route(&handler_app, rq));
+    (dir, TestServer::with_handler(app, handler))
+}
+
+fn admin_verify_url(server: &TestServer) -> String {
+    format!("{}/api/admin/verify", server.app.config.public_url.origin())
+}
+
+/// Signs `keys` in to the console; the token.
+fn console_sign_in(server: &TestServer, keys: &Keys) -> String {
+    let event = login_event(keys, &admin_verify_url(server), &server.challenge());
+    let reply = server.request("POST", "/api/admin/verify", &[], Some(&json!({"event": event}).to_string()));
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    reply.json()["token"].as_str().unwrap().to_owned()
+}
+
+/// Every console route with its `*` filled in.
+fn console_routes() -> Vec<(&'static str, String)> {
+    hostr::api::admin::ROUTES.iter().map(|(method, path, _)| (*method, path.replace('*', "basic"))).collect()
+}
+
+#[test]
+fn a_customer_key_is_refused_on_every_console_route() {
+    let admin = new_keys();
+    let (_dir, server) = console_server(&admin, false);
+    let customer_token = server.sign_in(&new_keys());
+    // Even the operator's own key, signed in as a customer, is no operator.
+    let own_customer_token = server.sign_in(&admin);
+    let body = Some("{}");
+    for (method, path) in console_routes() {
+        let attempts = [
+            ("no credential", server.request(method, &path, &[], body)),
+            ("customer bearer", server.authed(method, &path, &customer_token, body)),
+            ("customer cookie", server.browser(method, &path, &customer_token, body)),
+            ("operator's customer session", server.authed(method, &path, &own_customer_token, body)),
+            (
+                "customer token in the console cookie",
+                server.request(method, &path, &[("Cookie", &format!("hostr_admin={customer_token}"))], body),
+            ),
+            ("garbage", server.authed(method, &path, "not.a.token", body)),
+        ];
+        for (what, reply) in attempts {
+            assert_eq!(reply.status, 403, "{method} {path} with {what}: {}", String::from_utf8_lossy(&reply.body));
+            assert!(!reply.error_code().is_empty(), "{method} {path} with {what} answers a JSON error");
+        }
+    }
+    // The operator's console token gets past the door…
+    let token = console_sign_in(&server, &admin);
+    let me = server.authed("GET", "/api/admin/session", &token, None);
+    assert_eq!((me.status, me.json()["npub"].as_str()), (200, Some(admin.public_key().to_bech32().unwrap().as_str())));
+    // …but not from another site's page with the cookie.
+    let cookie = format!("hostr_admin={token}");
+    let forged = server.request(
+        "POST",
+        "/api/admin/accounts/suspend",
+        &[("Cookie", &cookie), ("Origin", "https://evil.example")],
+        Some(r#"{"account": "x", "reason": "r"}"#),
+    );
+    assert_eq!((forged.status, forged.error_code().as_str()), (403, "cross_origin"));
+    // A console token is no customer session either.
+    assert_eq!(server.authed("GET", "/api/profile", &token, None).status, 401);
+}
+
+#[test]
+fn a_site_without_an_allow_list_has_no_console() {
+    let server = TestServer::start();
+    let mut routes = console_routes();
+    routes.push(("POST", "/api/admin/verify".to_owned()));
+    for (method, path) in routes {
+        let reply = server.request(method, &path, &[], Some("{}"));
+        assert_eq!((reply.status, reply.error_code().as_str()), (404, "no_such_endpoint"), "{method} {path}");
+    }
+}
+
+#[test]
+fn operators_sign_in_with_the_challenge_and_can_end_every_session() {
+    let admin = new_keys();
+    let (_dir, server) = console_server(&admin, false);
+    let outsider = login_event(&new_keys(), &admin_verify_url(&server), &server.challenge());
+    let refused = server.request("POST", "/api/admin/verify", &[], Some(&json!({"event": outsider}).to_string()));
+    assert_eq!((refused.status, refused.error_code().as_str()), (403, "not_an_operator"));
+    // An event signed to sign in as a customer does not open the console.
+    let customer_event = login_event(&admin, &server.app.config.public_url.verify_url(), &server.challenge());
+    let wrong_door =
+        server.request("POST", "/api/admin/verify", &[], Some(&json!({"event": customer_event}).to_string()));
+    assert!(wrong_door.status >= 400 && wrong_door.status < 500, "{}", wrong_door.status);
+
+    let event = login_event(&admin, &admin_verify_url(&server), &server.challenge());
+    let reply = server.request("POST", "/api/admin/verify", &[], Some(&json!({"event": event}).to_string()));
+    assert_eq!(reply.status, 200);
+    let cookie = reply.header("set-cookie").unwrap();
+    assert!(cookie.starts_with("hostr_admin=") && cookie.contains("Path=/api/admin; Max-Age=43200"), "{cookie}");
+    let (first, second) = (reply.json()["token"].as_str().unwrap().to_owned(), console_sign_in(&server, &admin));
+    let out = server.authed("POST", "/api/admin/logout", &first, Some(r#"{"everywhere": true}"#));
+    assert_eq!(out.status, 204);
+    for token in [&first, &second] {
+        let reply = server.authed("GET", "/api/admin/session", token, None);
+        assert_eq!((reply.status, reply.error_code().as_str()), (403, "session_revoked"));
+    }
+    let fresh = console_sign_in(&server, &admin);
+    let audit = server.authed("GET", "/api/admin/audit?q=sign", &fresh, None).json();
+    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, ["sign-in", "sign-out-everywhere", "sign-in", "sign-in"], "newest first");
+}
+
+fn account(server: &TestServer, n: u64) -> CpanelAccount {
+    let store = &server.app.store;
+    let customer = common::customer(&common::key(1000 + n), None);
+    store.create(&customer).unwrap();
+    let now = Timestamp::now();
+    let account = CpanelAccount {
+        status: AccountStatus::Active,
+        paid_until: Some(Timestamp::from(now.as_datetime() + chrono::Duration::days(20))),
+        whm_created_at: Some(now),
+        ..CpanelAccount::provisioning(
+            &hostr::ids::new_uuid(),
+            &format!("user{n}"),
+            &format!("site{n}.example"),
+            &customer.id,
+            "basic",
+            now,
+        )
+    };
+    store.create(&account).unwrap();
+    account
+}
+
+/// Waits until the audit log holds an entry about `id` matching `action`.
+fn audit_entry(server: &TestServer, token: &str, id: &str, action: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = server.authed("GET", &format!("/api/admin/audit?q={id}"), token, None).json();
+        let found = log["entries"].as_array().unwrap().iter().find(|e| e["action"] == action).cloned();
+        if let Some(entry) = found {
+            return entry;
+        }
+        assert!(Instant::now() < deadline, "no {action} of {id} in the audit log: {log}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_hand_edit_of_an_account_file_appears_in_the_audit_log_with_the_changed_fields() {
+    let admin = new_keys();
+    let (_dir, server) = console_server(&admin, true);
+    let token = console_sign_in(&server, &admin);
+    let account = account(&server, 1);
+    // The server's own write is no hand edit.
+    server
+        .app
+        .store
+        .update::<CpanelAccount, _, hostr::store::StoreError>(&account.id, |a| {
+            a.public_message = Some("server wrote this".into());
+            Ok(())
+        })
+        .unwrap();
+    let path = server.app.store.root().join("cpanel-accounts").join(format!("{}.json", account.id));
+    let mut file: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    file["paidUntil"] = json!("2031-01-01T00:00:00Z");
+    file["operatorNote"] = json!("moved by hand");
+    std::fs::write(&path, serde_json::to_vec_pretty(&file).unwrap()).unwrap();
+
+    let entry = audit_entry(&server, &token, &account.id, "hand-edit");
+    assert_eq!(entry["actor"], "file");
+    assert_eq!(entry["file"], format!("cpanel-accounts/{}.json", account.id));
+    let old_until = serde_json::to_value(account.paid_until).unwrap();
+    assert_eq!(entry["before"], json!({"paidUntil": old_until, "operatorNote": null}));
+    assert_eq!(entry["after"], json!({"paidUntil": "2031-01-01T00:00:00Z", "operatorNote": "moved by hand"}));
+    let all = server.authed("GET", &format!("/api/admin/audit?q={}", account.id), &token, None).json();
+    assert_eq!(all["entries"].as_array().unwrap().len(), 1, "only the hand edit: {all}");
+}
+
+fn hostr_cli(database: &Path, args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_hostr"))
+        .arg("--database")
+        .arg(database)
+        .arg("--json")
+        .args(args)
+        .env_remove("HOSTR_OPERATOR_NSEC")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// A record's JSON without what differs between two records by nature:
+/// their ids, names and times.
+fn shape(mut record: Value) -> Value {
+    let fields = record.as_object_mut().unwrap();
+    for name in ["id", "username", "domain", "customerId", "accountId", "strikeInvoiceId", "receipt", "receiptFailure"]
+    {
+        fields.remove(name);
+    }
+    fields.retain(|_, v| v.as_str().is_none_or(|s| Timestamp::parse(s).is_err()));
+    if let Some(marked) = fields.get_mut("markedPaid").and_then(Value::as_object_mut) {
+        marked.remove("at");
+    }
+    record
+}
+
+fn file_of(server: &TestServer, folder: &str, id: &str) -> Value {
+    let path = server.app.store.root().join(folder).join(format!("{id}.json"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn failed_payment(server: &TestServer, n: u64) -> Payment {
+    let payment = paid_payment(server, n);
+    server
+        .app
+        .store
+        .update::<Payment, _, hostr::store::StoreError>(&payment.id, |p| {
+            p.fulfilment.status = FulfilmentStatus::Failed;
+            p.fulfilment.last_error = Some("WHM said no".into());
+            Ok(p.clone())
+        })
+        .unwrap()
+}
+
+fn pending_payment(server: &TestServer, n: u64) -> Payment {
+    let store = &server.app.store;
+    let plan: hostr::plan::Plan = store.get("basic").unwrap();
+    let customer = common::customer(&common::key(2000 + n), None);
+    store.create(&customer).unwrap();
+    let domain = Some(format!("order{n}.example"));
+    let payment = Payment::pending(&customer.id, &plan, hostr::ids::new_uuid(), domain, Timestamp::now());
+    store.create(&payment).unwrap();
+    payment
+}
+
+fn paid_payment(server: &TestServer, n: u64) -> Payment {
+    let mut payment = pending_payment(server, n);
+    payment.record_paid(Timestamp::now());
+    hostr::checkout::fulfil(&mut payment);
+    server
+        .app
+        .store
+        .update::<Payment, _, hostr::store::StoreError>(&payment.id, |p| {
+            *p = payment.clone();
+            Ok(())
+        })
+        .unwrap();
+    payment
+}
+
+#[test]
+fn console_actions_write_what_the_cli_writes_and_are_audited_with_the_operators_npub() {
+    let admin = new_keys();
+    let npub = admin.public_key().to_bech32().unwrap();
+    let (_dir, server) = console_server(&admin, false);
+    let database = server.app.store.root().to_path_buf();
+    let token = console_sign_in(&server, &admin);
+    let post = |path: &str, body: Value| {
+        let reply = server.authed("POST", path, &token, Some(&body.to_string()));
+        assert_eq!(reply.status, 200, "{path}: {}", String::from_utf8_lossy(&reply.body));
+        reply.json()
+    };
+
+    // Suspend: a dry run says what WHM will do and changes nothing.
+    let (by_console, by_cli) = (account(&server, 1), account(&server, 2));
+    let suspend =
+        json!({"account": by_console.username, "reason": "phishing report", "message": "Call us", "dryRun": true});
+    let preview = post("/api/admin/accounts/suspend", suspend.clone());
+    assert!(preview["confirm"].as_str().unwrap().contains("WHM suspends user1"), "{preview}");
+    assert_eq!(file_of(&server, "cpanel-accounts", &by_console.id)["status"], "ACTIVE");
+    let mut suspend = suspend;
+    suspend["dryRun"] = json!(false);
+    post("/api/admin/accounts/suspend", suspend);
+    hostr_cli(
+        &database,
+        &["account", "suspend", &by_cli.username, "--reason", "phishing report", "--message", "Call us"],
+    );
+    let (console_file, cli_file) =
+        (file_of(&server, "cpanel-accounts", &by_console.id), file_of(&server, "cpanel-accounts", &by_cli.id));
+    assert_eq!(console_file["status"], "SUSPENDED");
+    assert_eq!(shape(console_file), shape(cli_file));
+    let entry = audit_entry(&server, &token, &by_console.id, "account.suspend");
+    assert_eq!((entry["actor"].as_str(), entry["reason"].as_str()), (Some(npub.as_str()), Some("phishing report")));
+    assert_eq!(entry["after"]["status"], "SUSPENDED");
+    assert_eq!(entry["before"]["status"], "ACTIVE");
+
+    // Retry a failed fulfilment.
+    let (by_console, by_cli) = (failed_payment(&server, 3), failed_payment(&server, 4));
+    post("/api/admin/payments/retry", json!({"payment": by_console.id}));
+    hostr_cli(&database, &["payment", "retry", &by_cli.id]);
+    let console_file = file_of(&server, "payments", &by_console.id);
+    assert_eq!(console_file["fulfilment"]["status"], "PROVISIONING");
+    assert_eq!(shape(console_file), shape(file_of(&server, "payments", &by_cli.id)));
+    let entry = audit_entry(&server, &token, &by_console.id, "payment.retry");
+    assert_eq!(entry["actor"], npub.as_str());
+
+    // Mark an open order paid.
+    let (by_console, by_cli) = (pending_payment(&server, 5), pending_payment(&server, 6));
+    post("/api/admin/payments/mark-paid", json!({"payment": by_console.id, "reason": "bank transfer"}));
+    hostr_cli(&database, &["payment", "mark-paid", &by_cli.id, "--reason", "bank transfer"]);
+    let console_file = file_of(&server, "payments", &by_console.id);
+    assert_eq!(console_file["state"], "PAID");
+    assert_eq!(shape(console_file), shape(file_of(&server, "payments", &by_cli.id)));
+    let entry = audit_entry(&server, &token, &by_console.id, "payment.mark-paid");
+    assert_eq!((entry["actor"].as_str(), entry["reason"].as_str()), (Some(npub.as_str()), Some("bank transfer")));
+
+    // Extend by 10 days, from the console and from the CLI.
+    let (by_console, by_cli) = (account(&server, 7), account(&server, 8));
+    post("/api/admin/accounts/extend", json!({"account": by_console.id, "days": 10, "reason": "outage"}));
+    hostr_cli(&database, &["account", "extend", &by_cli.id, "--days", "10", "--reason", "outage"]);
+    let moved = |a: &CpanelAccount| {
+        let file: CpanelAccount = serde_json::from_value(file_of(&server, "cpanel-accounts", &a.id)).unwrap();
+        file.paid_until.unwrap().as_datetime() - a.paid_until.unwrap().as_datetime()
+    };
+    assert_eq!((moved(&by_console), moved(&by_cli)), (chrono::Duration::days(10), chrono::Duration::days(10)));
+    assert_eq!(audit_entry(&server, &token, &by_cli.id, "account.extend")["actor"], "cli");
+    assert_eq!(audit_entry(&server, &token, &by_console.id, "account.extend")["actor"], npub.as_str());
+}
