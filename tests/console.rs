@@ -338,3 +338,153 @@ fn console_actions_write_what_the_cli_writes_and_are_audited_with_the_operators_
     assert_eq!(audit_entry(&server, &token, &by_cli.id, "account.extend")["actor"], "cli");
     assert_eq!(audit_entry(&server, &token, &by_console.id, "account.extend")["actor"], npub.as_str());
 }
+
+/// A PAID payment of plan `plan` at `paid_at` bringing `sats`.
+fn paid_at(server: &TestServer, n: u64, plan: &str, paid_at: Timestamp, sats: i64) -> Payment {
+    let store = &server.app.store;
+    let plan: hostr::plan::Plan = store.get(plan).unwrap();
+    let customer = common::customer(&common::key(3000 + n), None);
+    store.create(&customer).unwrap();
+    let mut payment = Payment::pending(&customer.id, &plan, hostr::ids::new_uuid(), None, paid_at);
+    payment.record_paid(paid_at);
+    payment.quote_sats = Some(sats);
+    payment.fulfilment.status = FulfilmentStatus::Done;
+    store.create(&payment).unwrap();
+    payment
+}
+
+/// The database of the figures tests: payments over 14 months in two
+/// currencies, a failed fulfilment and a broken customer file.
+struct Shop {
+    payments: Vec<Payment>,
+    failed: Payment,
+    broken: String,
+}
+
+fn shop(server: &TestServer) -> Shop {
+    let store = &server.app.store;
+    let euro = hostr::plan::Plan {
+        id: "euro".into(),
+        price: hostr::money::Money::from_cents(12_000).unwrap(),
+        currency: "EUR".parse().unwrap(),
+        billing_cycle: hostr::plan::BillingCycle::Yearly,
+        ..store.get::<hostr::plan::Plan>("basic").unwrap()
+    };
+    store.create(&euro).unwrap();
+    let now = chrono::Utc::now();
+    let ago = |days: i64| Timestamp::from(now - chrono::Duration::days(days));
+    let mut payments = Vec::new();
+    for (n, (plan, days, sats)) in [
+        ("basic", 0, 5_000),
+        ("basic", 0, 5_100),
+        ("euro", 1, 130_000),
+        ("basic", 40, 4_900),
+        ("euro", 100, 125_000),
+        ("basic", 420, 9_000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        payments.push(paid_at(server, n as u64, plan, ago(days), sats));
+    }
+    let failed = failed_payment(server, 50);
+    payments.push(store.get(&failed.id).unwrap());
+    let broken = hostr::ids::new_uuid();
+    std::fs::write(
+        store.root().join("customers").join(format!("{broken}.json")),
+        "{\n  \"id\": \"oops\",\n  oops\n}\n",
+    )
+    .unwrap();
+    Shop { payments, failed, broken }
+}
+
+/// Income per month and currency, worked out here from the payments as
+/// built: cents (every price here is in cents) and sats, by `YYYY-MM`.
+fn income_by_month(
+    payments: &[Payment],
+) -> std::collections::BTreeMap<String, (std::collections::BTreeMap<String, i64>, i64)> {
+    let mut months = std::collections::BTreeMap::new();
+    for p in payments {
+        let month = p.paid_at.unwrap().as_datetime().format("%Y-%m").to_string();
+        let entry: &mut (std::collections::BTreeMap<String, i64>, i64) = months.entry(month).or_default();
+        *entry.0.entry(p.currency.to_string()).or_default() += p.amount.minor(2).unwrap();
+        entry.1 += p.quote_sats.unwrap_or(0);
+    }
+    months
+}
+
+#[test]
+fn the_overview_shows_income_per_month_and_what_needs_the_operator_first() {
+    let admin = new_keys();
+    let (_dir, server) = console_server(&admin, false);
+    let shop = shop(&server);
+    let token = console_sign_in(&server, &admin);
+    let overview = server.authed("GET", "/api/admin/overview", &token, None).json();
+
+    let income = overview["income"].as_array().unwrap();
+    assert_eq!(income.len(), 12);
+    let expected = income_by_month(&shop.payments);
+    let this_month = chrono::Utc::now().format("%Y-%m").to_string();
+    assert_eq!(income[11]["month"], this_month.as_str());
+    for month in income {
+        let name = month["month"].as_str().unwrap();
+        let (cents, sats) = expected.get(name).cloned().unwrap_or_default();
+        let shown: std::collections::BTreeMap<String, i64> = month["amounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let amount: f64 = a["amount"].as_str().unwrap().parse().unwrap();
+                (a["currency"].as_str().unwrap().to_owned(), (amount * 100.0).round() as i64)
+            })
+            .collect();
+        assert_eq!((shown, month["sats"].as_i64().unwrap()), (cents, sats), "{name}");
+    }
+    let first = income[0]["month"].as_str().unwrap();
+    assert!(expected.keys().any(|m| m.as_str() < first), "the 14-month-old payment is outside the chart");
+
+    let needs = overview["needs"].as_array().unwrap();
+    assert_eq!(needs[0]["kind"], "unreadable_record", "{needs:?}");
+    assert_eq!(needs[0]["path"], format!("customers/{}.json", shop.broken));
+    assert_eq!(needs[0]["line"], 3);
+    assert_eq!(
+        (needs[1]["kind"].as_str(), needs[1]["id"].as_str()),
+        (Some("failed_fulfilment"), Some(shop.failed.id.as_str()))
+    );
+}
+
+#[test]
+fn the_monthly_csv_matches_the_payments() {
+    let admin = new_keys();
+    let (_dir, server) = console_server(&admin, false);
+    let shop = shop(&server);
+    let token = console_sign_in(&server, &admin);
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let reply = server.authed("GET", &format!("/api/admin/export/payments.csv?month={month}"), &token, None);
+    assert_eq!(reply.status, 200);
+    assert!(reply.header("content-type").unwrap().starts_with("text/csv"));
+    let csv = String::from_utf8(reply.body).unwrap();
+    let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
+    assert_eq!(lines.next(), Some("receipt,date,customer_npub,plan,amount,currency,sats,rate"));
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_owned).collect()).collect();
+    let mut expected: Vec<&Payment> = shop
+        .payments
+        .iter()
+        .filter(|p| p.paid_at.unwrap().as_datetime().format("%Y-%m").to_string() == month)
+        .collect();
+    expected.sort_by_key(|p| (p.paid_at, p.id.clone()));
+    assert_eq!(rows.len(), expected.len(), "{csv}");
+    for (row, payment) in rows.iter().zip(expected) {
+        let customer: hostr::customer::Customer = server.app.store.get(&payment.customer_id).unwrap();
+        let npub = nostr::prelude::PublicKey::from_hex(&customer.public_key).unwrap().to_bech32().unwrap();
+        assert_eq!(row[1], payment.paid_at.unwrap().to_string());
+        assert_eq!((row[2].as_str(), row[3].as_str()), (npub.as_str(), payment.plan_id.as_str()));
+        assert_eq!(
+            (row[4].as_str(), row[5].as_str()),
+            (format!("{:.2}", payment.amount.minor(2).unwrap() as f64 / 100.0).as_str(), payment.currency.as_str())
+        );
+        assert_eq!(row[6], payment.quote_sats.map(|s| s.to_string()).unwrap_or_default());
+    }
+    let bad = server.authed("GET", "/api/admin/export/payments.csv?month=2026-13", &token, None);
+    assert_eq!((bad.status, bad.error_code().as_str()), (400, "bad_month"));
+}

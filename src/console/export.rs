@@ -65,7 +65,7 @@ pub fn row(payment: &Payment, npub: &str) -> String {
         date,
         npub.to_owned(),
         payment.plan_id.clone(),
-        payment.amount.to_string(),
+        payment.amount.to_fixed(payment.currency.decimals()).unwrap_or_else(|| payment.amount.to_string()),
         payment.currency.to_string(),
         sats.map(|s| s.to_string()).unwrap_or_default(),
         rate.unwrap_or_default(),
