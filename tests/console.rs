@@ -98,6 +98,7 @@ fn a_site_without_an_allow_list_has_no_console() {
         let reply = server.request(method, &path, &[], Some("{}"));
         assert_eq!((reply.status, reply.error_code().as_str()), (404, "no_such_endpoint"), "{method} {path}");
     }
+    assert_eq!(server.get("/admin/").status, 404, "nor its page");
 }
 
 #[test]
@@ -355,13 +356,13 @@ fn paid_at(server: &TestServer, n: u64, plan: &str, paid_at: Timestamp, sats: i6
 
 /// The database of the figures tests: payments over 14 months in two
 /// currencies, a failed fulfilment and a broken customer file.
-struct Shop {
-    payments: Vec<Payment>,
-    failed: Payment,
-    broken: String,
+pub(crate) struct Shop {
+    pub(crate) payments: Vec<Payment>,
+    pub(crate) failed: Payment,
+    pub(crate) broken: String,
 }
 
-fn shop(server: &TestServer) -> Shop {
+pub(crate) fn shop(server: &TestServer) -> Shop {
     let store = &server.app.store;
     let euro = hostr::plan::Plan {
         id: "euro".into(),
@@ -400,7 +401,7 @@ fn shop(server: &TestServer) -> Shop {
 
 /// Income per month and currency, worked out here from the payments as
 /// built: cents (every price here is in cents) and sats, by `YYYY-MM`.
-fn income_by_month(
+pub(crate) fn income_by_month(
     payments: &[Payment],
 ) -> std::collections::BTreeMap<String, (std::collections::BTreeMap<String, i64>, i64)> {
     let mut months = std::collections::BTreeMap::new();

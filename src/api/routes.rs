@@ -54,6 +54,9 @@ pub fn route(app: &App, request: &Request) -> Response {
             Err(ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address."))
         }
         None if matches!(method, "GET" | "HEAD") => {
+            if super::admin::page_hidden(app, path) {
+                return Response::from(http::HttpError::not_found("not_found", "There is no page at this address."));
+            }
             return app.pages.serve(request).unwrap_or_else(Response::from);
         }
         None => return method_not_allowed(method, "GET, HEAD"),

@@ -68,6 +68,11 @@ pub fn route(
     operator(app, request).and_then(|operator| handler(app, &operator, request)).unwrap_or_else(Response::from)
 }
 
+/// Whether `path` is a console page on a site without a console.
+pub fn page_hidden(app: &App, path: &str) -> bool {
+    (path == "/admin" || path.starts_with("/admin/")) && !app.console.is_on()
+}
+
 fn refused(code: &'static str, message: &'static str) -> ApiError {
     ApiError::new(Failure::Forbidden, code, message)
 }
