@@ -489,3 +489,86 @@ fn the_monthly_csv_matches_the_payments() {
     let bad = server.authed("GET", "/api/admin/export/payments.csv?month=2026-13", &token, None);
     assert_eq!((bad.status, bad.error_code().as_str()), (400, "bad_month"));
 }
+
+#[test]
+fn customers_are_found_by_npub_hex_email_and_domain_and_shown_with_what_is_theirs() {
+    let admin = new_keys();
+    let (_dir, server) = console_server(&admin, false);
+    let token = console_sign_in(&server, &admin);
+    let found = account(&server, 9);
+    let store = &server.app.store;
+    store
+        .update::<hostr::customer::Customer, _, hostr::store::StoreError>(&found.customer_id, |c| {
+            c.email = Some("Shop.Owner@example.com".into());
+            Ok(())
+        })
+        .unwrap();
+    account(&server, 10); // someone else
+    let customer: hostr::customer::Customer = store.get(&found.customer_id).unwrap();
+    let npub = nostr::prelude::PublicKey::from_hex(&customer.public_key).unwrap().to_bech32().unwrap();
+    for query in [npub.as_str(), customer.public_key.as_str(), "shop.owner@", "site9.exam", customer.id.as_str()] {
+        let reply = server.authed("GET", &format!("/api/admin/customers?q={query}"), &token, None).json();
+        let ids: Vec<&str> = reply["customers"].as_array().unwrap().iter().filter_map(|c| c["id"].as_str()).collect();
+        assert_eq!(ids, [customer.id.as_str()], "{query}");
+    }
+    let all = server.authed("GET", "/api/admin/customers", &token, None).json();
+    assert_eq!(all["customers"].as_array().unwrap().len(), 2);
+    let page = server.authed("GET", &format!("/api/admin/customers/{}", customer.id), &token, None).json();
+    assert_eq!(page["accounts"][0]["domain"], "site9.example");
+    assert_eq!(page["npub"], npub.as_str());
+    let missing = server.authed("GET", "/api/admin/customers/not-an-id", &token, None);
+    assert_eq!((missing.status, missing.error_code().as_str()), (404, "unknown_customer"));
+}
+
+#[test]
+fn plans_added_and_edited_from_the_console_are_the_files_hostr_plan_writes() {
+    let admin = new_keys();
+    let (_dir, server) = console_server(&admin, false);
+    let database = server.app.store.root().to_path_buf();
+    let token = console_sign_in(&server, &admin);
+    let terms = json!({"name": "Pro hosting", "storage": 50, "bandwidth": 500, "price": 12.5, "currency": "EUR",
+                       "billingCycle": "yearly", "accounts": 2, "available": true});
+    let mut body = terms.clone();
+    body["id"] = json!("pro");
+    body["whmPackage"] = json!("pack");
+    let added = server.authed("POST", "/api/admin/plans", &token, Some(&body.to_string()));
+    assert_eq!(added.status, 201, "{}", String::from_utf8_lossy(&added.body));
+    hostr_cli(
+        &database,
+        &[
+            "plan",
+            "add",
+            "pro2",
+            "--name",
+            "Pro hosting",
+            "--storage",
+            "50",
+            "--bandwidth",
+            "500",
+            "--price",
+            "12.50",
+            "--currency",
+            "EUR",
+            "--billing-cycle",
+            "yearly",
+            "--accounts",
+            "2",
+            "--whm-package",
+            "pack",
+        ],
+    );
+    let edited = server.authed("PUT", "/api/admin/plans/pro", &token, Some(r#"{"price": 15, "available": false}"#));
+    assert_eq!(edited.status, 200, "{}", String::from_utf8_lossy(&edited.body));
+    hostr_cli(&database, &["plan", "edit", "pro2", "--price", "15", "--unavailable"]);
+    let (console_file, cli_file) = (file_of(&server, "plans", "pro"), file_of(&server, "plans", "pro2"));
+    assert_eq!((console_file["price"].clone(), console_file["available"].clone()), (json!(15), json!(false)));
+    assert_eq!(shape(console_file), shape(cli_file));
+    let raw = std::fs::read_to_string(database.join("plans/pro.json")).unwrap();
+    let raw_cli = std::fs::read_to_string(database.join("plans/pro2.json")).unwrap();
+    let keys = |text: &str| text.lines().map(|l| l.split(':').next().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(keys(&raw), keys(&raw_cli), "the same fields in the same order");
+    let entry = audit_entry(&server, &token, "pro", "plan.edit");
+    assert_eq!((entry["before"]["price"].clone(), entry["after"]["price"].clone()), (json!(12.5), json!(15)));
+    let taken = server.authed("POST", "/api/admin/plans", &token, Some(&body.to_string()));
+    assert_eq!((taken.status, taken.error_code().as_str()), (409, "plan_exists"));
+}

@@ -9,6 +9,7 @@ mod access;
 mod actions;
 mod export;
 mod overview;
+mod people;
 
 use super::error::{ApiError, ApiResult, Failure};
 use super::require_own_origin;
@@ -30,6 +31,11 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/api/admin/logout", access::logout),
     ("GET", "/api/admin/audit", access::audit),
     ("GET", "/api/admin/overview", overview::show),
+    ("GET", "/api/admin/customers", people::search),
+    ("GET", "/api/admin/customers/*", people::show),
+    ("GET", "/api/admin/plans", people::plans),
+    ("POST", "/api/admin/plans", people::add_plan),
+    ("PUT", "/api/admin/plans/*", people::edit_plan),
     ("POST", "/api/admin/accounts/suspend", actions::suspend),
     ("POST", "/api/admin/accounts/unsuspend", actions::unsuspend),
     ("POST", "/api/admin/accounts/extend", actions::extend),
