@@ -1571,4 +1571,34 @@ fn an_operator_signs_in_to_the_console_and_sees_the_business_and_what_needs_them
     browser.wait_text("[data-test=audit]", "payment.retry");
     let payment: hostr::payment::Payment = site.server.app.store.get(&shop.failed.id).unwrap();
     assert_ne!(payment.fulfilment.status, hostr::payment::FulfilmentStatus::Failed);
+
+    // A customer found by their npub, with their payments.
+    let customer: Customer = site.server.app.store.get(&payment.customer_id).unwrap();
+    let npub = nostr::prelude::PublicKey::from_hex(&customer.public_key).unwrap().to_bech32().unwrap();
+    browser.goto(&site.url("/admin/customers.html"));
+    browser.wait_visible("[data-test=customer-q]");
+    browser.type_into("[data-test=customer-q]", &npub);
+    browser.press_key("\u{E007}");
+    browser.wait_visible("[data-test=open-customer]");
+    assert_eq!(
+        browser.eval("return document.querySelectorAll('[data-test=open-customer]').length", json!([])),
+        json!(1)
+    );
+    browser.click("[data-test=open-customer]");
+    browser.wait_text("[data-test=customer]", "order50.example");
+    assert!(browser.text("[data-test=customer]").contains("PAID"));
+    browser.screenshots("console-03-customer", true);
+    browser.check_page_weight("/admin/customers.html");
+
+    // A plan's price changed from the console, in its file.
+    browser.goto(&site.url("/admin/plans.html"));
+    browser.wait_visible("[data-test=plan-basic] [name=price]");
+    browser.clear("[data-test=plan-basic] [name=price]");
+    browser.type_into("[data-test=plan-basic] [name=price]", "6.5");
+    browser.click("[data-test=plan-basic] button");
+    browser.wait_text("#plans", "Saved");
+    let plan: Plan = site.server.app.store.get("basic").unwrap();
+    assert_eq!(plan.price, hostr::money::Money::from_cents(650).unwrap());
+    browser.screenshots("console-04-plans", true);
+    browser.check_page_weight("/admin/plans.html");
 }

@@ -3,65 +3,11 @@
 // actions confirmed with the server's own sentence, and the audit log.
 // Everything from the server enters the page as text.
 
-import {api, ApiError} from './api.js';
-import {startPage} from './page.js';
-import {getPublicKey, signEvent, waitForSigner} from './signer.js';
+import {api} from './api.js';
+import {startConsolePage} from './adminAuth.js';
 import {byId, date, fill, h, message, money, sats, shortNpub, show} from './ui.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-
-function gate(...children) {
-  show('console', false);
-  fill('gate', ...children);
-}
-
-async function start() {
-  startPage();
-  try {
-    const me = await api('GET', '/api/admin/session');
-    await open(me);
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    if (error.status === 404) {
-      gate(message('info', 'This site has no console', 'Set HOSTR_ADMIN_NPUBS to the operators\u2019 keys and restart hostr.'));
-    } else {
-      gate(message('info', 'Operators only', error.code === 'operator_sign_in_required' ? 'Sign in with an operator\u2019s Nostr key.' : error.message,
-        h('button', {type: 'button', 'data-test': 'admin-login', onclick: signIn}, 'Sign in with Nostr')));
-    }
-  }
-}
-
-async function signIn() {
-  try {
-    if (!(await waitForSigner(3000))) throw new Error('This browser has no Nostr signer extension, or it is switched off.');
-    const pubkey = await getPublicKey();
-    const challenge = await api('GET', '/api/challenge');
-    const event = {
-      kind: 27235, created_at: Math.floor(Date.now() / 1000), pubkey, content: challenge.content,
-      tags: [['u', `${location.origin}/api/admin/verify`], ['method', 'POST'], ['challenge', challenge.challenge]],
-    };
-    const me = await api('POST', '/api/admin/verify', {event: await signEvent(event)});
-    await open(me);
-  } catch (error) {
-    gate(message('error', 'Not signed in', error.message,
-      h('button', {type: 'button', 'data-test': 'admin-login', onclick: signIn}, 'Try again')));
-  }
-}
-
-async function open(me) {
-  fill('who', h('span', {class: 'small', 'data-test': 'operator-npub'}, shortNpub(me.npub)), ' ',
-    h('button', {type: 'button', class: 'secondary small', onclick: signOut}, 'Sign out'));
-  const overview = await api('GET', '/api/admin/overview');
-  renderOverview(overview);
-  fill('gate');
-  show('console', true);
-  await loadAudit();
-}
-
-async function signOut() {
-  await api('POST', '/api/admin/logout').catch(() => null);
-  location.reload();
-}
 
 function renderOverview(o) {
   const needs = o.needs.map((n) => h('li', {'data-kind': n.kind},
@@ -161,4 +107,7 @@ byId('audit-filter').addEventListener('submit', (event) => {
   loadAudit();
 });
 byId('audit-q').addEventListener('input', () => loadAudit());
-start();
+startConsolePage(async () => {
+  renderOverview(await api('GET', '/api/admin/overview'));
+  await loadAudit();
+});
