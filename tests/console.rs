@@ -338,6 +338,18 @@ fn console_actions_write_what_the_cli_writes_and_are_audited_with_the_operators_
     assert_eq!((moved(&by_console), moved(&by_cli)), (chrono::Duration::days(10), chrono::Duration::days(10)));
     assert_eq!(audit_entry(&server, &token, &by_cli.id, "account.extend")["actor"], "cli");
     assert_eq!(audit_entry(&server, &token, &by_console.id, "account.extend")["actor"], npub.as_str());
+
+    // Suspend a customer.
+    let (by_console, by_cli) = (account(&server, 11).customer_id, account(&server, 12).customer_id);
+    post("/api/admin/customers/suspend", json!({"customer": by_console, "reason": "chargeback"}));
+    hostr_cli(&database, &["customer", "suspend", &by_cli, "--reason", "chargeback"]);
+    let console_file = file_of(&server, "customers", &by_console);
+    assert_eq!(console_file["status"], "SUSPENDED");
+    let mut cli_file = file_of(&server, "customers", &by_cli);
+    cli_file["publicKey"] = console_file["publicKey"].clone();
+    assert_eq!(shape(console_file), shape(cli_file));
+    let entry = audit_entry(&server, &token, &by_console, "customer.suspend");
+    assert_eq!((entry["actor"].as_str(), entry["reason"].as_str()), (Some(npub.as_str()), Some("chargeback")));
 }
 
 /// A PAID payment of plan `plan` at `paid_at` bringing `sats`.

@@ -54,7 +54,7 @@ function chart(label, rows, format) {
 function actionBody() {
   const action = byId('act-action').value;
   const target = byId('act-target').value.trim();
-  const body = action.startsWith('accounts/') ? {account: target} : {payment: target};
+  const body = action.startsWith('accounts/') ? {account: target} : action.startsWith('customers/') ? {customer: target} : {payment: target};
   const reason = byId('act-reason').value.trim();
   if (reason) body.reason = reason;
   if (action === 'accounts/suspend' && byId('act-message').value.trim()) body.message = byId('act-message').value.trim();

@@ -174,3 +174,46 @@ pub fn cancel(app: &App, operator: &Operator, request: &Request) -> ApiResult<Re
         confirm.to_owned(),
     ))
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CustomerAction {
+    /// The customer's id.
+    customer: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `hostr customer suspend`'s use case: every account of theirs suspended.
+pub fn suspend_customer(app: &App, operator: &Operator, request: &Request) -> ApiResult<Response> {
+    let body: CustomerAction = request.json()?;
+    let before: crate::customer::Customer = app.store.get(&body.customer)?;
+    let confirm = "WHM suspends every account of this customer within seconds, and they cannot buy until \
+                   unsuspended. The reason stays private; they are told which sites stop."
+        .to_owned();
+    if body.dry_run {
+        return dry(confirm);
+    }
+    let after = crate::customer::suspend(&app.store, &before.id, &body.reason)?;
+    app.provisioner.wake();
+    let entry = AuditEntry::now(&operator.npub, "customer.suspend", Target::new("customer", &after.id));
+    Ok(done(app, entry.because(&body.reason), &before, &after, confirm))
+}
+
+/// `hostr customer unsuspend`'s use case.
+pub fn unsuspend_customer(app: &App, operator: &Operator, request: &Request) -> ApiResult<Response> {
+    let body: CustomerAction = request.json()?;
+    let before: crate::customer::Customer = app.store.get(&body.customer)?;
+    let confirm = "WHM unsuspends this customer's paid accounts within seconds; an account suspended by itself \
+                   stays suspended."
+        .to_owned();
+    if body.dry_run {
+        return dry(confirm);
+    }
+    let after = crate::customer::unsuspend(&app.store, &before.id)?;
+    app.provisioner.wake();
+    let entry = AuditEntry::now(&operator.npub, "customer.unsuspend", Target::new("customer", &after.id));
+    Ok(done(app, entry, &before, &after, confirm))
+}

@@ -33,6 +33,8 @@ pub const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/api/admin/overview", overview::show),
     ("GET", "/api/admin/customers", people::search),
     ("GET", "/api/admin/customers/*", people::show),
+    ("POST", "/api/admin/customers/suspend", actions::suspend_customer),
+    ("POST", "/api/admin/customers/unsuspend", actions::unsuspend_customer),
     ("GET", "/api/admin/plans", people::plans),
     ("POST", "/api/admin/plans", people::add_plan),
     ("PUT", "/api/admin/plans/*", people::edit_plan),
