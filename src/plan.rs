@@ -231,6 +231,9 @@ pub struct NewPlan {
     #[serde(default)]
     pub whm_package: Option<String>,
     pub accounts: u32,
+    /// One period at a time when not given.
+    #[serde(default = "PrepayOption::only_one")]
+    pub prepay: Vec<PrepayOption>,
     pub available: bool,
 }
 
@@ -248,6 +251,7 @@ pub fn add(store: &Store, new: NewPlan) -> StoreResult<Plan> {
         currency: new.currency,
         billing_cycle: new.billing_cycle,
         accounts: new.accounts,
+        prepay: new.prepay,
         available: new.available,
         created_at: now,
         updated_at: now,
