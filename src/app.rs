@@ -41,6 +41,8 @@ pub struct App {
     pub store: Arc<Store>,
     pub challenges: ChallengeBook,
     pub sessions: Sessions,
+    /// The operator's console (`--admin-npubs`).
+    pub console: crate::console::Console,
     pub nip05: Nip05Checker,
     /// Per signed-in key: email addresses refused as already in use.
     pub email_refusals: TokenBuckets<String>,
@@ -157,6 +159,7 @@ impl App {
             email_refusals: TokenBuckets::new(EMAIL_REFUSALS),
             nostrconnect_requests: TokenBuckets::new(rate),
             sessions: Sessions::new(&secret, config.session_lifetime),
+            console: crate::console::Console::new(&config, &secret),
             pages: StaticFiles::new(config.public_dir.clone()),
             operator,
             receipts,
@@ -214,6 +217,9 @@ impl App {
         self.notifier.start();
         if self.outbox.is_on() {
             self.nwc.start();
+        }
+        if self.console.is_on() {
+            crate::console::hand_edits::start(Arc::downgrade(&self.store), self.config.hand_edit_check);
         }
     }
 

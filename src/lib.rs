@@ -9,6 +9,7 @@ pub mod check;
 pub mod checkout;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod cpanel_account;
 pub mod customer;
 pub mod http;

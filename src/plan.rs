@@ -216,8 +216,53 @@ impl Record for Plan {
     }
 }
 
+/// The terms of a new plan (`hostr plan add`, the console's add).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewPlan {
+    pub id: String,
+    pub name: String,
+    pub storage: u32,
+    pub bandwidth: u32,
+    pub price: Money,
+    pub currency: Currency,
+    pub billing_cycle: BillingCycle,
+    /// The plan's id when not given.
+    #[serde(default)]
+    pub whm_package: Option<String>,
+    pub accounts: u32,
+    /// One period at a time when not given.
+    #[serde(default = "PrepayOption::only_one")]
+    pub prepay: Vec<PrepayOption>,
+    pub available: bool,
+}
+
+/// Adds a plan; the store checks it by the plan's rules and refuses an id
+/// taken (`AlreadyExists`).
+pub fn add(store: &Store, new: NewPlan) -> StoreResult<Plan> {
+    let now = Timestamp::now();
+    let plan = Plan {
+        whm_package: new.whm_package.unwrap_or_else(|| new.id.clone()),
+        id: new.id,
+        name: new.name,
+        storage: new.storage,
+        bandwidth: new.bandwidth,
+        price: new.price,
+        currency: new.currency,
+        billing_cycle: new.billing_cycle,
+        accounts: new.accounts,
+        prepay: new.prepay,
+        available: new.available,
+        created_at: now,
+        updated_at: now,
+    };
+    store.create(&plan)?;
+    Ok(plan)
+}
+
 /// A change to an existing plan: each field given replaces the plan's.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PlanChange {
     pub name: Option<String>,
     pub storage: Option<u32>,

@@ -1517,3 +1517,88 @@ impl Drop for Browser {
         let _ = self.driver.wait();
     }
 }
+
+#[test]
+fn an_operator_signs_in_to_the_console_and_sees_the_business_and_what_needs_them() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let keys = Keys::generate();
+    let site = Site::start_with(|c| c.admins = vec![keys.public_key().to_hex()]);
+    let shop = crate::console::shop(&site.server);
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
+
+    browser.goto(&site.url("/admin/"));
+    browser.wait_visible("[data-test=admin-login]");
+    browser.screenshots("console-01-sign-in", false);
+    browser.click("[data-test=admin-login]");
+    browser.wait_visible("#console");
+    // What needs the operator comes first: the broken file (path and line), then the failed delivery.
+    browser.wait_text("[data-test=needs] li:nth-child(1)", &format!("customers/{}.json:3:", shop.broken));
+    browser.wait_text("[data-test=needs] li:nth-child(2)", &shop.failed.id);
+    assert!(browser.text("[data-test=needs] li:nth-child(2)").contains("failed fulfilment"));
+
+    // The income per month and currency, against the test's own sums.
+    let months: Vec<String> = (0..12)
+        .map(|back| {
+            (chrono::Datelike::with_day(&chrono::Utc::now().date_naive(), 1).unwrap() - chrono::Months::new(back))
+                .format("%Y-%m")
+                .to_string()
+        })
+        .collect();
+    let expected = crate::console::income_by_month(&shop.payments);
+    for month in &months {
+        let (cents, sats) = expected.get(month).cloned().unwrap_or_default();
+        for currency in ["USD", "EUR"] {
+            let cell = format!("[data-test=income-{currency}] tr[data-month='{month}'] td:last-child");
+            let exact = browser.eval("return document.querySelector(arguments[0]).dataset.exact", json!([cell]));
+            let cents = cents.get(currency).copied().unwrap_or(0);
+            let want = if cents == 0 { "0".to_owned() } else { format!("{}.{:02}", cents / 100, cents % 100) };
+            assert_eq!(exact, json!(want), "{currency} in {month}");
+        }
+        let cell = format!("[data-test=income-sats] tr[data-month='{month}'] td:last-child");
+        let exact = browser.eval("return document.querySelector(arguments[0]).dataset.exact", json!([cell]));
+        assert_eq!(exact, json!(sats.to_string()), "sats in {month}");
+    }
+    assert_eq!(browser.eval("return document.querySelectorAll('#income svg rect').length", json!([])), json!(36));
+    browser.screenshots("console-02-overview", true);
+    browser.check_page_weight("/admin/");
+
+    // Retry the failed delivery from the list: the server's sentence first, then it is done and audited.
+    browser.click("[data-test=retry]");
+    browser.wait_text("[data-test=act-confirm]", "accountsummary");
+    browser.click("[data-test=act-do]");
+    browser.wait_text("[data-test=act-confirm]", "Done");
+    browser.wait_text("[data-test=audit]", "payment.retry");
+    let payment: hostr::payment::Payment = site.server.app.store.get(&shop.failed.id).unwrap();
+    assert_ne!(payment.fulfilment.status, hostr::payment::FulfilmentStatus::Failed);
+
+    // A customer found by their npub, with their payments.
+    let customer: Customer = site.server.app.store.get(&payment.customer_id).unwrap();
+    let npub = nostr::prelude::PublicKey::from_hex(&customer.public_key).unwrap().to_bech32().unwrap();
+    browser.goto(&site.url("/admin/customers.html"));
+    browser.wait_visible("[data-test=customer-q]");
+    browser.type_into("[data-test=customer-q]", &npub);
+    browser.press_key("\u{E007}");
+    browser.wait_visible("[data-test=open-customer]");
+    assert_eq!(
+        browser.eval("return document.querySelectorAll('[data-test=open-customer]').length", json!([])),
+        json!(1)
+    );
+    browser.click("[data-test=open-customer]");
+    browser.wait_text("[data-test=customer]", "order50.example");
+    assert!(browser.text("[data-test=customer]").contains("PAID"));
+    browser.screenshots("console-03-customer", true);
+    browser.check_page_weight("/admin/customers.html");
+
+    // A plan's price changed from the console, in its file.
+    browser.goto(&site.url("/admin/plans.html"));
+    browser.wait_visible("[data-test=plan-basic] [name=price]");
+    browser.clear("[data-test=plan-basic] [name=price]");
+    browser.type_into("[data-test=plan-basic] [name=price]", "6.5");
+    browser.click("[data-test=plan-basic] button");
+    browser.wait_text("#plans", "Saved");
+    let plan: Plan = site.server.app.store.get("basic").unwrap();
+    assert_eq!(plan.price, hostr::money::Money::from_cents(650).unwrap());
+    browser.screenshots("console-04-plans", true);
+    browser.check_page_weight("/admin/plans.html");
+}

@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod checkout;
 mod cli;
+mod console;
 mod http;
 mod listings;
 mod modes;

@@ -358,6 +358,7 @@ impl From<ProvisioningError> for ApiError {
             E::NotSuspendable { .. } | E::NotSuspended { .. } => conflict("wrong_account_status", &error),
             E::ReasonRequired => ApiError::bad_request("reason_required", error.to_string()),
             E::UnknownAccount(_) => ApiError::not_found("unknown_account", error.to_string()),
+            E::NotExtendable(_) => conflict("not_extendable", &error),
         }
     }
 }

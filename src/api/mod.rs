@@ -3,6 +3,7 @@
 //! asking (the session), where from (client address, Origin), and bodies.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod customers;
 pub mod error;
@@ -48,12 +49,7 @@ impl Session {
 /// from the site's own origin: a browser sends the cookie along with
 /// requests that other sites trigger.
 pub fn session(app: &App, request: &Request) -> ApiResult<Session> {
-    // The scheme name is case-insensitive (RFC 9110).
-    let bearer = request
-        .header("authorization")
-        .and_then(|h| h.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
+    let bearer = bearer_token(request);
     let cookie = request.header("cookie").and_then(token_from_cookie_header);
     let token = match (bearer, cookie) {
         (Some(token), _) => token,
@@ -77,6 +73,16 @@ pub fn session(app: &App, request: &Request) -> ApiResult<Session> {
         ));
     }
     Ok(Session { public_key: claims.sub, customer })
+}
+
+/// The token of an `Authorization: Bearer` header, if any; the scheme
+/// name is case-insensitive (RFC 9110).
+pub fn bearer_token(request: &Request) -> Option<&str> {
+    request
+        .header("authorization")
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
 }
 
 /// Refuses a request that a page on another site made the browser send.

@@ -43,6 +43,9 @@ const ROUTES: &[(&str, &str, Handler)] = &[
 
 pub fn route(app: &App, request: &Request) -> Response {
     let (method, path) = (request.method.as_str(), request.path.as_str());
+    if path.starts_with("/api/admin/") {
+        return super::admin::route(app, request, matches, method_not_allowed);
+    }
     let same_path = || ROUTES.iter().filter(move |(_, p, _)| matches(p, path));
     let result = match same_path().find(|(m, _, _)| *m == method) {
         Some((_, _, handler)) => handler(app, request),
@@ -54,6 +57,9 @@ pub fn route(app: &App, request: &Request) -> Response {
             Err(ApiError::not_found("no_such_endpoint", "There is no API endpoint at this address."))
         }
         None if matches!(method, "GET" | "HEAD") => {
+            if super::admin::page_hidden(app, path) {
+                return Response::from(http::HttpError::not_found("not_found", "There is no page at this address."));
+            }
             return app.pages.serve(request).unwrap_or_else(Response::from);
         }
         None => return method_not_allowed(method, "GET, HEAD"),

@@ -5,12 +5,21 @@
 //! is refused), expiry is enforced, and every token carries the customer's
 //! session epoch: raising the epoch ("sign out everywhere") revokes every
 //! token issued before.
+//!
+//! The operator's console has its own `Sessions` ([`Sessions::admin`]): its
+//! tokens carry the `admin` scope, live in the `hostr_admin` cookie sent to
+//! `/api/admin/` only, and last hours, not days. Each kind of `Sessions`
+//! refuses the other's tokens, so a customer token never opens the console
+//! and a console token is no customer session.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 pub const COOKIE_NAME: &str = "hostr_session";
+/// The console's cookie, sent by browsers to `/api/admin/` only.
+pub const ADMIN_COOKIE_NAME: &str = "hostr_admin";
+pub const ADMIN_SCOPE: &str = "admin";
 
 /// The secret that signs session tokens, kept in `.session-secret` at the
 /// root of the database (mode 0600) and made on first use.
@@ -28,6 +37,9 @@ pub struct Claims {
     pub exp: i64,
     /// The customer's session epoch when the token was issued.
     pub epoch: u64,
+    /// `admin` for the console's tokens; none for customers'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +54,9 @@ pub struct Sessions {
     decoding: DecodingKey,
     validation: Validation,
     lifetime: Duration,
+    scope: Option<&'static str>,
+    cookie_name: &'static str,
+    cookie_path: &'static str,
 }
 
 impl Sessions {
@@ -54,6 +69,19 @@ impl Sessions {
             decoding: DecodingKey::from_secret(secret),
             validation,
             lifetime,
+            scope: None,
+            cookie_name: COOKIE_NAME,
+            cookie_path: "/",
+        }
+    }
+
+    /// The console's sessions: same secret, the `admin` scope, their own cookie.
+    pub fn admin(secret: &[u8], lifetime: Duration) -> Sessions {
+        Sessions {
+            scope: Some(ADMIN_SCOPE),
+            cookie_name: ADMIN_COOKIE_NAME,
+            cookie_path: "/api/admin",
+            ..Sessions::new(secret, lifetime)
         }
     }
 
@@ -63,7 +91,13 @@ impl Sessions {
 
     /// A token for `public_key`, issued at unix time `now`.
     pub fn issue(&self, public_key: &str, epoch: u64, now: i64) -> String {
-        let claims = Claims { sub: public_key.to_owned(), iat: now, exp: now + self.lifetime.as_secs() as i64, epoch };
+        let claims = Claims {
+            sub: public_key.to_owned(),
+            iat: now,
+            exp: now + self.lifetime.as_secs() as i64,
+            epoch,
+            scope: self.scope.map(str::to_owned),
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of plain claims cannot fail")
     }
@@ -75,17 +109,29 @@ impl Sessions {
                 ErrorKind::ExpiredSignature => SessionError::Expired,
                 _ => SessionError::Invalid,
             })
-            .and_then(
-                |claims| {
-                    if crate::ids::is_public_key_hex(&claims.sub) { Ok(claims) } else { Err(SessionError::Invalid) }
-                },
-            )
+            .and_then(|claims| {
+                let ours = claims.scope.as_deref() == self.scope;
+                if ours && crate::ids::is_public_key_hex(&claims.sub) { Ok(claims) } else { Err(SessionError::Invalid) }
+            })
     }
 
     /// The `Set-Cookie` value that stores `token` in the browser.
     pub fn cookie(&self, token: &str, secure: bool) -> String {
         let secure = if secure { "; Secure" } else { "" };
-        format!("{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", self.lifetime.as_secs())
+        let (name, path) = (self.cookie_name, self.cookie_path);
+        format!("{name}={token}; HttpOnly; SameSite=Strict; Path={path}; Max-Age={}{secure}", self.lifetime.as_secs())
+    }
+
+    /// The `Set-Cookie` value that removes this kind of session's cookie.
+    pub fn clearing(&self, secure: bool) -> String {
+        let secure = if secure { "; Secure" } else { "" };
+        format!("{}=; HttpOnly; SameSite=Strict; Path={}; Max-Age=0{secure}", self.cookie_name, self.cookie_path)
+    }
+
+    /// This kind of session's token in a `Cookie` header, if any.
+    pub fn token_in<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        let name = self.cookie_name;
+        cookie_header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
     }
 
     /// The `Set-Cookie` value that removes the session cookie.
@@ -141,6 +187,20 @@ mod tests {
         assert_eq!(s.verify(&format!("{none_header}.{}.", parts[1])), Err(SessionError::Invalid));
         assert_eq!(s.verify("not a token"), Err(SessionError::Invalid));
         assert_eq!(s.verify(&s.issue("not-a-key", 0, now())), Err(SessionError::Invalid));
+    }
+
+    #[test]
+    fn console_and_customer_tokens_open_only_their_own_door() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let (customers, console) = (sessions(secret), Sessions::admin(secret, Duration::from_secs(600)));
+        let admin = console.issue(KEY, 0, now());
+        assert_eq!(console.verify(&admin).unwrap().scope.as_deref(), Some("admin"));
+        assert_eq!(customers.verify(&admin), Err(SessionError::Invalid), "a console token is no customer session");
+        assert_eq!(console.verify(&customers.issue(KEY, 0, now())), Err(SessionError::Invalid));
+        let cookie = console.cookie(&admin, true);
+        assert!(cookie.starts_with("hostr_admin=") && cookie.contains("Path=/api/admin; Max-Age=600"), "{cookie}");
+        assert_eq!(console.token_in("hostr_session=a; hostr_admin=b"), Some("b"));
+        assert_eq!(customers.token_in("hostr_admin=b"), None);
     }
 
     #[test]

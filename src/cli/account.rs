@@ -4,6 +4,7 @@
 use super::table::{Table, left};
 use super::{CliResult, print_json, when_or_dash};
 use crate::config::AccountCommand;
+use crate::console::audit::{self, AuditEntry, Target};
 use crate::cpanel_account::CpanelAccount;
 use crate::provisioning::operator;
 use crate::store::Store;
@@ -23,6 +24,13 @@ pub(super) fn run(store: &Store, command: AccountCommand, json: bool) -> CliResu
         AccountCommand::Unsuspend { account } => {
             let account = operator::find_account(store, &account).map_err(|e| e.to_string())?;
             operator::set_suspension(store, &account.id, None, None).map_err(|e| e.to_string())?
+        }
+        AccountCommand::Extend { account, days, reason } => {
+            let before = operator::find_account(store, &account).map_err(|e| e.to_string())?;
+            let after = operator::extend(store, &before.id, days, &reason).map_err(|e| e.to_string())?;
+            let entry = AuditEntry::now("cli", "account.extend", Target::new("account", &after.id));
+            audit::record_or_log(store, &entry.changing(&before, &after).because(&reason));
+            after
         }
     };
     if json {

@@ -8,7 +8,6 @@ use crate::config::{PlanAddArgs, PlanCommand, PlanEditArgs};
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::plan::{self, Plan};
 use crate::store::{Store, StoreError};
-use crate::timestamp::Timestamp;
 use std::process::ExitCode;
 
 pub(super) fn run(store: &Store, command: PlanCommand, json: bool) -> CliResult {
@@ -31,9 +30,7 @@ pub(super) fn run(store: &Store, command: PlanCommand, json: bool) -> CliResult 
 }
 
 fn add(store: &Store, args: PlanAddArgs, json: bool) -> CliResult {
-    let now = Timestamp::now();
-    let plan = Plan {
-        whm_package: args.whm_package.unwrap_or_else(|| args.id.clone()),
+    let new = plan::NewPlan {
         id: args.id,
         name: args.name,
         storage: args.storage,
@@ -41,14 +38,14 @@ fn add(store: &Store, args: PlanAddArgs, json: bool) -> CliResult {
         price: args.price,
         currency: args.currency,
         billing_cycle: args.billing_cycle,
+        whm_package: args.whm_package,
         accounts: args.accounts,
         prepay: args.prepay,
         available: !args.unavailable,
-        created_at: now,
-        updated_at: now,
     };
-    store.create(&plan).map_err(|e| match e {
-        StoreError::AlreadyExists { .. } => format!("a plan with id `{}` already exists", plan.id),
+    let id = new.id.clone();
+    let plan = plan::add(store, new).map_err(|e| match e {
+        StoreError::AlreadyExists { .. } => format!("a plan with id `{id}` already exists"),
         other => other.to_string(),
     })?;
     if json {

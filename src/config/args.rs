@@ -114,6 +114,16 @@ pub enum AccountCommand {
     },
     /// Lift an operator's suspension: ACTIVE again if paid, else EXPIRED.
     Unsuspend { account: String },
+    /// Extend an account's paid period as goodwill (no payment is recorded).
+    Extend {
+        account: String,
+        /// Days added to the paid period (from now if it has ended), 1 to 366.
+        #[arg(long)]
+        days: u32,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -59,6 +59,13 @@ pub struct Config {
     pub header_timeout: Duration,
     pub max_body: usize,
     pub session_lifetime: Duration,
+    /// The console's keys (`--admin-npubs`, lowercase hex) and how long their
+    /// sign-in lasts; no keys, no console.
+    pub admins: Vec<String>,
+    pub admin_session_lifetime: Duration,
+    /// How often the record folders are compared for hand edits, for the
+    /// audit log (2 s; no flag).
+    pub hand_edit_check: Duration,
     pub deletion_grace: Duration,
     pub challenge_lifetime: Duration,
     pub challenge_rate: u32,
@@ -137,6 +144,9 @@ impl Config {
             header_timeout: Duration::from_secs(args.header_timeout),
             max_body: args.max_body,
             session_lifetime: Duration::from_secs(u64::from(args.session_days) * DAY),
+            admins: args.admin_npubs.iter().filter(|k| !k.is_empty()).cloned().collect(),
+            admin_session_lifetime: Duration::from_secs(u64::from(args.admin_session_hours) * 60 * 60),
+            hand_edit_check: Duration::from_secs(2),
             deletion_grace: Duration::from_secs(u64::from(args.deletion_grace_days) * DAY),
             challenge_lifetime: Duration::from_secs(args.challenge_lifetime),
             challenge_rate: args.challenge_rate,

@@ -47,6 +47,15 @@ pub struct ServeArgs {
     #[arg(long, env = "HOSTR_SESSION_DAYS", default_value_t = 7, value_parser = between(1_u32, 365))]
     pub session_days: u32,
 
+    /// The Nostr keys (npub1… or hex, comma-separated) allowed into the
+    /// operator's console at /admin. Without any, there is no console.
+    #[arg(long, env = "HOSTR_ADMIN_NPUBS", value_delimiter = ',', value_parser = admin_key)]
+    pub admin_npubs: Vec<String>,
+
+    /// Hours an operator's console sign-in lasts.
+    #[arg(long, env = "HOSTR_ADMIN_SESSION_HOURS", default_value_t = 12, value_parser = between(1_u32, 24 * 7))]
+    pub admin_session_hours: u32,
+
     /// Days a customer who deleted themselves can still recover their account.
     #[arg(long, env = "HOSTR_DELETION_GRACE_DAYS", default_value_t = 30, value_parser = at_most(3650_u32))]
     pub deletion_grace_days: u32,
@@ -260,6 +269,12 @@ impl ServeArgs {
         }
         Only::try_parse_from(args).map(|only| only.serve)
     }
+}
+
+/// A console key as lowercase hex; an empty entry (`HOSTR_ADMIN_NPUBS=`) is
+/// left out by `Config`.
+fn admin_key(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() { Ok(String::new()) } else { crate::customer::parse_public_key(text) }
 }
 
 /// A contact key in its `npub1…` form, whatever form it was given in.

@@ -44,6 +44,8 @@ pub enum ProvisioningError {
     },
     /// No account has this username or id.
     UnknownAccount(String),
+    /// A goodwill extension that cannot be given (`hostr account extend`).
+    NotExtendable(String),
 }
 
 impl fmt::Display for ProvisioningError {
@@ -66,6 +68,7 @@ impl fmt::Display for ProvisioningError {
                 write!(f, "account {username} is {}, not SUSPENDED", status.as_str())
             }
             E::UnknownAccount(name_or_id) => write!(f, "no account with username or id `{name_or_id}`"),
+            E::NotExtendable(why) => f.write_str(why),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! What the operator does by command: retry a fulfilment, suspend or
-//! unsuspend an account. These change the files only; the server's accounts
+//! What the operator does by command or from the console: retry a
+//! fulfilment, suspend or unsuspend an account, extend one as goodwill. These change the files only; the server's accounts
 //! worker applies them to WHM, exactly as it applies hand edits.
 
 use super::ProvisioningError;
@@ -70,6 +70,40 @@ pub fn set_suspension(
             }
         }
         a.suspension_changed_at = Some(now);
+        a.updated_at = now;
+        Ok(a.clone())
+    })
+}
+
+/// The most days one goodwill extension gives.
+pub const MAX_EXTENSION_DAYS: u32 = 366;
+
+/// Extends an account's paid period by `days` as goodwill, for `reason`
+/// (kept in the audit log): from `paidUntil`, or from now when that has
+/// passed. An EXPIRED account is ACTIVE again; the accounts worker lifts
+/// hostr's suspension in WHM. No payment is made or recorded.
+pub fn extend(store: &Store, account_id: &str, days: u32, reason: &str) -> Result<CpanelAccount, ProvisioningError> {
+    if reason.trim().is_empty() {
+        return Err(ProvisioningError::ReasonRequired);
+    }
+    if !(1..=MAX_EXTENSION_DAYS).contains(&days) {
+        return Err(ProvisioningError::NotExtendable(format!("extend by 1 to {MAX_EXTENSION_DAYS} days, not {days}")));
+    }
+    let now = Timestamp::now();
+    store.update::<CpanelAccount, _, ProvisioningError>(account_id, |a| {
+        let refuse = |why: &str| Err(ProvisioningError::NotExtendable(format!("account {} {why}", a.username)));
+        let Some(until) = a.paid_until else { return refuse("has no end to its paid period") };
+        if matches!(a.status, AccountStatus::Provisioning | AccountStatus::Terminated) {
+            return refuse(&format!("is {}", a.status.as_str()));
+        }
+        let from = if until > now { until } else { now };
+        let Some(new_until) = from.as_datetime().checked_add_days(chrono::Days::new(u64::from(days))) else {
+            return refuse("would be paid past the last date hostr records");
+        };
+        a.paid_until = Some(Timestamp::from(new_until));
+        if a.status == AccountStatus::Expired {
+            a.status = AccountStatus::Active;
+        }
         a.updated_at = now;
         Ok(a.clone())
     })

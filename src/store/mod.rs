@@ -15,12 +15,16 @@
 //!   that is broken is reported with its path, line and column, and only the
 //!   requests that need that very record fail.
 
+mod changes;
 mod file;
 mod index;
+mod journal;
 mod record;
 
+pub use changes::{OutsideChange, Seen};
 use file::ReadFailure;
 pub use file::{FileStamp, LoadError, MAX_RECORD_BYTES, is_temp_name, locate_field};
+pub use journal::JournalLine;
 pub use record::{Collection, IndexKey, Invalid, Key, Record, raw_string_key};
 
 use index::{CollectionIndex, Indexes};
@@ -137,6 +141,9 @@ pub struct Store {
     /// The problem last logged of each record `list_readable` left out,
     /// by `folder/id`, so that it is logged again only when it changes.
     left_out: Mutex<HashMap<String, String>>,
+    /// For collections whose outside changes are watched (by folder): the
+    /// stamps this process wrote since the last comparison, by id.
+    own_writes: Mutex<HashMap<&'static str, HashMap<String, changes::OwnWrite>>>,
 }
 
 /// Holds a collection's exclusive lock; released on drop.
@@ -166,7 +173,13 @@ impl Store {
             }
         }
         let indexes = Mutex::new(Indexes::new(root.clone()));
-        Ok(Store { indexes, root, locks: Default::default(), left_out: Default::default() })
+        Ok(Store {
+            indexes,
+            root,
+            locks: Default::default(),
+            left_out: Default::default(),
+            own_writes: Default::default(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -349,7 +362,51 @@ impl Store {
             Err(error) => return Err(io_error(error)),
         }
         File::open(self.dir::<T>()?).and_then(|dir| dir.sync_all()).map_err(io_error)?;
+        self.note_own_write(T::COLLECTION, id, FileStamp::missing(), || None);
         self.with_index::<T, _>(|index| index.forget(id))
+    }
+
+    /// Notes a write of ours to a watched collection; `object` (the JSON
+    /// written) is made only then.
+    fn note_own_write(
+        &self,
+        collection: Collection,
+        id: &str,
+        stamp: FileStamp,
+        object: impl FnOnce() -> Option<Map<String, Value>>,
+    ) {
+        let mut own = self.own_writes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(notes) = own.get_mut(collection.folder) {
+            notes.insert(id.to_owned(), (stamp, object()));
+        }
+    }
+
+    /// What changed in `T`'s files since `seen` was last compared, made by
+    /// anyone but this process (see [`changes`]). From the first call on,
+    /// this store notes its own writes to `T` so as to leave them out.
+    pub fn changes_outside<T: Record>(&self, seen: &mut Seen) -> StoreResult<Vec<OutsideChange>> {
+        let dir = self.dir::<T>()?;
+        let lock = || self.own_writes.lock().unwrap_or_else(|p| p.into_inner());
+        let own = lock().entry(T::COLLECTION.folder).or_default().clone();
+        let mut changes = changes::compare(&dir, seen, &own).map_err(|source| StoreError::Io { path: dir, source })?;
+        // Notes taken before the listing have been seen by it: done with.
+        // A write of ours landing after the snapshot but before the listing
+        // is ours all the same, though the snapshot missed it.
+        if let Some(notes) = lock().get_mut(T::COLLECTION.folder) {
+            changes.retain(|change| notes.get(&change.id).is_none_or(|(stamp, _)| *stamp != change.stamp));
+            notes.retain(|id, (stamp, _)| own.get(id).is_none_or(|(seen_note, _)| seen_note != stamp));
+        }
+        Ok(changes)
+    }
+
+    /// Appends one line to the journal `name` (`database/<name>/<day>.jsonl`).
+    pub fn append_to_journal(&self, name: &str, day: &str, line: &str) -> StoreResult<()> {
+        journal::append(&journal::folder(&self.root, name)?, day, line)
+    }
+
+    /// Every line of the journal `name`, oldest first.
+    pub fn journal(&self, name: &str) -> StoreResult<Vec<JournalLine>> {
+        journal::read(&journal::folder(&self.root, name)?)
     }
 
     fn write<T: Record>(&self, record: &T, original: Option<&Map<String, Value>>) -> StoreResult<()> {
@@ -358,6 +415,7 @@ impl Store {
         let io_error = |source| StoreError::Io { path: dir.join(&name), source };
         let bytes = file::encode(record, original).map_err(io_error)?;
         let stamp = file::write_atomic(&dir, &name, &bytes).map_err(io_error)?;
+        self.note_own_write(T::COLLECTION, record.id(), stamp, || serde_json::from_slice(&bytes).ok());
         let keys = record.index_keys().into_iter().map(Key::into_untyped).collect();
         self.with_index::<T, _>(|index| index.insert(record.id().to_owned(), stamp, keys))
     }
