@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod checkout;
 mod cli;
+mod groups;
 mod http;
 mod listings;
 mod modes;
