@@ -134,23 +134,10 @@ function renderAccounts() {
       h('a', {class: 'button', href: '/products.html'}, 'Choose a plan')));
     return;
   }
-  // A plan's further accounts (`groupOf`) are shown right after the account
-  // whose subscription they share.
-  const members = (id) => accounts.filter((a) => a.groupOf === id);
-  const ordered = accounts.filter((a) => !a.groupOf || !accounts.some((p) => p.id === a.groupOf))
-    .flatMap((a) => [a, ...members(a.id)]);
-  fill('accounts', [note, ...ordered.map((a) => accountCard(a, members(a.id).filter((m) => m.status !== 'TERMINATED').length))].filter(Boolean));
-}
-
-/** On a subscription's primary: "Add a site" while its plan includes more
- * accounts than it has; the form is loaded on demand (addSite.js). */
-function addSite(account, used) {
-  const plan = profile.plans && profile.plans[account.planId];
-  if (account.groupOf || !plan || !usable() || account.status !== 'ACTIVE' || plan.accounts <= used + 1) return null;
-  const left = plan.accounts - used - 1;
-  const button = h('button', {type: 'button', class: 'secondary', 'data-test': 'add-site'}, `Add a site (${left} more included)`);
-  button.addEventListener('click', () => import('./addSite.js').then((m) => m.addSiteForm(account, button)));
-  return button;
+  fill('accounts', [note, ...accounts.map(accountCard)].filter(Boolean));
+  // Plans with several accounts: grouping and "Add a site", loaded only for them.
+  const plans = profile.plans || {};
+  if (accounts.some((a) => a.groupOf || (plans[a.planId] || {}).accounts > 1)) import('./addSite.js').then((m) => m.groupAccounts(profile, usable()));
 }
 
 /**
@@ -165,7 +152,7 @@ function accountState(account) {
   return STATUS[account.status] || ['plain', account.status, ''];
 }
 
-function accountCard(account, used) {
+function accountCard(account) {
   const [tone, label, explanation] = accountState(account);
   const errorBox = h('div', {id: `acct-${account.id}-error`});
   const actions = [];
@@ -175,14 +162,12 @@ function accountCard(account, used) {
   if (usable() && (account.status === 'ACTIVE' || account.status === 'EXPIRED')) {
     actions.push(h('a', {class: `button ${account.status === 'ACTIVE' ? 'secondary' : ''}`, href: `/products.html?renew=${encodeURIComponent(account.id)}`, 'data-test': 'renew'}, 'Renew'));
   }
-  actions.push(addSite(account, used));
   const soon = account.status === 'ACTIVE' && account.paidUntil && new Date(account.paidUntil).getTime() - Date.now() < 7 * 86400e3;
   return h('article', {class: 'card', 'data-test': 'account', 'data-domain': account.domain, 'data-status': account.status, 'aria-labelledby': `acct-${account.id}`},
     h('div', {class: 'account-head'},
       h('div', {},
         h('h3', {class: 'domain', id: `acct-${account.id}`}, account.domain),
-        h('div', {class: 'small muted', 'data-test': 'plan-of'}, planName(account.planId),
-          account.groupOf ? ` · included in the plan of ${(profile.cpanelAccounts.find((a) => a.id === account.groupOf) || {}).domain || 'another site'}` : '')),
+        h('div', {class: 'small muted', 'data-test': 'plan-of'}, planName(account.planId))),
       h('span', {class: `badge ${tone}`, 'data-test': 'status'}, label)),
     explanation ? h('p', {class: 'small'}, explanation) : null,
     account.status === 'SUSPENDED' ? suspensionNote(account) : null,
@@ -193,7 +178,7 @@ function accountCard(account, used) {
       h('dt', {}, 'Since'), h('dd', {}, date(account.createdAt))),
     usage(account.resourceUsage),
     usable() ? firstSteps(account.firstSteps) : null,
-    actions.some(Boolean) ? h('div', {class: 'row account-actions'}, actions) : null,
+    h('div', {class: 'row account-actions', hidden: !actions.length}, actions),
     errorBox);
 }
 
