@@ -161,7 +161,7 @@ impl Records {
     }
 
     fn check_accounts(&self, refs: &mut References, now: Timestamp) {
-        let customer_ids = ids_of(&self.customers);
+        let (customer_ids, account_ids) = (ids_of(&self.customers), ids_of(&self.accounts));
         for a in &self.accounts {
             if let Some(until) = a.paid_until.filter(|until| absurdly_far(*until, now)) {
                 let message = format!(
@@ -172,6 +172,9 @@ impl Records {
             }
             refs.expect::<CpanelAccount, Customer>(&a.id, "customerId", &a.customer_id, &customer_ids);
             refs.expect::<CpanelAccount, Plan>(&a.id, "planId", &a.plan_id, &self.plans);
+            if let Some(primary) = &a.group_of {
+                refs.expect::<CpanelAccount, CpanelAccount>(&a.id, "groupOf", primary, &account_ids);
+            }
         }
     }
 

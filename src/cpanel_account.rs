@@ -98,6 +98,12 @@ pub struct CpanelAccount {
     /// command): the event the customer's notice announces.
     #[serde(default)]
     pub suspension_changed_at: Option<Timestamp>,
+    /// For a further account of a plan with several (`Plan::accounts`): the
+    /// account whose purchase is the subscription (the group's primary),
+    /// which holds the group's plan, payments and `paidUntil`. None for a
+    /// primary, and for every account from before groups existed.
+    #[serde(default)]
+    pub group_of: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -127,6 +133,7 @@ impl CpanelAccount {
             create_requested_at: None,
             whm_created_at: None,
             suspension_changed_at: None,
+            group_of: None,
             created_at: now,
             updated_at: now,
         }
@@ -162,6 +169,30 @@ impl CpanelAccount {
         }
         self.updated_at = now;
         (from, until)
+    }
+
+    /// The group's primary: the account that holds its `paidUntil` (itself
+    /// for a primary or a single account).
+    pub fn primary_id(&self) -> &str {
+        self.group_of.as_deref().unwrap_or(&self.id)
+    }
+
+    /// Brings a further account of a group in line with its primary's
+    /// `paidUntil` (the one place the group's paid period lives): the same
+    /// `paidUntil`, and ACTIVE
+    /// again once that is paid (as a renewal makes the primary). An
+    /// operator's suspension of this one site stays. Whether it changed.
+    pub fn follow_primary(&mut self, primary_paid_until: Option<Timestamp>, now: Timestamp) -> bool {
+        let before = (self.paid_until, self.status);
+        self.paid_until = primary_paid_until;
+        if self.status == AccountStatus::Expired && self.is_paid(now) {
+            self.status = AccountStatus::Active;
+        }
+        let changed = before != (self.paid_until, self.status);
+        if changed {
+            self.updated_at = now;
+        }
+        changed
     }
 
     /// Where a period paid at `now` starts: the later of now and the old end.
@@ -250,11 +281,17 @@ impl Record for CpanelAccount {
         if !IdFormat::Slug.accepts(&self.plan_id) {
             return Err(Invalid::new("planId", format!("must be {}", IdFormat::Slug.describe())));
         }
+        if let Some(primary) = &self.group_of
+            && (!IdFormat::Uuid.accepts(primary) || *primary == self.id)
+        {
+            return Err(Invalid::new("groupOf", "must be the id of another account, the group's primary"));
+        }
         Ok(())
     }
 
     fn index_keys(&self) -> Vec<Key<CpanelAccount>> {
         let mut keys = vec![CpanelAccount::by_username(&self.username), CpanelAccount::by_customer(&self.customer_id)];
+        keys.extend(self.group_of.as_deref().map(CpanelAccount::in_group));
         // A removed account's domain may be bought again.
         if self.status != AccountStatus::Terminated {
             keys.push(CpanelAccount::by_domain(&self.domain));
@@ -291,6 +328,11 @@ impl CpanelAccount {
     pub fn by_customer(customer_id: &str) -> Key<CpanelAccount> {
         Key::shared("customerId", customer_id)
     }
+
+    /// The further accounts of the group whose primary is `primary_id`.
+    pub fn in_group(primary_id: &str) -> Key<CpanelAccount> {
+        Key::shared("groupOf", primary_id)
+    }
 }
 
 #[cfg(test)]
@@ -305,6 +347,40 @@ mod tests {
         for bad in ["", "abcdefghi", "1shop", "testshop", "Shop", "sh-op", "sh_op"] {
             assert!(check_username(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_further_account_follows_its_primarys_paid_period() {
+        let t = |s: &str| Timestamp::parse(s).unwrap();
+        let now = t("2026-12-01T00:00:00Z");
+        let primary = CpanelAccount {
+            status: AccountStatus::Active,
+            paid_until: Some(t("2027-01-01T00:00:00Z")),
+            ..CpanelAccount::provisioning("p", "shop", "shop.example", "c", "trio", now)
+        };
+        let member = |status, paid_until| CpanelAccount {
+            status,
+            paid_until,
+            group_of: Some("p".into()),
+            ..CpanelAccount::provisioning("m", "blog", "blog.example", "c", "trio", now)
+        };
+        let cases = [
+            (AccountStatus::Expired, Some(t("2026-11-01T00:00:00Z")), AccountStatus::Active, true),
+            (AccountStatus::Active, Some(t("2027-01-01T00:00:00Z")), AccountStatus::Active, false),
+            (AccountStatus::Suspended, None, AccountStatus::Suspended, true),
+            (AccountStatus::Provisioning, None, AccountStatus::Provisioning, true),
+        ];
+        for (status, until, after, changed) in cases {
+            let mut m = member(status, until);
+            assert_eq!(m.follow_primary(primary.paid_until, now), changed, "{status:?}");
+            assert_eq!((m.status, m.paid_until, m.primary_id()), (after, primary.paid_until, "p"), "{status:?}");
+        }
+        let lapsed = CpanelAccount { paid_until: Some(t("2026-11-01T00:00:00Z")), ..primary.clone() };
+        let mut m = member(AccountStatus::Expired, None);
+        m.follow_primary(lapsed.paid_until, now);
+        assert_eq!(m.status, AccountStatus::Expired, "not paid: stays expired");
+        assert_eq!(primary.primary_id(), "p");
+        assert!(CpanelAccount { group_of: Some("p".into()), ..primary.clone() }.validate().is_err(), "not itself");
     }
 
     #[test]

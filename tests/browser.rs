@@ -547,7 +547,7 @@ fn a_customer_prepays_a_year_on_the_products_page_and_renews_for_a_year() {
     browser.type_into("#domain", "year.example.com");
     browser.click("[data-test=buy-button]");
     browser.wait_text("[data-test=amount]", "54.00");
-    browser.screenshots("26-prepay-a-year", false);
+    browser.screenshots("40-prepay-a-year", false);
     browser.click("[data-test=simulate]");
     browser.wait_visible("[data-test=success]");
     let account = site.account_of(&customer.id, "year.example.com").expect("the account exists");
@@ -563,6 +563,39 @@ fn a_customer_prepays_a_year_on_the_products_page_and_renews_for_a_year() {
     browser.eval(pick, json!([]));
     browser.click("[data-test=renew-button]");
     browser.wait_text("[data-test=amount]", "54.00");
+}
+
+#[test]
+fn a_plan_with_two_accounts_lets_the_customer_add_a_second_site_on_the_profile() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let store = &site.server.app.store;
+    store
+        .update::<Plan, _, hostr::store::StoreError>("basic", |p| {
+            p.accounts = 2;
+            Ok(())
+        })
+        .unwrap();
+    let keys = Keys::generate();
+    let customer = site.register(&keys);
+    let first = site.add_account(&customer, "first", "first.example.com", "ACTIVE", Value::Null, 20);
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
+    browser.goto(&site.url("/"));
+    browser.click("[data-test=login]");
+    browser.wait_url("/profile.html");
+    browser.wait_text("[data-test=add-site]", "1 more included");
+    browser.check_page_weight("/profile.html");
+    browser.click("[data-test=add-site]");
+    browser.type_into("[data-test=add-site-domain]", "second.example.com");
+    browser.click("[data-test=add-site-submit]");
+    let card = "[data-test=account][data-domain='second.example.com']";
+    browser.wait_text(&format!("{card} [data-test=plan-of]"), "included in the plan of first.example.com");
+    let second = site.account_of(&customer.id, "second.example.com").expect("the second account");
+    assert_eq!(second.group_of.as_deref(), Some(first.id.as_str()));
+    browser.screenshots("41-add-a-site", false);
+    let buttons = browser.eval("return document.querySelectorAll('[data-test=add-site]').length", json!([]));
+    assert_eq!(buttons, json!(0), "both accounts of the plan are in use");
 }
 
 #[test]

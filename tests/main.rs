@@ -11,6 +11,7 @@ mod browser;
 mod checkout;
 mod cli;
 mod console;
+mod groups;
 mod http;
 mod listings;
 mod modes;

@@ -89,8 +89,8 @@ function renderPlans() {
     h('ul', {},
       h('li', {}, `${plan.storage} GB storage`),
       h('li', {}, `${plan.bandwidth} GB monthly transfer`),
-      // A purchase makes one cPanel account: never advertise more than is delivered.
-      h('li', {}, '1 cPanel account'),
+      // Further accounts are added on the profile (POST /api/add-account).
+      h('li', {}, plan.accounts > 1 ? `${plan.accounts} cPanel accounts, each with its own domain` : '1 cPanel account'),
       h('li', {}, 'Email, databases and one-click apps')),
     signedIn
       ? h('button', {type: 'button', class: 'choose', 'data-test': `choose-${plan.id}`, 'aria-label': `Choose ${plan.name}`, onclick: () => selectPkg(plan.id)}, 'Choose this plan')

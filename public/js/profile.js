@@ -135,6 +135,9 @@ function renderAccounts() {
     return;
   }
   fill('accounts', [note, ...accounts.map(accountCard)].filter(Boolean));
+  // Plans with several accounts: grouping and "Add a site", loaded only for them.
+  const plans = profile.plans || {};
+  if (accounts.some((a) => a.groupOf || (plans[a.planId] || {}).accounts > 1)) import('./addSite.js').then((m) => m.groupAccounts(profile, usable()));
 }
 
 /**
@@ -164,7 +167,7 @@ function accountCard(account) {
     h('div', {class: 'account-head'},
       h('div', {},
         h('h3', {class: 'domain', id: `acct-${account.id}`}, account.domain),
-        h('div', {class: 'small muted'}, planName(account.planId))),
+        h('div', {class: 'small muted', 'data-test': 'plan-of'}, planName(account.planId))),
       h('span', {class: `badge ${tone}`, 'data-test': 'status'}, label)),
     explanation ? h('p', {class: 'small'}, explanation) : null,
     account.status === 'SUSPENDED' ? suspensionNote(account) : null,
@@ -175,7 +178,7 @@ function accountCard(account) {
       h('dt', {}, 'Since'), h('dd', {}, date(account.createdAt))),
     usage(account.resourceUsage),
     usable() ? firstSteps(account.firstSteps) : null,
-    actions.length ? h('div', {class: 'row account-actions'}, actions) : null,
+    h('div', {class: 'row account-actions', hidden: !actions.length}, actions),
     errorBox);
 }
 

@@ -1,5 +1,6 @@
 //! `POST /api/cpanel-login`: single sign-on into cPanel for the caller's
-//! own ACTIVE account.
+//! own ACTIVE account. `POST /api/add-account`: a further account under the
+//! subscription of a plan with several (`checkout/group.rs`).
 
 use super::session;
 use crate::api::error::{ApiError, ApiResult, Failure};
@@ -15,6 +16,20 @@ use serde_json::json;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct LoginBody {
     account_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AddAccountBody {
+    account_id: String,
+    domain: String,
+}
+
+pub fn add_account(app: &App, request: &Request) -> ApiResult<Response> {
+    let customer = session(app, request)?.registered()?;
+    let body: AddAccountBody = request.json()?;
+    let account = app.checkout.add_account(&customer, &body.account_id, &body.domain)?;
+    Ok(Response::json(201, &json!({"account": super::owned_account_view(app, &customer, &account)})))
 }
 
 pub fn cpanel_login(app: &App, request: &Request) -> ApiResult<Response> {

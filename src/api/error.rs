@@ -390,7 +390,10 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::RenewalOpen => {
                 conflict("renewal_open", "A renewal of this account is already waiting to be paid.")
             }
-            CheckoutError::PeriodsNotOffered(_) | CheckoutError::OtherPeriodsOpen { .. } => prepay_refusal(&error),
+            CheckoutError::PeriodsNotOffered(_)
+            | CheckoutError::OtherPeriodsOpen { .. }
+            | CheckoutError::PlanAccountsUsed { .. }
+            | CheckoutError::SubscriptionNotActive => plan_refusal(&error),
             CheckoutError::NotYourAccount => ApiError::not_your_account(),
             CheckoutError::AccountTerminated => {
                 ApiError::new(Failure::Gone, "account_terminated", "This account was removed. Buy a new one instead.")
@@ -433,9 +436,23 @@ impl From<CheckoutError> for ApiError {
     }
 }
 
-/// The refusals of a number of periods to prepay (`crate::prepay`).
-fn prepay_refusal(error: &CheckoutError) -> ApiError {
+/// What a plan does not allow: more periods at once than it sells
+/// (`crate::prepay`), more accounts than it includes (`checkout/group.rs`).
+fn plan_refusal(error: &CheckoutError) -> ApiError {
     match error {
+        CheckoutError::PlanAccountsUsed { included } => ApiError::new(
+            Failure::Conflict,
+            "plan_accounts_used",
+            format!(
+                "Your plan includes {included} cPanel account(s), and all of them are in use. \
+                 Buy another plan for this domain."
+            ),
+        ),
+        CheckoutError::SubscriptionNotActive => ApiError::new(
+            Failure::Conflict,
+            "subscription_not_active",
+            "Sites are added only to a paid, active plan. Renew it first.",
+        ),
         CheckoutError::OtherPeriodsOpen { periods, .. } => ApiError::new(
             Failure::Conflict,
             "other_periods_open",
@@ -499,6 +516,8 @@ mod tests {
             (CheckoutError::RenewalOpen, 409, "renewal_open"),
             (CheckoutError::PeriodsNotOffered("no".into()), 400, "periods_not_offered"),
             (CheckoutError::OtherPeriodsOpen { payment_id: "p".into(), periods: 1 }, 409, "other_periods_open"),
+            (CheckoutError::PlanAccountsUsed { included: 3 }, 409, "plan_accounts_used"),
+            (CheckoutError::SubscriptionNotActive, 409, "subscription_not_active"),
             (CheckoutError::NotYourAccount, 403, "not_your_account"),
             (CheckoutError::AccountTerminated, 410, "account_terminated"),
             (CheckoutError::RenewalPastCalendar { paid_until: Timestamp::MAX }, 409, "renewal_past_calendar"),

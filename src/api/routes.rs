@@ -36,6 +36,7 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("GET", "/api/auto-renew", wallets::list),
     ("POST", "/api/auto-renew", wallets::connect),
     ("POST", "/api/auto-renew/disconnect", wallets::disconnect),
+    ("POST", "/api/add-account", accounts::add_account),
     // `*`: one path segment, which the handler reads (`Request::path`).
     ("GET", "/api/receipts/*", receipts::show),
     ("POST", "/api/webhooks/strike", payments::strike_webhook),

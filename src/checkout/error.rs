@@ -38,6 +38,12 @@ pub enum CheckoutError {
     },
     /// The account is someone else's, or does not exist (the same answer).
     NotYourAccount,
+    /// The subscription has all the accounts its plan includes.
+    PlanAccountsUsed {
+        included: u32,
+    },
+    /// Further accounts are added only to a paid, active subscription.
+    SubscriptionNotActive,
     /// The account was removed from WHM; it cannot be renewed.
     AccountTerminated,
     /// One more period would end past the last time hostr can record
@@ -92,6 +98,10 @@ impl fmt::Display for CheckoutError {
                 write!(f, "payment {payment_id} for the same is open for {periods} period(s): pay or cancel it first")
             }
             CheckoutError::NotYourAccount => write!(f, "not one of the customer's accounts"),
+            CheckoutError::PlanAccountsUsed { included } => {
+                write!(f, "the plan includes {included} cPanel account(s), and all are in use")
+            }
+            CheckoutError::SubscriptionNotActive => write!(f, "the subscription is not paid and active"),
             CheckoutError::AccountTerminated => write!(f, "the account was removed"),
             CheckoutError::RenewalPastCalendar { paid_until } => {
                 write!(f, "the account is paid until {paid_until}: one more period would end after {}", Timestamp::MAX)

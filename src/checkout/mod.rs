@@ -27,6 +27,7 @@
 pub mod budget;
 mod domains;
 pub mod error;
+mod group;
 mod locks;
 mod open;
 pub mod provider;
@@ -36,7 +37,7 @@ pub mod worker;
 pub use error::{CheckoutError, CheckoutResult};
 pub use open::DEFAULT_MAX_OPEN;
 
-use crate::cpanel_account::{AccountStatus, CpanelAccount, purchase_domain};
+use crate::cpanel_account::{CpanelAccount, purchase_domain};
 use crate::customer::{Customer, CustomerStatus};
 use crate::ids::new_uuid;
 use crate::payment::{FulfilmentStatus, MarkedPaid, Payment, PaymentState, Provider};
@@ -235,19 +236,8 @@ impl Checkout {
                 Ok((plan, None, Some(domain)))
             }
             Purchase::Renewal { account_id } => {
-                let account = match self.store.get::<CpanelAccount>(account_id) {
-                    Ok(account) => account,
-                    Err(StoreError::NotFound { .. } | StoreError::InvalidId { .. }) => {
-                        return Err(CheckoutError::NotYourAccount);
-                    }
-                    Err(other) => return Err(other.into()),
-                };
-                if account.customer_id != customer.id {
-                    return Err(CheckoutError::NotYourAccount);
-                }
-                if account.status == AccountStatus::Terminated {
-                    return Err(CheckoutError::AccountTerminated);
-                }
+                // Any account of a group renews the group: its primary.
+                let account = self.group_primary(customer, account_id)?;
                 let plan = self.store.get::<Plan>(&account.plan_id).map_err(|_| CheckoutError::UnknownPlan)?;
                 Ok((plan, Some(account.id), None))
             }

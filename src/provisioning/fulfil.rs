@@ -163,7 +163,7 @@ impl Provisioner {
 
     /// Creates the account in WHM, exactly once, under its recorded username
     /// or, when WHM shows that name belongs to another domain, the next free one.
-    fn create_in_whm(&self, mut account: CpanelAccount, plan: &Plan) -> Step<()> {
+    pub(super) fn create_in_whm(&self, mut account: CpanelAccount, plan: &Plan) -> Step<()> {
         let email = self.store.get::<Customer>(&account.customer_id).ok().and_then(|c| c.email);
         for _ in 0..MAX_USERNAMES {
             if let Some(sent) = account.create_requested_at {
@@ -248,7 +248,7 @@ impl Provisioner {
     }
 
     /// Moves a PROVISIONING account to the next free username.
-    fn rename(&self, account: &CpanelAccount) -> Step<CpanelAccount> {
+    pub(super) fn rename(&self, account: &CpanelAccount) -> Step<CpanelAccount> {
         for username in usernames(&account.domain).take(MAX_USERNAMES) {
             if username == account.username || !self.username_free(&username)? {
                 continue;

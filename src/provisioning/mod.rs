@@ -22,6 +22,7 @@ pub mod error;
 pub mod first_steps;
 pub mod fulfil;
 pub mod gateway;
+mod group;
 pub mod lifecycle;
 pub mod operator;
 pub mod panel;

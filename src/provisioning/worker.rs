@@ -102,6 +102,8 @@ impl Provisioner {
                 return report;
             }
         };
+        // Further accounts take their group's paid period before expiry is judged.
+        self.follow_groups(&mut accounts, now);
         for account in &mut accounts {
             if lifecycle::expires(account, now, self.schedule.expiry_grace) {
                 report.expired += self.expire(account, now) as usize;
