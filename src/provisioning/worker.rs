@@ -103,6 +103,7 @@ impl Provisioner {
             }
         };
         for account in &mut accounts {
+            self.switch_due_plan(account, now);
             if lifecycle::expires(account, now, self.schedule.expiry_grace) {
                 report.expired += self.expire(account, now) as usize;
             }
