@@ -389,6 +389,7 @@ fn operators_suspend_retry_and_compare_with_whm() {
     let refused = hostr_with_whm(dir.path(), &whm.url, "WRONG", &["whm", "test"]);
     assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("token"));
     whm.add_account("shop", "shop.example");
+    whm.state.lock().unwrap().accounts.get_mut("shop").unwrap().plan = "basic".into();
     whm.add_account("legacy", "legacy.example");
     assert!(hostr(dir.path(), &["account", "suspend", "shop", "--reason", "review"]).status.success());
     let dry = hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync"]);

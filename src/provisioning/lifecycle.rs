@@ -161,7 +161,8 @@ pub fn package_step(
     }
     let known = account.whm_package.as_deref().map_or_else(|| "none on file".to_owned(), |p| format!("hostr set {p}"));
     Some(PackageStep::Drift(format!(
-        "{} is on package {} on WHM ({known}) but its plan's package is {wanted}; hostr leaves it so          (set whmPackage to \"{}\" in the account file to let hostr move it)",
+        "{} is on package {} on WHM ({known}) but its plan's package is {wanted}; hostr leaves it so \
+         (set whmPackage to \"{}\" in the account file to let hostr move it)",
         account.username, actual.package, actual.package
     )))
 }
