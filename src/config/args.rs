@@ -114,6 +114,15 @@ pub enum AccountCommand {
     },
     /// Lift an operator's suspension: ACTIVE again if paid, else EXPIRED.
     Unsuspend { account: String },
+    /// Move an account to another plan, no money involved; the server moves
+    /// its WHM package to the plan's within seconds.
+    ChangePlan {
+        account: String,
+        plan: String,
+        /// Only from the next renewal, whose invoice is then for this plan.
+        #[arg(long)]
+        at_renewal: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

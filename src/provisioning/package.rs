@@ -116,7 +116,7 @@ impl Provisioner {
                     drift.insert(format!("{}:package", account.id), problem);
                 }
                 PackageStep::Change(package) if !execute => {
-                    report.planned.push(format!("move {} to package {package}", account.username));
+                    report.planned.push(format!("would move {} to package {package}", account.username));
                 }
                 PackageStep::Change(package) => {
                     if self.gateway.is_down() || self.gateway.is_held_back(&account.id) {
