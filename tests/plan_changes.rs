@@ -203,6 +203,13 @@ fn the_files_move_packages_but_a_package_changed_by_hand_in_whm_is_only_reported
     edit_by_hand(&shop.db, "cpanel-accounts", &account.id, |a| a["whmPackage"] = json!("custom"));
     wait_for("the package change", || shop.on_whm(&user).filter(|a| a.plan == "root_pro"));
     assert_eq!(shop.whm.calls("changepackage"), 2);
+
+    // A file from before hostr recorded packages, moved by command: taken
+    // to be on its old plan's package, so WHM follows instead of a report.
+    wait_for("its record", || shop.account(&account.id).whm_package.filter(|p| p == "root_pro"));
+    edit_by_hand(&shop.db, "cpanel-accounts", &account.id, |a| a["whmPackage"] = Value::Null);
+    hostr::provisioning::operator::change_plan(&shop.server.app.store, &account.id, "basic", false).unwrap();
+    wait_for("the package change", || shop.on_whm(&user).filter(|a| a.plan == "basic"));
 }
 
 #[test]

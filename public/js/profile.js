@@ -159,6 +159,19 @@ function accountCard(account) {
   if (usable() && (account.status === 'ACTIVE' || account.status === 'EXPIRED')) {
     actions.push(h('a', {class: `button ${account.status === 'ACTIVE' ? 'secondary' : ''}`, href: `/products.html?renew=${encodeURIComponent(account.id)}`, 'data-test': 'renew'}, 'Renew'));
   }
+  // Changing plan is its own module, loaded when asked for.
+  const changeBox = h('div');
+  const changing = (name) => (e) => {
+    const button = e.currentTarget;
+    import('./planChange.js').then((m) => m[name](account, name === 'offer' ? plans : button, changeBox, reload))
+      .catch((error) => fill(changeBox, message('error', 'This could not load', error.message)));
+  };
+  if (usable() && account.status === 'ACTIVE' && !account.scheduledPlan) {
+    actions.push(h('button', {type: 'button', class: 'secondary', 'data-test': 'change-plan', onclick: changing('offer')}, 'Change plan'));
+  }
+  const scheduled = account.scheduledPlan && h('div', {'data-test': 'scheduled-plan'}, message('info', null,
+    `Moves to ${planName(account.scheduledPlan.planId)} ${account.scheduledPlan.from ? `on ${date(account.scheduledPlan.from)}` : 'at the next renewal'}.`,
+    account.scheduledPlan.from ? null : h('button', {type: 'button', class: 'link', 'data-test': 'cancel-plan-change', onclick: changing('cancel')}, 'Cancel this change')));
   const soon = account.status === 'ACTIVE' && account.paidUntil && new Date(account.paidUntil).getTime() - Date.now() < 7 * 86400e3;
   return h('article', {class: 'card', 'data-test': 'account', 'data-domain': account.domain, 'data-status': account.status, 'aria-labelledby': `acct-${account.id}`},
     h('div', {class: 'account-head'},
@@ -175,8 +188,9 @@ function accountCard(account) {
       h('dt', {}, 'Since'), h('dd', {}, date(account.createdAt))),
     usage(account.resourceUsage),
     usable() ? firstSteps(account.firstSteps) : null,
+    scheduled || null,
     actions.length ? h('div', {class: 'row account-actions'}, actions) : null,
-    errorBox);
+    changeBox, errorBox);
 }
 
 /** The operator's own words about a suspension, and how to reach them. */

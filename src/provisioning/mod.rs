@@ -25,7 +25,7 @@ pub mod fulfil;
 pub mod gateway;
 pub mod lifecycle;
 pub mod operator;
-mod package;
+pub mod package;
 pub mod panel;
 pub mod reconcile;
 pub mod sandbox;

@@ -89,7 +89,8 @@ pub fn change_plan(
     store.update::<CpanelAccount, _, ProvisioningError>(account_id, |a| {
         if at_renewal {
             a.scheduled_plan = Some(crate::cpanel_account::ScheduledPlan { plan_id: plan.id.clone(), from: None });
-        } else {
+        } else if a.plan_id != plan.id {
+            super::package::remember_package(store, a);
             a.plan_id = plan.id.clone();
             a.scheduled_plan = None;
         }

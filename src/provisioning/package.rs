@@ -49,12 +49,14 @@ impl Provisioner {
         }
         let now = Timestamp::now();
         let price = payment.proration.as_ref().map_or(plan.price, |p| p.price);
+        let store = &self.store;
         let (account, period) = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
             let period = match kind {
                 PaymentKind::Upgrade => (payment.paid_at.unwrap_or(now), a.paid_until.unwrap_or(now)),
                 PaymentKind::CycleChange => a.restart_period(&payment.id, payment.created_at, plan.billing_cycle),
             };
             if a.plan_id != plan.id {
+                remember_package(store, a);
                 a.plan_id = plan.id.clone();
                 a.period_price = Some(PeriodPrice { amount: price, currency: payment.currency.clone() });
                 a.scheduled_plan = None;
@@ -76,6 +78,7 @@ impl Provisioner {
             return;
         }
         let switched = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
+            remember_package(&self.store, a);
             a.switch_due_plan(now);
             Ok(a.clone())
         });
@@ -211,5 +214,16 @@ impl Provisioner {
         })?;
         self.view().set_package(&account.username, package);
         Ok(())
+    }
+}
+
+/// Before an account's plan changes: an account file from before hostr
+/// recorded `whmPackage` is taken to be on its old plan's package, so the
+/// reconcile pass moves it rather than report it as changed by hand.
+pub fn remember_package(store: &crate::store::Store, account: &mut CpanelAccount) {
+    if account.whm_package.is_none()
+        && let Ok(old) = store.get::<Plan>(&account.plan_id)
+    {
+        account.whm_package = Some(old.whm_package);
     }
 }
