@@ -172,6 +172,9 @@ impl Records {
             }
             refs.expect::<CpanelAccount, Customer>(&a.id, "customerId", &a.customer_id, &customer_ids);
             refs.expect::<CpanelAccount, Plan>(&a.id, "planId", &a.plan_id, &self.plans);
+            if let Some(scheduled) = &a.scheduled_plan {
+                refs.expect::<CpanelAccount, Plan>(&a.id, "scheduledPlan", &scheduled.plan_id, &self.plans);
+            }
         }
     }
 

@@ -294,7 +294,7 @@ function renderPayments() {
         ? 'Setting up the account failed so far; it is being retried or looked at by the operator.' : null;
       return h('tr', {'data-test': 'payment-row'},
         h('td', {'data-label': 'Date'}, h('span', {}, date(p.createdAt, true))),
-        h('td', {'data-label': 'For'}, h('span', {}, `${planName(p.planId)} · ${p.domain || `renewal of ${domains.get(p.accountId) || 'an account'}`}`)),
+        h('td', {'data-label': 'For'}, h('span', {}, `${planName(p.planId)} · ${p.domain || `${{upgrade: 'upgrade', cycleChange: 'new billing cycle'}[p.kind] || 'renewal'} of ${domains.get(p.accountId) || 'an account'}`}`)),
         h('td', {'data-label': 'Amount'}, h('span', {}, money(p.amount, p.currency), p.periods > 1 ? ` for ${p.periods} periods` : '')),
         h('td', {'data-label': 'Status'}, h('span', {}, h('span', {class: `badge ${tone}`, title: failed || null}, label),
           p.sandbox ? h('span', {class: 'small muted'}, ' sandbox') : null)),

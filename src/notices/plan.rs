@@ -230,9 +230,18 @@ fn for_account(account: &CpanelAccount, world: &World, settings: &Settings, out:
         && !renewal_paid(world, &account.id)
     {
         fields.insert("days".to_owned(), days.to_string());
-        fields.insert("renewal".to_owned(), renewal_terms(account, world.plans));
-        push(NoticeKind::RenewalDue, format!("{until}:{days}"), fields);
+        push(NoticeKind::RenewalDue, format!("{until}:{days}"), with_renewal(fields, account, world.plans));
     }
+}
+
+/// The reminder's fields with what the renewal costs (`renewal`).
+fn with_renewal(
+    mut fields: BTreeMap<String, String>,
+    account: &CpanelAccount,
+    plans: &[Plan],
+) -> BTreeMap<String, String> {
+    fields.insert("renewal".to_owned(), renewal_terms(account, plans));
+    fields
 }
 
 /// What the next renewal costs, in words: the plan it renews (a scheduled
