@@ -85,6 +85,13 @@ pub struct PackageRequest {
 pub struct PeriodPrice {
     pub amount: Money,
     pub currency: Currency,
+    /// How many billing periods `amount` bought at once (prepaid, `crate::prepay`).
+    #[serde(default = "one_period")]
+    pub periods: u32,
+}
+
+fn one_period() -> u32 {
+    1
 }
 
 /// Disk and bandwidth as last read from WHM, in megabytes.

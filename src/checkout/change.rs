@@ -18,8 +18,10 @@
 use super::{Checkout, CheckoutError, CheckoutResult};
 use crate::cpanel_account::{AccountStatus, CpanelAccount, ScheduledPlan};
 use crate::customer::{Customer, CustomerStatus};
+use crate::money::Money;
 use crate::payment::{Payment, PaymentKind, PaymentState};
 use crate::plan::Plan;
+use crate::prepay::{self, PrepayOption};
 use crate::proration::{self, ChangeKind, Proration, ProrationError};
 use crate::store::StoreError;
 use crate::timestamp::Timestamp;
@@ -107,6 +109,21 @@ pub enum ChangeOutcome {
     Scheduled(Box<CpanelAccount>),
 }
 
+/// The old and the new price of what a change compares: the period as
+/// bought (for as many periods as were prepaid together; the plan's price for
+/// older files), and the new plan for as many periods, at its prepay price
+/// when it offers that many, else at its full price. A cycle change buys one
+/// period of the new cycle.
+fn prices(account: &CpanelAccount, from: &Plan, to: &Plan, kind: ChangeKind) -> CheckoutResult<(Money, Money)> {
+    let paid = account.period_price.as_ref().filter(|p| p.currency == from.currency);
+    let (old, periods) = paid.map_or((from.price, 1), |p| (p.amount, p.periods));
+    let periods = if kind == ChangeKind::CycleChange { 1 } else { periods };
+    let full = PrepayOption { periods, discount_percent: None };
+    let new = to.price_for(periods).ok().or_else(|| prepay::price_of(full, to.price, &to.currency));
+    let new = new.ok_or_else(|| refused(PlanChangeRefusal::Proration(ProrationError::NotWhole(to.price))))?;
+    Ok((old, new))
+}
+
 fn refused(refusal: PlanChangeRefusal) -> CheckoutError {
     CheckoutError::PlanChange(refusal)
 }
@@ -138,9 +155,8 @@ impl Checkout {
                 }));
             }
         };
-        let old =
-            account.period_price.as_ref().filter(|p| p.currency == from.currency).map_or(from.price, |p| p.amount);
-        let proration = proration::price(kind, old, to.price, &to.currency, period, now)
+        let (old, new) = prices(&account, &from, &to, kind)?;
+        let proration = proration::price(kind, old, new, &to.currency, period, now)
             .map_err(|e| refused(PlanChangeRefusal::Proration(e)))?;
         Ok(ChangeQuote { account, from, to, proration })
     }
@@ -157,7 +173,7 @@ impl Checkout {
             ChangeKind::Upgrade => PaymentKind::Upgrade,
             ChangeKind::CycleChange => PaymentKind::CycleChange,
         };
-        if quote.proration.due == crate::money::Money::default() {
+        if quote.proration.due == Money::default() {
             return Err(refused(PlanChangeRefusal::NothingToPay));
         }
         let opening = self.opening.of(&customer.id);
@@ -260,6 +276,44 @@ impl Checkout {
                 Err(CheckoutError::NotYourAccount)
             }
             Err(other) => Err(other.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpanel_account::PeriodPrice;
+
+    #[test]
+    fn a_prepaid_span_is_compared_with_as_many_periods_of_the_new_plan() {
+        let now = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let money = |s: &str| s.parse::<Money>().unwrap();
+        let basic = Plan::seed(now);
+        let pro = |prepay| Plan { id: "pro".into(), price: money("12.5"), prepay, ..Plan::seed(now) };
+        let three_at_10 = vec![
+            PrepayOption { periods: 1, discount_percent: None },
+            PrepayOption { periods: 3, discount_percent: Some(10) },
+        ];
+        let paid = |amount: &str, periods| CpanelAccount {
+            period_price: Some(PeriodPrice { amount: money(amount), currency: basic.currency.clone(), periods }),
+            ..CpanelAccount::provisioning("a", "shop", "shop.example", "c", "basic", now)
+        };
+        let older = CpanelAccount::provisioning("a", "shop", "shop.example", "c", "basic", now);
+        let cases = [
+            (paid("13.5", 3), pro(three_at_10.clone()), ChangeKind::Upgrade, ("13.5", "33.75")),
+            (paid("13.5", 3), pro(PrepayOption::only_one()), ChangeKind::Upgrade, ("13.5", "37.5")),
+            (paid("5", 1), pro(three_at_10.clone()), ChangeKind::Upgrade, ("5", "12.5")),
+            (older, pro(three_at_10.clone()), ChangeKind::Upgrade, ("5", "12.5")),
+            (paid("13.5", 3), pro(three_at_10), ChangeKind::CycleChange, ("13.5", "12.5")),
+        ];
+        for (account, to, kind, (old, new)) in cases {
+            assert_eq!(
+                prices(&account, &basic, &to, kind).unwrap(),
+                (money(old), money(new)),
+                "{kind:?} {:?}",
+                to.prepay
+            );
         }
     }
 }

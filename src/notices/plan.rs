@@ -253,8 +253,10 @@ fn renewal_terms(account: &CpanelAccount, plans: &[Plan]) -> String {
     let mut terms = format!("The renewal is {} {} for {}.", next.price, next.currency, next.name);
     if *next_id != account.plan_id {
         terms.push_str(&format!(" Your plan changes to {} with it, as you asked.", next.name));
-    } else if let Some(paid) =
-        account.period_price.as_ref().filter(|p| p.currency == next.currency && p.amount != next.price)
+    } else if let Some(paid) = account
+        .period_price
+        .as_ref()
+        .filter(|p| p.currency == next.currency && next.price_for(p.periods).is_ok_and(|now| now != p.amount))
     {
         terms.push_str(&format!(
             " The plan's price changed since your last payment ({} {}); the new price applies from this renewal.",
@@ -366,6 +368,7 @@ mod tests {
             Some(crate::cpanel_account::PeriodPrice {
                 amount: amount.parse().unwrap(),
                 currency: "USD".parse().unwrap(),
+                periods: 1,
             })
         };
         let account = |price, scheduled: Option<&str>| CpanelAccount {

@@ -106,7 +106,11 @@ impl Provisioner {
             let first = !a.applied_payments.iter().any(|p| p.payment_id == payment.id);
             let period = a.apply_periods(&payment.id, plan.billing_cycle, payment.periods, now);
             if first {
-                a.period_price = Some(PeriodPrice { amount: payment.amount, currency: payment.currency.clone() });
+                a.period_price = Some(PeriodPrice {
+                    amount: payment.amount,
+                    currency: payment.currency.clone(),
+                    periods: payment.periods,
+                });
                 // A renewal for another plan (a scheduled downgrade) changes
                 // the plan when the period it paid for begins.
                 if a.plan_id != payment.plan_id {

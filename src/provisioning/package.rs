@@ -58,7 +58,8 @@ impl Provisioner {
             if a.plan_id != plan.id {
                 remember_package(store, a);
                 a.plan_id = plan.id.clone();
-                a.period_price = Some(PeriodPrice { amount: price, currency: payment.currency.clone() });
+                let periods = a.period_price.as_ref().filter(|_| kind == PaymentKind::Upgrade).map_or(1, |p| p.periods);
+                a.period_price = Some(PeriodPrice { amount: price, currency: payment.currency.clone(), periods });
                 a.scheduled_plan = None;
                 a.updated_at = now;
             }
