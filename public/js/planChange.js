@@ -1,7 +1,8 @@
 // Changing an account's plan, loaded only when the customer asks: the plans
 // on sale with what each change would cost now (`GET /api/plan-change`), the
 // button that makes it (an invoice, paid on the products page, or a change
-// scheduled for the next renewal), and cancelling a scheduled change.
+// scheduled for the next renewal), and the note on a scheduled change with
+// its cancel.
 
 import {api} from './api.js';
 import {busy, date, fill, h, message, money} from './ui.js';
@@ -71,14 +72,24 @@ function explain(quote) {
   return `Nothing to pay now and nothing is refunded: your next renewal (${date(quote.paidUntil)}) is for this plan.`;
 }
 
-/** Cancels the scheduled change of `account`. */
-export async function cancel(account, button, box, reload) {
-  const done = busy(button, 'Cancelling…');
-  try {
-    await api('POST', '/api/plan-change/cancel', {accountId: account.id});
-    await reload();
-  } catch (e) {
-    done();
-    fill(box, message('error', 'The change was not cancelled', e.message));
+/** The note on a change scheduled for `account`'s next renewal (to the plan
+ * named `name`), with its cancel while that renewal is not paid yet. */
+export function scheduled(account, name, box, reload) {
+  const {from} = account.scheduledPlan;
+  const error = h('div');
+  const button = from ? null : h('button', {type: 'button', class: 'link', 'data-test': 'cancel-plan-change'}, 'Cancel this change');
+  if (button) {
+    button.addEventListener('click', async () => {
+      const done = busy(button, 'Cancelling…');
+      try {
+        await api('POST', '/api/plan-change/cancel', {accountId: account.id});
+        await reload();
+      } catch (e) {
+        done();
+        fill(error, message('error', 'The change was not cancelled', e.message));
+      }
+    });
   }
+  fill(box, h('div', {'data-test': 'scheduled-plan'},
+    message('info', null, `Moves to ${name} ${from ? `on ${date(from)}` : 'at the next renewal'}.`, button), error));
 }

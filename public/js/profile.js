@@ -159,19 +159,14 @@ function accountCard(account) {
   if (usable() && (account.status === 'ACTIVE' || account.status === 'EXPIRED')) {
     actions.push(h('a', {class: `button ${account.status === 'ACTIVE' ? 'secondary' : ''}`, href: `/products.html?renew=${encodeURIComponent(account.id)}`, 'data-test': 'renew'}, 'Renew'));
   }
-  // Changing plan is its own module, loaded when asked for.
-  const changeBox = h('div');
-  const changing = (name) => (e) => {
-    const button = e.currentTarget;
-    import('./planChange.js').then((m) => m[name](account, name === 'offer' ? plans : button, changeBox, reload))
-      .catch((error) => fill(changeBox, message('error', 'This could not load', error.message)));
-  };
-  if (usable() && account.status === 'ACTIVE' && !account.scheduledPlan) {
-    actions.push(h('button', {type: 'button', class: 'secondary', 'data-test': 'change-plan', onclick: changing('offer')}, 'Change plan'));
+  // Plan changes are their own module, loaded when needed.
+  const change = h('div');
+  const load = (name, arg) => import('./planChange.js').then((m) => m[name](account, arg, change, reload))
+    .catch((e) => fill(change, message('error', null, e.message)));
+  if (account.scheduledPlan) load('scheduled', planName(account.scheduledPlan.planId));
+  else if (usable() && account.status === 'ACTIVE') {
+    actions.push(h('button', {type: 'button', class: 'secondary', 'data-test': 'change-plan', onclick: () => load('offer', plans)}, 'Change plan'));
   }
-  const scheduled = account.scheduledPlan && h('div', {'data-test': 'scheduled-plan'}, message('info', null,
-    `Moves to ${planName(account.scheduledPlan.planId)} ${account.scheduledPlan.from ? `on ${date(account.scheduledPlan.from)}` : 'at the next renewal'}.`,
-    account.scheduledPlan.from ? null : h('button', {type: 'button', class: 'link', 'data-test': 'cancel-plan-change', onclick: changing('cancel')}, 'Cancel this change')));
   const soon = account.status === 'ACTIVE' && account.paidUntil && new Date(account.paidUntil).getTime() - Date.now() < 7 * 86400e3;
   return h('article', {class: 'card', 'data-test': 'account', 'data-domain': account.domain, 'data-status': account.status, 'aria-labelledby': `acct-${account.id}`},
     h('div', {class: 'account-head'},
@@ -188,9 +183,9 @@ function accountCard(account) {
       h('dt', {}, 'Since'), h('dd', {}, date(account.createdAt))),
     usage(account.resourceUsage),
     usable() ? firstSteps(account.firstSteps) : null,
-    scheduled || null,
+    change,
     actions.length ? h('div', {class: 'row account-actions'}, actions) : null,
-    changeBox, errorBox);
+    errorBox);
 }
 
 /** The operator's own words about a suspension, and how to reach them. */
@@ -294,7 +289,7 @@ function renderPayments() {
         ? 'Setting up the account failed so far; it is being retried or looked at by the operator.' : null;
       return h('tr', {'data-test': 'payment-row'},
         h('td', {'data-label': 'Date'}, h('span', {}, date(p.createdAt, true))),
-        h('td', {'data-label': 'For'}, h('span', {}, `${planName(p.planId)} · ${p.domain || `${{upgrade: 'upgrade', cycleChange: 'new billing cycle'}[p.kind] || 'renewal'} of ${domains.get(p.accountId) || 'an account'}`}`)),
+        h('td', {'data-label': 'For'}, h('span', {}, `${planName(p.planId)} · ${p.domain || `${p.kind ? p.kind === 'upgrade' ? 'upgrade' : 'new cycle' : 'renewal'} of ${domains.get(p.accountId) || 'an account'}`}`)),
         h('td', {'data-label': 'Amount'}, h('span', {}, money(p.amount, p.currency), p.periods > 1 ? ` for ${p.periods} periods` : '')),
         h('td', {'data-label': 'Status'}, h('span', {}, h('span', {class: `badge ${tone}`, title: failed || null}, label),
           p.sandbox ? h('span', {class: 'small muted'}, ' sandbox') : null)),
