@@ -175,6 +175,9 @@ impl Records {
             if let Some(primary) = &a.group_of {
                 refs.expect::<CpanelAccount, CpanelAccount>(&a.id, "groupOf", primary, &account_ids);
             }
+            if let Some(scheduled) = &a.scheduled_plan {
+                refs.expect::<CpanelAccount, Plan>(&a.id, "scheduledPlan", &scheduled.plan_id, &self.plans);
+            }
         }
     }
 

@@ -5,10 +5,15 @@
 //! back), and is indexed under each domain it lies inside, so that nobody
 //! else's domain nests in it or it in theirs; the account belongs to one
 //! customer; each payment extends `paidUntil` at most once
-//! (`appliedPayments`).
+//! (`appliedPayments`). `planId` is the plan in force now; a plan change
+//! waiting for a renewal is `scheduledPlan`, and `whmPackage` is the WHM
+//! package hostr last put the account on (or saw it on), which tells a change
+//! of the file (hostr moves WHM) from a change made by hand in WHM (reported).
 
 use crate::ids::IdFormat;
+use crate::money::{Currency, Money};
 use crate::plan::BillingCycle;
+use crate::proration::Period;
 use crate::store::{Collection, Invalid, Key, Record, raw_string_key};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -49,6 +54,44 @@ pub struct AppliedPayment {
     pub payment_id: String,
     pub from: Timestamp,
     pub until: Timestamp,
+}
+
+/// A plan change waiting for the account's next renewal (a downgrade, or
+/// a move to a shorter cycle): no money moves for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduledPlan {
+    pub plan_id: String,
+    /// When the renewal for it was paid: the start of that renewal's
+    /// period, when the plan changes. None until then (it may be cancelled).
+    #[serde(default)]
+    pub from: Option<Timestamp>,
+}
+
+/// A `changepackage` hostr sent (or is about to send): written before the
+/// call, so that after a crash or an unclear answer WHM is asked
+/// (`accountsummary`) before the call is ever sent again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageRequest {
+    pub package: String,
+    pub requested_at: Timestamp,
+}
+
+/// What the current period is worth: the price it was bought at, which a
+/// plan change credits (a later price change of the plan does not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeriodPrice {
+    pub amount: Money,
+    pub currency: Currency,
+    /// How many billing periods `amount` bought at once (prepaid, `crate::prepay`).
+    #[serde(default = "one_period")]
+    pub periods: u32,
+}
+
+fn one_period() -> u32 {
+    1
 }
 
 /// Disk and bandwidth as last read from WHM, in megabytes.
@@ -104,8 +147,28 @@ pub struct CpanelAccount {
     /// primary, and for every account from before groups existed.
     #[serde(default)]
     pub group_of: Option<String>,
+    /// The WHM package hostr last put the account on or saw it on.
+    #[serde(default)]
+    pub whm_package: Option<String>,
+    /// A `changepackage` sent and not yet seen to have taken effect.
+    #[serde(default)]
+    pub package_request: Option<PackageRequest>,
+    /// A plan change waiting for the next renewal.
+    #[serde(default)]
+    pub scheduled_plan: Option<ScheduledPlan>,
+    /// The price the current period was bought at (files from before it
+    /// was recorded have none: the plan's price stands in).
+    #[serde(default)]
+    pub period_price: Option<PeriodPrice>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// What a group's further accounts take from its primary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupTerms {
+    pub plan_id: String,
+    pub paid_until: Option<Timestamp>,
 }
 
 impl CpanelAccount {
@@ -134,6 +197,10 @@ impl CpanelAccount {
             whm_created_at: None,
             suspension_changed_at: None,
             group_of: None,
+            whm_package: None,
+            package_request: None,
+            scheduled_plan: None,
+            period_price: None,
             created_at: now,
             updated_at: now,
         }
@@ -177,22 +244,71 @@ impl CpanelAccount {
         self.group_of.as_deref().unwrap_or(&self.id)
     }
 
-    /// Brings a further account of a group in line with its primary's
-    /// `paidUntil` (the one place the group's paid period lives): the same
-    /// `paidUntil`, and ACTIVE
-    /// again once that is paid (as a renewal makes the primary). An
-    /// operator's suspension of this one site stays. Whether it changed.
-    pub fn follow_primary(&mut self, primary_paid_until: Option<Timestamp>, now: Timestamp) -> bool {
-        let before = (self.paid_until, self.status);
-        self.paid_until = primary_paid_until;
+    /// What this account, as a group's primary, gives its further accounts.
+    pub fn group_terms(&self) -> GroupTerms {
+        GroupTerms { plan_id: self.plan_id.clone(), paid_until: self.paid_until }
+    }
+
+    /// Brings a further account of a group in line with its primary, the
+    /// one place the group's plan and paid period live: the same `planId`
+    /// (the accounts worker then moves its WHM package, as for any plan
+    /// change) and `paidUntil`, and ACTIVE again once that is paid (as a
+    /// renewal makes the primary). An operator's suspension of this one
+    /// site stays. Whether it changed.
+    pub fn follow_primary(&mut self, primary: &GroupTerms, now: Timestamp) -> bool {
+        let before = (self.paid_until, self.status, self.plan_id.clone());
+        self.paid_until = primary.paid_until;
+        self.plan_id.clone_from(&primary.plan_id);
         if self.status == AccountStatus::Expired && self.is_paid(now) {
             self.status = AccountStatus::Active;
         }
-        let changed = before != (self.paid_until, self.status);
+        let changed = before != (self.paid_until, self.status, self.plan_id.clone());
         if changed {
             self.updated_at = now;
         }
         changed
+    }
+
+    /// Starts a new period at `from` for a change of billing cycle bought by
+    /// `payment_id` (the old period's rest was credited); once per payment.
+    pub fn restart_period(&mut self, payment_id: &str, from: Timestamp, cycle: BillingCycle) -> (Timestamp, Timestamp) {
+        if let Some(applied) = self.applied_payments.iter().find(|p| p.payment_id == payment_id) {
+            return (applied.from, applied.until);
+        }
+        let until = cycle.after(from);
+        self.paid_until = Some(until);
+        self.applied_payments.push(AppliedPayment { payment_id: payment_id.to_owned(), from, until });
+        (from, until)
+    }
+
+    /// The paid period the account is in at `now`: the applied payment
+    /// whose period holds `now` and ends at `paidUntil`, else (a hand-set
+    /// `paidUntil`) one `cycle` back from it. `None` when unpaid, paid
+    /// indefinitely, or when a later period is already paid (renewed ahead).
+    pub fn current_period(&self, now: Timestamp, cycle: BillingCycle) -> Option<Period> {
+        let end = self.paid_until.filter(|until| *until > now)?;
+        let holding = self.applied_payments.iter().rev().find(|p| p.from <= now && now < p.until);
+        match holding {
+            Some(p) if p.until == end => Some(Period { start: p.from, end }),
+            Some(_) => None,
+            None if self.applied_payments.iter().any(|p| p.from > now) => None,
+            None => {
+                let months = chrono::Months::new(if cycle == BillingCycle::Yearly { 12 } else { 1 });
+                let start = end.as_datetime().checked_sub_months(months)?;
+                Some(Period { start: Timestamp::from(start), end })
+            }
+        }
+    }
+
+    /// Moves to the scheduled plan once its period has begun; true when it did.
+    pub fn switch_due_plan(&mut self, now: Timestamp) -> bool {
+        let Some(scheduled) = self.scheduled_plan.as_ref().filter(|s| s.from.is_some_and(|from| from <= now)) else {
+            return false;
+        };
+        self.plan_id = scheduled.plan_id.clone();
+        self.scheduled_plan = None;
+        self.updated_at = now;
+        true
     }
 
     /// Where a period paid at `now` starts: the later of now and the old end.
@@ -286,6 +402,16 @@ impl Record for CpanelAccount {
         {
             return Err(Invalid::new("groupOf", "must be the id of another account, the group's primary"));
         }
+        if let Some(scheduled) = &self.scheduled_plan
+            && !IdFormat::Slug.accepts(&scheduled.plan_id)
+        {
+            return Err(Invalid::new("scheduledPlan", format!("planId must be {}", IdFormat::Slug.describe())));
+        }
+        if let Some(price) = &self.period_price
+            && let Err(why) = price.currency.check(price.amount)
+        {
+            return Err(Invalid::new("periodPrice", why));
+        }
         Ok(())
     }
 
@@ -372,12 +498,17 @@ mod tests {
         ];
         for (status, until, after, changed) in cases {
             let mut m = member(status, until);
-            assert_eq!(m.follow_primary(primary.paid_until, now), changed, "{status:?}");
+            assert_eq!(m.follow_primary(&primary.group_terms(), now), changed, "{status:?}");
             assert_eq!((m.status, m.paid_until, m.primary_id()), (after, primary.paid_until, "p"), "{status:?}");
         }
+        // A plan change of the primary (paid or by the operator) is the group's.
+        let upgraded = CpanelAccount { plan_id: "quartet".into(), ..primary.clone() };
+        let mut m = member(AccountStatus::Active, primary.paid_until);
+        assert!(m.follow_primary(&upgraded.group_terms(), now), "a new plan is a change");
+        assert_eq!(m.plan_id, "quartet");
         let lapsed = CpanelAccount { paid_until: Some(t("2026-11-01T00:00:00Z")), ..primary.clone() };
         let mut m = member(AccountStatus::Expired, None);
-        m.follow_primary(lapsed.paid_until, now);
+        m.follow_primary(&lapsed.group_terms(), now);
         assert_eq!(m.status, AccountStatus::Expired, "not paid: stays expired");
         assert_eq!(primary.primary_id(), "p");
         assert!(CpanelAccount { group_of: Some("p".into()), ..primary.clone() }.validate().is_err(), "not itself");
@@ -407,6 +538,46 @@ mod tests {
         account.apply_payment("p3", BillingCycle::Monthly, later);
         assert_eq!(account.status, AccountStatus::Suspended);
         assert_eq!(account.applied_payments.len(), 3);
+    }
+
+    #[test]
+    fn the_current_period_is_the_paid_one_holding_now() {
+        let t = |s: &str| Timestamp::parse(s).unwrap();
+        let mut account = CpanelAccount {
+            status: AccountStatus::Active,
+            ..CpanelAccount::provisioning("a", "shop", "shop.example", "c", "basic", t("2026-01-10T00:00:00Z"))
+        };
+        let (monthly, now) = (BillingCycle::Monthly, t("2026-01-20T00:00:00Z"));
+        assert_eq!(account.current_period(now, monthly), None, "never paid");
+        account.apply_payment("p1", monthly, t("2026-01-10T00:00:00Z"));
+        let january = Period { start: t("2026-01-10T00:00:00Z"), end: t("2026-02-10T00:00:00Z") };
+        assert_eq!(account.current_period(now, monthly), Some(january));
+        assert_eq!(account.current_period(t("2026-02-10T00:00:00Z"), monthly), None, "over");
+        account.apply_payment("p2", monthly, now);
+        assert_eq!(account.current_period(now, monthly), None, "renewed ahead");
+        // A paidUntil set by hand: one cycle back from it.
+        let by_hand = CpanelAccount { applied_payments: Vec::new(), ..account.clone() };
+        let february = Period { start: t("2026-02-10T00:00:00Z"), end: t("2026-03-10T00:00:00Z") };
+        assert_eq!(by_hand.current_period(t("2026-02-20T00:00:00Z"), monthly), Some(february));
+        // A cycle change restarts the period now, once.
+        let restarted = account.restart_period("p3", now, BillingCycle::Yearly);
+        assert_eq!(restarted, (now, t("2027-01-20T00:00:00Z")));
+        assert_eq!(account.restart_period("p3", t("2026-06-01T00:00:00Z"), BillingCycle::Yearly), restarted);
+        assert_eq!(account.current_period(now, BillingCycle::Yearly).map(|p| p.end), Some(t("2027-01-20T00:00:00Z")));
+    }
+
+    #[test]
+    fn a_scheduled_plan_takes_over_when_its_paid_period_begins() {
+        let t = |s: &str| Timestamp::parse(s).unwrap();
+        let mut account =
+            CpanelAccount::provisioning("a", "shop", "shop.example", "c", "pro", t("2026-01-01T00:00:00Z"));
+        account.scheduled_plan = Some(ScheduledPlan { plan_id: "basic".into(), from: None });
+        assert!(!account.switch_due_plan(t("2030-01-01T00:00:00Z")), "not before its renewal is paid");
+        account.scheduled_plan = Some(ScheduledPlan { plan_id: "basic".into(), from: Some(t("2026-02-01T00:00:00Z")) });
+        assert!(!account.switch_due_plan(t("2026-01-31T23:59:59Z")));
+        assert_eq!(account.plan_id, "pro");
+        assert!(account.switch_due_plan(t("2026-02-01T00:00:00Z")));
+        assert_eq!((account.plan_id.as_str(), &account.scheduled_plan), ("basic", &None));
     }
 
     #[test]

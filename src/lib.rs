@@ -28,6 +28,7 @@ pub mod payment;
 pub mod plan;
 pub mod prepay;
 pub mod profile;
+pub mod proration;
 pub mod provisioning;
 pub mod rate_limit;
 pub mod receipt;

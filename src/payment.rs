@@ -9,6 +9,7 @@
 use crate::ids::IdFormat;
 use crate::money::{Currency, ExchangeRate, Money};
 use crate::plan::Plan;
+use crate::proration::Proration;
 use crate::receipt::{Receipt, ReceiptFailure};
 use crate::store::{Collection, Invalid, Key, Record};
 use crate::timestamp::Timestamp;
@@ -61,6 +62,26 @@ pub enum Provider {
 /// whatever else the file says.
 pub const SANDBOX_BOLT11_PREFIX: &str = "lnsandbox";
 
+/// What a payment buys besides a new account or a renewal (which have no kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PaymentKind {
+    /// The difference to a dearer plan for the rest of the period
+    /// (`planId` is the new plan, `fromPlanId` the old); the renewal date stays.
+    Upgrade,
+    /// A longer billing cycle starting now, less the old period's rest.
+    CycleChange,
+}
+
+impl PaymentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentKind::Upgrade => "upgrade",
+            PaymentKind::CycleChange => "cycleChange",
+        }
+    }
+}
+
 /// An operator's note that a payment arrived by other means.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -89,6 +110,15 @@ pub struct Payment {
     pub periods: u32,
     pub amount: Money,
     pub currency: Currency,
+    /// A plan change (`upgrade`, `cycleChange`); none for a purchase or a renewal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<PaymentKind>,
+    /// For a plan change: the plan the account had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_plan_id: Option<String>,
+    /// For a plan change: how `amount` was computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proration: Option<Proration>,
     pub strike_invoice_id: Option<String>,
     /// Who issued `strikeInvoiceId`, written with it. Files from before it
     /// was recorded have none: their `sandbox` flag says (see
@@ -168,6 +198,9 @@ impl Payment {
             periods: 1,
             amount: plan.price,
             currency: plan.currency.clone(),
+            kind: None,
+            from_plan_id: None,
+            proration: None,
             strike_invoice_id: None,
             provider: None,
             bolt11: None,
@@ -269,6 +302,12 @@ impl Record for Payment {
         }
         if !crate::prepay::ALLOWED_PERIODS.contains(&self.periods) {
             return Err(Invalid::new("periods", "must be 1, 3, 6 or 12"));
+        }
+        if self.kind.is_some() && (self.account_id.is_none() || self.domain.is_some() || self.from_plan_id.is_none()) {
+            return Err(Invalid::new(
+                "kind",
+                "a plan change names its account and the plan it changes from, no domain",
+            ));
         }
         if self.state == PaymentState::Paid && self.paid_at.is_none() {
             return Err(Invalid::new("paidAt", "a PAID payment must say when it was paid"));

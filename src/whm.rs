@@ -30,6 +30,7 @@ pub const REQUIRED_FUNCTIONS: &[&str] = &[
     "listaccts",
     "suspendacct",
     "unsuspendacct",
+    "changepackage",
     "removeacct",
     "showbw",
     "create_user_session",
@@ -211,6 +212,11 @@ impl HostingPanel for WhmClient {
 
     fn unsuspend(&self, username: &str) -> PanelResult<()> {
         self.call("unsuspendacct", &[("user", username)], false).map(drop)
+    }
+
+    /// `changepackage` (`user`, `pkg`): metadata only, no `data`.
+    fn change_package(&self, username: &str, package: &str) -> PanelResult<()> {
+        self.call("changepackage", &[("user", username), ("pkg", package)], false).map(drop)
     }
 
     /// `removeacct`: the account and its files are gone.

@@ -438,6 +438,64 @@ fn the_profile_shows_each_account_status_with_the_actions_it_allows() {
 }
 
 #[test]
+fn the_profile_upgrades_with_an_explained_price_and_schedules_and_cancels_a_downgrade() {
+    let Some(tools) = browser_tools() else { return };
+    let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let site = Site::start();
+    let keys = Keys::generate();
+    let customer = site.register(&keys);
+    let plan = |id: &str, name: &str, cents: i64| Plan {
+        id: id.into(),
+        name: name.into(),
+        price: hostr::money::Money::from_cents(cents).unwrap(),
+        whm_package: id.into(),
+        ..Plan::seed(hostr::timestamp::Timestamp::now())
+    };
+    site.server.app.store.create(&plan("pro", "Pro", 1250)).unwrap();
+    site.server.app.store.create(&plan("mini", "Mini", 200)).unwrap();
+    site.add_account(&customer, "grow", "grow.example.com", "ACTIVE", Value::Null, 20);
+    let browser = Browser::start(&tools, &signer_config(&keys, "ok", 0, vec![]));
+    browser.goto(&site.url("/"));
+    browser.click("[data-test=login]");
+    browser.wait_url("/profile.html");
+    // The change code loads only when asked for: the first load keeps its budget.
+    browser.cdp("Network.clearBrowserCache", json!({}));
+    browser.goto(&site.url("/profile.html"));
+    let card = "[data-test=account][data-domain='grow.example.com']";
+    browser.wait_visible(&format!("{card} [data-test=change-plan]"));
+    browser.check_page_weight("/profile.html");
+
+    browser.click(&format!("{card} [data-test=change-plan]"));
+    let pro = format!("{card} [data-plan=pro]");
+    browser.wait_text(&pro, "Upgrade now for");
+    let explained = browser.text(&pro);
+    assert!(
+        explained.contains("days are left of this period") && explained.contains("renewal date stays"),
+        "{explained}"
+    );
+    browser.click(&format!("{pro} [data-test=plan-change-button]"));
+    browser.wait_visible("[data-test=simulate]");
+    assert!(browser.text("#payment").contains("Upgrade of grow.example.com to Pro"), "{}", browser.text("#payment"));
+    browser.click("[data-test=simulate]");
+    browser.wait_text("[data-test=success]", "Plan changed");
+    browser.click("[data-test=go-profile]");
+    browser.wait_url("/profile.html");
+    browser.wait_text(card, "Pro");
+
+    // Down to Mini: at the next renewal, nothing to pay; cancellable until then.
+    browser.click(&format!("{card} [data-test=change-plan]"));
+    let mini = format!("{card} [data-plan=mini]");
+    browser.wait_text(&mini, "Switch at my next renewal");
+    browser.click(&format!("{mini} [data-test=plan-change-button]"));
+    browser.wait_text(&format!("{card} [data-test=scheduled-plan]"), "Moves to Mini at the next renewal");
+    browser.screenshots("30-plan-change-scheduled", false);
+    browser.click(&format!("{card} [data-test=cancel-plan-change]"));
+    browser.wait_visible(&format!("{card} [data-test=change-plan]"));
+    let account = site.account_of(&customer.id, "grow.example.com").unwrap();
+    assert_eq!((account.plan_id.as_str(), account.scheduled_plan), ("pro", None));
+}
+
+#[test]
 fn renewals_name_the_domain_and_the_plan_even_when_it_is_no_longer_on_sale_or_cannot_be_read() {
     let Some(tools) = browser_tools() else { return };
     let _one = ONE_BROWSER_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());

@@ -389,6 +389,7 @@ fn operators_suspend_retry_and_compare_with_whm() {
     let refused = hostr_with_whm(dir.path(), &whm.url, "WRONG", &["whm", "test"]);
     assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("token"));
     whm.add_account("shop", "shop.example");
+    whm.state.lock().unwrap().accounts.get_mut("shop").unwrap().plan = "basic".into();
     whm.add_account("legacy", "legacy.example");
     assert!(hostr(dir.path(), &["account", "suspend", "shop", "--reason", "review"]).status.success());
     let dry = hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync"]);
@@ -402,6 +403,21 @@ fn operators_suspend_retry_and_compare_with_whm() {
     assert!(reason.contains("operator: review"), "{reason}");
     let again = hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync"]);
     assert!(again.status.success(), "{}", stdout(&again));
+
+    // A change of plan by command: the file first, then WHM's package by sync (or the server).
+    let pro = hostr::plan::Plan { id: "pro".into(), whm_package: "root_pro".into(), ..plan.clone() };
+    store.create(&pro).unwrap();
+    assert!(!hostr(dir.path(), &["account", "change-plan", "shop", "nope"]).status.success());
+    let changed = hostr(dir.path(), &["account", "change-plan", "shop", "pro"]);
+    assert!(stdout(&changed).contains("now on plan pro"), "{}", String::from_utf8_lossy(&changed.stderr));
+    let dry = stdout(&hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync"]));
+    assert!(dry.contains("would move shop to package root_pro"), "{dry}");
+    let fixed = stdout(&hostr_with_whm(dir.path(), &whm.url, TOKEN, &["whm", "sync", "--fix"]));
+    assert!(fixed.contains("moved to another package 1"), "{fixed}");
+    assert_eq!(whm.state.lock().unwrap().accounts["shop"].plan, "root_pro");
+    assert!(hostr(dir.path(), &["account", "change-plan", "shop", "basic", "--at-renewal"]).status.success());
+    let scheduled: CpanelAccount = store.get(&shop.id).unwrap();
+    assert_eq!((scheduled.plan_id.as_str(), scheduled.scheduled_plan.unwrap().plan_id.as_str()), ("pro", "basic"));
 }
 
 #[test]

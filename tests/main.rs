@@ -19,6 +19,7 @@ mod notices;
 mod nwc;
 mod outbox;
 mod payments;
+mod plan_changes;
 mod prepay;
 mod prices;
 mod provisioning;

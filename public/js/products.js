@@ -330,7 +330,9 @@ function renderPayment() {
   if (key === shownKey) return;
   shownKey = key;
   invoice.stopInvoice();
-  const what = isRenewal(payment) ? `Renewal of ${domainOf(payment)} · ${planName(payment)}` : `${planName(payment)} · ${payment.domain}`;
+  const change = {upgrade: 'Upgrade', cycleChange: 'New billing cycle'}[payment.kind];
+  const what = change ? `${change} of ${domainOf(payment)} to ${planName(payment)}`
+    : isRenewal(payment) ? `Renewal of ${domainOf(payment)} · ${planName(payment)}` : `${planName(payment)} · ${payment.domain}`;
   if (payment.state === 'PENDING') {
     fill('payment', invoice.pendingView({answer: current, what, sandbox, renewal: isRenewal(payment),
       rerender, accept, poll, cancelPayment}));
@@ -385,7 +387,7 @@ function successView(payment, account) {
   stopPolling();
   return h('div', {class: 'success', 'data-test': 'success'},
     h('div', {class: 'check', 'aria-hidden': 'true'}, '✓'),
-    h('h2', {id: 'payment-title', tabindex: '-1'}, isRenewal(payment) ? 'Renewed — thank you!' : 'Your hosting is ready'),
+    h('h2', {id: 'payment-title', tabindex: '-1'}, payment.kind ? 'Plan changed — thank you!' : isRenewal(payment) ? 'Renewed — thank you!' : 'Your hosting is ready'),
     h('p', {}, isRenewal(payment)
       ? `${account.domain} is paid until ${date(account.paidUntil)} (${planName(payment)}).`
       : `${account.domain} is set up with the cPanel user ${account.username}, paid until ${date(account.paidUntil)}.`),

@@ -162,6 +162,14 @@ function accountCard(account) {
   if (usable() && (account.status === 'ACTIVE' || account.status === 'EXPIRED')) {
     actions.push(h('a', {class: `button ${account.status === 'ACTIVE' ? 'secondary' : ''}`, href: `/products.html?renew=${encodeURIComponent(account.id)}`, 'data-test': 'renew'}, 'Renew'));
   }
+  // Plan changes are their own module, loaded when needed.
+  const change = h('div');
+  const load = (name, arg) => import('./planChange.js').then((m) => m[name](account, arg, change, reload))
+    .catch((e) => fill(change, message('error', null, e.message)));
+  if (account.scheduledPlan) load('scheduled', planName(account.scheduledPlan.planId));
+  else if (usable() && account.status === 'ACTIVE') {
+    actions.push(h('button', {type: 'button', class: 'secondary', 'data-test': 'change-plan', onclick: () => load('offer', plans)}, 'Change plan'));
+  }
   const soon = account.status === 'ACTIVE' && account.paidUntil && new Date(account.paidUntil).getTime() - Date.now() < 7 * 86400e3;
   return h('article', {class: 'card', 'data-test': 'account', 'data-domain': account.domain, 'data-status': account.status, 'aria-labelledby': `acct-${account.id}`},
     h('div', {class: 'account-head'},
@@ -178,6 +186,7 @@ function accountCard(account) {
       h('dt', {}, 'Since'), h('dd', {}, date(account.createdAt))),
     usage(account.resourceUsage),
     usable() ? firstSteps(account.firstSteps) : null,
+    change,
     h('div', {class: 'row account-actions', hidden: !actions.length}, actions),
     errorBox);
 }
@@ -283,7 +292,7 @@ function renderPayments() {
         ? 'Setting up the account failed so far; it is being retried or looked at by the operator.' : null;
       return h('tr', {'data-test': 'payment-row'},
         h('td', {'data-label': 'Date'}, h('span', {}, date(p.createdAt, true))),
-        h('td', {'data-label': 'For'}, h('span', {}, `${planName(p.planId)} · ${p.domain || `renewal of ${domains.get(p.accountId) || 'an account'}`}`)),
+        h('td', {'data-label': 'For'}, h('span', {}, `${planName(p.planId)} · ${p.domain || `${p.kind ? p.kind === 'upgrade' ? 'upgrade' : 'new cycle' : 'renewal'} of ${domains.get(p.accountId) || 'an account'}`}`)),
         h('td', {'data-label': 'Amount'}, h('span', {}, money(p.amount, p.currency), p.periods > 1 ? ` for ${p.periods} periods` : '')),
         h('td', {'data-label': 'Status'}, h('span', {}, h('span', {class: `badge ${tone}`, title: failed || null}, label),
           p.sandbox ? h('span', {class: 'small muted'}, ' sandbox') : null)),

@@ -9,6 +9,7 @@ use crate::auth::challenge::ChallengeError;
 use crate::auth::login_event::LoginFailure;
 use crate::auth::session::SessionError;
 use crate::checkout::CheckoutError;
+use crate::checkout::change::PlanChangeRefusal;
 use crate::checkout::provider::ProviderError;
 use crate::customer::{CustomerError, LifecycleError};
 use crate::http::{HttpError, Response};
@@ -430,6 +431,7 @@ impl From<CheckoutError> for ApiError {
                 "payment_in_progress",
                 "A payment of this invoice is on its way, so it cannot be cancelled now. Please wait a moment.",
             ),
+            CheckoutError::PlanChange(refusal) => plan_change(refusal),
             CheckoutError::Provider(error) => error.into(),
             CheckoutError::Store(error) => error.into(),
         }
@@ -463,6 +465,30 @@ fn plan_refusal(error: &CheckoutError) -> ApiError {
         ),
         other => ApiError::bad_request("periods_not_offered", format!("{other}.")),
     }
+}
+
+/// A plan change that cannot be made: a conflict with the account's state,
+/// named by its code, the message carrying the figures (disk, dates).
+fn plan_change(refusal: PlanChangeRefusal) -> ApiError {
+    use crate::proration::ProrationError as P;
+    let code = match &refusal {
+        PlanChangeRefusal::NotActive(_) => "account_not_active",
+        PlanChangeRefusal::Proration(P::SamePlan) => "same_plan",
+        PlanChangeRefusal::Proration(P::Currencies { .. }) => "plan_currency_differs",
+        PlanChangeRefusal::Proration(P::PeriodOver) => "period_over",
+        PlanChangeRefusal::Proration(P::NotWhole(_)) => "plan_price_not_whole",
+        PlanChangeRefusal::RenewedAhead { .. } => "renewed_ahead",
+        PlanChangeRefusal::Scheduled { .. } => "change_scheduled",
+        PlanChangeRefusal::DiskTooLarge { .. } => "disk_too_large",
+        PlanChangeRefusal::Locked { .. } => "change_locked",
+        PlanChangeRefusal::NothingScheduled => "no_scheduled_change",
+        PlanChangeRefusal::NothingToPay => "nothing_to_pay",
+    };
+    let mut message = refusal.to_string();
+    if let Some(first) = message.get(..1) {
+        message = format!("{}{}.", first.to_uppercase(), &message[1..]);
+    }
+    ApiError::new(Failure::Conflict, code, message)
 }
 
 /// A payment of the other mode: the customer hears what waits for what.

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod error;
 pub mod notices;
 pub mod payments;
+pub mod plan_change;
 pub mod plans;
 pub mod receipts;
 mod routes;
@@ -139,7 +140,7 @@ pub fn payment_view(payment: &Payment) -> Value {
 pub fn account_view(account: &CpanelAccount) -> Value {
     let mut value = serde_json::to_value(account).unwrap_or(Value::Null);
     if let Some(fields) = value.as_object_mut() {
-        for internal in ["suspendReason", "createRequestedAt", "whmCreatedAt"] {
+        for internal in ["suspendReason", "createRequestedAt", "whmCreatedAt", "whmPackage", "packageRequest"] {
             fields.remove(internal);
         }
     }

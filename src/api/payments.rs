@@ -72,7 +72,7 @@ pub fn check_invoice(app: &App, request: &Request) -> ApiResult<Response> {
 /// when the payment's own lifetime ends (`payableUntil`: no new quote
 /// after it) and the server's clock (`serverTime`), against which the page
 /// judges whether a quote has expired, whatever the customer's clock says.
-fn invoice_answer(app: &App, payment: &Payment) -> Value {
+pub(super) fn invoice_answer(app: &App, payment: &Payment) -> Value {
     json!({
         "payment": payment_view(payment),
         "qrSvg": qr_svg(payment),

@@ -2,7 +2,7 @@
 //! handler. Anything else under `/api/` is a 404; other GETs are pages.
 
 use super::error::{ApiError, ApiResult, Failure};
-use super::{accounts, auth, customers, notices, payments, plans, receipts, wallets};
+use super::{accounts, auth, customers, notices, payments, plan_change, plans, receipts, wallets};
 use crate::app::App;
 use crate::config::Config;
 use crate::http::{self, Request, Response, RunningServer, ServerSettings};
@@ -37,6 +37,9 @@ const ROUTES: &[(&str, &str, Handler)] = &[
     ("POST", "/api/auto-renew", wallets::connect),
     ("POST", "/api/auto-renew/disconnect", wallets::disconnect),
     ("POST", "/api/add-account", accounts::add_account),
+    ("GET", "/api/plan-change", plan_change::quote),
+    ("POST", "/api/plan-change", plan_change::change),
+    ("POST", "/api/plan-change/cancel", plan_change::cancel),
     // `*`: one path segment, which the handler reads (`Request::path`).
     ("GET", "/api/receipts/*", receipts::show),
     ("POST", "/api/webhooks/strike", payments::strike_webhook),

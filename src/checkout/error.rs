@@ -73,6 +73,8 @@ pub enum CheckoutError {
     },
     /// A payment of the invoice is on its way, so it cannot be cancelled.
     PaymentInProgress,
+    /// A plan change that cannot be made (`change.rs`).
+    PlanChange(super::change::PlanChangeRefusal),
     /// The payment provider failed to answer usefully.
     Provider(ProviderError),
     Store(StoreError),
@@ -119,6 +121,7 @@ impl fmt::Display for CheckoutError {
             CheckoutError::AlreadyPaid => write!(f, "this payment is already paid"),
             CheckoutError::TooManyOpen { limit } => write!(f, "the customer has {limit} purchases open already"),
             CheckoutError::PaymentInProgress => write!(f, "a payment of the invoice is on its way"),
+            CheckoutError::PlanChange(refusal) => write!(f, "{refusal}"),
             CheckoutError::Provider(error) => write!(f, "{error}"),
             CheckoutError::Store(error) => write!(f, "{error}"),
         }

@@ -25,6 +25,7 @@
 //! in `crate::api::error`. Nothing here knows HTTP or a vendor's wire format.
 
 pub mod budget;
+pub mod change;
 mod domains;
 pub mod error;
 mod group;
@@ -238,7 +239,9 @@ impl Checkout {
             Purchase::Renewal { account_id } => {
                 // Any account of a group renews the group: its primary.
                 let account = self.group_primary(customer, account_id)?;
-                let plan = self.store.get::<Plan>(&account.plan_id).map_err(|_| CheckoutError::UnknownPlan)?;
+                // A change scheduled for the next renewal is what it renews.
+                let plan_id = account.scheduled_plan.as_ref().map_or(&account.plan_id, |s| &s.plan_id);
+                let plan = self.store.get::<Plan>(plan_id).map_err(|_| CheckoutError::UnknownPlan)?;
                 Ok((plan, Some(account.id), None))
             }
         }
@@ -281,6 +284,7 @@ impl Checkout {
         let open = self.store.find_all(Payment::open_of(&customer.id))?.into_iter().find(|p| {
             p.state == PaymentState::Pending
                 && p.plan_id == plan.id
+                && p.kind.is_none()
                 // One of the other mode stays in the way however old: this
                 // mode cannot tell whether it was paid.
                 && (p.mode() != self.mode() || !self.lifetime_over(p, now))
@@ -589,7 +593,11 @@ pub fn fulfil(payment: &mut Payment) {
 }
 
 fn describe(plan: &Plan, payment: &Payment) -> String {
-    let target = payment.domain.as_deref().map_or_else(|| "renewal".to_owned(), |d| format!("for {d}"));
+    let target = match (payment.kind, payment.domain.as_deref()) {
+        (Some(kind), _) => kind.as_str().to_owned(),
+        (None, Some(domain)) => format!("for {domain}"),
+        (None, None) => "renewal".to_owned(),
+    };
     let periods = match payment.periods {
         1 => String::new(),
         n => format!(", {n} {} periods", plan.billing_cycle.as_str()),

@@ -1,5 +1,5 @@
 //! `hostr account …`: list and show cPanel accounts, suspend or unsuspend
-//! one (the server applies it in WHM).
+//! one, change its plan (the server applies it in WHM).
 
 use super::table::{Table, left};
 use super::{CliResult, print_json, when_or_dash};
@@ -31,6 +31,21 @@ pub(super) fn run(store: &Store, command: AccountCommand, json: bool) -> CliResu
             let entry = AuditEntry::now("cli", "account.extend", Target::new("account", &after.id));
             audit::record_or_log(store, &entry.changing(&before, &after).because(&reason));
             after
+        }
+        AccountCommand::ChangePlan { account, plan, at_renewal } => {
+            let account = operator::find_account(store, &account).map_err(|e| e.to_string())?;
+            let changed = operator::change_plan(store, &account.id, &plan, at_renewal).map_err(|e| e.to_string())?;
+            if json {
+                return print_json(&changed);
+            }
+            match at_renewal {
+                true => println!("account {} moves to plan {plan} at its next renewal", changed.username),
+                false => println!(
+                    "account {} is now on plan {plan}; the running server moves its WHM package within seconds",
+                    changed.username
+                ),
+            }
+            return Ok(ExitCode::SUCCESS);
         }
     };
     if json {

@@ -106,6 +106,7 @@ pub(super) fn table(payments: &[Payment], accounts: &[CpanelAccount]) -> Table {
             },
             (None, None) => ("?", "-".to_owned()),
         };
+        let kind = p.kind.map_or(kind, |k| k.as_str());
         let kind = if p.mode() == Provider::Sandbox { format!("{kind} (sandbox)") } else { kind.to_owned() };
         table.row([
             p.id.clone(),

@@ -38,7 +38,10 @@ pub(super) fn run(store: Store, command: WhmCommand, json: bool) -> CliResult {
             }
             print_differences(&report, &foreign);
             if fix {
-                println!("suspended {}, unsuspended {}", report.suspended, report.unsuspended);
+                println!(
+                    "suspended {}, unsuspended {}, moved to another package {}",
+                    report.suspended, report.unsuspended, report.packages_changed
+                );
             }
             let in_line = report.drift.is_empty() && report.planned.is_empty();
             println!("hostr whm sync: {}", if in_line { "WHM matches the files" } else { "differences found" });
@@ -107,6 +110,7 @@ fn summary(report: &CycleReport, foreign: &[String], sandbox: bool) -> serde_jso
         "sandbox": sandbox,
         "suspended": report.suspended,
         "unsuspended": report.unsuspended,
+        "packagesChanged": report.packages_changed,
         "wouldChange": report.planned,
         "differences": report.drift,
         "notInHostr": foreign,

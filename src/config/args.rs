@@ -124,6 +124,15 @@ pub enum AccountCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Move an account to another plan, no money involved; the server moves
+    /// its WHM package to the plan's within seconds.
+    ChangePlan {
+        account: String,
+        plan: String,
+        /// Only from the next renewal, whose invoice is then for this plan.
+        #[arg(long)]
+        at_renewal: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -230,8 +230,40 @@ fn for_account(account: &CpanelAccount, world: &World, settings: &Settings, out:
         && !renewal_paid(world, &account.id)
     {
         fields.insert("days".to_owned(), days.to_string());
-        push(NoticeKind::RenewalDue, format!("{until}:{days}"), fields);
+        push(NoticeKind::RenewalDue, format!("{until}:{days}"), with_renewal(fields, account, world.plans));
     }
+}
+
+/// The reminder's fields with what the renewal costs (`renewal`).
+fn with_renewal(
+    mut fields: BTreeMap<String, String>,
+    account: &CpanelAccount,
+    plans: &[Plan],
+) -> BTreeMap<String, String> {
+    fields.insert("renewal".to_owned(), renewal_terms(account, plans));
+    fields
+}
+
+/// What the next renewal costs, in words: the plan it renews (a scheduled
+/// change's), its price now, and the price the period was bought at when the
+/// plan's price changed since (a price change applies from the renewal).
+fn renewal_terms(account: &CpanelAccount, plans: &[Plan]) -> String {
+    let next_id = account.scheduled_plan.as_ref().map_or(&account.plan_id, |s| &s.plan_id);
+    let Some(next) = plans.iter().find(|p| p.id == *next_id) else { return String::new() };
+    let mut terms = format!("The renewal is {} {} for {}.", next.price, next.currency, next.name);
+    if *next_id != account.plan_id {
+        terms.push_str(&format!(" Your plan changes to {} with it, as you asked.", next.name));
+    } else if let Some(paid) = account
+        .period_price
+        .as_ref()
+        .filter(|p| p.currency == next.currency && next.price_for(p.periods).is_ok_and(|now| now != p.amount))
+    {
+        terms.push_str(&format!(
+            " The plan's price changed since your last payment ({} {}); the new price applies from this renewal.",
+            paid.amount, paid.currency
+        ));
+    }
+    terms
 }
 
 /// When an expired account would be removed, if termination is on.
@@ -320,6 +352,48 @@ mod tests {
 
     const CUSTOMER: &str = "00000000-0000-4000-8000-00000000000c";
     const ACCOUNT: &str = "00000000-0000-4000-8000-00000000000a";
+
+    #[test]
+    fn the_reminder_names_the_price_a_price_change_and_a_scheduled_plan() {
+        let plans = [
+            Plan { price: "7.5".parse().unwrap(), ..Plan::seed(t("2026-01-01T00:00:00Z")) },
+            Plan {
+                id: "mini".into(),
+                name: "Mini".into(),
+                price: "2".parse().unwrap(),
+                ..Plan::seed(t("2026-01-01T00:00:00Z"))
+            },
+        ];
+        let paid = |amount: &str| {
+            Some(crate::cpanel_account::PeriodPrice {
+                amount: amount.parse().unwrap(),
+                currency: "USD".parse().unwrap(),
+                periods: 1,
+            })
+        };
+        let account = |price, scheduled: Option<&str>| CpanelAccount {
+            period_price: price,
+            scheduled_plan: scheduled.map(|p| crate::cpanel_account::ScheduledPlan { plan_id: p.into(), from: None }),
+            ..account(AccountStatus::Active, "2026-02-10T00:00:00Z")
+        };
+        let cases = [
+            (account(paid("7.5"), None), "The renewal is 7.5 USD for Web storage basic."),
+            (account(None, None), "The renewal is 7.5 USD for Web storage basic."),
+            (
+                account(paid("5"), None),
+                "The renewal is 7.5 USD for Web storage basic. The plan's price changed since your last payment \
+                 (5 USD); the new price applies from this renewal.",
+            ),
+            (
+                account(paid("5"), Some("mini")),
+                "The renewal is 2 USD for Mini. Your plan changes to Mini with it, as you asked.",
+            ),
+            (account(None, Some("gone")), ""),
+        ];
+        for (account, expected) in cases {
+            assert_eq!(renewal_terms(&account, &plans), expected);
+        }
+    }
 
     fn customer() -> Customer {
         Customer::new(CUSTOMER.into(), "ab".repeat(32), None, t("2026-01-01T00:00:00Z"))

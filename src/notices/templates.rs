@@ -22,7 +22,7 @@ fn fields_of(kind: NoticeKind) -> &'static [&'static str] {
         NoticeKind::OrderReceived => &["amount", "plan", "domain"],
         NoticeKind::Receipt => &["amount", "plan", "domain", "period"],
         NoticeKind::AccountReady => &["domain", "username", "end_date", "dns"],
-        NoticeKind::RenewalDue => &["domain", "username", "end_date", "days"],
+        NoticeKind::RenewalDue => &["domain", "username", "end_date", "days", "renewal"],
         NoticeKind::Expired => &["domain", "username", "end_date", "removal"],
         NoticeKind::Suspended => &["domain", "username", "end_date", "message"],
         NoticeKind::Unsuspended => &["domain", "username", "end_date"],

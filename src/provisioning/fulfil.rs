@@ -11,7 +11,9 @@
 //! 3. the username changes only when WHM shows it belongs to another domain,
 //!    so an account still being created under it is never abandoned;
 //! 4. the period is added to `paidUntil` once per payment
-//!    (`appliedPayments`), then the payment is marked DONE.
+//!    (`appliedPayments`), then the payment is marked DONE;
+//! 5. a plan change (`Payment::kind`) moves the account's plan and WHM
+//!    package instead (`package.rs`), with the same care.
 //!
 //! A real panel delivers only what was paid with real money
 //! (`Payment::paid_for_real`: through Strike's invoice, or marked paid by
@@ -20,7 +22,7 @@
 
 use super::Provisioner;
 use super::panel::{PanelAccount, PanelError};
-use crate::cpanel_account::{AccountStatus, CpanelAccount, check_username};
+use crate::cpanel_account::{AccountStatus, CpanelAccount, PeriodPrice, ScheduledPlan, check_username};
 use crate::customer::Customer;
 use crate::payment::{Payment, Provider};
 use crate::plan::Plan;
@@ -93,12 +95,30 @@ impl Provisioner {
         self.link_to_customer(&account)?;
         // Created in WHM unless seen there, whatever the status says: an
         // operator may have set a new order SUSPENDED before it was made.
+        if let Some(kind) = payment.kind {
+            return self.deliver_change(payment, &plan, &account, kind);
+        }
         if payment.domain.is_some() && account.whm_created_at.is_none() {
             self.create_in_whm(account, &plan)?;
         }
         let now = Timestamp::now();
         let period = self.store.update::<CpanelAccount, _, StoreError>(account_id, |a| {
-            Ok(a.apply_periods(&payment.id, plan.billing_cycle, payment.periods, now))
+            let first = !a.applied_payments.iter().any(|p| p.payment_id == payment.id);
+            let period = a.apply_periods(&payment.id, plan.billing_cycle, payment.periods, now);
+            if first {
+                a.period_price = Some(PeriodPrice {
+                    amount: payment.amount,
+                    currency: payment.currency.clone(),
+                    periods: payment.periods,
+                });
+                // A renewal for another plan (a scheduled downgrade) changes
+                // the plan when the period it paid for begins.
+                if a.plan_id != payment.plan_id {
+                    a.scheduled_plan = Some(ScheduledPlan { plan_id: payment.plan_id.clone(), from: Some(period.0) });
+                    a.switch_due_plan(now);
+                }
+            }
+            Ok(period)
         })?;
         Ok(period)
     }
@@ -168,7 +188,7 @@ impl Provisioner {
         for _ in 0..MAX_USERNAMES {
             if let Some(sent) = account.create_requested_at {
                 match self.existing(&account)? {
-                    Existing::Ours => return self.confirm_created(&account, None),
+                    Existing::Ours => return self.confirm_created(&account, &plan.whm_package, None),
                     Existing::Someone => {
                         account = self.rename(&account)?;
                         continue;
@@ -196,14 +216,14 @@ impl Provisioner {
             let error = match created {
                 Ok(ip) => {
                     log::info!("account {} ({}) created in WHM", account.username, account.domain);
-                    return self.confirm_created(&account, ip);
+                    return self.confirm_created(&account, &plan.whm_package, ip);
                 }
                 Err(error) => error,
             };
             // Whatever the answer, WHM may have created it (a lost answer, or
             // a creation still running from before): ask before judging.
             match self.existing(&account)? {
-                Existing::Ours => return self.confirm_created(&account, None),
+                Existing::Ours => return self.confirm_created(&account, &plan.whm_package, None),
                 Existing::Someone => {
                     log::warn!("username {} belongs to another account on WHM; choosing another", account.username);
                     account = self.rename(&account)?;
@@ -220,14 +240,15 @@ impl Provisioner {
 
     /// Records that WHM holds the account, and updates the view of WHM (with
     /// the address WHM gave it, so first steps can name it at once).
-    fn confirm_created(&self, account: &CpanelAccount, ip: Option<String>) -> Step<()> {
+    fn confirm_created(&self, account: &CpanelAccount, package: &str, ip: Option<String>) -> Step<()> {
         let now = Timestamp::now();
         self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
             a.whm_created_at.get_or_insert(now);
+            a.whm_package.get_or_insert_with(|| package.to_owned());
             a.updated_at = now;
             Ok(())
         })?;
-        let seen = PanelAccount { ip, ..PanelAccount::new(&account.username, &account.domain, &account.plan_id) };
+        let seen = PanelAccount { ip, ..PanelAccount::new(&account.username, &account.domain, package) };
         self.view().seen(seen);
         Ok(())
     }

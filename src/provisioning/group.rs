@@ -1,20 +1,22 @@
 //! The further accounts of a plan with several (`checkout/group.rs` adds
 //! them): each pass, every one follows its group's primary, the one place
-//! the group's `paidUntil` lives, before expiry and termination are judged,
-//! so one renewal renews the whole group and one lapse expires all of it in
-//! the same pass; and one that WHM does not hold yet is created there while
-//! the subscription is paid, exactly once, by the same `createacct`
-//! discipline as a purchase (`fulfil.rs`).
+//! the group's plan and `paidUntil` live, before expiry and termination are
+//! judged, so one renewal renews the whole group and one lapse expires all
+//! of it in the same pass; and one that WHM does not hold yet is created
+//! there while the subscription is paid, exactly once, by the same
+//! `createacct` discipline as a purchase (`fulfil.rs`).
 //!
-//! A hand edit of a further account's `paidUntil` is put back to the
-//! primary's; edit the primary's instead. A further account whose primary
-//! cannot be read is left as it is (and logged) until it can. After a
-//! failed `createacct` the next attempt waits `create_settle` (there is no
-//! payment to record the failure on, so the log says it).
+//! A hand edit of a further account's `paidUntil` or `planId` is put back
+//! to the primary's; edit the primary's instead. A plan change of the
+//! primary is the group's: the reconcile pass moves each site's WHM
+//! package. A further account whose primary cannot be read is left as it
+//! is (and logged) until it can. After a failed `createacct` the next
+//! attempt waits `create_settle` (there is no payment to record the failure
+//! on, so the log says it).
 
 use super::Provisioner;
 use super::fulfil::Fault;
-use crate::cpanel_account::{AccountStatus, CpanelAccount};
+use crate::cpanel_account::{AccountStatus, CpanelAccount, GroupTerms};
 use crate::plan::Plan;
 use crate::store::StoreError;
 use crate::timestamp::Timestamp;
@@ -25,17 +27,17 @@ impl Provisioner {
     /// (written, and in `accounts`), and creates in WHM those it does not
     /// hold yet. Returns how many were created.
     pub(super) fn follow_groups(&self, accounts: &mut [CpanelAccount], now: Timestamp) -> usize {
-        let paid_until: HashMap<String, Option<Timestamp>> =
-            accounts.iter().filter(|a| a.group_of.is_none()).map(|a| (a.id.clone(), a.paid_until)).collect();
+        let terms: HashMap<String, GroupTerms> =
+            accounts.iter().filter(|a| a.group_of.is_none()).map(|a| (a.id.clone(), a.group_terms())).collect();
         let mut created = 0;
         for account in accounts.iter_mut().filter(|a| a.group_of.is_some()) {
-            let Some(&until) = paid_until.get(account.primary_id()) else {
+            let Some(primary) = terms.get(account.primary_id()) else {
                 log::warn!("account {}: its group's primary {} cannot be read", account.id, account.primary_id());
                 continue;
             };
-            if account.clone().follow_primary(until, now) {
+            if account.clone().follow_primary(primary, now) {
                 let followed = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
-                    a.follow_primary(until, now);
+                    a.follow_primary(primary, now);
                     Ok(a.clone())
                 });
                 match followed {

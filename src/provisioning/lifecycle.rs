@@ -123,6 +123,50 @@ pub fn reconcile<'a>(
     actions
 }
 
+/// What to do about an account's WHM package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageStep {
+    /// Move it (`changepackage`): the file changed, or a change is unfinished.
+    Change(String),
+    /// WHM already has the wanted package: only write down that it does.
+    Record(String),
+    /// WHM's package was changed by someone else: reported, left alone.
+    Drift(String),
+}
+
+/// How to bring the account's package on WHM (`actual`, as last read) to
+/// `wanted` (its plan's `whmPackage`). hostr moves it only when WHM is where
+/// hostr last left it (`whmPackage` on file) or a change of its own is
+/// unfinished: a package someone set by hand in WHM is reported, never
+/// overwritten, until the file says so (its `whmPackage` set to what WHM has).
+pub fn package_step(
+    account: &CpanelAccount,
+    wanted: Option<&str>,
+    actual: Option<&PanelAccount>,
+) -> Option<PackageStep> {
+    if matches!(account.status, AccountStatus::Provisioning | AccountStatus::Terminated) {
+        return None;
+    }
+    // A missing account or a reused username is reported by `reconcile`.
+    let actual = actual.filter(|a| a.domain == account.domain)?;
+    if let Some(request) = &account.package_request {
+        return Some(PackageStep::Change(wanted.unwrap_or(&request.package).to_owned()));
+    }
+    let wanted = wanted?;
+    if actual.package == wanted {
+        return (account.whm_package.as_deref() != Some(wanted)).then(|| PackageStep::Record(wanted.to_owned()));
+    }
+    if account.whm_package.as_deref() == Some(actual.package.as_str()) {
+        return Some(PackageStep::Change(wanted.to_owned()));
+    }
+    let known = account.whm_package.as_deref().map_or_else(|| "none on file".to_owned(), |p| format!("hostr set {p}"));
+    Some(PackageStep::Drift(format!(
+        "{} is on package {} on WHM ({known}) but its plan's package is {wanted}; hostr leaves it so \
+         (set whmPackage to \"{}\" in the account file to let hostr move it)",
+        account.username, actual.package, actual.package
+    )))
+}
+
 /// Usage as read from WHM: disk from `listaccts` (MB), transfer from
 /// `showbw` (bytes, converted to MB); the transfer limit is the plan's.
 pub fn usage(actual: &PanelAccount, bandwidth_bytes: u64, plan: Option<&Plan>, now: Timestamp) -> ResourceUsage {
@@ -270,6 +314,44 @@ mod tests {
             &reconcile([(&operator, CustomerStatus::Active)], &on_whm(None))[..],
             [Action::Suspend { reason, .. }] if reason.contains("operator: spam")
         ));
+    }
+
+    #[test]
+    fn packages_follow_the_file_but_not_over_a_hand_change_in_whm() {
+        use PackageStep::{Change, Drift, Record};
+        let whm = on_whm(None).remove("shop").unwrap(); // on "basic"
+        let with = |recorded: Option<&str>, request: Option<&str>| CpanelAccount {
+            whm_package: recorded.map(str::to_owned),
+            package_request: request
+                .map(|p| crate::cpanel_account::PackageRequest { package: p.into(), requested_at: Timestamp::MIN }),
+            ..account(AccountStatus::Active, "2027-01-01T00:00:00Z")
+        };
+        let cases = [
+            // (recorded, unfinished request, wanted, expected)
+            (Some("basic"), None, Some("basic"), None),
+            (None, None, Some("basic"), Some(Record("basic".into()))),
+            (Some("basic"), None, Some("pro"), Some(Change("pro".into()))),
+            (Some("basic"), Some("pro"), Some("pro"), Some(Change("pro".into()))),
+            (Some("pro"), Some("pro"), Some("pro"), Some(Change("pro".into()))),
+            (Some("pro"), None, Some("pro"), Some(Drift(String::new()))),
+            (None, None, Some("pro"), Some(Drift(String::new()))),
+            (Some("basic"), None, None, None),
+        ];
+        for (recorded, request, wanted, expected) in cases {
+            let got = package_step(&with(recorded, request), wanted, Some(&whm));
+            match expected {
+                Some(Drift(_)) => assert!(
+                    matches!(&got, Some(Drift(why)) if why.contains("on package basic on WHM") && why.contains("leaves it")),
+                    "{recorded:?} {wanted:?}: {got:?}"
+                ),
+                expected => assert_eq!(got, expected, "{recorded:?} {request:?} {wanted:?}"),
+            }
+        }
+        let elsewhere = PanelAccount { domain: "other.example".into(), ..whm.clone() };
+        assert_eq!(package_step(&with(Some("basic"), None), Some("pro"), Some(&elsewhere)), None, "not someone else's");
+        assert_eq!(package_step(&with(Some("basic"), None), Some("pro"), None), None);
+        let creating = CpanelAccount { status: AccountStatus::Provisioning, ..with(Some("basic"), None) };
+        assert_eq!(package_step(&creating, Some("pro"), Some(&whm)), None);
     }
 
     #[test]

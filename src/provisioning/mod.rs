@@ -7,7 +7,8 @@
 //!    expired ones when the operator turned that on (this file);
 //! 3. reconcile (`reconcile`): compare each account's file with the cached
 //!    view of WHM (`view`, one `listaccts` per refresh) and suspend or
-//!    unsuspend only what differs; report what it must not fix;
+//!    unsuspend only what differs, and move packages to the plans' (`package`);
+//!    report what it must not fix;
 //! 4. read usage (one `listaccts` and one `showbw`) into `resourceUsage`
 //!    (this file).
 //!
@@ -25,6 +26,7 @@ pub mod gateway;
 mod group;
 pub mod lifecycle;
 pub mod operator;
+pub mod package;
 pub mod panel;
 pub mod reconcile;
 pub mod sandbox;
@@ -97,6 +99,8 @@ pub struct CycleReport {
     pub terminated: usize,
     pub suspended: usize,
     pub unsuspended: usize,
+    /// Accounts moved to another WHM package (`changepackage`).
+    pub packages_changed: usize,
     pub usage_written: usize,
     /// Differences hostr must not fix by itself.
     pub drift: Vec<String>,
@@ -113,6 +117,7 @@ impl std::fmt::Display for CycleReport {
             (self.terminated, "removed"),
             (self.suspended, "suspended"),
             (self.unsuspended, "unsuspended"),
+            (self.packages_changed, "moved to another WHM package"),
             (self.usage_written, "with new usage readings"),
         ];
         let mut parts: Vec<String> = counts

@@ -1,5 +1,6 @@
 //! What the operator does by command or from the console: retry a
-//! fulfilment, suspend or unsuspend an account, extend one as goodwill. These change the files only; the server's accounts
+//! fulfilment, suspend or unsuspend an account, extend one as goodwill,
+//! change its plan. These change the files only; the server's accounts
 //! worker applies them to WHM, exactly as it applies hand edits.
 
 use super::ProvisioningError;
@@ -105,6 +106,30 @@ pub fn extend(store: &Store, account_id: &str, days: u32, reason: &str) -> Resul
             a.status = AccountStatus::Active;
         }
         a.updated_at = now;
+        Ok(a.clone())
+    })
+}
+
+/// Moves an account to another plan by the operator's word, no money
+/// involved: at once (the accounts worker then moves the WHM package), or
+/// `at_renewal` (its next renewal invoice is for the new plan, as when a
+/// customer schedules a downgrade).
+pub fn change_plan(
+    store: &Store,
+    account_id: &str,
+    plan_id: &str,
+    at_renewal: bool,
+) -> Result<CpanelAccount, ProvisioningError> {
+    let plan: crate::plan::Plan = store.get(plan_id)?;
+    store.update::<CpanelAccount, _, ProvisioningError>(account_id, |a| {
+        if at_renewal {
+            a.scheduled_plan = Some(crate::cpanel_account::ScheduledPlan { plan_id: plan.id.clone(), from: None });
+        } else if a.plan_id != plan.id {
+            super::package::remember_package(store, a);
+            a.plan_id = plan.id.clone();
+            a.scheduled_plan = None;
+        }
+        a.updated_at = Timestamp::now();
         Ok(a.clone())
     })
 }

@@ -100,6 +100,10 @@ pub trait HostingPanel: Send + Sync {
     fn list_accounts(&self) -> PanelResult<Vec<PanelAccount>>;
     fn suspend(&self, username: &str, reason: &str) -> PanelResult<()>;
     fn unsuspend(&self, username: &str) -> PanelResult<()>;
+    /// Moves the account to another package (WHM's `changepackage`), which
+    /// rewrites its quotas. After an unclear failure, ask
+    /// [`account_summary`](Self::account_summary) whether it took effect.
+    fn change_package(&self, username: &str, package: &str) -> PanelResult<()>;
     /// Removes the account and its files.
     fn remove_account(&self, username: &str) -> PanelResult<()>;
     /// This month's transfer of every account, in bytes by username.

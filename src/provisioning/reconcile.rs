@@ -1,6 +1,7 @@
 //! Reconciling: bringing WHM in line with the files, as far as hostr may.
 //! [`lifecycle::reconcile`] decides from the cached view what differs; this
-//! file carries the decisions out (suspend, unsuspend) and reports the
+//! file carries the decisions out (suspend, unsuspend; packages in
+//! `package.rs`) and reports the
 //! differences hostr must not fix by itself ("drift"), each once in the log.
 //!
 //! Invariants: hostr only lifts suspensions it made (reason `hostr:`); an
@@ -62,6 +63,7 @@ impl Provisioner {
                 action => self.apply(action, report, &mut drift),
             }
         }
+        self.reconcile_packages(accounts, report, &mut drift, execute);
         report.drift = drift.values().cloned().collect();
         report.drift.sort();
         if execute {

@@ -6,6 +6,7 @@
 
 use super::panel::{HostingPanel, PanelAccount, PanelError, PanelResult};
 use crate::cpanel_account::{AccountStatus, CpanelAccount, check_username};
+use crate::plan::Plan;
 use crate::store::{Store, StoreResult};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -30,11 +31,17 @@ impl SandboxPanel {
     /// panel (neither still PROVISIONING nor TERMINATED): what a server
     /// starting now begins with.
     pub fn holding_files(origin: &str, store: &Store) -> StoreResult<SandboxPanel> {
+        let plans: std::collections::HashMap<String, String> =
+            store.list_readable::<Plan>()?.into_iter().map(|p| (p.id, p.whm_package)).collect();
+        // On the package hostr last put it on, else its plan's.
+        let package = |a: &CpanelAccount| {
+            a.whm_package.clone().or_else(|| plans.get(&a.plan_id).cloned()).unwrap_or_else(|| a.plan_id.clone())
+        };
         let existing = store
             .list_readable::<CpanelAccount>()?
             .into_iter()
             .filter(|a| !matches!(a.status, AccountStatus::Provisioning | AccountStatus::Terminated))
-            .map(|a| PanelAccount::new(&a.username, &a.domain, &a.plan_id))
+            .map(|a| PanelAccount::new(&a.username, &a.domain, &package(&a)))
             .collect();
         Ok(SandboxPanel::new(origin, existing))
     }
@@ -110,6 +117,10 @@ impl HostingPanel for SandboxPanel {
             a.suspended = false;
             a.suspend_reason = None;
         })
+    }
+
+    fn change_package(&self, username: &str, package: &str) -> PanelResult<()> {
+        self.with_account("changepackage", username, |a| a.package = package.to_owned())
     }
 
     fn remove_account(&self, username: &str) -> PanelResult<()> {

@@ -106,6 +106,13 @@ impl PanelView {
         self.accounts.remove(username);
     }
 
+    /// hostr moved the account to another package.
+    pub fn set_package(&mut self, username: &str, package: &str) {
+        if let Some(account) = self.accounts.get_mut(username) {
+            account.package = package.to_owned();
+        }
+    }
+
     /// hostr suspended the account (`Some(reason)`) or lifted its suspension.
     pub fn mark(&mut self, username: &str, suspended: Option<String>) {
         if let Some(account) = self.accounts.get_mut(username) {

@@ -105,6 +105,7 @@ impl Provisioner {
         // Further accounts take their group's paid period before expiry is judged.
         self.follow_groups(&mut accounts, now);
         for account in &mut accounts {
+            self.switch_due_plan(account, now);
             if lifecycle::expires(account, now, self.schedule.expiry_grace) {
                 report.expired += self.expire(account, now) as usize;
             }

@@ -60,6 +60,8 @@ pub struct WhmState {
     /// `verify_new_username` says every name is free (a race with another
     /// reseller, or a server whose check misses a name).
     pub verify_says_free: bool,
+    /// The packages `changepackage` accepts; empty accepts any.
+    pub packages: Vec<String>,
 }
 
 pub struct FakeWhm {
@@ -248,6 +250,20 @@ fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmSt
             }
             ok(function, Some(json!({"acct": list})))
         }
+        "changepackage" => {
+            let (user, pkg) = (param("user"), param("pkg"));
+            if !state.packages.is_empty() && !state.packages.contains(&pkg) {
+                return refused(function, &format!("Sorry, “{pkg}” is not a valid package name."));
+            }
+            let Some(account) = state.accounts.get_mut(&user) else {
+                return refused(function, &format!("Account “{user}” does not exist."));
+            };
+            let old = std::mem::replace(&mut account.plan, pkg.clone());
+            // WHM answers metadata only, with a transcript of what it changed.
+            let mut answer = ok(function, None);
+            answer["metadata"]["output"] = json!({"raw": format!("<pre>Changing plan from {old} to {pkg}\n</pre>")});
+            answer
+        }
         "suspendacct" | "unsuspendacct" | "removeacct" => {
             let user = if function == "removeacct" { param("username") } else { param("user") };
             let Some(account) = state.accounts.get_mut(&user) else {
@@ -294,7 +310,7 @@ fn answer(function: &str, params: &BTreeMap<String, String>, state: &Mutex<WhmSt
         "applist" => ok(
             function,
             Some(
-                json!({"app": ["createacct", "accountsummary", "listaccts", "suspendacct", "unsuspendacct", "removeacct", "showbw", "create_user_session", "verify_new_username", "applist"]}),
+                json!({"app": ["createacct", "accountsummary", "listaccts", "suspendacct", "unsuspendacct", "changepackage", "removeacct", "showbw", "create_user_session", "verify_new_username", "applist"]}),
             ),
         ),
         _ => refused(function, "Unknown app"),
