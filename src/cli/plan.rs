@@ -44,6 +44,8 @@ fn add(store: &Store, args: PlanAddArgs, json: bool) -> CliResult {
         accounts: args.accounts,
         prepay: args.prepay,
         available: !args.unavailable,
+        server_group: None,
+        server_fill: Default::default(),
         created_at: now,
         updated_at: now,
     };

@@ -44,6 +44,8 @@ pub enum ProvisioningError {
     },
     /// No account has this username or id.
     UnknownAccount(String),
+    /// No WHM server is configured under this id.
+    UnknownServer(String),
 }
 
 impl fmt::Display for ProvisioningError {
@@ -66,6 +68,7 @@ impl fmt::Display for ProvisioningError {
                 write!(f, "account {username} is {}, not SUSPENDED", status.as_str())
             }
             E::UnknownAccount(name_or_id) => write!(f, "no account with username or id `{name_or_id}`"),
+            E::UnknownServer(id) => write!(f, "no WHM server `{id}` is configured"),
         }
     }
 }
