@@ -27,6 +27,7 @@
 //! `sandbox` flag says; anything else is a fault for the operator.
 
 use super::Provisioner;
+use super::gateway::PanelHealth;
 use super::hosts::Host;
 use super::panel::{PanelAccount, PanelError};
 use super::placement::{self, Candidate};
@@ -190,7 +191,11 @@ impl Provisioner {
                 in_group: record.as_ref().map_or(group.is_none(), |r| r.serves(group)),
                 used: u32::try_from(used).unwrap_or(u32::MAX),
                 max: record.as_ref().and_then(|r| r.max_accounts),
-                down: host.gateway.health() != super::gateway::PanelHealth::Answering,
+                down: match host.gateway.health() {
+                    PanelHealth::Answering => None,
+                    PanelHealth::Unreachable => Some("not answering"),
+                    PanelHealth::TokenRefused => Some("WHM refused its API token (its calls are paused)"),
+                },
             });
         }
         Ok(candidates)
@@ -209,7 +214,7 @@ impl Provisioner {
             match self.username_free(host, &username) {
                 Ok(true) => {}
                 Ok(false) => continue,
-                Err(Fault::Retry(why)) if host.gateway.health() != super::gateway::PanelHealth::Answering => {
+                Err(Fault::Retry(why)) if host.gateway.health() != PanelHealth::Answering => {
                     return Err(Placing::NotAnswering(why));
                 }
                 Err(fault) => return Err(Placing::Fault(fault)),

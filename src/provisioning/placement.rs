@@ -25,8 +25,9 @@ pub struct Candidate {
     /// Accounts on it now, PROVISIONING included, TERMINATED not.
     pub used: u32,
     pub max: Option<u32>,
-    /// Unreachable this pass, or paused after refusing the token.
-    pub down: bool,
+    /// Why it cannot be asked now: unreachable this pass, or paused after
+    /// refusing its token.
+    pub down: Option<&'static str>,
 }
 
 /// The servers to try, best first, and those skipped with why.
@@ -37,7 +38,7 @@ pub fn order(candidates: &[Candidate], fill: Fill) -> (Vec<String>, Vec<String>)
         let why = match c {
             Candidate { status: ServerStatus::Draining, .. } => Some("draining".to_owned()),
             Candidate { max: Some(max), used, .. } if used >= max => Some(format!("full ({used} of {max})")),
-            Candidate { down: true, .. } => Some("not answering".to_owned()),
+            Candidate { down: Some(why), .. } => Some((*why).to_owned()),
             _ => None,
         };
         match why {
@@ -68,13 +69,13 @@ mod tests {
     use super::*;
 
     fn server(id: &str, used: u32, max: Option<u32>) -> Candidate {
-        Candidate { id: id.into(), status: ServerStatus::Enabled, in_group: true, used, max, down: false }
+        Candidate { id: id.into(), status: ServerStatus::Enabled, in_group: true, used, max, down: None }
     }
 
     #[test]
     fn servers_are_tried_by_the_fill_rule_and_skipped_with_a_reason() {
         let draining = Candidate { status: ServerStatus::Draining, ..server("d", 0, Some(10)) };
-        let down = Candidate { down: true, ..server("x", 0, Some(10)) };
+        let down = Candidate { down: Some("not answering"), ..server("x", 0, Some(10)) };
         let elsewhere = Candidate { in_group: false, ..server("o", 0, Some(10)) };
         let cases: Vec<(Vec<Candidate>, Fill, Vec<&str>, Vec<&str>)> = vec![
             // 50 of 100 (0.5) is fuller than 2 of 10 (0.2).
