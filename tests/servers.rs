@@ -180,7 +180,8 @@ fn a_server_that_goes_down_during_createacct_never_gets_the_account_made_on_anot
 /// An account on `server` as its file says, and on that fake WHM.
 fn hosted(store: &Store, server: &str, whm: &FakeWhm, user: &str, shape: impl FnOnce(&mut CpanelAccount)) -> String {
     let now = Timestamp::now();
-    let customer = crate::common::customer(&crate::common::key(100 + store.ids::<CpanelAccount>().unwrap().len() as u64), None);
+    let customer =
+        crate::common::customer(&crate::common::key(100 + store.ids::<CpanelAccount>().unwrap().len() as u64), None);
     store.create(&customer).unwrap();
     let domain = format!("{user}.example");
     let mut account = CpanelAccount {
@@ -337,7 +338,11 @@ fn whm_test_and_sync_take_a_server_and_default_to_all() {
     assert!(one.status.success() && !out(&one).contains("server eu"), "{}", out(&one));
     assert_eq!((eu.calls("applist"), us.calls("applist")), (1, 2));
     let unknown = hostr_cli(dir.path(), &env, &["whm", "test", "--server", "asia"]);
-    assert!(!unknown.status.success() && err(&unknown).contains("no WHM server `asia` is configured"), "{}", err(&unknown));
+    assert!(
+        !unknown.status.success() && err(&unknown).contains("no WHM server `asia` is configured"),
+        "{}",
+        err(&unknown)
+    );
     let bad_token = hostr_cli(dir.path(), &[("EU_TOKEN", "WRONG"), ("US_TOKEN", TOKEN)], &["whm", "test"]);
     assert!(!bad_token.status.success() && err(&bad_token).contains("WHM server eu"), "{}", err(&bad_token));
     let unset = hostr_cli(dir.path(), &[("EU_TOKEN", TOKEN)], &["whm", "test"]);
@@ -350,4 +355,24 @@ fn whm_test_and_sync_take_a_server_and_default_to_all() {
     assert!(us_only.status.success(), "{}", err(&us_only));
     let summary: serde_json::Value = serde_json::from_slice(&us_only.stdout).unwrap();
     assert_eq!((summary["server"].as_str(), summary["notInHostr"].as_array().map(Vec::len)), (Some("us"), Some(0)));
+
+    // `hostr check` names an account whose server has no record.
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let now = Timestamp::now();
+        let account = CpanelAccount {
+            server_id: Some("asia".into()),
+            ..CpanelAccount::provisioning(
+                &hostr::ids::new_uuid(),
+                "shop",
+                "shop.example",
+                &hostr::ids::new_uuid(),
+                "basic",
+                now,
+            )
+        };
+        store.create(&account).unwrap();
+    }
+    let check = hostr_cli(dir.path(), &env, &["check"]);
+    assert!(out(&check).contains("`serverId` names WHM server asia, which does not exist"), "{}", out(&check));
 }

@@ -77,7 +77,9 @@ mod tests {
         let draining = Candidate { status: ServerStatus::Draining, ..server("d", 0, Some(10)) };
         let down = Candidate { down: Some("not answering"), ..server("x", 0, Some(10)) };
         let elsewhere = Candidate { in_group: false, ..server("o", 0, Some(10)) };
-        let cases: Vec<(Vec<Candidate>, Fill, Vec<&str>, Vec<&str>)> = vec![
+        // The servers, the rule, the order they are tried in, those skipped.
+        type Case = (Vec<Candidate>, Fill, Vec<&'static str>, Vec<&'static str>);
+        let cases: Vec<Case> = vec![
             // 50 of 100 (0.5) is fuller than 2 of 10 (0.2).
             (vec![server("a", 50, Some(100)), server("b", 2, Some(10))], Fill::LeastFull, vec!["b", "a"], vec![]),
             (vec![server("a", 50, Some(100)), server("b", 2, Some(10))], Fill::InOrder, vec!["a", "b"], vec![]),
