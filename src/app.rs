@@ -18,6 +18,7 @@ use crate::plan::Plan;
 use crate::provisioning::Provisioner;
 use crate::provisioning::first_steps::cpanel_url_of;
 use crate::provisioning::gateway::PanelHealth;
+use crate::provisioning::hosts::ServerLink;
 use crate::provisioning::panel::HostingPanel;
 use crate::provisioning::sandbox::SandboxPanel;
 use crate::rate_limit::{Rate, TokenBuckets};
@@ -117,7 +118,8 @@ impl App {
             None => Nip05Source::Web,
         };
         let checkout = checkout(&config, &store);
-        let provisioner = Arc::new(Provisioner::new(store.clone(), panel(&config, &store)?, schedule(&config)));
+        let provisioner =
+            Arc::new(Provisioner::with_servers(store.clone(), servers(&config, &store)?, schedule(&config)));
         let outbox = Arc::new(Outbox::new(store.clone(), operator.keys().clone(), config.relays.clone()));
         let published = (config.publish_receipts && outbox.is_on()).then(|| outbox.clone());
         let receipts = Arc::new(Receipts::new(store.clone(), operator.clone(), config.seller.clone(), published));
@@ -137,7 +139,8 @@ impl App {
             keys: operator.keys().clone(),
             operator_npub: config.notices.operator_npub.as_deref().and_then(|n| PublicKey::parse(n).ok()),
         };
-        let notifier = Arc::new(notifier(&config, &store, confirmations.clone(), dm)?);
+        let servers = provisioner.server_facts(&config.server).into_iter().collect();
+        let notifier = Arc::new(notifier(&config, &store, confirmations.clone(), dm, servers)?);
         let checkout = Arc::new(checkout);
         let nwc = crate::nwc::Nwc::new(
             store.clone(),
@@ -257,17 +260,25 @@ fn schedule(config: &Config) -> crate::provisioning::Schedule {
     schedule
 }
 
-/// WHM when configured; else the sandbox panel, holding the accounts the
-/// files say exist.
-fn panel(config: &Config, store: &Store) -> StoreResult<Box<dyn HostingPanel>> {
-    if let Some(whm) = &config.whm {
-        return whm.client().map(|client| Box::new(client) as Box<dyn HostingPanel>).map_err(|why| {
-            // A CA file that cannot be read.
-            StoreError::Io { path: whm.url.clone().into(), source: std::io::Error::other(why) }
-        });
+/// The WHM servers configured (`WHM_URL`'s and the records in
+/// `database/servers/`); with none, the sandbox panel as the default
+/// server, holding the accounts the files say exist.
+fn servers(config: &Config, store: &Store) -> StoreResult<Vec<ServerLink>> {
+    // A record that cannot be read, a token variable unset, a CA file missing.
+    let refused = |why: String| StoreError::Io { path: "servers".into(), source: std::io::Error::other(why) };
+    let configured = crate::config::servers::configured(store, config.whm.as_ref()).map_err(refused)?;
+    if configured.is_empty() {
+        log::warn!("SANDBOX WHM: no WHM_URL configured; accounts are simulated in this process, nobody gets hosting");
+        let panel = SandboxPanel::holding_files(config.public_url.origin(), store)?;
+        let id = crate::whm_server::DEFAULT_SERVER.to_owned();
+        return Ok(vec![ServerLink { id, panel: Box::new(panel), facts: Default::default() }]);
     }
-    log::warn!("SANDBOX WHM: no WHM_URL configured; accounts are simulated in this process, nobody gets hosting");
-    Ok(Box::new(SandboxPanel::holding_files(config.public_url.origin(), store)?))
+    let mut links = Vec::new();
+    for server in configured {
+        let client = server.whm.client().map_err(refused)?;
+        links.push(ServerLink { id: server.id, panel: Box::new(client) as Box<dyn HostingPanel>, facts: server.facts });
+    }
+    Ok(links)
 }
 
 /// The notices worker from the settings; a broken SMTP URL refuses the start.
@@ -276,6 +287,7 @@ fn notifier(
     store: &Arc<Store>,
     confirmations: Confirmations,
     dm: crate::notices::worker::DmChannel,
+    servers: std::collections::BTreeMap<String, crate::provisioning::first_steps::ServerFacts>,
 ) -> StoreResult<Notifier> {
     let settings = &config.notices;
     let mailer = match &settings.smtp {
@@ -296,6 +308,7 @@ fn notifier(
             deletion_grace: chrono::Duration::from_std(config.deletion_grace).unwrap_or(chrono::Duration::MAX),
             operator: settings.operator_email.is_some() || settings.operator_npub.is_some(),
             server: config.server.clone(),
+            servers,
         },
         templates: settings.templates.clone(),
         mailer,

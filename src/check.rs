@@ -15,6 +15,7 @@ use crate::plan::Plan;
 use crate::receipt::ReceiptSeries;
 use crate::store::{LoadError, Record, Store, StoreError, StoreResult};
 use crate::timestamp::Timestamp;
+use crate::whm_server::WhmServer;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -116,11 +117,14 @@ pub fn check(store: &Store) -> StoreResult<Report> {
     load::<crate::notices::NoticeStart>(store, &mut report)?;
     report_stray_files::<ReceiptSeries>(store, &mut report)?;
     load::<ReceiptSeries>(store, &mut report)?;
+    report_stray_files::<WhmServer>(store, &mut report)?;
+    let servers = ids_of(&load::<WhmServer>(store, &mut report)?);
     let records = Records {
         customers: load::<Customer>(store, &mut report)?,
         accounts: load::<CpanelAccount>(store, &mut report)?,
         plans: ids_of(&load::<Plan>(store, &mut report)?),
         payments: load::<Payment>(store, &mut report)?,
+        servers,
     };
     let mut refs = References { store, report: &mut report };
     records.check_customers(&mut refs);
@@ -142,6 +146,8 @@ struct Records {
     accounts: Vec<CpanelAccount>,
     plans: HashSet<String>,
     payments: Vec<Payment>,
+    /// The ids of the server records (`default` may be WHM_URL's instead).
+    servers: HashSet<String>,
 }
 
 impl Records {
@@ -177,6 +183,9 @@ impl Records {
             }
             if let Some(scheduled) = &a.scheduled_plan {
                 refs.expect::<CpanelAccount, Plan>(&a.id, "scheduledPlan", &scheduled.plan_id, &self.plans);
+            }
+            if let Some(server) = a.server_id.as_deref().filter(|s| *s != crate::whm_server::DEFAULT_SERVER) {
+                refs.expect::<CpanelAccount, WhmServer>(&a.id, "serverId", server, &self.servers);
             }
         }
     }

@@ -116,6 +116,12 @@ pub struct CpanelAccount {
     pub resource_usage: Option<ResourceUsage>,
     pub customer_id: String,
     pub plan_id: String,
+    /// The WHM server that holds (or will hold) the account, chosen and
+    /// written before `createacct` and never changed by hostr after;
+    /// `None` (accounts made before there were several servers) is
+    /// `whm_server::DEFAULT_SERVER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
     pub paid_until: Option<Timestamp>,
     /// The operator's reason for a SUSPENDED account: private, never shown
     /// to the customer.
@@ -189,6 +195,7 @@ impl CpanelAccount {
             resource_usage: None,
             customer_id: customer_id.to_owned(),
             plan_id: plan_id.to_owned(),
+            server_id: None,
             paid_until: None,
             suspend_reason: None,
             public_message: None,
@@ -316,6 +323,11 @@ impl CpanelAccount {
         self.paid_until.map_or(now, |until| until.max(now))
     }
 
+    /// The id of the WHM server the account lives on.
+    pub fn server(&self) -> &str {
+        self.server_id.as_deref().unwrap_or(crate::whm_server::DEFAULT_SERVER)
+    }
+
     /// Paid for at `now` (an account without `paidUntil` is paid indefinitely,
     /// as an operator may set by hand).
     pub fn is_paid(&self, now: Timestamp) -> bool {
@@ -412,6 +424,9 @@ impl Record for CpanelAccount {
         {
             return Err(Invalid::new("periodPrice", why));
         }
+        if self.server_id.as_deref().is_some_and(|s| !IdFormat::Slug.accepts(s)) {
+            return Err(Invalid::new("serverId", format!("must be {}", IdFormat::Slug.describe())));
+        }
         Ok(())
     }
 
@@ -421,6 +436,7 @@ impl Record for CpanelAccount {
         // A removed account's domain may be bought again.
         if self.status != AccountStatus::Terminated {
             keys.push(CpanelAccount::by_domain(&self.domain));
+            keys.push(CpanelAccount::on_server(self.server()));
             keys.extend(parent_domains(&self.domain).map(CpanelAccount::inside));
         }
         keys
@@ -448,6 +464,12 @@ impl CpanelAccount {
     /// (`shop.example.com` and `a.shop.example.com` inside `example.com`).
     pub fn inside(domain: &str) -> Key<CpanelAccount> {
         Key::shared("insideDomain", domain)
+    }
+
+    /// The accounts, unless terminated, on one WHM server (those without
+    /// `serverId` on the default one): what counts against its `maxAccounts`.
+    pub fn on_server(server_id: &str) -> Key<CpanelAccount> {
+        Key::shared("serverId", server_id)
     }
 
     /// The accounts of one customer.

@@ -39,3 +39,4 @@ pub mod store;
 pub mod strike;
 pub mod timestamp;
 pub mod whm;
+pub mod whm_server;

@@ -10,6 +10,7 @@ use crate::money::{Currency, Money};
 use crate::prepay::{self, PrepayOption};
 use crate::store::{Collection, Invalid, Record, Store, StoreResult};
 use crate::timestamp::Timestamp;
+use crate::whm_server::Fill;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -95,6 +96,12 @@ pub struct Plan {
     #[serde(default = "PrepayOption::only_one")]
     pub prepay: Vec<PrepayOption>,
     pub available: bool,
+    /// The server group new accounts are placed in (`None`: every server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_group: Option<String>,
+    /// How new accounts are spread over the group's servers.
+    #[serde(default, skip_serializing_if = "is_least_full")]
+    pub server_fill: Fill,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -138,6 +145,8 @@ impl Plan {
             accounts: 1,
             prepay: PrepayOption::only_one(),
             available: true,
+            server_group: None,
+            server_fill: Fill::LeastFull,
             created_at: now,
             updated_at: now,
         }
@@ -212,6 +221,9 @@ impl Record for Plan {
                 "must be the name of a WHM package: 1 to 64 letters, digits, spaces, dots, dashes or underscores",
             ));
         }
+        if let Some(group) = self.server_group.as_deref().filter(|g| !IdFormat::Slug.accepts(g)) {
+            return Err(Invalid::new("serverGroup", format!("`{group}` must be {}", IdFormat::Slug.describe())));
+        }
         Ok(())
     }
 }
@@ -253,11 +265,17 @@ pub fn add(store: &Store, new: NewPlan) -> StoreResult<Plan> {
         accounts: new.accounts,
         prepay: new.prepay,
         available: new.available,
+        server_group: None,
+        server_fill: Default::default(),
         created_at: now,
         updated_at: now,
     };
     store.create(&plan)?;
     Ok(plan)
+}
+
+fn is_least_full(fill: &Fill) -> bool {
+    *fill == Fill::LeastFull
 }
 
 /// A change to an existing plan: each field given replaces the plan's.

@@ -26,6 +26,7 @@ mod provisioning;
 mod purchases;
 mod receipts;
 mod relay;
+mod servers;
 mod store;
 mod strike;
 mod whm;

@@ -194,7 +194,7 @@ fn the_files_move_packages_but_a_package_changed_by_hand_in_whm_is_only_reported
 
     // Someone changes the package in WHM by hand: reported, left alone.
     shop.whm.state.lock().unwrap().accounts.get_mut(&user).unwrap().plan = "custom".into();
-    let (report, _) = shop.server.app.provisioner.sync(true).unwrap();
+    let (report, _) = shop.server.app.provisioner.sync(hostr::whm_server::DEFAULT_SERVER, true).unwrap();
     assert!(report.drift.iter().any(|d| d.contains("on package custom on WHM")), "{report:?}");
     shop.server.app.provisioner.cycle(true);
     assert_eq!((shop.on_whm(&user).unwrap().plan.as_str(), shop.whm.calls("changepackage")), ("custom", 1));

@@ -344,7 +344,7 @@ impl From<ProvisioningError> for ApiError {
         use ProvisioningError as E;
         let conflict = |code, error: &E| ApiError::new(Failure::Conflict, code, error.to_string());
         match error {
-            E::Panel(_) | E::NotOnPanel { .. } => {
+            E::Panel(_) | E::NotOnPanel { .. } | E::UnknownServer(_) => {
                 log::error!("WHM: {error}");
                 ApiError::new(
                     Failure::BadGateway,

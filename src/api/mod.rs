@@ -140,7 +140,9 @@ pub fn payment_view(payment: &Payment) -> Value {
 pub fn account_view(account: &CpanelAccount) -> Value {
     let mut value = serde_json::to_value(account).unwrap_or(Value::Null);
     if let Some(fields) = value.as_object_mut() {
-        for internal in ["suspendReason", "createRequestedAt", "whmCreatedAt", "whmPackage", "packageRequest"] {
+        for internal in
+            ["suspendReason", "createRequestedAt", "whmCreatedAt", "whmPackage", "packageRequest", "serverId"]
+        {
             fields.remove(internal);
         }
     }

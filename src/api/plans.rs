@@ -20,6 +20,8 @@ pub fn health(app: &App, _request: &Request) -> ApiResult<Response> {
             "unreadableRecords": health.unreadable_records,
             "failedFulfilments": health.failed_fulfilments,
             "whm": health.whm.as_str(),
+            "whmServers": app.provisioner.server_health().into_iter()
+                .map(|(id, h)| (id, serde_json::Value::from(h.as_str()))).collect::<serde_json::Map<_, _>>(),
             "sandbox": {"payments": sandbox.payments, "whm": sandbox.whm},
             "contact": {"npub": app.config.contact.npub, "email": app.config.contact.email},
             "operator": {"npub": app.operator.npub()},

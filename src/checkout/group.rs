@@ -97,6 +97,8 @@ impl Checkout {
             let account = CpanelAccount {
                 group_of: Some(primary.id.clone()),
                 paid_until: primary.paid_until,
+                // A group lives on its primary's WHM server.
+                server_id: primary.server_id.clone(),
                 ..CpanelAccount::provisioning(&id, &username, domain, &primary.customer_id, &primary.plan_id, now)
             };
             match self.store.create(&account) {

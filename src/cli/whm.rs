@@ -1,14 +1,18 @@
-//! `hostr whm …`: check the WHM connection, compare WHM with the files.
+//! `hostr whm …`: check the connection to each WHM server, compare each
+//! server with the accounts that live on it (`--server` picks one).
 //! Without WHM settings hostr runs a sandbox panel; these commands say so,
 //! say that nothing real is read or changed, and how to configure WHM.
 
 use super::{CliResult, print_json};
+use crate::config::servers::{ServerSettings, chosen, configured};
 use crate::config::{WhmCommand, WhmSettings};
+use crate::provisioning::hosts::ServerLink;
 use crate::provisioning::panel::HostingPanel;
 use crate::provisioning::sandbox::SandboxPanel;
 use crate::provisioning::{CycleReport, Provisioner};
 use crate::store::Store;
-use crate::whm::{REQUIRED_FUNCTIONS, WhmClient};
+use crate::whm::REQUIRED_FUNCTIONS;
+use crate::whm_server::DEFAULT_SERVER;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -18,52 +22,94 @@ const HOW_TO_CONFIGURE: &str = "To use a real WHM server, set WHM_URL (e.g. http
     (see \"Provisioning (WHM)\" in the README).";
 
 pub(super) fn run(store: Store, command: WhmCommand, json: bool) -> CliResult {
-    let Some(settings) = WhmSettings::from_env()? else {
+    let env = WhmSettings::from_env()?;
+    let servers = configured(&store, env.as_ref())?;
+    if servers.is_empty() {
         return match command {
-            WhmCommand::Test => Err(format!(
-                "no WHM is configured (WHM_URL is not set), so there is nothing to test: \
-                 accounts are simulated by hostr's sandbox panel. {HOW_TO_CONFIGURE}"
+            WhmCommand::Test { .. } => Err(format!(
+                "no WHM is configured (WHM_URL is not set, and database/servers/ holds no server), so there is \
+                 nothing to test: accounts are simulated by hostr's sandbox panel. {HOW_TO_CONFIGURE}"
             )),
-            WhmCommand::Sync { fix } => sync_sandbox(store, fix, json),
+            WhmCommand::Sync { fix, .. } => sync_sandbox(store, fix, json),
         };
-    };
-    let client = settings.client()?;
+    }
     match command {
-        WhmCommand::Test => test(&settings, &client),
-        WhmCommand::Sync { fix } => {
-            let provisioner = Provisioner::new(Arc::new(store), Box::new(client), Default::default());
-            let (report, foreign) = provisioner.sync(fix).map_err(|e| e.to_string())?;
-            if json {
-                return print_json(&summary(&report, &foreign, false));
-            }
-            print_differences(&report, &foreign);
-            if fix {
-                println!(
-                    "suspended {}, unsuspended {}, moved to another package {}",
-                    report.suspended, report.unsuspended, report.packages_changed
-                );
-            }
-            let in_line = report.drift.is_empty() && report.planned.is_empty();
-            println!("hostr whm sync: {}", if in_line { "WHM matches the files" } else { "differences found" });
-            Ok(if in_line { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        WhmCommand::Test { server } => {
+            let chosen = chosen(&servers, server.as_deref())?;
+            let failed: Vec<String> = chosen.iter().filter_map(|s| test(s).err()).collect();
+            if failed.is_empty() { Ok(ExitCode::SUCCESS) } else { Err(failed.join("\n")) }
         }
+        WhmCommand::Sync { fix, server } => sync(store, chosen(&servers, server.as_deref())?, fix, json),
     }
 }
 
-fn test(settings: &WhmSettings, client: &WhmClient) -> CliResult {
-    let allowed = client.applist().map_err(|e| e.to_string())?;
+/// `hostr whm sync` on the chosen servers: each compared with the accounts
+/// that live on it; one that does not answer is reported and the others run.
+fn sync(store: Store, servers: Vec<&ServerSettings>, fix: bool, json: bool) -> CliResult {
+    let mut links = Vec::new();
+    for server in &servers {
+        let panel = Box::new(server.whm.client()?);
+        links.push(ServerLink { id: server.id.clone(), panel, facts: server.facts.clone() });
+    }
+    let provisioner = Provisioner::with_servers(Arc::new(store), links, Default::default());
+    let (mut summaries, mut in_line) = (Vec::new(), true);
+    for server in &servers {
+        let label = if servers.len() > 1 { format!("[{}] ", server.id) } else { String::new() };
+        let (report, foreign) = match provisioner.sync(&server.id, fix) {
+            Ok(found) => found,
+            Err(e) => {
+                in_line = false;
+                eprintln!("{label}WHM server {} at {}: {e}", server.id, server.whm.url);
+                summaries.push(serde_json::json!({"server": server.id, "error": e.to_string()}));
+                continue;
+            }
+        };
+        in_line &= report.drift.is_empty() && report.planned.is_empty();
+        let mut summary = summary(&report, &foreign, false);
+        summary["server"] = server.id.clone().into();
+        summaries.push(summary);
+        if json {
+            continue;
+        }
+        print_differences(&label, &report, &foreign);
+        if fix {
+            println!(
+                "{label}suspended {}, unsuspended {}, moved to another package {}",
+                report.suspended, report.unsuspended, report.packages_changed
+            );
+        }
+    }
+    if json {
+        return match <[serde_json::Value; 1]>::try_from(summaries) {
+            Ok([one]) => print_json(&one).map(|_| exit(in_line)),
+            Err(all) => print_json(&serde_json::json!({"servers": all})).map(|_| exit(in_line)),
+        };
+    }
+    println!("hostr whm sync: {}", if in_line { "WHM matches the files" } else { "differences found" });
+    Ok(exit(in_line))
+}
+
+fn exit(in_line: bool) -> ExitCode {
+    if in_line { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn test(server: &ServerSettings) -> Result<(), String> {
+    let (settings, id) = (&server.whm, &server.id);
+    let client = settings.client()?;
+    let allowed = client.applist().map_err(|e| format!("WHM server {id} at {}: {e}", settings.url))?;
     let missing: Vec<&str> = REQUIRED_FUNCTIONS.iter().copied().filter(|f| !allowed.iter().any(|a| a == f)).collect();
     if !missing.is_empty() {
-        return Err(format!("WHM at {}: the token may not call {}", settings.url, missing.join(", ")));
+        return Err(format!("WHM server {id} at {}: the token may not call {}", settings.url, missing.join(", ")));
     }
-    let accounts = client.list_accounts().map_err(|e| e.to_string())?;
+    let accounts = client.list_accounts().map_err(|e| format!("WHM server {id} at {}: {e}", settings.url))?;
+    let server_word = if id == DEFAULT_SERVER { "WHM".to_owned() } else { format!("WHM server {id}") };
     println!(
-        "WHM at {} as {}: the token works and may call everything hostr needs; {} account(s) on the server",
+        "{server_word} at {} as {}: the token works and may call everything hostr needs; {} account(s) on the server",
         settings.url,
         settings.user,
         accounts.len()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The comparison without WHM: against a sandbox panel made from the files
@@ -72,7 +118,7 @@ fn test(settings: &WhmSettings, client: &WhmClient) -> CliResult {
 fn sync_sandbox(store: Store, fix: bool, json: bool) -> CliResult {
     let panel = SandboxPanel::holding_files("http://localhost", &store).map_err(|e| e.to_string())?;
     let provisioner = Provisioner::new(Arc::new(store), Box::new(panel), Default::default());
-    let (report, foreign) = provisioner.sync(false).map_err(|e| e.to_string())?;
+    let (report, foreign) = provisioner.sync(DEFAULT_SERVER, false).map_err(|e| e.to_string())?;
     if json {
         return print_json(&summary(&report, &foreign, true));
     }
@@ -81,7 +127,7 @@ fn sync_sandbox(store: Store, fix: bool, json: bool) -> CliResult {
          nothing real is read or changed.\nThis compares the files with a sandbox panel made from them just now, \
          holding every account they list, none suspended: what a server starting now would begin with."
     );
-    print_differences(&report, &foreign);
+    print_differences("", &report, &foreign);
     if fix {
         println!(
             "--fix changes nothing here: the sandbox panel lives inside the running server, which applies the files itself."
@@ -96,12 +142,12 @@ fn sync_sandbox(store: Store, fix: bool, json: bool) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_differences(report: &CycleReport, foreign: &[String]) {
+fn print_differences(label: &str, report: &CycleReport, foreign: &[String]) {
     for line in report.planned.iter().chain(&report.drift) {
-        println!("{line}");
+        println!("{label}{line}");
     }
     for account in foreign {
-        println!("on WHM but not in hostr: {account}");
+        println!("{label}on WHM but not in hostr: {account}");
     }
 }
 

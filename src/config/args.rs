@@ -137,13 +137,20 @@ pub enum AccountCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum WhmCommand {
-    /// Connect with WHM_URL/WHM_API_TOKEN and check the token may call what hostr needs.
-    Test,
-    /// Compare WHM's accounts with the files and report the differences.
+    /// Connect to each WHM server (WHM_URL's, and those in servers/) and check its token may call what hostr needs.
+    Test {
+        /// Only this server (its id; `default` is WHM_URL's). Default: all.
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Compare each WHM server's accounts with the files and report the differences.
     Sync {
         /// Also suspend and unsuspend in WHM what the files say.
         #[arg(long)]
         fix: bool,
+        /// Only this server (its id; `default` is WHM_URL's). Default: all.
+        #[arg(long)]
+        server: Option<String>,
     },
 }
 

@@ -7,6 +7,7 @@
 //! - `public_url.rs`: `PublicUrl`, the site's origin.
 //! - `secrets.rs`: what is read from the environment only (Strike, WHM, the
 //!   session secret).
+//! - `servers.rs`: the WHM servers, `WHM_URL`'s and those of `database/servers/`.
 //! - here: `Config`, the checked settings of `serve`.
 
 mod args;
@@ -14,6 +15,7 @@ mod limits;
 mod public_url;
 mod secrets;
 mod serve_args;
+pub mod servers;
 
 use crate::operator_key::OperatorKey;
 pub use args::{
@@ -131,7 +133,7 @@ impl Config {
             None => PublicUrl::parse(&format!("http://{}", args.listen))?,
         };
         let session_secret = secrets::session_secret()?;
-        let (strike, whm) = upstreams(args, &public_url)?;
+        let (strike, whm) = upstreams(args, &public_url, &database)?;
         const DAY: u64 = 24 * 60 * 60;
         let picture = args.operator_picture.clone().unwrap_or_else(|| format!("{}/favicon.svg", public_url.origin()));
         Ok(Config {
@@ -218,6 +220,7 @@ fn dedup(relays: &[crate::relay::RelayAddress]) -> Vec<crate::relay::RelayAddres
 fn upstreams(
     args: &ServeArgs,
     public_url: &PublicUrl,
+    database: &std::path::Path,
 ) -> Result<(Option<StrikeSettings>, Option<WhmSettings>), String> {
     let strike = StrikeSettings::from_env()?;
     if strike.is_none() && public_url.is_https() && !args.allow_sandbox_payments {
@@ -231,8 +234,9 @@ fn upstreams(
     if let Some(whm) = &whm {
         whm.client()?; // reads and checks WHM_CA_FILE now rather than at the first call
     }
-    if strike.is_some() && whm.is_none() && !args.allow_sandbox_whm {
-        return Err("STRIKE_API_KEY is set but WHM_URL is not: real payments would buy sandbox accounts. \
+    let records = crate::store::Store::has_records::<crate::whm_server::WhmServer>(database);
+    if strike.is_some() && whm.is_none() && !records && !args.allow_sandbox_whm {
+        return Err("STRIKE_API_KEY is set but neither WHM_URL nor a server record (servers/*.json) is: real payments would buy sandbox accounts. \
              Set WHM_URL and WHM_API_TOKEN, or pass --allow-sandbox-whm"
             .to_owned());
     }

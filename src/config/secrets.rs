@@ -73,6 +73,34 @@ impl WhmSettings {
         )
     }
 
+    /// The settings of a server's record, its token read from the
+    /// environment variable the record names.
+    pub fn of_server(server: &crate::whm_server::WhmServer) -> Result<WhmSettings, String> {
+        let name = format!("servers/{}.json: url", server.id);
+        let url = https_only(&name, server.url.clone(), "https://server.example.com:2087")?;
+        let token = var(&server.token_env).ok_or_else(|| {
+            format!(
+                "WHM server `{}`: the environment variable {} (its tokenEnv) is not set",
+                server.id, server.token_env
+            )
+        })?;
+        let tls = match (&server.ca_file, server.tls_insecure) {
+            (Some(file), _) => WhmTls::CaFile(file.into()),
+            (None, true) => WhmTls::Insecure,
+            (None, false) => WhmTls::Verify,
+        };
+        let settings = WhmSettings {
+            url,
+            user: server.user.clone(),
+            token,
+            tls,
+            timeout: crate::whm::SHORT_TIMEOUT,
+            create_timeout: crate::whm::LONG_TIMEOUT,
+        };
+        settings.client()?; // reads and checks the CA file now rather than at the first call
+        Ok(settings)
+    }
+
     /// Reads `WHM_URL`, `WHM_USER` (default `root`), `WHM_API_TOKEN`, and
     /// `WHM_CA_FILE` or `WHM_TLS_INSECURE=1` for a self-signed certificate.
     pub fn from_env() -> Result<Option<WhmSettings>, String> {

@@ -35,6 +35,9 @@ pub struct Settings {
     /// What the welcome says about pointing the domain here (the
     /// operator's `--server-ip` and `--nameservers`).
     pub server: ServerFacts,
+    /// The same per WHM server, by id, where the server's record says it
+    /// (an account's own server wins over `server`).
+    pub servers: std::collections::BTreeMap<String, ServerFacts>,
 }
 
 /// Days before a termination at which the customer is warned.
@@ -194,7 +197,8 @@ fn for_account(account: &CpanelAccount, world: &World, settings: &Settings, out:
     let until = account.paid_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
     match account.status {
         AccountStatus::Active if after(account.whm_created_at) => {
-            let dns = ("dns".to_owned(), dns_step(&settings.server, account));
+            let facts = settings.servers.get(account.server()).unwrap_or(&settings.server);
+            let dns = ("dns".to_owned(), dns_step(facts, account));
             push(NoticeKind::AccountReady, String::new(), fields.clone().into_iter().chain([dns]).collect());
         }
         AccountStatus::Expired => {
@@ -347,6 +351,7 @@ mod tests {
             deletion_grace: chrono::Duration::days(30),
             operator: true,
             server: ServerFacts::default(),
+            servers: Default::default(),
         }
     }
 

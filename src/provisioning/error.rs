@@ -46,6 +46,8 @@ pub enum ProvisioningError {
     UnknownAccount(String),
     /// A goodwill extension that cannot be given (`hostr account extend`).
     NotExtendable(String),
+    /// No WHM server is configured under this id.
+    UnknownServer(String),
 }
 
 impl fmt::Display for ProvisioningError {
@@ -69,6 +71,7 @@ impl fmt::Display for ProvisioningError {
             }
             E::UnknownAccount(name_or_id) => write!(f, "no account with username or id `{name_or_id}`"),
             E::NotExtendable(why) => f.write_str(why),
+            E::UnknownServer(id) => write!(f, "no WHM server `{id}` is configured"),
         }
     }
 }

@@ -15,19 +15,31 @@
 //! 5. a plan change (`Payment::kind`) moves the account's plan and WHM
 //!    package instead (`package.rs`), with the same care.
 //!
+//! The WHM server is chosen (`placement`) together with the username and
+//! written in the same PROVISIONING record, before any `createacct`. A
+//! server that does not answer while a username is checked on it is passed
+//! over for the next (nothing was written or created yet); once the record
+//! names a server, every later step goes to that server only, however long
+//! it is down: retrying elsewhere after an unclear failure is how accounts
+//! get created twice.
+//!
 //! A real panel delivers only what was paid with real money
 //! (`Payment::paid_for_real`: through Strike's invoice, or marked paid by
 //! the operator, nothing of the sandbox about it), whatever the file's
 //! `sandbox` flag says; anything else is a fault for the operator.
 
 use super::Provisioner;
+use super::gateway::PanelHealth;
+use super::hosts::Host;
 use super::panel::{PanelAccount, PanelError};
+use super::placement::{self, Candidate};
 use crate::cpanel_account::{AccountStatus, CpanelAccount, PeriodPrice, ScheduledPlan, check_username};
 use crate::customer::Customer;
 use crate::payment::{Payment, Provider};
 use crate::plan::Plan;
 use crate::store::StoreError;
 use crate::timestamp::Timestamp;
+use crate::whm_server::{DEFAULT_SERVER, ServerStatus, WhmServer};
 
 /// Why a real panel refuses a payment that `Payment::paid_for_real` does not accept.
 fn not_paid_for_real(payment: &Payment) -> String {
@@ -70,7 +82,7 @@ pub type Period = (Timestamp, Timestamp);
 impl Provisioner {
     /// Does what `payment` bought. Returns the period it paid for.
     pub(super) fn deliver(&self, payment: &Payment) -> Step<Period> {
-        if !self.gateway.is_sandbox() && !payment.paid_for_real() {
+        if !self.is_sandbox() && !payment.paid_for_real() {
             return Err(Fault::Stuck(not_paid_for_real(payment)));
         }
         let plan: Plan = self.store.get(&payment.plan_id).map_err(|e| Fault::Stuck(format!("its plan: {e}")))?;
@@ -78,7 +90,7 @@ impl Provisioner {
             payment.account_id.as_deref().ok_or_else(|| Fault::Stuck("the payment names no account".to_owned()))?;
         let account = match (self.store.get::<CpanelAccount>(account_id), &payment.domain) {
             (Ok(account), _) => account,
-            (Err(StoreError::NotFound { .. }), Some(domain)) => self.reserve(payment, account_id, domain)?,
+            (Err(StoreError::NotFound { .. }), Some(domain)) => self.place(payment, account_id, domain, &plan)?,
             (Err(StoreError::NotFound { .. }), None) => {
                 return Err(Fault::Stuck(format!("the account {account_id} it renews does not exist")));
             }
@@ -144,53 +156,132 @@ impl Provisioner {
         Ok(())
     }
 
-    /// Chooses a username and writes the account as PROVISIONING.
-    fn reserve(&self, payment: &Payment, account_id: &str, domain: &str) -> Step<CpanelAccount> {
-        for username in usernames(domain).take(MAX_USERNAMES) {
-            if !self.username_free(&username)? {
-                continue;
-            }
-            let account = CpanelAccount::provisioning(
-                account_id,
-                &username,
-                domain,
-                &payment.customer_id,
-                &payment.plan_id,
-                Timestamp::now(),
-            );
-            match self.store.create(&account) {
-                Ok(()) => {
-                    log::info!("payment {}: account {} will be {}", payment.id, account.id, account.username);
+    /// Chooses the server by the plan's fill rule, and on it a username,
+    /// and writes the account as PROVISIONING there.
+    fn place(&self, payment: &Payment, account_id: &str, domain: &str, plan: &Plan) -> Step<CpanelAccount> {
+        let candidates = self.candidates(plan.server_group.as_deref())?;
+        let (order, mut skipped) = placement::order(&candidates, plan.server_fill);
+        for server_id in order {
+            let Some(host) = self.host(&server_id) else { continue };
+            match self.reserve(host, payment, account_id, domain) {
+                Ok(account) => {
+                    let used = candidates.iter().find(|c| c.id == server_id).map_or(0, |c| c.used);
+                    let passed = if skipped.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; passed over {}", skipped.join(", "))
+                    };
+                    log::info!(
+                        "payment {}: account {} will be {} on WHM server {server_id} ({:?}, {used} account(s) there before{passed})",
+                        payment.id,
+                        account.id,
+                        account.username,
+                        plan.server_fill,
+                    );
                     return Ok(account);
                 }
-                Err(StoreError::Taken { field: "username", .. }) => continue,
-                Err(StoreError::Taken { field: "domain", .. }) => {
-                    return Err(Fault::Stuck(format!("another account in the database already hosts {domain}")));
-                }
-                Err(other) => return Err(other.into()),
+                // Nothing was written or created on it: the next server may take it.
+                Err(Placing::NotAnswering(why)) => skipped.push(format!("{server_id}: {why}")),
+                Err(Placing::Fault(fault)) => return Err(fault),
             }
         }
-        Err(Fault::Stuck(format!("no free cPanel username found for {domain}")))
+        let group = plan.server_group.as_deref().map_or_else(String::new, |g| format!(" in group `{g}`"));
+        let why = if skipped.is_empty() { "none is configured".to_owned() } else { skipped.join("; ") };
+        Err(Fault::Retry(format!("no WHM server{group} can take a new account now ({why})")))
     }
 
-    /// Free in the database and on WHM.
-    fn username_free(&self, username: &str) -> Step<bool> {
+    /// Every configured server as placement sees it now (its record read
+    /// anew, so a hand edit of `status` or `maxAccounts` counts at once).
+    fn candidates(&self, group: Option<&str>) -> Step<Vec<Candidate>> {
+        let mut candidates = Vec::new();
+        for host in &self.hosts {
+            let record = match self.store.get::<WhmServer>(&host.id) {
+                Ok(record) => Some(record),
+                Err(StoreError::NotFound { .. }) if host.id == DEFAULT_SERVER => None,
+                Err(e) => {
+                    log::warn!("WHM server {}: its record cannot be read, so it takes no new accounts: {e}", host.id);
+                    continue;
+                }
+            };
+            let used = self.store.count(CpanelAccount::on_server(&host.id))?;
+            candidates.push(Candidate {
+                id: host.id.clone(),
+                status: record.as_ref().map_or(ServerStatus::Enabled, |r| r.status),
+                // The default server without a record is in no group.
+                in_group: record.as_ref().map_or(group.is_none(), |r| r.serves(group)),
+                used: u32::try_from(used).unwrap_or(u32::MAX),
+                max: record.as_ref().and_then(|r| r.max_accounts),
+                down: match host.gateway.health() {
+                    PanelHealth::Answering => None,
+                    PanelHealth::Unreachable => Some("not answering"),
+                    PanelHealth::TokenRefused => Some("WHM refused its API token (its calls are paused)"),
+                },
+            });
+        }
+        Ok(candidates)
+    }
+
+    /// Chooses a username free on `host` and writes the account as
+    /// PROVISIONING on that server.
+    fn reserve(
+        &self,
+        host: &Host,
+        payment: &Payment,
+        account_id: &str,
+        domain: &str,
+    ) -> Result<CpanelAccount, Placing> {
+        for username in usernames(domain).take(MAX_USERNAMES) {
+            match self.username_free(host, &username) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(Fault::Retry(why)) if host.gateway.health() != PanelHealth::Answering => {
+                    return Err(Placing::NotAnswering(why));
+                }
+                Err(fault) => return Err(Placing::Fault(fault)),
+            }
+            let account = CpanelAccount {
+                server_id: Some(host.id.clone()),
+                ..CpanelAccount::provisioning(
+                    account_id,
+                    &username,
+                    domain,
+                    &payment.customer_id,
+                    &payment.plan_id,
+                    Timestamp::now(),
+                )
+            };
+            match self.store.create(&account) {
+                Ok(()) => return Ok(account),
+                Err(StoreError::Taken { field: "username", .. }) => continue,
+                Err(StoreError::Taken { field: "domain", .. }) => {
+                    let why = format!("another account in the database already hosts {domain}");
+                    return Err(Placing::Fault(Fault::Stuck(why)));
+                }
+                Err(other) => return Err(Placing::Fault(other.into())),
+            }
+        }
+        Err(Placing::Fault(Fault::Stuck(format!("no free cPanel username found for {domain}"))))
+    }
+
+    /// Free in the database and on the account's WHM server.
+    fn username_free(&self, host: &Host, username: &str) -> Step<bool> {
         if self.store.find(CpanelAccount::by_username(username))?.is_some() {
             return Ok(false);
         }
-        Ok(self.gateway.call(|panel| panel.username_available(username))?)
+        Ok(host.gateway.call(|panel| panel.username_available(username))?)
     }
 
     /// Creates the account in WHM, exactly once, under its recorded username
     /// or, when WHM shows that name belongs to another domain, the next free one.
     pub(super) fn create_in_whm(&self, mut account: CpanelAccount, plan: &Plan) -> Step<()> {
+        let host = self.host_of(&account)?;
         let email = self.store.get::<Customer>(&account.customer_id).ok().and_then(|c| c.email);
         for _ in 0..MAX_USERNAMES {
             if let Some(sent) = account.create_requested_at {
-                match self.existing(&account)? {
-                    Existing::Ours => return self.confirm_created(&account, &plan.whm_package, None),
+                match self.existing(host, &account)? {
+                    Existing::Ours => return self.confirm_created(host, &account, &plan.whm_package, None),
                     Existing::Someone => {
-                        account = self.rename(&account)?;
+                        account = self.rename(host, &account)?;
                         continue;
                     }
                     Existing::Missing if self.may_still_be_creating(sent) => {
@@ -210,23 +301,23 @@ impl Provisioner {
                 Ok(a.clone())
             })?;
             let password = strong_password();
-            let created = self.gateway.call(|panel| {
+            let created = host.gateway.call(|panel| {
                 panel.create_account(&account.username, &account.domain, &plan.whm_package, email.as_deref(), &password)
             });
             let error = match created {
                 Ok(ip) => {
-                    log::info!("account {} ({}) created in WHM", account.username, account.domain);
-                    return self.confirm_created(&account, &plan.whm_package, ip);
+                    log::info!("account {} ({}) created on WHM server {}", account.username, account.domain, host.id);
+                    return self.confirm_created(host, &account, &plan.whm_package, ip);
                 }
                 Err(error) => error,
             };
             // Whatever the answer, WHM may have created it (a lost answer, or
             // a creation still running from before): ask before judging.
-            match self.existing(&account)? {
-                Existing::Ours => return self.confirm_created(&account, &plan.whm_package, None),
+            match self.existing(host, &account)? {
+                Existing::Ours => return self.confirm_created(host, &account, &plan.whm_package, None),
                 Existing::Someone => {
                     log::warn!("username {} belongs to another account on WHM; choosing another", account.username);
-                    account = self.rename(&account)?;
+                    account = self.rename(host, &account)?;
                     continue;
                 }
                 Existing::Missing => {}
@@ -240,7 +331,7 @@ impl Provisioner {
 
     /// Records that WHM holds the account, and updates the view of WHM (with
     /// the address WHM gave it, so first steps can name it at once).
-    fn confirm_created(&self, account: &CpanelAccount, package: &str, ip: Option<String>) -> Step<()> {
+    fn confirm_created(&self, host: &Host, account: &CpanelAccount, package: &str, ip: Option<String>) -> Step<()> {
         let now = Timestamp::now();
         self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
             a.whm_created_at.get_or_insert(now);
@@ -249,7 +340,7 @@ impl Provisioner {
             Ok(())
         })?;
         let seen = PanelAccount { ip, ..PanelAccount::new(&account.username, &account.domain, package) };
-        self.view().seen(seen);
+        host.view().seen(seen);
         Ok(())
     }
 
@@ -260,8 +351,8 @@ impl Provisioner {
     }
 
     /// Whether WHM has an account under this one's username, and whose.
-    fn existing(&self, account: &CpanelAccount) -> Step<Existing> {
-        Ok(match self.gateway.call(|panel| panel.account_summary(&account.username))? {
+    fn existing(&self, host: &Host, account: &CpanelAccount) -> Step<Existing> {
+        Ok(match host.gateway.call(|panel| panel.account_summary(&account.username))? {
             Some(found) if found.domain == account.domain => Existing::Ours,
             Some(_) => Existing::Someone,
             None => Existing::Missing,
@@ -269,9 +360,9 @@ impl Provisioner {
     }
 
     /// Moves a PROVISIONING account to the next free username.
-    pub(super) fn rename(&self, account: &CpanelAccount) -> Step<CpanelAccount> {
+    pub(super) fn rename(&self, host: &Host, account: &CpanelAccount) -> Step<CpanelAccount> {
         for username in usernames(&account.domain).take(MAX_USERNAMES) {
-            if username == account.username || !self.username_free(&username)? {
+            if username == account.username || !self.username_free(host, &username)? {
                 continue;
             }
             let renamed = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
@@ -288,6 +379,14 @@ impl Provisioner {
         }
         Err(Fault::Stuck(format!("no free cPanel username found for {}", account.domain)))
     }
+}
+
+/// Why a server did not take a new account.
+enum Placing {
+    /// It did not answer (or refused its token) before anything was
+    /// written: the next server may be tried.
+    NotAnswering(String),
+    Fault(Fault),
 }
 
 enum Existing {

@@ -10,6 +10,9 @@
 //! - A suspension or unsuspension WHM refused for one account is held back
 //!   for that account, doubling up to an hour ([`backoff`]); outages and a
 //!   refused token hold back all of WHM instead, never single accounts.
+//!
+//! There is one gateway per WHM server: a server that is down or refused
+//! its token holds back only its own accounts.
 
 use super::Schedule;
 use super::panel::{HostingPanel, PanelError, PanelResult};
@@ -44,6 +47,8 @@ impl PanelHealth {
 }
 
 pub struct Gateway {
+    /// The server's id, for the log.
+    name: String,
     panel: Box<dyn HostingPanel>,
     auth_pause: Duration,
     retry_base: Duration,
@@ -58,7 +63,13 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn new(panel: Box<dyn HostingPanel>, schedule: &Schedule) -> Gateway {
+        Gateway::named(crate::whm_server::DEFAULT_SERVER, panel, schedule)
+    }
+
+    /// The gateway to the server `name`.
+    pub fn named(name: &str, panel: Box<dyn HostingPanel>, schedule: &Schedule) -> Gateway {
         Gateway {
+            name: name.to_owned(),
             panel,
             auth_pause: schedule.auth_pause,
             retry_base: schedule.retry_base,
@@ -82,7 +93,8 @@ impl Gateway {
             {
                 let left = until.saturating_duration_since(Instant::now()).as_secs() / 60 + 1;
                 return Err(PanelError::Auth(format!(
-                    "calls paused for {left} more minute(s) after WHM refused the token; fix WHM_API_TOKEN"
+                    "calls to server {} paused for {left} more minute(s) after WHM refused the token; fix its token",
+                    self.name
                 )));
             }
         }
@@ -90,7 +102,10 @@ impl Gateway {
         match &result {
             Err(PanelError::Auth(why)) => {
                 let minutes = self.auth_pause.as_secs().div_ceil(60);
-                log::error!("WHM refused the API token ({why}); pausing WHM calls for {minutes} minute(s)");
+                log::error!(
+                    "WHM server {} refused the API token ({why}); pausing its calls for {minutes} minute(s)",
+                    self.name
+                );
                 *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + self.auth_pause);
             }
             Err(PanelError::Unreachable(_)) => self.unreachable.store(true, Ordering::Relaxed),

@@ -60,7 +60,7 @@ impl Provisioner {
             && account.status != AccountStatus::Terminated
             && account.is_paid(now)
             && settled
-            && !self.gateway.is_down()
+            && self.host_of(account).is_ok_and(|host| !host.gateway.is_down())
     }
 
     /// Creates a further account in WHM under a username WHM has free, then
@@ -68,10 +68,11 @@ impl Provisioner {
     fn create_member(&self, account: &mut CpanelAccount) -> bool {
         let outcome = (|| -> Result<CpanelAccount, Fault> {
             let plan: Plan = self.store.get(&account.plan_id).map_err(|e| Fault::Stuck(format!("its plan: {e}")))?;
+            let host = self.host_of(account)?;
             let mut member = account.clone();
-            let free = |user: &str| self.gateway.call(|panel| panel.username_available(user));
+            let free = |user: &str| host.gateway.call(|panel| panel.username_available(user));
             if member.create_requested_at.is_none() && !free(&member.username)? {
-                member = self.rename(&member)?;
+                member = self.rename(host, &member)?;
             }
             self.create_in_whm(member.clone(), &plan)?;
             Ok(self.store.update::<CpanelAccount, _, StoreError>(&member.id, |a| {

@@ -12,10 +12,14 @@
 //! 4. read usage (one `listaccts` and one `showbw`) into `resourceUsage`
 //!    (this file).
 //!
+//! There may be several WHM servers (`hosts`): each account lives on the one
+//! written on it (`serverId`), chosen by `placement` before `createacct`, and
+//! every step above runs per server, against that server's view.
+//!
 //! What should happen is decided by pure functions (`lifecycle`). Every WHM
-//! call goes through the gateway (`gateway`), which pauses all calls after a
-//! refused token, ends a pass's WHM work once WHM is unreachable, and backs
-//! off per account. WHM is a `panel::HostingPanel` speaking hostr's types:
+//! call goes through its server's gateway (`gateway`), which pauses that
+//! server's calls after a refused token, ends a pass's work on it once it is
+//! unreachable, and backs off per account. WHM is a `panel::HostingPanel` speaking hostr's types:
 //! the real client (`crate::whm`, which provisioning never imports) or the
 //! sandbox. Handlers and the CLI get a `ProvisioningError`, never HTTP.
 
@@ -24,10 +28,12 @@ pub mod first_steps;
 pub mod fulfil;
 pub mod gateway;
 mod group;
+pub mod hosts;
 pub mod lifecycle;
 pub mod operator;
 pub mod package;
 pub mod panel;
+pub mod placement;
 pub mod reconcile;
 pub mod sandbox;
 pub mod view;
@@ -42,12 +48,12 @@ use crate::payment::Payment;
 use crate::plan::Plan;
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
-use gateway::Gateway;
-use panel::HostingPanel;
+use gateway::PanelHealth;
+use hosts::{Host, ServerLink};
+use panel::{HostingPanel, PanelError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use view::PanelView;
 
 /// How the worker paces itself; from the configuration.
 #[derive(Debug, Clone)]
@@ -135,38 +141,72 @@ impl std::fmt::Display for CycleReport {
 /// sign-on. The server holds one (in `App`); the CLI makes its own.
 pub struct Provisioner {
     store: Arc<Store>,
-    gateway: Gateway,
+    /// The WHM servers, by id; each with its gateway and its view of WHM.
+    hosts: Vec<Host>,
     schedule: Schedule,
-    /// WHM as last read (see `view`).
-    view: Mutex<PanelView>,
     /// Drift already reported, by account id, so the log says it once.
     drift: Mutex<HashMap<String, String>>,
     alarm: worker::Alarm,
 }
 
 impl Provisioner {
+    /// One server, the default one (`WHM_URL`'s, or the sandbox).
     pub fn new(store: Arc<Store>, panel: Box<dyn HostingPanel>, schedule: Schedule) -> Provisioner {
+        let link = ServerLink { id: crate::whm_server::DEFAULT_SERVER.to_owned(), panel, facts: Default::default() };
+        Provisioner::with_servers(store, vec![link], schedule)
+    }
+
+    /// Several servers; their ids are those accounts name in `serverId`.
+    pub fn with_servers(store: Arc<Store>, mut links: Vec<ServerLink>, schedule: Schedule) -> Provisioner {
+        links.sort_by(|a, b| a.id.cmp(&b.id));
         Provisioner {
             store,
-            gateway: Gateway::new(panel, &schedule),
+            hosts: links.into_iter().map(|link| Host::new(link, &schedule)).collect(),
             schedule,
-            view: Mutex::new(PanelView::default()),
             drift: Mutex::new(HashMap::new()),
             alarm: worker::Alarm::new(),
         }
     }
 
-    /// How WHM answered lately.
-    pub fn panel_health(&self) -> gateway::PanelHealth {
-        self.gateway.health()
+    /// How WHM answered lately: the worst of the servers.
+    pub fn panel_health(&self) -> PanelHealth {
+        hosts::worst(self.hosts.iter().map(|h| h.gateway.health()))
+    }
+
+    /// How each server answered lately, by id.
+    pub fn server_health(&self) -> Vec<(String, PanelHealth)> {
+        self.hosts.iter().map(|h| (h.id.clone(), h.gateway.health())).collect()
+    }
+
+    /// The ids of the configured servers, sorted.
+    pub fn server_ids(&self) -> Vec<String> {
+        self.hosts.iter().map(|h| h.id.clone()).collect()
     }
 
     pub fn is_sandbox(&self) -> bool {
-        self.gateway.is_sandbox()
+        self.hosts.iter().all(|h| h.gateway.is_sandbox())
     }
 
-    fn view(&self) -> std::sync::MutexGuard<'_, PanelView> {
-        self.view.lock().unwrap_or_else(|p| p.into_inner())
+    /// The wait before a failed fulfilment's try number `attempts + 1`.
+    fn retry_after(&self, attempts: u32) -> chrono::Duration {
+        let wait = gateway::backoff(self.schedule.retry_base, attempts);
+        chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
+    }
+
+    fn host(&self, server_id: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.id == server_id)
+    }
+
+    /// The host of the account's server; a server that is not configured
+    /// answers as unreachable (its accounts wait, nothing goes elsewhere).
+    fn host_of(&self, account: &CpanelAccount) -> Result<&Host, PanelError> {
+        self.host(account.server()).ok_or_else(|| {
+            PanelError::Unreachable(format!(
+                "account {} is on WHM server `{}`, which is not configured",
+                account.username,
+                account.server()
+            ))
+        })
     }
 
     /// Marks the account EXPIRED (checked again under the lock); true when it did.
@@ -212,14 +252,15 @@ impl Provisioner {
                 .unwrap_or_default()
                 .iter()
                 .any(|p| p.account_id.as_deref() == Some(account.id.as_str()));
-        if open || self.gateway.is_down() {
+        let Ok(host) = self.host_of(account) else { return false };
+        if open || host.gateway.is_down() {
             return false;
         }
-        match self.gateway.call(|panel| panel.account_summary(&account.username)) {
+        match host.gateway.call(|panel| panel.account_summary(&account.username)) {
             // Someone else's site under a reused name (reported once as drift).
             Ok(Some(found)) if found.domain != account.domain => return false,
             Ok(Some(_)) => {
-                if let Err(e) = self.gateway.call(|panel| panel.remove_account(&account.username)) {
+                if let Err(e) = host.gateway.call(|panel| panel.remove_account(&account.username)) {
                     log::error!("account {}: cannot remove it from WHM: {e}", account.username);
                     return false;
                 }
@@ -230,7 +271,7 @@ impl Provisioner {
                 return false;
             }
         }
-        self.view().forget(&account.username);
+        host.view().forget(&account.username);
         let now = Timestamp::now();
         let written = self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
             a.status = AccountStatus::Terminated;
@@ -255,18 +296,16 @@ impl Provisioner {
     fn record_usage(&self, accounts: &[CpanelAccount], now: Timestamp) -> usize {
         let plans: HashMap<String, Plan> =
             self.store.list_readable::<Plan>().unwrap_or_default().into_iter().map(|p| (p.id.clone(), p)).collect();
-        let readings: Vec<(String, crate::cpanel_account::ResourceUsage)> = {
-            let view = self.view();
-            accounts
-                .iter()
-                .filter_map(|a| {
-                    let actual = view.hosting(&a.username, &a.domain)?;
-                    let bytes = view.bandwidth(&a.username);
-                    let usage = lifecycle::usage(actual, bytes, plans.get(&a.plan_id), now);
-                    lifecycle::worth_writing(a.resource_usage.as_ref(), &usage).then(|| (a.id.clone(), usage))
-                })
-                .collect()
-        };
+        let mut readings: Vec<(String, crate::cpanel_account::ResourceUsage)> = Vec::new();
+        for host in &self.hosts {
+            let view = host.view();
+            readings.extend(accounts.iter().filter(|a| a.server() == host.id).filter_map(|a| {
+                let actual = view.hosting(&a.username, &a.domain)?;
+                let bytes = view.bandwidth(&a.username);
+                let usage = lifecycle::usage(actual, bytes, plans.get(&a.plan_id), now);
+                lifecycle::worth_writing(a.resource_usage.as_ref(), &usage).then(|| (a.id.clone(), usage))
+            }));
+        }
         let mut written = 0;
         for (account_id, usage) in readings {
             let result = self.store.update::<CpanelAccount, _, StoreError>(&account_id, |a| {
@@ -282,23 +321,52 @@ impl Provisioner {
     }
 
     /// What the customer needs to use `account` (see `first_steps`), from
-    /// the operator's `settings` and WHM as last read; never asks WHM.
+    /// the operator's settings about its server (for the default server,
+    /// `settings`: the flags) and that server as last read; never asks WHM.
     pub fn first_steps(
         &self,
         settings: &first_steps::ServerFacts,
         account: &CpanelAccount,
     ) -> Option<first_steps::FirstSteps> {
-        let view = self.view();
+        let host = self.host(account.server())?;
+        let facts = self.facts(host, settings);
+        let view = host.view();
         let ip = view.hosting(&account.username, &account.domain).and_then(|a| a.ip.as_deref());
-        first_steps::first_steps(settings, account, ip, view.nameservers())
+        first_steps::first_steps(&facts, account, ip, view.nameservers())
+    }
+
+    /// What customers are told about `host`: its record's settings; for
+    /// the default server, where its record says nothing, the flags
+    /// (`settings`: they describe the one server of a single-server setup).
+    fn facts(&self, host: &Host, settings: &first_steps::ServerFacts) -> first_steps::ServerFacts {
+        let own = &host.facts;
+        if host.id != crate::whm_server::DEFAULT_SERVER {
+            return own.clone();
+        }
+        first_steps::ServerFacts {
+            ip: own.ip.or(settings.ip),
+            nameservers: if own.nameservers.is_empty() {
+                settings.nameservers.clone()
+            } else {
+                own.nameservers.clone()
+            },
+            cpanel_url: own.cpanel_url.clone().or_else(|| settings.cpanel_url.clone()),
+        }
+    }
+
+    /// What customers are told about each server, by id, with `settings`
+    /// (the flags) where a server's record says nothing (for notices).
+    pub fn server_facts(&self, settings: &first_steps::ServerFacts) -> HashMap<String, first_steps::ServerFacts> {
+        self.hosts.iter().map(|h| (h.id.clone(), self.facts(h, settings))).collect()
     }
 
     /// A one-time cPanel login URL for the account's owner, once WHM
     /// confirms the username still hosts this account's domain.
     pub fn login_url(&self, account: &CpanelAccount) -> Result<String, ProvisioningError> {
-        match self.gateway.call(|panel| panel.account_summary(&account.username))? {
+        let gateway = &self.host_of(account)?.gateway;
+        match gateway.call(|panel| panel.account_summary(&account.username))? {
             Some(found) if found.domain == account.domain => {
-                Ok(self.gateway.call(|panel| panel.login_url(&account.username))?)
+                Ok(gateway.call(|panel| panel.login_url(&account.username))?)
             }
             found => Err(ProvisioningError::NotOnPanel {
                 username: account.username.clone(),

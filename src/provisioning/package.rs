@@ -19,6 +19,7 @@
 
 use super::fulfil::Fault;
 use super::fulfil::Period;
+use super::hosts::Host;
 use super::lifecycle::{self, PackageStep};
 use super::panel::PanelError;
 use super::{CycleReport, Provisioner};
@@ -66,7 +67,7 @@ impl Provisioner {
             Ok((a.clone(), period))
         })?;
         if account.whm_created_at.is_some() {
-            self.change_package(&account, &plan.whm_package)?;
+            self.change_package(self.host_of(&account)?, &account, &plan.whm_package)?;
         }
         log::info!("account {} is on plan {} ({})", account.username, plan.id, kind.as_str());
         Ok(period)
@@ -97,7 +98,8 @@ impl Provisioner {
     /// what it would do. Drift goes into `drift` under `<account id>:package`.
     pub(super) fn reconcile_packages(
         &self,
-        accounts: &[CpanelAccount],
+        host: &Host,
+        accounts: &[&CpanelAccount],
         report: &mut CycleReport,
         drift: &mut HashMap<String, String>,
         execute: bool,
@@ -105,10 +107,10 @@ impl Provisioner {
         let plans: HashMap<String, Plan> =
             self.store.list_readable::<Plan>().unwrap_or_default().into_iter().map(|p| (p.id.clone(), p)).collect();
         let steps: Vec<(&CpanelAccount, PackageStep)> = {
-            let view = self.view();
+            let view = host.view();
             accounts
                 .iter()
-                .filter_map(|a| {
+                .filter_map(|&a| {
                     let wanted = plans.get(&a.plan_id).map(|p| p.whm_package.as_str());
                     Some((a, lifecycle::package_step(a, wanted, view.accounts().get(&a.username))?))
                 })
@@ -123,17 +125,17 @@ impl Provisioner {
                     report.planned.push(format!("would move {} to package {package}", account.username));
                 }
                 PackageStep::Change(package) => {
-                    if self.gateway.is_down() || self.gateway.is_held_back(&account.id) {
+                    if host.gateway.is_down() || host.gateway.is_held_back(&account.id) {
                         continue;
                     }
-                    match self.change_package(account, &package) {
+                    match self.change_package(host, account, &package) {
                         Ok(()) => {
                             report.packages_changed += 1;
-                            self.gateway.accepted(&account.id);
+                            host.gateway.accepted(&account.id);
                         }
                         Err(Fault::Retry(why)) => log::warn!("account {}: {why}", account.username),
                         Err(Fault::Stuck(why)) => {
-                            let wait = self.gateway.hold_back(&account.id);
+                            let wait = host.gateway.hold_back(&account.id);
                             log::error!("account {}: {why} (tried again in {}s)", account.username, wait.as_secs());
                         }
                     }
@@ -154,11 +156,11 @@ impl Provisioner {
 
     /// Puts the account on WHM package `package`, sending `changepackage`
     /// at most once per request on file (see the module's documentation).
-    pub(super) fn change_package(&self, account: &CpanelAccount, package: &str) -> Result<(), Fault> {
+    pub(super) fn change_package(&self, host: &Host, account: &CpanelAccount, package: &str) -> Result<(), Fault> {
         if account.package_request.as_ref().is_some_and(|r| r.package == package)
-            && self.on_package(account, package)?
+            && self.on_package(host, account, package)?
         {
-            return self.confirm_package(account, package);
+            return self.confirm_package(host, account, package);
         }
         let now = Timestamp::now();
         self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
@@ -166,20 +168,20 @@ impl Provisioner {
             a.updated_at = now;
             Ok(())
         })?;
-        let error = match self.gateway.call(|panel| panel.change_package(&account.username, package)) {
+        let error = match host.gateway.call(|panel| panel.change_package(&account.username, package)) {
             Ok(()) => {
                 log::info!("account {} moved to WHM package {package}", account.username);
-                return self.confirm_package(account, package);
+                return self.confirm_package(host, account, package);
             }
             Err(error) => error,
         };
         // A lost answer may hide a change WHM made: ask before judging.
-        if self.on_package(account, package)? {
+        if self.on_package(host, account, package)? {
             log::info!(
                 "account {} is on WHM package {package} although changepackage failed ({error})",
                 account.username
             );
-            return self.confirm_package(account, package);
+            return self.confirm_package(host, account, package);
         }
         Err(match error {
             PanelError::Refused { reason, .. } => Fault::Stuck(format!(
@@ -194,8 +196,8 @@ impl Provisioner {
     }
 
     /// Whether WHM shows the account (hosting its domain) on `package`.
-    fn on_package(&self, account: &CpanelAccount, package: &str) -> Result<bool, Fault> {
-        match self.gateway.call(|panel| panel.account_summary(&account.username))? {
+    fn on_package(&self, host: &Host, account: &CpanelAccount, package: &str) -> Result<bool, Fault> {
+        match host.gateway.call(|panel| panel.account_summary(&account.username))? {
             Some(found) if found.domain == account.domain => Ok(found.package == package),
             Some(found) => Err(Fault::Stuck(format!(
                 "{} hosts {} on WHM, not {}: hostr does not change its package",
@@ -205,7 +207,7 @@ impl Provisioner {
         }
     }
 
-    fn confirm_package(&self, account: &CpanelAccount, package: &str) -> Result<(), Fault> {
+    fn confirm_package(&self, host: &Host, account: &CpanelAccount, package: &str) -> Result<(), Fault> {
         let now = Timestamp::now();
         self.store.update::<CpanelAccount, _, StoreError>(&account.id, |a| {
             a.whm_package = Some(package.to_owned());
@@ -213,7 +215,7 @@ impl Provisioner {
             a.updated_at = now;
             Ok(())
         })?;
-        self.view().set_package(&account.username, package);
+        host.view().set_package(&account.username, package);
         Ok(())
     }
 }

@@ -6,8 +6,9 @@
 //!   [`worker_claim_path`] while it runs, since two would race to create the
 //!   same account;
 //! - a bug (a panic) in one cycle is logged and the next cycle runs anyway;
-//! - a cycle's WHM work stops at the first sign that WHM is down (the
-//!   gateway's flag), and waits for the next cycle.
+//! - a cycle's work on one WHM server stops at the first sign that the
+//!   server is down (its gateway's flag), and waits for the next cycle;
+//!   the other servers carry on.
 
 use super::fulfil::Fault;
 use super::{CycleReport, Provisioner, lifecycle};
@@ -91,9 +92,12 @@ impl Provisioner {
 
     /// One pass of everything; `fresh` reads WHM's state and usage anew.
     pub fn cycle(&self, fresh: bool) -> CycleReport {
-        self.gateway.new_pass();
+        for host in &self.hosts {
+            host.gateway.new_pass();
+        }
         let mut report = CycleReport { fulfilled: self.fulfil_due(), ..CycleReport::default() };
-        let usage_due = self.refresh_view(fresh);
+        let usage_due: Vec<&str> =
+            self.hosts.iter().filter(|host| self.refresh_view(host, fresh)).map(|h| h.id.as_str()).collect();
         let now = Timestamp::now();
         let mut accounts = match self.store.list_readable::<CpanelAccount>() {
             Ok(accounts) => accounts,
@@ -115,11 +119,10 @@ impl Provisioner {
                 report.terminated += self.terminate(account) as usize;
             }
         }
-        if self.view().is_read() {
-            self.reconcile(&accounts, &mut report, true);
-        }
-        if usage_due {
-            report.usage_written = self.record_usage(&accounts, now);
+        self.reconcile(&accounts, &mut report, true);
+        if !usage_due.is_empty() {
+            let read: Vec<CpanelAccount> = accounts.into_iter().filter(|a| usage_due.contains(&a.server())).collect();
+            report.usage_written = self.record_usage(&read, now);
         }
         report
     }
@@ -132,8 +135,18 @@ impl Provisioner {
             Vec::new()
         });
         let due = open.into_iter().filter(|payment| lifecycle::fulfilment_due(&payment.fulfilment, now));
-        // Once WHM is found down, the others wait for the next cycle.
-        due.filter(|payment| !self.gateway.is_down() && self.fulfil(payment)).count()
+        // Once a server is found down, its payments wait for the next cycle.
+        due.filter(|payment| !self.waits_for_its_server(payment) && self.fulfil(payment)).count()
+    }
+
+    /// The payment's account is on a server that is down this pass (or,
+    /// for a new account not yet placed, every server is).
+    fn waits_for_its_server(&self, payment: &Payment) -> bool {
+        let account = payment.account_id.as_deref().and_then(|id| self.store.get::<CpanelAccount>(id).ok());
+        match account {
+            Some(account) => self.host(account.server()).is_some_and(|h| h.gateway.is_down()),
+            None => self.hosts.iter().all(|h| h.gateway.is_down()),
+        }
     }
 
     /// One attempt at a payment's fulfilment, recorded on the payment.
@@ -156,7 +169,7 @@ impl Provisioner {
                 Err(fault) => {
                     f.status = FulfilmentStatus::Failed;
                     let (why, retry) = match fault {
-                        Fault::Retry(why) => (why, Some(self.gateway.retry_after(f.attempts))),
+                        Fault::Retry(why) => (why, Some(self.retry_after(f.attempts))),
                         Fault::Stuck(why) => (why, None),
                     };
                     f.last_error = Some(why.clone());
@@ -189,39 +202,42 @@ impl Provisioner {
         }
     }
 
-    /// Reads WHM's accounts again when the view is stale (and usage when it
-    /// is due). Returns whether usage was read.
-    fn refresh_view(&self, fresh: bool) -> bool {
-        if self.gateway.is_down() {
+    /// Reads a server's accounts again when its view is stale (and usage
+    /// when it is due). Returns whether usage was read.
+    fn refresh_view(&self, host: &super::hosts::Host, fresh: bool) -> bool {
+        if host.gateway.is_down() {
             return false;
         }
         let (stale, usage_due) = {
-            let view = self.view();
+            let view = host.view();
             (fresh || view.is_stale(self.schedule.whm_refresh), fresh || view.usage_is_stale(self.schedule.usage))
         };
         if !stale && !usage_due {
             return false;
         }
-        let accounts = match self.gateway.call(|panel| panel.list_accounts()) {
+        let gateway = &host.gateway;
+        let accounts = match gateway.call(|panel| panel.list_accounts()) {
             Ok(accounts) => accounts,
             Err(e) => {
-                log::warn!("cannot read WHM's accounts: {e}");
+                log::warn!("cannot read the accounts of WHM server {}: {e}", host.id);
                 return false;
             }
         };
         let bandwidth = if usage_due {
-            match self.gateway.call(|panel| panel.bandwidth()) {
+            match gateway.call(|panel| panel.bandwidth()) {
                 Ok(bandwidth) => Some(bandwidth),
                 Err(e) => {
-                    log::warn!("cannot read bandwidth from WHM: {e}");
+                    log::warn!("cannot read bandwidth from WHM server {}: {e}", host.id);
                     None
                 }
             }
         } else {
             None
         };
-        let nameservers = (stale && self.schedule.read_nameservers).then(|| self.gateway.call(|p| p.nameservers()));
-        let mut view = self.view();
+        // Nameservers a record names win: that server is not asked for its own.
+        let ask_nameservers = self.schedule.read_nameservers && host.facts.nameservers.is_empty();
+        let nameservers = (stale && ask_nameservers).then(|| gateway.call(|p| p.nameservers()));
+        let mut view = host.view();
         view.read(accounts);
         if let Some(nameservers) = nameservers {
             view.read_nameservers(nameservers);

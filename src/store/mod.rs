@@ -289,6 +289,19 @@ impl Store {
         Ok(found)
     }
 
+    /// How many records hold `key`, from the lookup table alone (no file is
+    /// read): exact once the table is built and its watch drained, which
+    /// every lookup does first. For counts, such as accounts per server.
+    pub fn count<T: Record>(&self, key: Key<T>) -> StoreResult<usize> {
+        self.with_index::<T, _>(|index| index.ids_with(key.untyped()).len())
+    }
+
+    /// Whether the folder of `T` under the database `root` holds any record
+    /// file, without opening the store (for checks made before it is).
+    pub fn has_records<T: Record>(root: &Path) -> bool {
+        index::record_ids(&root.join(T::COLLECTION.folder), T::COLLECTION).is_ok_and(|ids| !ids.is_empty())
+    }
+
     /// Builds the lookup table of `T` now rather than on first use.
     pub fn warm<T: Record>(&self) -> StoreResult<()> {
         self.with_index::<T, _>(|_| ())

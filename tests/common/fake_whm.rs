@@ -92,7 +92,12 @@ impl FakeWhm {
 
     /// An account made on WHM by someone other than hostr.
     pub fn add_account(&self, user: &str, domain: &str) {
-        let account = FakeAccount::new(domain, "other");
+        self.add_account_on(user, domain, "other");
+    }
+
+    /// An account WHM holds on `package` (e.g. one hostr made before).
+    pub fn add_account_on(&self, user: &str, domain: &str, package: &str) {
+        let account = FakeAccount::new(domain, package);
         self.state.lock().unwrap().accounts.insert(user.to_owned(), account);
     }
 
