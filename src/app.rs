@@ -296,6 +296,10 @@ fn notifier(
             deletion_grace: chrono::Duration::from_std(config.deletion_grace).unwrap_or(chrono::Duration::MAX),
             operator: settings.operator_email.is_some() || settings.operator_npub.is_some(),
             server: config.server.clone(),
+            auto_renew: crate::notices::auto_renew::RenewTiming {
+                days: config.auto_renew.days,
+                attempts: config.auto_renew.attempts,
+            },
         },
         templates: settings.templates.clone(),
         mailer,

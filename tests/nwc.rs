@@ -6,10 +6,13 @@
 use crate::common::fake_strike::{FakeStrike, KEY};
 use crate::common::nwc_wallet::TestWallet;
 use crate::common::relay::TestRelay;
+use crate::common::smtp::{Mail, TestSmtp};
 use crate::common::{TestServer, customer, temp_dir};
 use crate::provisioning::wait_for;
 use hostr::config::StrikeSettings;
 use hostr::cpanel_account::{AccountStatus, CpanelAccount};
+use hostr::notices::email::SmtpSettings;
+use hostr::notices::{Notice, NoticeKind};
 use hostr::nwc::{LinkStatus, RenewSettings, WalletLink};
 use hostr::outbox::OutboxItem;
 use hostr::payment::{Payment, PaymentState};
@@ -22,8 +25,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const ACCOUNT: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+const EMAIL: &str = "ann@mail.test";
+const MONTH: Duration = Duration::from_secs(30 * 86_400);
 
 struct Shop {
+    smtp: Option<TestSmtp>,
     strike: FakeStrike,
     relay: TestRelay,
     server: TestServer,
@@ -37,28 +43,50 @@ struct Shop {
 /// A customer with one active account paid until tomorrow (so due at
 /// once), Strike faked, the relay both the shop's and the wallet's.
 fn shop() -> Option<Shop> {
+    shop_with(Duration::from_secs(86_400), false)
+}
+
+/// The account paid for `paid_for` from now; with `mail`, the customer's
+/// confirmed address gets the notices through a real SMTP server.
+fn shop_with(paid_for: Duration, mail: bool) -> Option<Shop> {
     let relay = TestRelay::start()?;
+    let smtp = if mail { Some(TestSmtp::start()?) } else { None };
     let (strike, dir, keys) = (FakeStrike::start(), temp_dir(), Keys::generate());
     let db = dir.path().join("db");
     let store = Store::open(&db).unwrap();
-    let owner = customer(&keys.public_key().to_hex(), None);
+    let mut owner = customer(&keys.public_key().to_hex(), smtp.as_ref().map(|_| EMAIL));
+    owner.confirmed_email = owner.email.clone();
     store.create(&owner).unwrap();
     let now = Timestamp::now();
     let account = CpanelAccount {
         status: AccountStatus::Active,
-        paid_until: Some(now.plus(Duration::from_secs(86_400))),
-        whm_created_at: Some(now),
+        paid_until: Some(now.plus(paid_for)),
+        whm_created_at: Some(Timestamp::from(now.as_datetime() - chrono::Duration::days(1))),
         ..CpanelAccount::provisioning(ACCOUNT, "shop", "shop.example", &owner.id, "basic", now)
     };
     store.create(&account).unwrap();
     drop(store);
-    let server = start(&db, &strike, &relay);
+    let server = start(&db, &strike, &relay, smtp.as_ref());
     let token = server.sign_in(&keys);
-    Some(Shop { strike, relay, server, db, token, client: Keys::generate(), wallet_keys: Keys::generate(), _dir: dir })
+    Some(Shop {
+        smtp,
+        strike,
+        relay,
+        server,
+        db,
+        token,
+        client: Keys::generate(),
+        wallet_keys: Keys::generate(),
+        _dir: dir,
+    })
 }
 
-fn start(db: &Path, strike: &FakeStrike, relay: &TestRelay) -> TestServer {
+fn start(db: &Path, strike: &FakeStrike, relay: &TestRelay, smtp: Option<&TestSmtp>) -> TestServer {
     TestServer::start_on(db.to_path_buf(), |c| {
+        if let Some(smtp) = smtp {
+            c.notices.smtp = Some(SmtpSettings::new(&smtp.url(), "Hosting <hosting@shop.test>").unwrap());
+            c.notices.cycle = Duration::from_millis(200);
+        }
         c.strike = Some(StrikeSettings {
             api_key: KEY.into(),
             api_url: strike.url.clone(),
@@ -106,6 +134,19 @@ impl Shop {
         self.server.app.store.get(ACCOUNT).unwrap()
     }
 
+    /// A hand edit of `paidUntil` (the clock is never waited on).
+    fn set_paid_until(&self, from_now: Duration) {
+        let until = Timestamp::now().plus(from_now);
+        self.server
+            .app
+            .store
+            .update::<CpanelAccount, _, hostr::store::StoreError>(ACCOUNT, |a| {
+                a.paid_until = Some(until);
+                Ok(())
+            })
+            .unwrap();
+    }
+
     fn account(&self) -> CpanelAccount {
         self.server.app.store.get(ACCOUNT).unwrap()
     }
@@ -114,6 +155,20 @@ impl Shop {
     fn requested_payment(&self) -> Payment {
         let id = wait_for("a request to the wallet", || self.link().current.map(|c| c.payment_id));
         self.server.app.store.get(&id).unwrap()
+    }
+
+    /// The mails to the customer once there are `count`, after two more
+    /// notice passes (so that one more would have come).
+    fn mails(&self, count: usize) -> Vec<Mail> {
+        let smtp = self.smtp.as_ref().unwrap();
+        wait_for("the mails", || (smtp.mails_to(EMAIL).len() >= count).then_some(()));
+        let passes = self.server.app.notifier.passes();
+        wait_for("two more passes", || (self.server.app.notifier.passes() >= passes + 2).then_some(()));
+        smtp.mails_to(EMAIL)
+    }
+
+    fn notice_kinds(&self) -> Vec<NoticeKind> {
+        self.server.app.store.list_readable::<Notice>().unwrap().into_iter().map(|n| n.kind).collect()
     }
 
     fn requests(&self) -> Vec<OutboxItem> {
@@ -169,6 +224,36 @@ fn quota_exceeded_is_told_and_extends_nothing() {
     assert!(last.message.contains("QUOTA_EXCEEDED"), "{}", last.message);
     assert_eq!(shop.link().status, LinkStatus::Connected, "a later day tries again");
     assert_eq!(shop.account().paid_until, before);
+}
+
+#[test]
+fn a_refusal_is_mailed_once_with_the_manual_link_and_no_ordinary_reminder_meanwhile() {
+    let Some(shop) = shop_with(MONTH, true) else { return };
+    let Some(_wallet) = shop.wallet("quota") else { return };
+    shop.connect(100_000);
+    shop.set_paid_until(Duration::from_secs(86_400));
+    let mails = shop.mails(1);
+    assert_eq!(mails.len(), 1, "{:?}", mails.iter().map(Mail::subject).collect::<Vec<_>>());
+    assert_eq!(mails[0].subject(), "shop.example: the automatic renewal from Test Wallet did not go through");
+    assert!(mails[0].text.contains("QUOTA_EXCEEDED"), "{}", mails[0].text);
+    assert!(mails[0].text.contains("/profile.html"), "the manual renewal link: {}", mails[0].text);
+    assert!(mails[0].text.contains("1 more attempt"), "{}", mails[0].text);
+    assert!(!shop.notice_kinds().contains(&NoticeKind::RenewalDue), "{:?}", shop.notice_kinds());
+}
+
+#[test]
+fn the_day_before_the_wallet_is_asked_the_customer_hears_what_it_will_pay() {
+    // Paid for 3.5 days, asked 3 days before: the first attempt is in half a day.
+    let Some(shop) = shop_with(MONTH, true) else { return };
+    let Some(wallet) = shop.wallet("preimage") else { return };
+    shop.connect(100_000);
+    shop.set_paid_until(Duration::from_secs(84 * 3600));
+    let mails = shop.mails(1);
+    assert_eq!(mails.len(), 1, "{:?}", mails.iter().map(Mail::subject).collect::<Vec<_>>());
+    assert!(mails[0].subject().contains("we will pay its renewal from Test Wallet"), "{}", mails[0].subject());
+    assert!(mails[0].text.contains("never more than your cap of 100,000 sats"), "{}", mails[0].text);
+    assert_eq!(shop.notice_kinds(), [NoticeKind::AutoRenewSoon], "no 7-day reminder while the wallet pays");
+    assert!(wallet.lines("pay_invoice").is_empty(), "not asked before its day");
 }
 
 #[test]

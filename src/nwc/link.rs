@@ -66,6 +66,10 @@ pub struct WalletLink {
     pub relay: String,
     pub alias: String,
     pub cap_sats: i64,
+    /// Periods each renewal buys (the plan's prepay choices); the cap is
+    /// checked against their total.
+    #[serde(default = "one")]
+    pub periods: u32,
     pub encryption: Encryption,
     pub status: LinkStatus,
     #[serde(default)]
@@ -84,6 +88,10 @@ pub struct WalletLink {
     pub requested: Vec<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl WalletLink {

@@ -24,6 +24,7 @@ pub mod uri;
 pub mod wire;
 
 pub use link::{LinkStatus, WalletLink};
+pub use renew::due_at;
 
 use crate::checkout::Checkout;
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
@@ -175,6 +176,7 @@ impl Nwc {
             relay: relay.as_str().to_owned(),
             alias,
             cap_sats: cap,
+            periods: 1,
             encryption: info.encryption,
             status: LinkStatus::Connected,
             current: None,
