@@ -7,7 +7,7 @@ use crate::common::fake_strike::{FakeStrike, KEY};
 use crate::common::nwc_wallet::TestWallet;
 use crate::common::relay::TestRelay;
 use crate::common::smtp::{Mail, TestSmtp};
-use crate::common::{TestServer, customer, temp_dir};
+use crate::common::{TestServer, ack, customer, playing, spawn_role, temp_dir};
 use crate::provisioning::wait_for;
 use hostr::config::StrikeSettings;
 use hostr::cpanel_account::{AccountStatus, CpanelAccount};
@@ -21,6 +21,7 @@ use hostr::store::Store;
 use hostr::timestamp::Timestamp;
 use nostr::prelude::Keys;
 use serde_json::json;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -53,20 +54,8 @@ fn shop_with(paid_for: Duration, mail: bool) -> Option<Shop> {
     let smtp = if mail { Some(TestSmtp::start()?) } else { None };
     let (strike, dir, keys) = (FakeStrike::start(), temp_dir(), Keys::generate());
     let db = dir.path().join("db");
-    let store = Store::open(&db).unwrap();
-    let mut owner = customer(&keys.public_key().to_hex(), smtp.as_ref().map(|_| EMAIL));
-    owner.confirmed_email = owner.email.clone();
-    store.create(&owner).unwrap();
-    let now = Timestamp::now();
-    let account = CpanelAccount {
-        status: AccountStatus::Active,
-        paid_until: Some(now.plus(paid_for)),
-        whm_created_at: Some(Timestamp::from(now.as_datetime() - chrono::Duration::days(1))),
-        ..CpanelAccount::provisioning(ACCOUNT, "shop", "shop.example", &owner.id, "basic", now)
-    };
-    store.create(&account).unwrap();
-    drop(store);
-    let server = start(&db, &strike, &relay, smtp.as_ref());
+    seed(&db, &keys, paid_for, smtp.as_ref().map(|_| EMAIL));
+    let server = start(&db, &strike.url, &relay.url(), smtp.as_ref(), WAIT);
     let token = server.sign_in(&keys);
     Some(Shop {
         smtp,
@@ -81,7 +70,27 @@ fn shop_with(paid_for: Duration, mail: bool) -> Option<Shop> {
     })
 }
 
-fn start(db: &Path, strike: &FakeStrike, relay: &TestRelay, smtp: Option<&TestSmtp>) -> TestServer {
+/// The customer (`keys`, with `email` confirmed) and the account, paid for
+/// `paid_for` from now.
+fn seed(db: &Path, keys: &Keys, paid_for: Duration, email: Option<&str>) {
+    let store = Store::open(db).unwrap();
+    let mut owner = customer(&keys.public_key().to_hex(), email);
+    owner.confirmed_email = owner.email.clone();
+    store.create(&owner).unwrap();
+    let now = Timestamp::now();
+    let account = CpanelAccount {
+        status: AccountStatus::Active,
+        paid_until: Some(now.plus(paid_for)),
+        whm_created_at: Some(Timestamp::from(now.as_datetime() - chrono::Duration::days(1))),
+        ..CpanelAccount::provisioning(ACCOUNT, "shop", "shop.example", &owner.id, "basic", now)
+    };
+    store.create(&account).unwrap();
+}
+
+/// How long the server waits for the wallet's answer.
+const WAIT: Duration = Duration::from_secs(3);
+
+fn start(db: &Path, strike: &str, relay: &str, smtp: Option<&TestSmtp>, wait: Duration) -> TestServer {
     TestServer::start_on(db.to_path_buf(), |c| {
         if let Some(smtp) = smtp {
             c.notices.smtp = Some(SmtpSettings::new(&smtp.url(), "Hosting <hosting@shop.test>").unwrap());
@@ -89,12 +98,12 @@ fn start(db: &Path, strike: &FakeStrike, relay: &TestRelay, smtp: Option<&TestSm
         }
         c.strike = Some(StrikeSettings {
             api_key: KEY.into(),
-            api_url: strike.url.clone(),
+            api_url: strike.to_owned(),
             webhook_secret: None,
             timeout: Duration::from_secs(2),
         });
         c.relays = RelaySettings {
-            relays: vec![RelayAddress::operator(&relay.url()).unwrap()],
+            relays: vec![RelayAddress::operator(relay).unwrap()],
             allow_private: true,
             timing: Default::default(),
         };
@@ -103,11 +112,24 @@ fn start(db: &Path, strike: &FakeStrike, relay: &TestRelay, smtp: Option<&TestSm
         c.auto_renew = RenewSettings {
             days: 3,
             attempts: 2,
-            wait: Duration::from_secs(3),
+            wait,
             cycle: Duration::from_millis(200),
             retry_after: Duration::from_secs(3600),
         };
     })
+}
+
+fn wallet_uri(relay: &str, client: &Keys, wallet: &Keys) -> String {
+    let relay = percent_encoding::utf8_percent_encode(relay, percent_encoding::NON_ALPHANUMERIC);
+    let secret = client.secret_key().to_secret_hex();
+    format!("nostr+walletconnect://{}?relay={relay}&secret={secret}", wallet.public_key().to_hex())
+}
+
+fn connect(server: &TestServer, token: &str, uri: &str, cap: i64) -> serde_json::Value {
+    let body = json!({"accountId": ACCOUNT, "uri": uri, "capSats": cap}).to_string();
+    let reply = server.authed("POST", "/api/auto-renew", token, Some(&body));
+    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+    reply.json()
 }
 
 impl Shop {
@@ -117,17 +139,11 @@ impl Shop {
     }
 
     fn uri(&self) -> String {
-        let url = self.relay.url();
-        let relay = percent_encoding::utf8_percent_encode(&url, percent_encoding::NON_ALPHANUMERIC);
-        let secret = self.client.secret_key().to_secret_hex();
-        format!("nostr+walletconnect://{}?relay={relay}&secret={secret}", self.wallet_keys.public_key().to_hex())
+        wallet_uri(&self.relay.url(), &self.client, &self.wallet_keys)
     }
 
     fn connect(&self, cap: i64) -> serde_json::Value {
-        let body = json!({"accountId": ACCOUNT, "uri": self.uri(), "capSats": cap}).to_string();
-        let reply = self.server.authed("POST", "/api/auto-renew", &self.token, Some(&body));
-        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
-        reply.json()
+        connect(&self.server, &self.token, &self.uri(), cap)
     }
 
     fn link(&self) -> WalletLink {
@@ -277,6 +293,79 @@ fn a_silent_wallet_gets_the_same_request_again_and_never_a_second_invoice() {
     assert_eq!(shop.link().current.unwrap().sends, 3, "no more than two resends");
     assert_eq!(shop.strike.invoice_count(), 1);
     assert_eq!(shop.link().requested, vec![payment.id]);
+}
+
+/// The child: a server that connects the wallet, asks it to pay, says the
+/// request's id once it is recorded, and is killed while it waits for the
+/// answer (ten minutes), before it reads Strike.
+#[test]
+fn role_renewer() {
+    if !playing("nwc::role_renewer") {
+        return;
+    }
+    let env = |name: &str| std::env::var(name).unwrap();
+    let db = PathBuf::from(env("HOSTR_TEST_DB"));
+    let server = start(&db, &env("HOSTR_TEST_STRIKE"), &env("HOSTR_TEST_RELAY_URL"), None, Duration::from_secs(600));
+    let keys = Keys::parse(&env("HOSTR_TEST_CUSTOMER")).unwrap();
+    connect(&server, &server.sign_in(&keys), &env("HOSTR_TEST_URI"), 100_000);
+    let link = || server.app.store.get::<WalletLink>(ACCOUNT).ok();
+    let current = wait_for("the request recorded", || link().and_then(|l| l.current));
+    println!("ack {}", current.request_id);
+    std::io::stdout().flush().unwrap();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn a_sigkill_between_the_request_and_strike_ends_in_one_extension_and_one_request() {
+    let Some(relay) = TestRelay::start() else { return };
+    let (strike, dir, keys, client, wallet_keys) =
+        (FakeStrike::start(), temp_dir(), Keys::generate(), Keys::generate(), Keys::generate());
+    let db = dir.path().join("db");
+    seed(&db, &keys, Duration::from_secs(86_400), None);
+    let secret = wallet_keys.secret_key().to_secret_hex();
+    let Some(wallet) = TestWallet::start(&relay.url(), &secret, &client.public_key().to_hex(), "silent") else {
+        return;
+    };
+    let mut child = spawn_role(
+        "nwc::role_renewer",
+        &[
+            ("HOSTR_TEST_DB", db.display().to_string()),
+            ("HOSTR_TEST_STRIKE", strike.url.clone()),
+            ("HOSTR_TEST_RELAY_URL", relay.url()),
+            ("HOSTR_TEST_CUSTOMER", keys.secret_key().to_secret_hex()),
+            ("HOSTR_TEST_URI", wallet_uri(&relay.url(), &client, &wallet_keys)),
+        ],
+    );
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let request_id = lines.map_while(Result::ok).find_map(|l| ack(&l).map(str::to_owned)).expect("the child's ack");
+    let asked = wallet.wait_lines("pay_invoice ", 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Killed while waiting for the answer; then Strike says PAID.
+    let before = Store::open(&db).unwrap().get::<CpanelAccount>(ACCOUNT).unwrap().paid_until;
+    let link: WalletLink = Store::open(&db).unwrap().get(ACCOUNT).unwrap();
+    let payment: Payment = Store::open(&db).unwrap().get(&link.current.unwrap().payment_id).unwrap();
+    strike.set_state(payment.strike_invoice_id.as_deref().unwrap(), "PAID");
+    let server = start(&db, &strike.url, &relay.url(), None, WAIT);
+    let token = server.sign_in(&keys);
+    let shop = Shop { smtp: None, strike, relay, server, db, token, client, wallet_keys, _dir: dir };
+    let renewed = wait_for("the extension", || Some(shop.account()).filter(|a| a.paid_until != before));
+    wait_for("the attempt to end", || Some(shop.link()).filter(|l| l.current.is_none()));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(shop.account().paid_until, renewed.paid_until, "extended once");
+    assert_eq!(renewed.applied_payments.iter().filter(|a| a.payment_id == payment.id).count(), 1);
+    assert_eq!(shop.link().last.unwrap().result, "paid");
+    assert_eq!(shop.link().requested, vec![payment.id.clone()], "one request, for the one payment");
+    assert_eq!(shop.strike.invoice_count(), 1, "never a second invoice");
+    let requests = shop.requests();
+    assert_eq!(requests.len(), 1, "the one request: {requests:?}");
+    assert_eq!(requests[0].id, request_id, "the same event as before the kill");
+    let invoice = format!("pay_invoice {}", payment.bolt11.unwrap());
+    assert_eq!(asked[0], invoice);
+    assert!(wallet.lines("pay_invoice ").iter().all(|l| *l == invoice), "{:?}", wallet.lines("pay_invoice "));
 }
 
 #[test]
