@@ -16,6 +16,8 @@ use hostr::notices::{Notice, NoticeKind};
 use hostr::nwc::{LinkStatus, RenewSettings, WalletLink};
 use hostr::outbox::OutboxItem;
 use hostr::payment::{Payment, PaymentState};
+use hostr::plan::Plan;
+use hostr::prepay::PrepayOption;
 use hostr::relay::{RelayAddress, RelaySettings};
 use hostr::store::Store;
 use hostr::timestamp::Timestamp;
@@ -366,6 +368,45 @@ fn a_sigkill_between_the_request_and_strike_ends_in_one_extension_and_one_reques
     let invoice = format!("pay_invoice {}", payment.bolt11.unwrap());
     assert_eq!(asked[0], invoice);
     assert!(wallet.lines("pay_invoice ").iter().all(|l| *l == invoice), "{:?}", wallet.lines("pay_invoice "));
+}
+
+#[test]
+fn prepaying_12_periods_extends_by_12_periods_exactly_once() {
+    let Some(shop) = shop() else { return };
+    let Some(wallet) = shop.wallet("preimage") else { return };
+    let store = &shop.server.app.store;
+    store
+        .update::<Plan, _, hostr::store::StoreError>("basic", |p| {
+            p.prepay = [1, 12].map(|periods| PrepayOption { periods, discount_percent: None }).to_vec();
+            Ok(())
+        })
+        .unwrap();
+    let plan: Plan = store.get("basic").unwrap();
+    let refused = shop.server.authed(
+        "POST",
+        "/api/auto-renew",
+        &shop.token,
+        Some(&json!({"accountId": ACCOUNT, "uri": shop.uri(), "capSats": 100_000, "periods": 6}).to_string()),
+    );
+    assert_eq!((refused.status, refused.error_code()), (400, "periods_not_offered".to_owned()));
+    assert!(store.get::<WalletLink>(ACCOUNT).is_err(), "nothing connected");
+    let body = json!({"accountId": ACCOUNT, "uri": shop.uri(), "capSats": 100_000_000, "periods": 12}).to_string();
+    let reply = shop.server.authed("POST", "/api/auto-renew", &shop.token, Some(&body));
+    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+    assert!(reply.json()["message"].as_str().unwrap().contains("per renewal of 12 periods"), "{}", reply.json());
+    let before = shop.account().paid_until.unwrap();
+    let payment = shop.requested_payment();
+    assert_eq!(payment.periods, 12);
+    assert_eq!(payment.amount, plan.price_for(12).unwrap());
+    wallet.wait_lines("pay_invoice ", 1);
+    shop.strike.set_state(payment.strike_invoice_id.as_deref().unwrap(), "PAID");
+    let renewed = wait_for("the extension", || Some(shop.account()).filter(|a| a.paid_until != Some(before)));
+    wait_for("the attempt to end", || Some(shop.link()).filter(|l| l.current.is_none()));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(renewed.paid_until, Some(plan.billing_cycle.after_periods(before, 12)), "12 periods");
+    assert_eq!(shop.account().paid_until, renewed.paid_until, "once");
+    assert_eq!(renewed.applied_payments.iter().filter(|a| a.payment_id == payment.id).count(), 1);
+    assert_eq!(shop.strike.invoice_count(), 1);
 }
 
 #[test]

@@ -101,7 +101,7 @@ impl Nwc {
         let customer: Customer = self.store.get(&link.customer_id).map_err(|e| e.to_string())?;
         let payment = self
             .checkout
-            .create_invoice(&customer, Purchase::Renewal { account_id: link.id.clone() })
+            .create_invoice_for(&customer, Purchase::Renewal { account_id: link.id.clone() }, Some(link.periods))
             .map_err(|e| format!("account {}: cannot open the renewal: {e}", link.id))?;
         // Asked once already (a customer's own open renewal, or a crash):
         // never a second request for it; it closes, then a new one comes.
