@@ -470,6 +470,51 @@ fn disconnecting_erases_the_secret_and_it_never_shows_anywhere_else() {
     assert!(shop.server.app.store.get::<WalletLink>(ACCOUNT).is_err());
 }
 
+/// The child: the whole life of a connection (connect, a refused attempt,
+/// the list, disconnect) with every log line, of every level, on stderr.
+#[test]
+fn role_logged_connection() {
+    if !playing("nwc::role_logged_connection") {
+        return;
+    }
+    let _flush = hostr::logger::init(log::LevelFilter::Trace);
+    let Some(mut shop) = shop() else { return };
+    shop.client = Keys::parse(&std::env::var("HOSTR_TEST_CLIENT").unwrap()).unwrap();
+    let Some(_wallet) = shop.wallet("quota") else { return };
+    shop.connect(100_000);
+    wait_for("the outcome", || shop.link().last);
+    shop.server.authed("GET", "/api/auto-renew", &shop.token, None);
+    let body = json!({"accountId": ACCOUNT}).to_string();
+    assert_eq!(shop.server.authed("POST", "/api/auto-renew/disconnect", &shop.token, Some(&body)).status, 200);
+    println!("ack done");
+}
+
+#[test]
+fn the_secret_never_reaches_a_log_line() {
+    let client = Keys::generate();
+    let secret = client.secret_key().to_secret_hex();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["nwc::role_logged_connection", "--exact", "--nocapture", "--test-threads=1"])
+        .env("HOSTR_TEST_ROLE", "nwc::role_logged_connection")
+        .env("HOSTR_TEST_CLIENT", &secret)
+        .output()
+        .unwrap();
+    let (stdout, log) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if !stdout.lines().any(|l| ack(l) == Some("done")) {
+        assert!(out.status.success(), "the child failed: {stdout}\n{log}");
+        return; // No relay or wallet here: the child said so.
+    }
+    // The capture is real: the lines of this connection are in it.
+    assert!(log.contains(&format!("account {ACCOUNT}: automatic renewal connected to wallet")), "{log}");
+    assert!(log.contains("the wallet answers QUOTA_EXCEEDED"), "{log}");
+    assert!(log.contains(&format!("account {ACCOUNT}: automatic renewal disconnected")), "{log}");
+    for (n, line) in log.lines().enumerate() {
+        assert!(!line.contains(&secret), "log line {n} holds the secret: {line}");
+    }
+    let npub_secret = nostr::prelude::ToBech32::to_bech32(client.secret_key()).unwrap();
+    assert!(!log.contains(&npub_secret), "the secret as nsec is in the log");
+}
+
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
