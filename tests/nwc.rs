@@ -410,6 +410,24 @@ fn prepaying_12_periods_extends_by_12_periods_exactly_once() {
 }
 
 #[test]
+fn a_request_whose_invoice_expired_is_not_sent_again() {
+    let Some(shop) = shop() else { return };
+    // The quote lives 2 s, less than the 3 s the server waits for an answer.
+    shop.strike.state.lock().unwrap().quote_seconds = 2;
+    let Some(wallet) = shop.wallet("silent") else { return };
+    shop.connect(100_000);
+    shop.requested_payment();
+    wallet.wait_lines("pay_invoice ", 1);
+    let current = wait_for("the wait to end", || shop.link().current.filter(|c| c.sends >= 1));
+    let after = current.invoice_expires_at.unwrap();
+    wait_for("the quote to expire", || (Timestamp::now() > after).then_some(()));
+    let cycles = shop.requests()[0].deliveries[0].attempts;
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(shop.link().current.map(|c| c.sends), Some(1), "never resent");
+    assert_eq!(shop.requests()[0].deliveries[0].attempts, cycles, "the outbox was not asked again");
+}
+
+#[test]
 fn an_amount_over_the_cap_is_never_requested() {
     let Some(shop) = shop() else { return };
     let Some(wallet) = shop.wallet("preimage") else { return };

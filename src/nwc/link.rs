@@ -35,6 +35,10 @@ pub struct Attempt {
     /// The signed request, as first sent (no secret in it).
     pub request: serde_json::Value,
     pub sats: i64,
+    /// When the request's invoice (the quote) expires: after that it is
+    /// never sent again, since a wallet could only fail to pay it.
+    #[serde(default)]
+    pub invoice_expires_at: Option<Timestamp>,
     pub sent_at: Timestamp,
     pub sends: u32,
     /// The wallet's answer, when one came: `paid`, or its error code.
