@@ -1,4 +1,6 @@
-// The profile's "Renew automatically" (loaded when opened): per account,
+// "Renew automatically" on an account's renewal page (loaded when opened;
+// the profile's "Renew" leads there, and the profile's first load has no
+// room left in its budget): per account,
 // whether a wallet (Nostr Wallet Connect, NIP-47) renews it, the next
 // attempt and the last outcome; connect with a cap and a number of periods,
 // or disconnect. The connection string goes to the server once and is never
@@ -7,27 +9,27 @@
 import {api} from './api.js';
 import {busy, date, fill, h, money} from './ui.js';
 
-/** Shows every account's automatic renewal in `#auto-renew-more`;
- * `plans` are the plans on offer (for prices and prepay choices). */
-export async function open(plans, accountsOf) {
+/** Shows the automatic renewal of `accounts` (the profile's) in
+ * `#auto-renew-more`; `planOf(planId)` gives prices and prepay choices. */
+export async function open(planOf, accounts) {
   try {
-    render(await api('GET', '/api/auto-renew'), plans, accountsOf());
+    render(await api('GET', '/api/auto-renew'), planOf, accounts);
   } catch (error) {
     fill('auto-renew-more', h('div', {class: 'field-error', role: 'alert'}, error.message));
   }
 }
 
-function render(state, plans, accounts) {
+function render(state, planOf, accounts) {
   if (!state.on) {
     fill('auto-renew-more', h('p', {class: 'small muted'}, 'Automatic renewal is not offered by this server.'));
     return;
   }
-  const planOf = (id) => plans.find((p) => p.id === (accounts.find((a) => a.id === id) || {}).planId);
-  fill('auto-renew-more', ...state.accounts.map((a) => card(a, planOf(a.accountId), state, plans, accounts)));
+  const shown = state.accounts.filter((a) => accounts.some((b) => b.id === a.accountId));
+  fill('auto-renew-more', ...shown.map((a) => card(a, planOf(accounts.find((b) => b.id === a.accountId).planId), state, planOf, accounts)));
 }
 
-function card(a, plan, state, plans, accounts) {
-  const again = () => open(plans, () => accounts);
+function card(a, plan, state, planOf, accounts) {
+  const again = () => open(planOf, accounts);
   const box = h('div', {class: 'auto-renew', 'data-account': a.accountId},
     h('h3', {}, a.domain), h('p', {'data-test': 'auto-renew-state'}, summary(a, plan)));
   const result = h('div', {'aria-live': 'polite'});

@@ -36,9 +36,6 @@ async function start() {
     const notices = await import('./notices.js');
     notices.open(() => profile, (updated) => { profile = updated; render(); });
   });
-  byId('auto-renew-details').addEventListener('toggle', async (e) => {
-    if (e.currentTarget.open) (await import('./autoRenew.js')).open(plans, () => profile.cpanelAccounts);
-  });
   // Accounts being set up change on their own: look again now and then.
   setInterval(() => {
     if (!document.hidden && profile.cpanelAccounts.some((a) => a.status === 'PROVISIONING')) reload();

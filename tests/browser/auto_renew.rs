@@ -1,5 +1,5 @@
-//! "Renew automatically" on the profile, end to end: the page in Chromium
-//! loads `autoRenew.js` when opened, the customer pastes a wallet
+//! "Renew automatically" on an account's renewal page (the profile's
+//! "Renew"), end to end: the page in Chromium loads `autoRenew.js` when opened, the customer pastes a wallet
 //! connection, chooses periods and a cap, and the server reads the real
 //! wallet service (`@getalby/sdk`'s NWCWalletService, `common/nwc_wallet.rs`)
 //! on the real relay; then disconnects, and the secret file is gone.
@@ -13,7 +13,7 @@ use nostr::prelude::Keys;
 use serde_json::{Value, json};
 
 #[test]
-fn a_customer_connects_a_wallet_on_the_profile_and_disconnects_it() {
+fn a_customer_connects_a_wallet_on_the_renewal_page_and_disconnects_it() {
     let Some(tools) = browser_tools() else { return };
     let Some(relay) = TestRelay::start() else { return };
     let (client, wallet_keys) = (Keys::generate(), Keys::generate());
@@ -36,10 +36,13 @@ fn a_customer_connects_a_wallet_on_the_profile_and_disconnects_it() {
     browser.goto(&site.url("/"));
     browser.click("[data-test=login]");
     browser.wait_url("/profile.html");
+
+    browser.click("[data-test=account][data-domain='auto.example.com'] [data-test=renew]");
+    browser.wait_url("/products.html?renew=");
+    browser.wait_visible("#auto-renew summary");
     let loaded = "return performance.getEntriesByType('resource').some((r) => r.name.endsWith('/js/autoRenew.js'))";
     assert_eq!(browser.eval(loaded, json!([])), json!(false), "not loaded before it is opened");
-
-    browser.click("#auto-renew-details summary");
+    browser.click("#auto-renew summary");
     let card = format!("[data-account='{}']", account.id);
     browser.wait_text(&format!("{card} [data-test=auto-renew-state]"), "Off: you renew by hand.");
     let url = relay.url();
