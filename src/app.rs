@@ -309,6 +309,10 @@ fn notifier(
             operator: settings.operator_email.is_some() || settings.operator_npub.is_some(),
             server: config.server.clone(),
             servers,
+            auto_renew: crate::notices::auto_renew::RenewTiming {
+                days: config.auto_renew.days,
+                attempts: config.auto_renew.attempts,
+            },
         },
         templates: settings.templates.clone(),
         mailer,

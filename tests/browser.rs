@@ -29,6 +29,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod auto_renew;
 mod remote_signer;
 
 /// The page fakes (signer and relay), injected into every document.

@@ -53,7 +53,9 @@ export function offerRenewal(accountId, page) {
     ? h('div', {'data-test': 'suspended-warning'}, message('warn', 'This account is suspended by the operator',
       'Paying extends its paid period but does not lift the suspension: only the operator can. Contact them first if you are unsure.'))
     : null,
-  choice, error, h('div', {class: 'row actions'}, button, back));
+  choice, error, h('div', {class: 'row actions'}, button, back),
+  h('details', {id: 'auto-renew', ontoggle: (e) => e.currentTarget.open && import('./autoRenew.js').then((m) => m.open(planOf, [account]))},
+    h('summary', {}, 'Renew automatically'), h('div', {id: 'auto-renew-more'})));
   button.focus();
 }
 

@@ -8,7 +8,8 @@ use super::session;
 use crate::app::App;
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::http::{Request, Response};
-use crate::nwc::{NwcError, WalletLink};
+use crate::nwc::{NwcError, Terms, WalletLink};
+use crate::plan::Plan;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -18,6 +19,7 @@ struct ConnectBody {
     account_id: String,
     uri: String,
     cap_sats: Option<i64>,
+    periods: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -43,9 +45,12 @@ pub fn list(app: &App, request: &Request) -> ApiResult<Response> {
 pub fn connect(app: &App, request: &Request) -> ApiResult<Response> {
     let customer = session(app, request)?.registered()?;
     let body: ConnectBody = request.json()?;
-    let link = app.nwc.connect(&customer, &body.account_id, &body.uri, body.cap_sats)?;
+    let terms = Terms { cap_sats: body.cap_sats, periods: body.periods };
+    let link = app.nwc.connect(&customer, &body.account_id, &body.uri, terms)?;
     let account = app.store.get::<CpanelAccount>(&link.id)?;
-    let message = format!("Connected to {}, pays up to {} sats per renewal.", link.alias, link.cap_sats);
+    let periods =
+        if link.periods == 1 { "per renewal".to_owned() } else { format!("per renewal of {} periods", link.periods) };
+    let message = format!("Connected to {}, pays up to {} sats {periods}.", link.alias, link.cap_sats);
     Ok(Response::json(201, &json!({"message": message, "account": view(app, &account, Some(&link))})))
 }
 
@@ -58,9 +63,17 @@ pub fn disconnect(app: &App, request: &Request) -> ApiResult<Response> {
 
 /// An account's automatic renewal as the profile shows it: public fields only.
 fn view(app: &App, account: &CpanelAccount, link: Option<&WalletLink>) -> Value {
-    let default_cap = app.nwc.default_cap(account).ok().flatten();
+    let periods =
+        link.map_or_else(|| app.store.get::<Plan>(&account.plan_id).map_or(1, |p| p.smallest_prepay()), |l| l.periods);
+    let default_cap = app.nwc.default_cap(account, periods).ok().flatten();
     let Some(link) = link else {
-        return json!({"accountId": account.id, "domain": account.domain, "on": false, "defaultCapSats": default_cap});
+        return json!({
+            "accountId": account.id,
+            "domain": account.domain,
+            "on": false,
+            "periods": periods,
+            "defaultCapSats": default_cap,
+        });
     };
     let next = app.nwc.next_attempt(link);
     json!({
@@ -73,6 +86,7 @@ fn view(app: &App, account: &CpanelAccount, link: Option<&WalletLink>) -> Value 
         "walletPubkey": link.wallet_pubkey,
         "encryption": link.encryption,
         "capSats": link.cap_sats,
+        "periods": link.periods,
         "defaultCapSats": default_cap,
         "nextAttemptAt": next,
         "nextAmountSats": next.map(|_| default_cap.map_or(link.cap_sats, |d| d.min(link.cap_sats))),
@@ -89,8 +103,10 @@ impl From<NwcError> for ApiError {
             NwcError::RefusedRelay(_) => ApiError::new(Failure::BadRequest, "wallet_relay_refused", text),
             NwcError::Wallet(_) => ApiError::new(Failure::BadGateway, "wallet_unusable", text),
             NwcError::BadCap(_) => ApiError::new(Failure::BadRequest, "bad_cap", text),
+            NwcError::BadPeriods(_) => ApiError::new(Failure::BadRequest, "periods_not_offered", text),
             NwcError::NotYourAccount => ApiError::not_found("no_such_account", "No such account of yours."),
             NwcError::Off => ApiError::new(Failure::Conflict, "auto_renew_off", text),
+            NwcError::GroupMember(_) => ApiError::new(Failure::Conflict, "renews_with_primary", text),
             NwcError::Secret(e) => {
                 log::error!("auto-renew: {e}");
                 ApiError::new(Failure::Internal, "internal", "The connection could not be kept; try again later.")

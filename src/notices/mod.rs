@@ -18,6 +18,7 @@
 //! accepted a message and before `SENT` is written sends it again, with the
 //! same `Message-ID`); everything before that edge is exactly once.
 
+pub mod auto_renew;
 pub mod channels;
 pub mod confirm;
 pub mod dm;
@@ -53,10 +54,16 @@ pub enum NoticeKind {
     EmailConfirmation,
     /// To the operator: a paid order could not be delivered.
     FulfilmentFailed,
+    /// The day before the wallet is asked to pay a renewal.
+    AutoRenewSoon,
+    /// The wallet did not pay (refused, expired unpaid, over the cap).
+    AutoRenewFailed,
+    /// The wallet refused the connection for good: renew by hand.
+    AutoRenewBroken,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 14] = [
+    pub const ALL: [NoticeKind; 17] = [
         NoticeKind::OrderReceived,
         NoticeKind::Receipt,
         NoticeKind::AccountReady,
@@ -71,6 +78,9 @@ impl NoticeKind {
         NoticeKind::Recovered,
         NoticeKind::EmailConfirmation,
         NoticeKind::FulfilmentFailed,
+        NoticeKind::AutoRenewSoon,
+        NoticeKind::AutoRenewFailed,
+        NoticeKind::AutoRenewBroken,
     ];
 
     /// The name in files and of the template: `renewal-due`.
@@ -90,6 +100,9 @@ impl NoticeKind {
             NoticeKind::Recovered => "recovered",
             NoticeKind::EmailConfirmation => "email-confirmation",
             NoticeKind::FulfilmentFailed => "fulfilment-failed",
+            NoticeKind::AutoRenewSoon => "auto-renew-soon",
+            NoticeKind::AutoRenewFailed => "auto-renew-failed",
+            NoticeKind::AutoRenewBroken => "auto-renew-broken",
         }
     }
 
@@ -116,6 +129,10 @@ impl NoticeKind {
             NoticeKind::TerminationWarning => "no longer due: renewed, or a nearer warning took over",
             NoticeKind::FulfilmentFailed => "the fulfilment no longer fails",
             NoticeKind::EmailConfirmation => "the address changed or was confirmed",
+            NoticeKind::AutoRenewSoon => "no longer due: disconnected, renewed, or the attempt began",
+            NoticeKind::AutoRenewFailed | NoticeKind::AutoRenewBroken => {
+                "no longer so: renewed, disconnected, or a newer outcome took over"
+            }
             _ => "what it announces is no longer so",
         }
     }

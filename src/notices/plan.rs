@@ -12,9 +12,11 @@
 //! - the private suspension reason is never copied into a notice: only
 //!   the operator's public message is.
 
+use super::auto_renew::{self, RenewTiming};
 use super::{NoticeKind, Recipient};
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::customer::{Customer, CustomerStatus};
+use crate::nwc::WalletLink;
 use crate::payment::{FulfilmentStatus, Payment, PaymentState};
 use crate::plan::Plan;
 use crate::provisioning::first_steps::{ServerFacts, first_steps};
@@ -38,6 +40,8 @@ pub struct Settings {
     /// The same per WHM server, by id, where the server's record says it
     /// (an account's own server wins over `server`).
     pub servers: std::collections::BTreeMap<String, ServerFacts>,
+    /// When automatic renewal asks wallets, and how many times.
+    pub auto_renew: RenewTiming,
 }
 
 /// Days before a termination at which the customer is warned.
@@ -52,6 +56,8 @@ pub struct World<'a> {
     pub accounts: &'a [CpanelAccount],
     pub payments: &'a [Payment],
     pub plans: &'a [Plan],
+    /// Automatic renewal's connections (NIP-47), by account id.
+    pub links: &'a [WalletLink],
 }
 
 /// A notice that is due, before it is written.
@@ -79,7 +85,9 @@ pub fn plan(world: &World, settings: &Settings) -> Vec<Planned> {
     for account in world.accounts {
         let Some(customer) = customers.get(account.customer_id.as_str()) else { continue };
         if customer.status == CustomerStatus::Active {
-            for_account(account, world, settings, &mut out);
+            let link = world.links.iter().find(|l| l.id == account.id);
+            let plan = plans.get(account.plan_id.as_str()).copied();
+            for_account(account, (link, plan), world, settings, &mut out);
         }
     }
     for customer in world.customers {
@@ -121,7 +129,13 @@ fn for_payment(
         payment_id: Some(payment.id.clone()),
         fields,
     };
-    if payment.state == PaymentState::Pending && payment.bolt11.is_some() && after(Some(payment.created_at)) {
+    // A renewal the customer's wallet is asked to pay is not an order to pay by hand.
+    let by_wallet = world.links.iter().any(|l| l.requested.contains(&payment.id));
+    if payment.state == PaymentState::Pending
+        && payment.bolt11.is_some()
+        && after(Some(payment.created_at))
+        && !by_wallet
+    {
         out.push(notice(NoticeKind::OrderReceived, format!("order-received:{}", payment.id), fields.clone()));
     }
     if payment.state == PaymentState::Paid && after(payment.paid_at) {
@@ -176,14 +190,14 @@ fn domain_of(world: &World, payment: &Payment) -> String {
     account.map_or_else(String::new, |a| a.domain.clone())
 }
 
-fn for_account(account: &CpanelAccount, world: &World, settings: &Settings, out: &mut Vec<Planned>) {
-    let after = |t: Option<Timestamp>| t.is_some_and(|t| t >= world.since);
-    let mut fields = BTreeMap::from([
-        ("domain".to_owned(), account.domain.clone()),
-        ("username".to_owned(), account.username.clone()),
-        ("end_date".to_owned(), account.paid_until.map_or_else(String::new, date)),
-    ]);
-    let mut push = |kind: NoticeKind, key: String, fields: BTreeMap<String, String>| {
+fn for_account(
+    account: &CpanelAccount,
+    link_and_plan: (Option<&WalletLink>, Option<&Plan>),
+    world: &World,
+    settings: &Settings,
+    out: &mut Vec<Planned>,
+) {
+    for (kind, key, fields) in account_notices(account, link_and_plan, world, settings) {
         out.push(Planned {
             key: format!("{}:{}:{key}", kind.as_str(), account.id),
             kind,
@@ -192,8 +206,25 @@ fn for_account(account: &CpanelAccount, world: &World, settings: &Settings, out:
             account_id: Some(account.id.clone()),
             payment_id: None,
             fields,
-        })
-    };
+        });
+    }
+}
+
+/// An account's notices: kind, key after the account's id, fields.
+fn account_notices(
+    account: &CpanelAccount,
+    (link, plan): (Option<&WalletLink>, Option<&Plan>),
+    world: &World,
+    settings: &Settings,
+) -> Vec<auto_renew::Due> {
+    let after = |t: Option<Timestamp>| t.is_some_and(|t| t >= world.since);
+    let mut fields = BTreeMap::from([
+        ("domain".to_owned(), account.domain.clone()),
+        ("username".to_owned(), account.username.clone()),
+        ("end_date".to_owned(), account.paid_until.map_or_else(String::new, date)),
+    ]);
+    let mut out = Vec::new();
+    let mut push = |kind: NoticeKind, key: String, fields: BTreeMap<String, String>| out.push((kind, key, fields));
     let until = account.paid_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
     match account.status {
         AccountStatus::Active if after(account.whm_created_at) => {
@@ -232,10 +263,15 @@ fn for_account(account: &CpanelAccount, world: &World, settings: &Settings, out:
         && let Some(paid_until) = account.paid_until
         && let Some(days) = nearest_threshold(paid_until, world.now, &settings.reminder_days)
         && !renewal_paid(world, &account.id)
+        && !auto_renew::silences_reminders(link, paid_until, settings.auto_renew)
     {
         fields.insert("days".to_owned(), days.to_string());
         push(NoticeKind::RenewalDue, format!("{until}:{days}"), with_renewal(fields, account, world.plans));
     }
+    if let Some(link) = link.filter(|_| account.status == AccountStatus::Active) {
+        out.extend(auto_renew::due(account, link, plan, (world.now, world.since), settings.auto_renew));
+    }
+    out
 }
 
 /// The reminder's fields with what the renewal costs (`renewal`).
@@ -352,6 +388,7 @@ mod tests {
             operator: true,
             server: ServerFacts::default(),
             servers: Default::default(),
+            auto_renew: RenewTiming::default(),
         }
     }
 
@@ -423,6 +460,7 @@ mod tests {
             accounts,
             payments,
             plans: &plans,
+            links: &[],
         };
         plan(&world, settings).into_iter().map(|p| p.key).collect()
     }
@@ -510,6 +548,7 @@ mod tests {
             accounts: std::slice::from_ref(&suspended),
             payments: &[],
             plans: &[],
+            links: &[],
         };
         let planned = plan(&world, &settings());
         assert_eq!(planned.len(), 1);
@@ -556,6 +595,7 @@ mod tests {
             accounts: &[],
             payments: &[],
             plans: &[],
+            links: &[],
         };
         let planned = plan(&world(&customers), &settings());
         assert_eq!(planned.iter().map(|p| p.kind).collect::<Vec<_>>(), [NoticeKind::EmailConfirmation]);

@@ -32,6 +32,9 @@ fn fields_of(kind: NoticeKind) -> &'static [&'static str] {
         NoticeKind::Recovered => &[],
         NoticeKind::EmailConfirmation => &["email", "confirm_link"],
         NoticeKind::FulfilmentFailed => &["amount", "plan", "domain", "payment", "customer", "error", "retries"],
+        NoticeKind::AutoRenewSoon => &["domain", "end_date", "alias", "date", "amount", "cap", "periods"],
+        NoticeKind::AutoRenewFailed => &["domain", "end_date", "alias", "message", "next"],
+        NoticeKind::AutoRenewBroken => &["domain", "end_date", "alias", "message"],
     }
 }
 
@@ -51,6 +54,9 @@ fn embedded(kind: NoticeKind) -> &'static str {
         NoticeKind::Recovered => include_str!("templates/recovered.txt"),
         NoticeKind::EmailConfirmation => include_str!("templates/email-confirmation.txt"),
         NoticeKind::FulfilmentFailed => include_str!("templates/fulfilment-failed.txt"),
+        NoticeKind::AutoRenewSoon => include_str!("templates/auto-renew-soon.txt"),
+        NoticeKind::AutoRenewFailed => include_str!("templates/auto-renew-failed.txt"),
+        NoticeKind::AutoRenewBroken => include_str!("templates/auto-renew-broken.txt"),
     }
 }
 

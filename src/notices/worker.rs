@@ -21,6 +21,7 @@ use super::templates::Templates;
 use super::{Delivery, Notice, NoticeKind, NoticeStart, NoticeState, Recipient};
 use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
+use crate::nwc::WalletLink;
 use crate::payment::Payment;
 use crate::plan::Plan;
 use crate::relay::{Directory, Outbox, Published, RelayAddress, Targets};
@@ -186,8 +187,16 @@ impl Notifier {
         let accounts = self.store.list_readable::<CpanelAccount>()?;
         let payments = self.store.list_readable::<Payment>()?;
         let plans = self.store.list_readable::<Plan>()?;
-        let world =
-            World { now, since, customers: &customers, accounts: &accounts, payments: &payments, plans: &plans };
+        let links = self.store.list_readable::<WalletLink>()?;
+        let world = World {
+            now,
+            since,
+            customers: &customers,
+            accounts: &accounts,
+            payments: &payments,
+            plans: &plans,
+            links: &links,
+        };
         let known: HashSet<String> = self.store.ids::<Notice>()?.into_iter().collect();
         let mut written = 0;
         for planned in plan::plan(&world, &self.parts.settings) {
@@ -275,6 +284,7 @@ impl Notifier {
             None => Vec::new(),
         };
         let plans = self.store.list_readable::<Plan>()?;
+        let links = self.store.find_all(WalletLink::of_customer(&customer.id))?;
         let since = self.since(Timestamp::now())?;
         let customers = [customer.clone()];
         let world = World {
@@ -284,6 +294,7 @@ impl Notifier {
             accounts: &accounts,
             payments: &payments,
             plans: &plans,
+            links: &links,
         };
         Ok(plan::plan(&world, &self.parts.settings).iter().any(|p| p.key == notice.key))
     }

@@ -35,6 +35,10 @@ pub struct Attempt {
     /// The signed request, as first sent (no secret in it).
     pub request: serde_json::Value,
     pub sats: i64,
+    /// When the request's invoice (the quote) expires: after that it is
+    /// never sent again, since a wallet could only fail to pay it.
+    #[serde(default)]
+    pub invoice_expires_at: Option<Timestamp>,
     pub sent_at: Timestamp,
     pub sends: u32,
     /// The wallet's answer, when one came: `paid`, or its error code.
@@ -66,6 +70,10 @@ pub struct WalletLink {
     pub relay: String,
     pub alias: String,
     pub cap_sats: i64,
+    /// Periods each renewal buys (the plan's prepay choices); the cap is
+    /// checked against their total.
+    #[serde(default = "one")]
+    pub periods: u32,
     pub encryption: Encryption,
     pub status: LinkStatus,
     #[serde(default)]
@@ -84,6 +92,10 @@ pub struct WalletLink {
     pub requested: Vec<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl WalletLink {

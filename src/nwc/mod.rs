@@ -24,11 +24,13 @@ pub mod uri;
 pub mod wire;
 
 pub use link::{LinkStatus, WalletLink};
+pub use renew::due_at;
 
 use crate::checkout::Checkout;
 use crate::cpanel_account::{AccountStatus, CpanelAccount};
 use crate::customer::Customer;
 use crate::payment::Payment;
+use crate::plan::Plan;
 use crate::relay::{Outbox, RelaySettings};
 use crate::store::{Store, StoreError};
 use crate::timestamp::Timestamp;
@@ -71,7 +73,12 @@ pub enum NwcError {
     /// The wallet's relay or info event could not be read, or offers too little.
     Wallet(String),
     BadCap(String),
+    /// The plan does not sell that many periods at once.
+    BadPeriods(String),
     NotYourAccount,
+    /// A further account of a group: its renewal is its primary's (the
+    /// primary's domain), so a wallet there would pay the same invoice.
+    GroupMember(String),
     /// hostr publishes nothing without `--relays`.
     Off,
     Secret(std::io::Error),
@@ -81,10 +88,15 @@ pub enum NwcError {
 impl std::fmt::Display for NwcError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NwcError::BadUri(why) | NwcError::RefusedRelay(why) | NwcError::Wallet(why) | NwcError::BadCap(why) => {
-                f.write_str(why)
-            }
+            NwcError::BadUri(why)
+            | NwcError::RefusedRelay(why)
+            | NwcError::Wallet(why)
+            | NwcError::BadCap(why)
+            | NwcError::BadPeriods(why) => f.write_str(why),
             NwcError::NotYourAccount => f.write_str("no such account of yours"),
+            NwcError::GroupMember(primary) => {
+                write!(f, "this site renews with {primary}, the first site of its plan: connect the wallet there")
+            }
             NwcError::Off => f.write_str("automatic renewal is off on this server (no --relays)"),
             NwcError::Secret(e) => write!(f, "cannot keep the connection secret: {e}"),
             NwcError::Store(e) => write!(f, "{e}"),
@@ -96,6 +108,15 @@ impl From<StoreError> for NwcError {
     fn from(error: StoreError) -> NwcError {
         NwcError::Store(error)
     }
+}
+
+/// What the customer chooses when connecting: the cap per renewal (sats;
+/// default [`Nwc::default_cap`]) and how many periods each renewal buys
+/// (default the plan's smallest prepay choice).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Terms {
+    pub cap_sats: Option<i64>,
+    pub periods: Option<u32>,
 }
 
 /// The automatic-renewal service: the use cases and the thread.
@@ -132,34 +153,29 @@ impl Nwc {
 
     /// Connects a wallet to `account_id`: the URI read, its relay filtered,
     /// the info event checked (pay_invoice, encryption), the secret kept in
-    /// its private file and the rest in the record. `cap_sats` defaults to
-    /// [`Nwc::default_cap`].
+    /// its private file and the rest in the record, with the [`Terms`].
     pub fn connect(
         &self,
         customer: &Customer,
         account_id: &str,
         text: &str,
-        cap_sats: Option<i64>,
+        terms: Terms,
     ) -> Result<WalletLink, NwcError> {
         if !self.outbox.is_on() {
             return Err(NwcError::Off);
         }
         let account = self.own_account(customer, account_id)?;
+        if let Some(primary) = &account.group_of {
+            let domain = self.store.get::<CpanelAccount>(primary).map_or_else(|_| primary.clone(), |p| p.domain);
+            return Err(NwcError::GroupMember(domain));
+        }
         let uri = uri::parse(text).map_err(NwcError::BadUri)?;
         let relay = uri.relays.iter().map(|r| self.relays.customer_relay(r)).collect::<Vec<_>>();
         let relay = match relay.iter().find_map(|r| r.as_ref().ok()) {
             Some(relay) => relay.clone(),
             None => return Err(NwcError::RefusedRelay(relay.into_iter().find_map(Result::err).unwrap_or_default())),
         };
-        let cap = match cap_sats {
-            Some(cap) if !(1..=100_000_000).contains(&cap) => {
-                return Err(NwcError::BadCap("capSats must be 1 to 100000000 sats".to_owned()));
-            }
-            Some(cap) => cap,
-            None => self.default_cap(&account)?.ok_or_else(|| {
-                NwcError::BadCap("no price in sats is known for this account yet: give capSats".to_owned())
-            })?,
-        };
+        let (cap, periods) = self.terms(&account, terms)?;
         let timing = self.relays.timing;
         let info = client::fetch_info(&relay, &uri.keys, &uri.wallet, timing).map_err(NwcError::Wallet)?;
         let alias = client::alias(&relay, &uri.keys, &uri.wallet, &info, timing)
@@ -175,6 +191,7 @@ impl Nwc {
             relay: relay.as_str().to_owned(),
             alias,
             cap_sats: cap,
+            periods,
             encryption: info.encryption,
             status: LinkStatus::Connected,
             current: None,
@@ -226,17 +243,37 @@ impl Nwc {
         Ok(self.store.find_all(WalletLink::of_customer(&customer.id))?)
     }
 
-    /// The cap offered when the customer gives none: the last price paid in
-    /// sats for the account, plus 10 % and 300 sats for the exchange rate
-    /// and the wallet's fee reserve.
-    pub fn default_cap(&self, account: &CpanelAccount) -> Result<Option<i64>, NwcError> {
+    /// The customer's terms made whole: the periods checked against the
+    /// plan's prepay choices, the cap against its bounds.
+    fn terms(&self, account: &CpanelAccount, terms: Terms) -> Result<(i64, u32), NwcError> {
+        let plan: Plan = self.store.get(&account.plan_id)?;
+        let periods = terms.periods.unwrap_or_else(|| plan.smallest_prepay());
+        plan.price_for(periods).map_err(NwcError::BadPeriods)?;
+        let cap = match terms.cap_sats {
+            Some(cap) if !(1..=100_000_000).contains(&cap) => {
+                return Err(NwcError::BadCap("capSats must be 1 to 100000000 sats".to_owned()));
+            }
+            Some(cap) => cap,
+            None => self.default_cap(account, periods)?.ok_or_else(|| {
+                NwcError::BadCap("no price in sats is known for this account yet: give capSats".to_owned())
+            })?,
+        };
+        Ok((cap, periods))
+    }
+
+    /// The cap offered when the customer gives none, for a renewal of
+    /// `periods` periods: the last price paid in sats for one period of the
+    /// account, times `periods`, plus 10 % and 300 sats for the exchange
+    /// rate and the wallet's fee reserve.
+    pub fn default_cap(&self, account: &CpanelAccount, periods: u32) -> Result<Option<i64>, NwcError> {
         let mut last: Option<Payment> = None;
         for applied in &account.applied_payments {
             if let Ok(payment) = self.store.get::<Payment>(&applied.payment_id) {
                 last = Some(payment);
             }
         }
-        Ok(last.and_then(|p| p.quote_sats).map(|sats| sats + sats / 10 + 300))
+        let per_period = last.and_then(|p| Some(p.quote_sats? / i64::from(p.periods.max(1))));
+        Ok(per_period.map(|sats| sats * i64::from(periods)).map(|sats| sats + sats / 10 + 300))
     }
 
     /// When the next attempt for `link` comes, and for how many sats at most.

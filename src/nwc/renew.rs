@@ -101,7 +101,7 @@ impl Nwc {
         let customer: Customer = self.store.get(&link.customer_id).map_err(|e| e.to_string())?;
         let payment = self
             .checkout
-            .create_invoice(&customer, Purchase::Renewal { account_id: link.id.clone() })
+            .create_invoice_for(&customer, Purchase::Renewal { account_id: link.id.clone() }, Some(link.periods))
             .map_err(|e| format!("account {}: cannot open the renewal: {e}", link.id))?;
         // Asked once already (a customer's own open renewal, or a crash):
         // never a second request for it; it closes, then a new one comes.
@@ -122,6 +122,7 @@ impl Nwc {
             request_id: event.id.to_hex(),
             request: serde_json::to_value(&event).map_err(|e| e.to_string())?,
             sats,
+            invoice_expires_at: payment.expires_at,
             sent_at: Timestamp::now(),
             sends: 0,
             answer: None,
@@ -252,11 +253,15 @@ impl Nwc {
     }
 
     /// An attempt in flight: Strike is asked; paid ends it, closed unpaid
-    /// ends it for a later day, open and unanswered sends it again.
+    /// ends it for a later day, open and unanswered sends it again while
+    /// its invoice has not expired.
     fn follow(&self, link: &WalletLink, attempt: &Attempt) -> Result<(), String> {
         let payment = self.payment(&attempt.payment_id)?;
+        let payable = attempt.invoice_expires_at.is_none_or(|at| at > Timestamp::now());
         match payment.state {
-            PaymentState::Pending if attempt.answer.is_none() && attempt.sends < MAX_SENDS => self.send(link, attempt),
+            PaymentState::Pending if payable && attempt.answer.is_none() && attempt.sends < MAX_SENDS => {
+                self.send(link, attempt)
+            }
             _ => self.settle(link, attempt),
         }
     }

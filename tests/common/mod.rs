@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod child_lines;
 pub mod fake_strike;
 pub mod fake_whm;
 pub mod nwc_wallet;

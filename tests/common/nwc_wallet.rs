@@ -5,17 +5,17 @@
 //! and links `tests/nwc/node_modules`. It moves no money: the test flips
 //! the fake Strike invoice.
 
+use super::child_lines::ChildLines;
 use super::tools;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct TestWallet {
     child: Child,
     stdin: ChildStdin,
-    lines: Arc<(Mutex<Vec<String>>, Condvar)>,
+    lines: ChildLines,
 }
 
 impl TestWallet {
@@ -45,16 +45,7 @@ impl TestWallet {
             .spawn()
             .expect("start the NIP-47 wallet");
         let stdin = child.stdin.take().expect("the wallet's stdin");
-        let stdout = child.stdout.take().expect("the wallet's stdout");
-        let lines = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
-        let feed = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let (list, wake) = &*feed;
-                list.lock().unwrap().push(line);
-                wake.notify_all();
-            }
-        });
+        let lines = ChildLines::read(child.stdout.take().expect("the wallet's stdout"));
         let wallet = TestWallet { child, stdin, lines };
         wallet.wait_lines("ready", 1);
         Some(wallet)
@@ -68,22 +59,11 @@ impl TestWallet {
 
     /// The first `count` lines starting with `prefix`, waiting up to 60 s.
     pub fn wait_lines(&self, prefix: &str, count: usize) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let (list, wake) = &*self.lines;
-        let mut seen = list.lock().unwrap();
-        loop {
-            let found: Vec<String> = seen.iter().filter(|l| l.starts_with(prefix)).cloned().collect();
-            if found.len() >= count {
-                return found;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "the wallet never printed {count} × `{prefix}…`; it printed {seen:?}");
-            seen = wake.wait_timeout(seen, left).unwrap().0;
-        }
+        self.lines.wait("the wallet", prefix, count, Duration::from_secs(60))
     }
 
     pub fn lines(&self, prefix: &str) -> Vec<String> {
-        self.lines.0.lock().unwrap().iter().filter(|l| l.starts_with(prefix)).cloned().collect()
+        self.lines.starting(prefix)
     }
 }
 

@@ -8,12 +8,12 @@
 //! another `node`. Without either, `RemoteSigner::tools` says so loudly and
 //! gives None (a failure in CI).
 
+use super::child_lines::ChildLines;
 use super::tools;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Node and the signer script, found.
 pub struct SignerTools {
@@ -24,8 +24,7 @@ pub struct SignerTools {
 pub struct RemoteSigner {
     child: Child,
     stdin: ChildStdin,
-    /// Every line the signer printed, and a wake-up when one comes.
-    lines: Arc<(Mutex<Vec<String>>, Condvar)>,
+    lines: ChildLines,
     /// `bunker://<pubkey>?relay=…&secret=…`.
     pub bunker_uri: String,
 }
@@ -62,16 +61,7 @@ impl RemoteSigner {
             .spawn()
             .expect("start the NIP-46 signer");
         let stdin = child.stdin.take().expect("the signer's stdin");
-        let stdout = child.stdout.take().expect("the signer's stdout");
-        let lines = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
-        let feed = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let (list, wake) = &*feed;
-                list.lock().unwrap().push(line);
-                wake.notify_all();
-            }
-        });
+        let lines = ChildLines::read(child.stdout.take().expect("the signer's stdout"));
         let mut signer = RemoteSigner { child, stdin, lines, bunker_uri: String::new() };
         let line = signer.wait_line("bunker ");
         signer.bunker_uri = line.trim_start_matches("bunker ").to_owned();
@@ -87,22 +77,12 @@ impl RemoteSigner {
 
     /// The first line printed that starts with `prefix`, waiting up to 30 s.
     pub fn wait_line(&self, prefix: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let (list, wake) = &*self.lines;
-        let mut seen = list.lock().unwrap();
-        loop {
-            if let Some(line) = seen.iter().find(|l| l.starts_with(prefix)) {
-                return line.clone();
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "the NIP-46 signer never printed `{prefix}…`; it printed {seen:?}");
-            seen = wake.wait_timeout(seen, left).unwrap().0;
-        }
+        self.lines.wait("the NIP-46 signer", prefix, 1, Duration::from_secs(30)).remove(0)
     }
 
     /// Every line printed so far.
     pub fn lines(&self) -> Vec<String> {
-        self.lines.0.lock().unwrap().clone()
+        self.lines.starting("")
     }
 }
 
