@@ -95,3 +95,42 @@ fn a_single_account_plan_still_sells_one_and_an_old_account_file_reads() {
     let renewed = shop.fulfilled(&shop.buy_and_pay(&token, json!({"accountId": account.id})));
     assert!(renewed.paid_until > account.paid_until && renewed.group_of.is_none());
 }
+
+#[test]
+fn a_groups_plan_changes_on_its_primary_and_never_below_its_sites() {
+    let shop = shop(|_| {});
+    let store = &shop.server.app.store;
+    let now = Timestamp::now();
+    let trio = Plan { id: "trio".into(), name: "Trio".into(), accounts: 3, ..Plan::seed(now) };
+    let big = Plan {
+        id: "big".into(),
+        name: "Big".into(),
+        accounts: 3,
+        price: hostr::money::Money::from_cents(trio.price.minor(2).unwrap() * 2).unwrap(),
+        ..Plan::seed(now)
+    };
+    let solo = Plan { id: "solo".into(), name: "Solo".into(), accounts: 1, ..Plan::seed(now) };
+    for plan in [&trio, &big, &solo] {
+        store.create(plan).unwrap();
+    }
+    let token = shop.customer();
+    let primary = shop.fulfilled(&shop.buy_and_pay(&token, json!({"planId": "trio", "domain": "one.example"})));
+    let reply = add(&shop, &token, &primary.id, "two.example");
+    let member = created(&shop, reply.json()["account"]["id"].as_str().unwrap());
+    let change = |plan: &str| {
+        let body = json!({"accountId": member.id, "planId": plan}).to_string();
+        shop.server.authed("POST", "/api/plan-change", &token, Some(&body))
+    };
+
+    // Two sites do not fit a plan of one.
+    let refused = change("solo");
+    assert_eq!((refused.status, refused.error_code()), (409, "too_many_sites".to_owned()), "{:?}", refused.json());
+    // An upgrade asked on the further site is the group's: paid for the primary.
+    let upgrade = change("big");
+    assert_eq!(upgrade.status, 201, "{:?}", upgrade.json());
+    assert_eq!(upgrade.json()["payment"]["accountId"], json!(primary.id));
+    // The operator cannot change one further site alone either (the pass would undo it).
+    let extended = hostr::provisioning::operator::extend(store, &member.id, 5, "goodwill");
+    assert!(extended.is_err_and(|e| e.to_string().contains("further site")));
+    assert_eq!(shop.account(&member.id).paid_until, member.paid_until);
+}

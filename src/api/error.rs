@@ -360,6 +360,7 @@ impl From<ProvisioningError> for ApiError {
             E::ReasonRequired => ApiError::bad_request("reason_required", error.to_string()),
             E::UnknownAccount(_) => ApiError::not_found("unknown_account", error.to_string()),
             E::NotExtendable(_) => conflict("not_extendable", &error),
+            E::GroupMember { .. } => conflict("group_member", &error),
         }
     }
 }
@@ -482,6 +483,7 @@ fn plan_change(refusal: PlanChangeRefusal) -> ApiError {
         PlanChangeRefusal::DiskTooLarge { .. } => "disk_too_large",
         PlanChangeRefusal::Locked { .. } => "change_locked",
         PlanChangeRefusal::NothingScheduled => "no_scheduled_change",
+        PlanChangeRefusal::TooManySites { .. } => "too_many_sites",
         PlanChangeRefusal::NothingToPay => "nothing_to_pay",
     };
     let mut message = refusal.to_string();

@@ -51,6 +51,11 @@ pub enum PlanChangeRefusal {
         from: Timestamp,
     },
     NothingScheduled,
+    /// The group has more live sites than the new plan includes.
+    TooManySites {
+        sites: usize,
+        included: u32,
+    },
     /// The credit covers the whole new price: nothing to invoice.
     NothingToPay,
 }
@@ -83,6 +88,11 @@ impl fmt::Display for PlanChangeRefusal {
                 )
             }
             PlanChangeRefusal::NothingScheduled => write!(f, "no plan change is scheduled for this account"),
+            PlanChangeRefusal::TooManySites { sites, included } => write!(
+                f,
+                "this plan has {sites} sites and the new plan includes {included}; remove {} first",
+                sites - *included as usize
+            ),
             PlanChangeRefusal::NothingToPay => write!(
                 f,
                 "what is left of the current period covers the new plan's whole price; ask the operator to make this change"
@@ -143,6 +153,15 @@ impl Checkout {
         let to = self.store.get::<Plan>(plan_id).ok().filter(|p| p.available).ok_or(CheckoutError::UnknownPlan)?;
         let from = self.store.get::<Plan>(&account.plan_id).map_err(|_| CheckoutError::UnknownPlan)?;
         let kind = proration::classify(&from, &to).map_err(|e| refused(PlanChangeRefusal::Proration(e)))?;
+        let sites = 1 + self
+            .store
+            .find_all(CpanelAccount::in_group(&account.id))?
+            .iter()
+            .filter(|m| m.status != AccountStatus::Terminated)
+            .count();
+        if sites > to.accounts as usize {
+            return Err(refused(PlanChangeRefusal::TooManySites { sites, included: to.accounts }));
+        }
         let now = Timestamp::now();
         let period = match (account.current_period(now, from.billing_cycle), kind) {
             (Some(period), _) => period,
@@ -165,6 +184,8 @@ impl Checkout {
     /// change (or answers the open one), or schedules anything else.
     pub fn change_plan(&self, customer: &Customer, account_id: &str, plan_id: &str) -> CheckoutResult<ChangeOutcome> {
         let quote = self.quote_change(customer, account_id, plan_id)?;
+        // Any site of a group changes the group's plan: its primary's.
+        let account_id = quote.account.id.as_str();
         if let Some(scheduled) = &quote.account.scheduled_plan {
             return Err(refused(PlanChangeRefusal::Scheduled { plan_id: scheduled.plan_id.clone() }));
         }
@@ -250,7 +271,7 @@ impl Checkout {
     /// Cancels a scheduled change, until the renewal for it is paid.
     pub fn cancel_change(&self, customer: &Customer, account_id: &str) -> CheckoutResult<CpanelAccount> {
         let account = self.group_primary(customer, account_id)?;
-        if self.store.find(Payment::open_renewal_of(account_id))?.is_some_and(|p| p.kind.is_none()) {
+        if self.store.find(Payment::open_renewal_of(&account.id))?.is_some_and(|p| p.kind.is_none()) {
             return Err(CheckoutError::RenewalOpen);
         }
         let account = self.store.update::<CpanelAccount, _, CheckoutError>(&account.id, |a| {

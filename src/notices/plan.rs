@@ -262,8 +262,13 @@ fn account_notices(
     if account.status == AccountStatus::Active
         && let Some(paid_until) = account.paid_until
         && let Some(days) = nearest_threshold(paid_until, world.now, &settings.reminder_days)
-        && !renewal_paid(world, &account.id)
-        && !auto_renew::silences_reminders(link, paid_until, settings.auto_renew)
+        // A further site of a group renews with its primary: its payments and wallet.
+        && !renewal_paid(world, account.primary_id())
+        && !auto_renew::silences_reminders(
+            world.links.iter().find(|l| l.id == account.primary_id()),
+            paid_until,
+            settings.auto_renew
+        )
     {
         fields.insert("days".to_owned(), days.to_string());
         push(NoticeKind::RenewalDue, format!("{until}:{days}"), with_renewal(fields, account, world.plans));

@@ -90,7 +90,10 @@ impl Nwc {
         let (Some(paid_until), now) = (account.paid_until, Timestamp::now()) else { return Ok(()) };
         let waiting = link.next_attempt_at.is_some_and(|at| at > now);
         let spent = link.attempts_for == Some(paid_until) && (link.attempts >= self.settings.attempts || waiting);
-        if now < due_at(paid_until, self.settings.days) || spent {
+        // Paid, and the accounts worker has not moved `paidUntil` yet (it may
+        // lag a pass or more): this period is done, never asked for again.
+        let paid = link.last.as_ref().is_some_and(|o| o.paid_until == paid_until && o.result == "paid");
+        if now < due_at(paid_until, self.settings.days) || spent || paid {
             return Ok(());
         }
         self.begin(&link, paid_until)

@@ -48,6 +48,12 @@ pub enum ProvisioningError {
     NotExtendable(String),
     /// No WHM server is configured under this id.
     UnknownServer(String),
+    /// A further site of a group: its plan and paid period are the
+    /// primary's (`primary`, its username), which the next pass copies back.
+    GroupMember {
+        username: String,
+        primary: String,
+    },
 }
 
 impl fmt::Display for ProvisioningError {
@@ -71,6 +77,11 @@ impl fmt::Display for ProvisioningError {
             }
             E::UnknownAccount(name_or_id) => write!(f, "no account with username or id `{name_or_id}`"),
             E::NotExtendable(why) => f.write_str(why),
+            E::GroupMember { username, primary } => write!(
+                f,
+                "account {username} is a further site of a plan: its plan and paid period are those of \
+                 {primary}, the group's first site; change that one"
+            ),
             E::UnknownServer(id) => write!(f, "no WHM server `{id}` is configured"),
         }
     }

@@ -76,6 +76,15 @@ pub fn set_suspension(
     })
 }
 
+/// A further site of a group follows its primary each pass, so a change of
+/// its plan or paid period alone would be undone: refused, naming the primary.
+fn refuse_group_member(store: &Store, account_id: &str) -> Result<(), ProvisioningError> {
+    let account: CpanelAccount = store.get(account_id)?;
+    let Some(primary) = &account.group_of else { return Ok(()) };
+    let primary = store.get::<CpanelAccount>(primary).map_or_else(|_| primary.clone(), |p| p.username);
+    Err(ProvisioningError::GroupMember { username: account.username, primary })
+}
+
 /// The most days one goodwill extension gives.
 pub const MAX_EXTENSION_DAYS: u32 = 366;
 
@@ -91,6 +100,7 @@ pub fn extend(store: &Store, account_id: &str, days: u32, reason: &str) -> Resul
         return Err(ProvisioningError::NotExtendable(format!("extend by 1 to {MAX_EXTENSION_DAYS} days, not {days}")));
     }
     let now = Timestamp::now();
+    refuse_group_member(store, account_id)?;
     store.update::<CpanelAccount, _, ProvisioningError>(account_id, |a| {
         let refuse = |why: &str| Err(ProvisioningError::NotExtendable(format!("account {} {why}", a.username)));
         let Some(until) = a.paid_until else { return refuse("has no end to its paid period") };
@@ -121,6 +131,7 @@ pub fn change_plan(
     at_renewal: bool,
 ) -> Result<CpanelAccount, ProvisioningError> {
     let plan: crate::plan::Plan = store.get(plan_id)?;
+    refuse_group_member(store, account_id)?;
     store.update::<CpanelAccount, _, ProvisioningError>(account_id, |a| {
         if at_renewal {
             a.scheduled_plan = Some(crate::cpanel_account::ScheduledPlan { plan_id: plan.id.clone(), from: None });
