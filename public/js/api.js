@@ -31,6 +31,7 @@ export async function api(method, path, body) {
     init.body = JSON.stringify(body);
   }
   let response;
+  const sent = Date.now();
   try {
     response = await fetch(path, init);
   } catch {
@@ -56,6 +57,7 @@ export async function api(method, path, body) {
   if (data === null || typeof data !== 'object') {
     throw new ApiError(response.status, 'bad_answer', 'The server sent an answer this page does not understand. Please reload the page.');
   }
+  Object.defineProperty(data, 'sentAt', {value: sent});
   return data;
 }
 

@@ -4,8 +4,8 @@
 // Loaded by products.js when a payment is shown, so the plans load light.
 //
 // Invariant: a quote is shown payable only while the server's clock, as
-// estimated from the answer's `serverTime`, is before the quote's own
-// `expiresAt`; the moment it is not (a timer set for that moment, every
+// estimated from the answer's `serverTime`, is a second before the quote's
+// own `expiresAt`; the moment it is not (a timer set for that moment, every
 // countdown tick, every click on a pay action, the page becoming visible)
 // the QR code and the pay actions are taken away. Until `payableUntil` (the
 // payment's own lifetime) a new quote is then fetched while the page is
@@ -15,8 +15,9 @@ import {api} from './api.js';
 import {busy, copyButton, fill, h, message, money, sats, spinner} from './ui.js';
 
 /** The server's clock minus ours, from the last answer. `serverTime` is
- * cut to the second, so a second is added: the page may think a quote
- * expired up to a second early, never late. */
+ * cut to the second, so a second is added, and it was read after the
+ * request was sent (`sentAt`), however slow the answer: the page may think
+ * a quote expired up to a second and a round trip early, never late. */
 let offset = 0;
 let timers = [];
 /** The payment whose quote was replaced on this page: its next quotes are
@@ -28,16 +29,20 @@ let retryMs = 1000;
 /** Takes the server's clock from an answer of create- or check-invoice. */
 export function noteServerTime(answer) {
   const at = Date.parse(answer && answer.serverTime);
-  if (!Number.isNaN(at)) offset = at + 1000 - Date.now();
+  if (!Number.isNaN(at)) offset = at + 1000 - (answer.sentAt || Date.now());
 }
 
 function serverNow() {
   return Date.now() + offset;
 }
 
+/** When the page stops offering a quote: a second before it expires, so a
+ * timer that fires late on a busy device still takes it away in time. */
+const ends = (payment) => Date.parse(payment.expiresAt) - 1000;
+
 /** Whether the payment's current quote may be paid right now. */
 export function payable(payment) {
-  return Boolean(payment.bolt11 && payment.expiresAt) && serverNow() < Date.parse(payment.expiresAt);
+  return Boolean(payment.bolt11 && payment.expiresAt) && serverNow() < ends(payment);
 }
 
 /** Of two answers for one pending payment, the one with the later quote: a
@@ -102,13 +107,13 @@ function payView(page) {
     page.rerender();
   };
   const tick = () => {
-    const left = Math.ceil((Date.parse(payment.expiresAt) - serverNow()) / 1000);
+    const left = Math.ceil((ends(payment) - serverNow()) / 1000);
     if (left <= 0) {
       page.rerender();
       return;
     }
     countdown.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
-    timers.push(setTimeout(tick, Math.min(1000, Date.parse(payment.expiresAt) - serverNow())));
+    timers.push(setTimeout(tick, Math.min(1000, ends(payment) - serverNow())));
   };
   tick();
   const weblnError = h('div');
