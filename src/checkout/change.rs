@@ -153,12 +153,7 @@ impl Checkout {
         let to = self.store.get::<Plan>(plan_id).ok().filter(|p| p.available).ok_or(CheckoutError::UnknownPlan)?;
         let from = self.store.get::<Plan>(&account.plan_id).map_err(|_| CheckoutError::UnknownPlan)?;
         let kind = proration::classify(&from, &to).map_err(|e| refused(PlanChangeRefusal::Proration(e)))?;
-        let sites = 1 + self
-            .store
-            .find_all(CpanelAccount::in_group(&account.id))?
-            .iter()
-            .filter(|m| m.status != AccountStatus::Terminated)
-            .count();
+        let sites = self.live_sites(&account.id)?;
         if sites > to.accounts as usize {
             return Err(refused(PlanChangeRefusal::TooManySites { sites, included: to.accounts }));
         }

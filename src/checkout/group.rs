@@ -47,9 +47,7 @@ impl Checkout {
         if self.store.find(Payment::open_for_domain(&domain))?.is_some() {
             return Err(CheckoutError::DomainTaken);
         }
-        let members = self.store.find_all(CpanelAccount::in_group(&primary.id))?;
-        let in_use = 1 + members.iter().filter(|m| m.status != AccountStatus::Terminated).count();
-        if in_use >= plan.accounts as usize {
+        if self.live_sites(&primary.id)? >= plan.accounts as usize {
             return Err(CheckoutError::PlanAccountsUsed { included: plan.accounts });
         }
         let account = self.create_member(&primary, &domain, now)?;
@@ -87,6 +85,13 @@ impl Checkout {
             return Err(CheckoutError::AccountTerminated);
         }
         Ok(primary)
+    }
+
+    /// How many sites of the group of `primary_id` count against its plan's
+    /// `accounts`: the primary and every further one not terminated.
+    pub(super) fn live_sites(&self, primary_id: &str) -> CheckoutResult<usize> {
+        let members = self.store.find_all(CpanelAccount::in_group(primary_id))?;
+        Ok(1 + members.iter().filter(|m| m.status != AccountStatus::Terminated).count())
     }
 
     /// Writes the further account as PROVISIONING under the first username
