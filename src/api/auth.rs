@@ -2,6 +2,7 @@
 //! `POST /api/nostrconnect`.
 
 use super::{Session, client_ip, customer_view, optional_json, qr_svg_of, require_own_origin, session, unix_now};
+use crate::api::customer_view::CustomerView;
 use crate::api::error::{ApiError, ApiResult, Failure};
 use crate::app::App;
 use crate::auth::challenge::ChallengeError;
@@ -55,7 +56,7 @@ struct VerifyAnswer<'a> {
     public_key: &'a str,
     npub: Option<String>,
     registered: bool,
-    customer: Option<Value>,
+    customer: Option<CustomerView<'a>>,
     token: &'a str,
 }
 

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod customer_view;
 pub mod customers;
 pub mod error;
 pub mod notices;
@@ -23,6 +24,7 @@ use crate::cpanel_account::CpanelAccount;
 use crate::customer::Customer;
 use crate::http::Request;
 use crate::payment::Payment;
+pub use customer_view::customer_view;
 use error::{ApiError, ApiResult, Failure};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -160,16 +162,6 @@ pub fn owned_account_view(app: &App, owner: &Customer, account: &CpanelAccount) 
         .flatten();
     if let Some(fields) = value.as_object_mut() {
         fields.insert("firstSteps".to_owned(), serde_json::to_value(steps).unwrap_or(Value::Null));
-    }
-    value
-}
-
-/// A customer as they see themselves: without the operator's reason for a
-/// suspension.
-pub fn customer_view(customer: &Customer) -> Value {
-    let mut value = serde_json::to_value(customer).unwrap_or(Value::Null);
-    if let Some(fields) = value.as_object_mut() {
-        fields.remove("suspendReason");
     }
     value
 }
