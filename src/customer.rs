@@ -305,6 +305,8 @@ pub fn check_email(email: &str) -> Result<(), String> {
 
 impl Record for Customer {
     const COLLECTION: Collection = Collection { folder: "customers", noun: "customer", id_format: IdFormat::Uuid };
+    // Every sign-in and every signed-in request finds its customer by key.
+    const KEPT_IN_MEMORY: bool = true;
 
     fn id(&self) -> &str {
         &self.id

@@ -321,6 +321,59 @@ fn hand_edits_are_seen_at_once_and_broken_files_are_reported_precisely() {
     );
 }
 
+/// Customers found by key are kept in memory (every request looks one up);
+/// any change to the file, by this process, another one or an editor, must
+/// still be seen by the next lookup, even a rewrite that leaves the file's
+/// size and modification time as they were.
+#[test]
+fn a_customer_kept_in_memory_is_never_served_after_its_file_changed() {
+    let dir = temp_dir();
+    let store = Store::open(dir.path()).unwrap();
+    let alice = customer(&key(1), Some("alice@example.com"));
+    store.create(&alice).unwrap();
+    let find = || store.find(Customer::by_public_key(&key(1))).unwrap().expect("alice is found");
+    assert_eq!(find().session_epoch, 0);
+    assert_eq!(find().session_epoch, 0, "found again, now from memory");
+
+    // An editor rewrites the file in place, same size, and the modification
+    // time is put back: only the change notification tells.
+    let path = store.dir::<Customer>().unwrap().join(format!("{}.json", alice.id));
+    let before = std::fs::metadata(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replace("\"sessionEpoch\": 0", "\"sessionEpoch\": 7");
+    assert_ne!(edited, text, "the edit applies");
+    std::fs::write(&path, &edited).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(before.modified().unwrap()).unwrap();
+    drop(file);
+    let after = std::fs::metadata(&path).unwrap();
+    assert_eq!((after.len(), after.modified().unwrap()), (before.len(), before.modified().unwrap()));
+    assert_eq!(find().session_epoch, 7);
+
+    // Another process (its own store) writes; then this one does.
+    let other = Store::open(dir.path()).unwrap();
+    other
+        .update::<Customer, _, StoreError>(&alice.id, |c| {
+            c.session_epoch = 8;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(find().session_epoch, 8);
+    store
+        .update::<Customer, _, StoreError>(&alice.id, |c| {
+            c.session_epoch = 9;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(find().session_epoch, 9);
+
+    // Broken by hand, then removed: never the kept copy.
+    std::fs::write(&path, text.replace("\"status\": \"ACTIVE\",", "\"status\": \"ACTIVE\",,")).unwrap();
+    assert!(matches!(store.find(Customer::by_public_key(&key(1))), Err(StoreError::Corrupt(_))));
+    std::fs::remove_file(&path).unwrap();
+    assert!(store.find(Customer::by_public_key(&key(1))).unwrap().is_none());
+}
+
 #[test]
 fn fields_added_by_hand_survive_a_rewrite_and_prices_stay_exact() {
     let dir = temp_dir();

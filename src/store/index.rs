@@ -12,15 +12,21 @@
 //! across processes.
 //!
 //! The table is only ever a hint: callers read the record file named by an
-//! id and check it really has the looked-up value.
+//! id and check it really has the looked-up value. For the kinds of record
+//! kept in memory ([`super::Record::KEPT_IN_MEMORY`]), the record a lookup
+//! read is kept with its entry and stands in for the file until the next
+//! event about that file, which drops it even if the file's size and
+//! modification time look unchanged.
 
 use super::file::{FileStamp, LoadError, ReadFailure, read_record_file};
 use super::record::{Collection, IndexKey};
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
+use std::any::Any;
 use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Reads one record file and returns its index keys; for a file that does
 /// not parse, the error and the unique keys it still seems to hold.
@@ -37,6 +43,20 @@ enum Reading {
 struct Entry {
     stamp: FileStamp,
     keys: Vec<IndexKey>,
+    /// Changes with every event about the file, so a record read before an
+    /// event is never kept after it.
+    version: u64,
+    kept: Option<KeptRecord>,
+}
+
+/// A parsed record, of the collection's type.
+pub type KeptRecord = Arc<dyn Any + Send + Sync>;
+
+/// What a lookup finds for one id: the record kept in memory, or the
+/// version of the entry to keep the record it is about to read under.
+pub enum Held {
+    Kept(KeptRecord),
+    Version(u64),
 }
 
 /// The lookup table of one collection.
@@ -47,6 +67,7 @@ pub struct CollectionIndex {
     entries: HashMap<String, Entry>,
     lookup: HashMap<IndexKey, Vec<String>>,
     broken: HashMap<String, LoadError>,
+    last_version: u64,
 }
 
 impl CollectionIndex {
@@ -58,6 +79,7 @@ impl CollectionIndex {
             entries: HashMap::new(),
             lookup: HashMap::new(),
             broken: HashMap::new(),
+            last_version: 0,
         };
         let ids = record_ids(&index.dir, collection)?;
         // Reading and parsing dominate the scan; two threads halve it on this
@@ -127,7 +149,32 @@ impl CollectionIndex {
         for key in &keys {
             self.lookup.entry(key.clone()).or_default().push(id.clone());
         }
-        self.entries.insert(id, Entry { stamp, keys });
+        let version = self.next_version();
+        self.entries.insert(id, Entry { stamp, keys, version, kept: None });
+    }
+
+    fn next_version(&mut self) -> u64 {
+        self.last_version += 1;
+        self.last_version
+    }
+
+    /// The record kept for `id`, or the version to keep one under.
+    pub fn held(&self, id: &str) -> Held {
+        match self.entries.get(id) {
+            Some(Entry { kept: Some(record), .. }) => Held::Kept(record.clone()),
+            Some(entry) => Held::Version(entry.version),
+            None => Held::Version(0),
+        }
+    }
+
+    /// Keeps `record`, read from `id`'s file after `held` answered
+    /// `version`, unless an event about the file came in between.
+    pub fn keep(&mut self, id: &str, version: u64, record: KeptRecord) {
+        if let Some(entry) = self.entries.get_mut(id)
+            && entry.version == version
+        {
+            entry.kept = Some(record);
+        }
     }
 
     /// Records a removal this process has just made.
@@ -150,6 +197,12 @@ impl CollectionIndex {
     }
 
     fn reload(&mut self, id: &str) {
+        // Whatever the stamp says: a rewrite of the same size within the
+        // file system's timestamp granularity leaves it unchanged.
+        let version = self.next_version();
+        if let Some(entry) = self.entries.get_mut(id) {
+            (entry.version, entry.kept) = (version, None);
+        }
         let current = fs::metadata(self.dir.join(format!("{id}.json"))).ok().map(|m| FileStamp::of(&m));
         let known = self.entries.get(id).map(|e| e.stamp);
         if current.is_some() && current == known {

@@ -27,7 +27,7 @@ pub use file::{FileStamp, LoadError, MAX_RECORD_BYTES, is_temp_name, locate_fiel
 pub use journal::JournalLine;
 pub use record::{Collection, IndexKey, Invalid, Key, Record, raw_string_key};
 
-use index::{CollectionIndex, Indexes};
+use index::{CollectionIndex, Held, Indexes};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::fmt;
@@ -276,15 +276,28 @@ impl Store {
 
     /// All records that hold `key`.
     pub fn find_all<T: Record>(&self, key: Key<T>) -> StoreResult<Vec<T>> {
-        let ids = self.with_index::<T, _>(|index| index.ids_with(key.untyped()).to_vec())?;
-        let mut found = Vec::with_capacity(ids.len());
-        for id in ids {
-            match self.get::<T>(&id) {
-                // The table is a hint: the file itself must still say so.
-                Ok(record) if record.index_keys().contains(&key) => found.push(record),
-                Ok(_) | Err(StoreError::NotFound { .. }) => {}
-                Err(error) => return Err(error),
-            }
+        let held = |index: &mut CollectionIndex| {
+            let ids = index.ids_with(key.untyped());
+            ids.iter().map(|id| (id.clone(), index.held(id))).collect::<Vec<_>>()
+        };
+        let mut found = Vec::new();
+        for (id, held) in self.with_index::<T, _>(held)? {
+            let record = match held {
+                Held::Kept(record) => record.downcast_ref::<T>().cloned(),
+                Held::Version(version) => match self.get::<T>(&id) {
+                    Ok(record) => {
+                        if T::KEPT_IN_MEMORY {
+                            let kept = Arc::new(record.clone());
+                            self.with_index::<T, _>(|index| index.keep(&id, version, kept))?;
+                        }
+                        Some(record)
+                    }
+                    Err(StoreError::NotFound { .. }) => None,
+                    Err(error) => return Err(error),
+                },
+            };
+            // The table is a hint: the file itself must still say so.
+            found.extend(record.filter(|record| record.index_keys().contains(&key)));
         }
         Ok(found)
     }

@@ -92,8 +92,14 @@ impl<T: Record> Key<T> {
 /// Serialization must always write every field the type knows (optional
 /// ones as `null`): the store keeps fields an operator added by hand by
 /// comparing the file's keys with the ones the type writes.
-pub trait Record: Serialize + DeserializeOwned + Send + Sized + 'static {
+pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + Sized + 'static {
     const COLLECTION: Collection;
+
+    /// Whether records found through a lookup are kept in memory until their
+    /// file changes (the lookup tables see every change), instead of read
+    /// again by every lookup. For the kinds looked up on every request, whose
+    /// records are few and small; the others would only cost memory.
+    const KEPT_IN_MEMORY: bool = false;
 
     fn id(&self) -> &str;
 
