@@ -23,6 +23,8 @@
 
 #[path = "support/args.rs"]
 mod args;
+#[path = "support/floor_server.rs"]
+mod floor_server;
 #[path = "support/keepalive.rs"]
 mod keepalive;
 
@@ -43,12 +45,18 @@ use std::time::{Duration, Instant};
 const PUBLIC_URL: &str = "http://login-load.test";
 /// Given to the child: serve this database instead of generating load.
 const SERVE_FLAG: &str = "--serve-database";
+/// Given to the child: be the floor server instead of hostr.
+const FLOOR_FLAG: &str = "--serve-floor";
 
 fn main() -> Result<(), Box<dyn Error>> {
     let argv: Vec<String> = std::env::args().collect();
     if let Some(at) = argv.iter().position(|a| a == SERVE_FLAG) {
         return serve(&argv[at + 1..]);
     }
+    if argv.iter().any(|a| a == FLOOR_FLAG) {
+        return Ok(floor_server::serve()?);
+    }
+    let floor = argv.iter().any(|a| a == "--floor");
     let (clients, seconds) = (args::number("--clients", 16) as usize, args::number("--seconds", 10));
     let workers = args::number("--workers", 16);
 
@@ -56,10 +64,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     let database = dir.path().join("database");
     let keys: Vec<Keys> = (0..clients).map(|_| Keys::generate()).collect();
     fill_database(&database, &keys)?;
-    let (mut server, addr, log_lines) = start_server(&database, workers)?;
+    let (mut server, addr, log_lines) = start_server(&database, workers, floor)?;
     let verify_url = format!("{PUBLIC_URL}/api/verify");
 
-    println!("hostr login_load: {} cores, {clients} clients, {seconds} s, server workers {workers}", cores());
+    let serving = if floor { "the floor server (examples/support/floor_server.rs), not hostr" } else { "hostr" };
+    println!(
+        "login_load: {} cores, {clients} clients, {seconds} s, server workers {workers}, against {serving}",
+        cores()
+    );
     let first_key = keys[0].clone();
     let (server_cpu_before, lines_before) = (process_cpu_seconds(server.id()), log_lines.count());
     let switches_before = context_switches(server.id());
@@ -189,13 +201,17 @@ impl LogLines {
 
 /// Starts the child server and waits until it listens and has built its
 /// lookup tables (so that building them is not counted in the run).
-fn start_server(database: &Path, workers: u64) -> Result<(Child, SocketAddr, LogLines), Box<dyn Error>> {
+fn start_server(database: &Path, workers: u64, floor: bool) -> Result<(Child, SocketAddr, LogLines), Box<dyn Error>> {
     let wrapper = std::env::var("LOGIN_LOAD_WRAPPER").unwrap_or_default();
     let mut command: Vec<String> = wrapper.split_whitespace().map(str::to_owned).collect();
     command.push(std::env::current_exe()?.to_string_lossy().into_owned());
     let mut child = Command::new(&command[0])
         .args(&command[1..])
-        .args([SERVE_FLAG, &database.to_string_lossy(), &workers.to_string()])
+        .args(if floor {
+            vec![FLOOR_FLAG.to_owned()]
+        } else {
+            vec![SERVE_FLAG.to_owned(), database.to_string_lossy().into_owned(), workers.to_string()]
+        })
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
