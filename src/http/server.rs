@@ -190,43 +190,54 @@ fn tune_listener(listener: &TcpListener) {
     }
 }
 
-/// The security headers every response carries, made once.
-fn security_headers(settings: &ServerSettings) -> Vec<tiny_http::Header> {
+/// The security headers every response carries, rendered once.
+fn security_headers(settings: &ServerSettings) -> Arc<[u8]> {
     let security = [
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "same-origin"),
         ("Content-Security-Policy", settings.content_security_policy.as_str()),
     ];
-    security
-        .into_iter()
-        .filter(|(_, value)| !value.is_empty())
-        .filter_map(|(name, value)| header(name, value))
-        .collect()
+    let mut lines = Vec::new();
+    for (name, value) in security {
+        push_header_line(&mut lines, name, value);
+    }
+    lines.into()
 }
 
-fn header(name: &str, value: &str) -> Option<tiny_http::Header> {
-    let header = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok();
-    if header.is_none() {
-        log::error!("dropping malformed response header {name}");
+/// Appends `name: value\r\n` to a response head, unless the value is empty;
+/// a value that would break the head (a control character such as CR or
+/// LF, or anything but visible ASCII and spaces) is dropped and logged.
+fn push_header_line(head: &mut Vec<u8>, name: &str, value: &str) {
+    if value.is_empty() {
+        return;
     }
-    header
+    // The server frames and dates every response itself.
+    let framing = ["Content-Length", "Transfer-Encoding", "Connection", "Upgrade", "Trailer", "Date", "Server"];
+    let malformed = !value.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+    if malformed || framing.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+        log::error!("dropping response header {name}: malformed, or one the server sets");
+        return;
+    }
+    for part in [name, ": ", value, "\r\n"] {
+        head.extend_from_slice(part.as_bytes());
+    }
 }
 
 /// What every request goes through, around the handler.
 struct Shell {
     handler: Handler,
     max_body: usize,
-    security: Vec<tiny_http::Header>,
+    /// Header lines of every response.
+    security: Arc<[u8]>,
 }
 
 impl Shell {
     fn handle(&self, mut raw: tiny_http::Request, stopping: bool) {
         let started = Instant::now();
-        let (method, path) = (raw.method().to_string(), raw.url().split('?').next().unwrap_or("").to_owned());
-        let remote = raw.remote_addr().map_or_else(|| "-".to_owned(), |a| a.ip().to_string());
         let response = match Request::read(&mut raw, self.max_body) {
             Ok(request) => catch_unwind(AssertUnwindSafe(|| (self.handler)(&request))).unwrap_or_else(|_| {
+                let (method, path) = (&request.method, &request.path);
                 Response::error(&HttpError::internal(&format!("handler panicked on {method} {path}")))
             }),
             Err(error) => {
@@ -240,23 +251,58 @@ impl Shell {
             raw.close_connection();
         }
         log::info!(
-            "{remote} \"{} {}\" {} {} {}ms",
-            method.escape_debug(),
-            path.escape_debug(),
+            "{} \"{} {}\" {} {} {}ms",
+            Remote(raw.remote_addr().map(SocketAddr::ip)),
+            raw.method().as_str().escape_debug(),
+            raw.url().split('?').next().unwrap_or("").escape_debug(),
             response.status,
             response.body.len(),
             started.elapsed().as_millis()
         );
-        let mut reply = tiny_http::Response::from_data(response.body).with_status_code(response.status);
-        let own = response.headers.iter().filter(|(_, value)| !value.is_empty());
-        for header in own.filter_map(|(name, value)| header(name, value)) {
-            reply.add_header(header);
+        let mut own = Vec::with_capacity(256);
+        for (name, value) in &response.headers {
+            push_header_line(&mut own, name, value);
         }
-        for header in &self.security {
-            reply.add_header(header.clone());
-        }
+        let reply = tiny_http::Response::from_data(response.body)
+            .with_status_code(response.status)
+            .with_header_lines(Some(self.security.clone()), own);
         if let Err(e) = raw.respond(reply) {
             log::debug!("client went away before the response was sent: {e}");
+        }
+    }
+}
+
+/// The client's address in the access log, `-` when there is none.
+struct Remote(Option<std::net::IpAddr>);
+
+impl std::fmt::Display for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => ip.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_header_line;
+
+    #[test]
+    fn header_lines_refuse_what_would_break_or_reframe_the_response() {
+        let cases: [(&str, &str, &str); 7] = [
+            ("Cache-Control", "no-store", "Cache-Control: no-store\r\n"),
+            ("ETag", "\"a b\"\t", "ETag: \"a b\"\t\r\n"),
+            ("Set-Cookie", "", ""),
+            ("Set-Cookie", "a=b\r\nLocation: /evil", ""),
+            ("Content-Disposition", "attachment; filename=\"é.csv\"", ""),
+            ("content-length", "0", ""),
+            ("Connection", "close", ""),
+        ];
+        for (name, value, expected) in cases {
+            let mut head = Vec::new();
+            push_header_line(&mut head, name, value);
+            assert_eq!(String::from_utf8(head).unwrap(), expected, "{name}: {value:?}");
         }
     }
 }

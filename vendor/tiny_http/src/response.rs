@@ -2,6 +2,7 @@ use crate::common::{HTTPVersion, Header, StatusCode};
 use httpdate::HttpDate;
 use std::cmp::Ordering;
 use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 
 use std::io::Result as IoResult;
 use std::io::{self, Cursor, Read, Write};
@@ -43,6 +44,16 @@ pub struct Response<R> {
     headers: Vec<Header>,
     data_length: Option<usize>,
     chunked_threshold: Option<usize>,
+    lines: HeaderLines,
+}
+
+/// PATCH (fewer allocations): header lines the application rendered itself, sent after
+/// `headers`, so that a response's usual headers cost no `Header` (two `AsciiString`s)
+/// each. `shared` holds the lines every response carries, made once.
+#[derive(Clone, Default)]
+struct HeaderLines {
+    shared: Option<Arc<[u8]>>,
+    own: Vec<u8>,
 }
 
 /// A `Response` without a template parameter.
@@ -97,11 +108,12 @@ fn with_scratch<T>(compose: impl FnOnce(&mut Vec<u8>) -> T) -> T {
     })
 }
 
-/// Builds a Date: header with the current date.
-/// PATCH (fewer allocations): made once a second per thread, not for every response.
-fn build_date_header() -> Header {
+/// Writes the `Date:` line with the current date.
+/// PATCH (fewer allocations): the line is made once a second per thread, and written
+/// without a `Header` for every response.
+fn write_date_line(writer: &mut impl Write) -> IoResult<()> {
     thread_local! {
-        static LAST: std::cell::RefCell<Option<(u64, Header)>> = const { std::cell::RefCell::new(None) };
+        static LAST: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
     }
     let now = SystemTime::now();
     let second = now
@@ -109,17 +121,19 @@ fn build_date_header() -> Header {
         .map_or(0, |d| d.as_secs());
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        match &*last {
-            Some((at, header)) if *at == second => header.clone(),
-            _ => {
-                let d = HttpDate::from(now);
-                let header =
-                    Header::from_bytes(&b"Date"[..], &d.to_string().into_bytes()[..]).unwrap();
-                *last = Some((second, header.clone()));
-                header
-            }
+        if last.0 != second {
+            *last = (second, format!("Date: {}\r\n", HttpDate::from(now)));
         }
+        writer.write_all(last.1.as_bytes())
     })
+}
+
+/// PATCH (fewer allocations): the headers every response has unless the application set
+/// them, written straight into the head rather than added as `Header`s.
+struct ImpliedHeaders {
+    server: bool,
+    date: bool,
+    content_length: Option<usize>,
 }
 
 fn write_message_header<W>(
@@ -127,6 +141,8 @@ fn write_message_header<W>(
     http_version: &HTTPVersion,
     status_code: &StatusCode,
     headers: &[Header],
+    implied: &ImpliedHeaders,
+    lines: &HeaderLines,
 ) -> IoResult<()>
 where
     W: Write,
@@ -141,6 +157,13 @@ where
         status_code.default_reason_phrase()
     )?;
 
+    if implied.server {
+        writer.write_all(b"Server: tiny-http (Rust)\r\n")?;
+    }
+    if implied.date {
+        write_date_line(&mut writer)?;
+    }
+
     // writing headers
     for header in headers.iter() {
         writer.write_all(header.field.as_str().as_ref())?;
@@ -148,6 +171,13 @@ where
         writer.write_all(header.value.as_str().as_ref())?;
         write!(&mut writer, "\r\n")?;
     }
+    if let Some(length) = implied.content_length {
+        write!(&mut writer, "Content-Length: {}\r\n", length)?;
+    }
+    if let Some(shared) = &lines.shared {
+        writer.write_all(shared)?;
+    }
+    writer.write_all(&lines.own)?;
 
     // separator between header and data
     write!(&mut writer, "\r\n")?;
@@ -249,9 +279,12 @@ where
         let mut response = Response {
             reader: data,
             status_code,
-            headers: Vec::with_capacity(16),
+            // PATCH (fewer allocations): grown when a header is added (16 headers
+            // took 768 bytes for every response, most of which carry none).
+            headers: Vec::new(),
             data_length,
             chunked_threshold: None,
+            lines: HeaderLines::default(),
         };
 
         for h in headers {
@@ -266,6 +299,16 @@ where
         }
 
         response
+    }
+
+    /// PATCH (fewer allocations): adds header lines already rendered, each a complete
+    /// `Name: value\r\n` with no other CR or LF, which the caller has checked (nothing
+    /// here does); `shared` is for lines every response carries. They are sent after the
+    /// headers added as `Header`s, and must not repeat one of those, nor name
+    /// `Content-Length`, `Transfer-Encoding`, `Connection`, `Date` or `Server`.
+    pub fn with_header_lines(mut self, shared: Option<Arc<[u8]>>, own: Vec<u8>) -> Response<R> {
+        self.lines = HeaderLines { shared, own };
+        self
     }
 
     /// Set a threshold for `Content-Length` where we chose chunked
@@ -365,6 +408,7 @@ where
             status_code: self.status_code,
             data_length,
             chunked_threshold: self.chunked_threshold,
+            lines: self.lines,
         }
     }
 
@@ -394,18 +438,12 @@ where
             self.chunked_threshold(),
         ));
 
-        // add `Date` if not in the headers
-        if !self.headers.iter().any(|h| h.field.equiv("Date")) {
-            self.headers.insert(0, build_date_header());
-        }
-
-        // add `Server` if not in the headers
-        if !self.headers.iter().any(|h| h.field.equiv("Server")) {
-            self.headers.insert(
-                0,
-                Header::from_bytes(&b"Server"[..], &b"tiny-http (Rust)"[..]).unwrap(),
-            );
-        }
+        // add `Date` and `Server` if not in the headers
+        let mut implied = ImpliedHeaders {
+            server: !self.headers.iter().any(|h| h.field.equiv("Server")),
+            date: !self.headers.iter().any(|h| h.field.equiv("Date")),
+            content_length: None,
+        };
 
         // handling upgrade
         if let Some(upgrade) = upgrade {
@@ -451,15 +489,7 @@ where
 
             Some(TransferEncoding::Identity) => {
                 assert!(data_length.is_some());
-                let data_length = data_length.unwrap();
-
-                self.headers.push(
-                    Header::from_bytes(
-                        &b"Content-Length"[..],
-                        format!("{}", data_length).as_bytes(),
-                    )
-                    .unwrap(),
-                )
+                implied.content_length = data_length;
             }
 
             _ => (),
@@ -473,9 +503,16 @@ where
         // reader, if it is longer than it said (nothing, normally).
         let mut reader = match (transfer_encoding, data_length) {
             (Some(TransferEncoding::Identity), Some(length)) if length <= ONE_WRITE_BYTES => {
-                let (status_code, headers) = (&self.status_code, &self.headers);
+                let (status_code, headers, lines) = (&self.status_code, &self.headers, &self.lines);
                 with_scratch(|whole| {
-                    write_message_header(&mut *whole, &http_version, status_code, headers)?;
+                    write_message_header(
+                        &mut *whole,
+                        &http_version,
+                        status_code,
+                        headers,
+                        &implied,
+                        lines,
+                    )?;
                     if !do_not_send_body && length >= 1 {
                         reader.by_ref().take(length as u64).read_to_end(whole)?;
                     }
@@ -493,6 +530,8 @@ where
                     &http_version,
                     &self.status_code,
                     &self.headers,
+                    &implied,
+                    &self.lines,
                 )?;
                 reader
             }
@@ -560,6 +599,7 @@ where
             headers: self.headers,
             data_length: self.data_length,
             chunked_threshold: self.chunked_threshold,
+            lines: self.lines,
         }
     }
 }
@@ -648,6 +688,7 @@ impl Clone for Response<io::Empty> {
             headers: self.headers.clone(),
             data_length: self.data_length,
             chunked_threshold: self.chunked_threshold,
+            lines: self.lines.clone(),
         }
     }
 }
