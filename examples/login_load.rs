@@ -4,7 +4,7 @@
 //! over a temporary database in which every client's key is a registered
 //! customer (so each login looks one up).
 //!
-//! `cargo run --release --example login_load -- [--clients 16] [--seconds 10] [--workers 16]`
+//! `cargo run --release --example login_load -- [--clients 16] [--seconds 10] [--workers 16] [--floor]`
 //!
 //! The server is this same executable started again as a child process,
 //! running what `hostr serve` runs (`cli::run` with the logger at its
@@ -13,6 +13,12 @@
 //! `/proc/<pid>/stat` (`utime + stime`, which also counts its threads that
 //! have ended), so "server CPU per login" is the server process's own work
 //! over the run divided by the logins, and nothing of the generator's.
+//!
+//! With `--floor` the child is not hostr but `support/floor_server.rs`: the
+//! same two exchanges and the same event check through the nostr crate,
+//! and nothing else (no limits, sessions, lookup or log). Its CPU per login
+//! is what any blocking thread-per-connection server pays on this machine,
+//! so hostr's figure has its floor beside it, measured the same way.
 //!
 //! To profile the server, set `LOGIN_LOAD_WRAPPER` to a command that runs
 //! it, e.g. `LOGIN_LOAD_WRAPPER="valgrind --tool=callgrind"`.
@@ -125,9 +131,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         server_cpu.total() / elapsed * 100.0,
         client_cpu / logins * 1e6,
     );
+    // The floor's threads end with their connections, taking their counts along.
+    let switches = if floor { "not counted".to_owned() } else { format!("{:.1}", switches as f64 / logins) };
     println!(
-        "server context switches per login: {:.1}; logins per client: min {}, max {}",
-        switches as f64 / logins,
+        "server context switches per login: {switches}; logins per client: min {}, max {}",
         per_client.first().unwrap_or(&0),
         per_client.last().unwrap_or(&0)
     );

@@ -19,7 +19,7 @@ pub enum ProfileError {
 
 /// The kept fields of a signed kind-0 `event` by `public_key`, at unix time `now`.
 pub fn metadata_from_event(event: &Value, public_key: &str, now: i64) -> Result<ProfileMetadata, ProfileError> {
-    let event = parse_signed(event).map_err(|failure| {
+    let event = parse_signed(event.clone()).map_err(|failure| {
         ProfileError::BadEvent(match failure {
             LoginFailure::Malformed(why) => why,
             LoginFailure::BadId => "its id does not match its content".to_owned(),

@@ -67,7 +67,7 @@ pub fn verify(app: &App, request: &Request) -> ApiResult<Response> {
     }
     let body: VerifyBody = request.json()?;
     let max_age = app.challenges.lifetime().as_secs() as i64;
-    let login = login_event::check(&body.event, &app.config.public_url.verify_url(), unix_now(), max_age)?;
+    let login = login_event::check(body.event, &app.config.public_url.verify_url(), unix_now(), max_age)?;
     app.challenges.consume(&login.challenge, Instant::now())?;
     let customer = app.store.find(Customer::by_public_key(&login.public_key))?;
     let epoch = customer.as_ref().map_or(0, |c| c.session_epoch);

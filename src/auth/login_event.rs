@@ -35,9 +35,10 @@ pub struct LoginEvent {
 }
 
 /// Parses a signed Nostr event and verifies its id and signature (the
-/// nostr crate's parser does not).
-pub fn parse_signed(event: &Value) -> Result<Event, LoginFailure> {
-    check_strict_shape(event)?;
+/// nostr crate's parser does not). Taken by value, so the event's strings
+/// move into it instead of being copied.
+pub fn parse_signed(event: Value) -> Result<Event, LoginFailure> {
+    check_strict_shape(&event)?;
     let event = Event::deserialize(event)
         .map_err(|e| LoginFailure::Malformed(format!("the event does not follow NIP-01: {e}")))?;
     if !event.verify_id() {
@@ -51,7 +52,7 @@ pub fn parse_signed(event: &Value) -> Result<Event, LoginFailure> {
 
 /// Checks `event` as a sign-in for `verify_url` at unix time `now`. It may
 /// be as old as a challenge lives (`max_age`), so a slow signer prompt works.
-pub fn check(event: &Value, verify_url: &str, now: i64, max_age: i64) -> Result<LoginEvent, LoginFailure> {
+pub fn check(event: Value, verify_url: &str, now: i64, max_age: i64) -> Result<LoginEvent, LoginFailure> {
     let event = parse_signed(event)?;
     if event.kind.as_u16() != HTTP_AUTH_KIND {
         return Err(LoginFailure::WrongKind);
@@ -131,11 +132,11 @@ pub(crate) mod tests {
     #[test]
     fn a_proper_login_event_names_its_signer_and_challenge() {
         let event = signed(&keys(), 27235, NOW - 10, login_tags("abc"));
-        let login = check(&event, URL, NOW, 300).unwrap();
+        let login = check(event.clone(), URL, NOW, 300).unwrap();
         assert_eq!(login.public_key, "7e7e9c42a91bfef19fa929e5fda1b72e0ebc1a4c1141673e2794234d86addf4e");
         assert_eq!(login.challenge, "abc");
         let lower = signed(&keys(), 27235, NOW, vec![vec!["u", URL], vec!["method", "post"], vec!["challenge", "x"]]);
-        assert!(check(&lower, URL, NOW, 300).is_ok(), "the method is compared in any letter case");
+        assert!(check(lower, URL, NOW, 300).is_ok(), "the method is compared in any letter case");
     }
 
     #[test]
@@ -183,11 +184,11 @@ pub(crate) mod tests {
             (signed(&k, 27235, NOW, vec![vec!["u", URL], vec!["method", "POST"]]), LoginFailure::MissingChallenge),
         ];
         for (event, expected) in cases {
-            assert_eq!(check(&event, URL, NOW, 300).unwrap_err(), expected);
+            assert_eq!(check(event.clone(), URL, NOW, 300).unwrap_err(), expected);
         }
-        assert!(matches!(check(&upper, URL, NOW, 300), Err(LoginFailure::Malformed(_))));
+        assert!(matches!(check(upper, URL, NOW, 300), Err(LoginFailure::Malformed(_))));
         for junk in [Value::Null, Value::from("event"), serde_json::json!([1, 2]), serde_json::json!({"id": "x"})] {
-            assert!(matches!(check(&junk, URL, NOW, 300), Err(LoginFailure::Malformed(_))), "{junk}");
+            assert!(matches!(check(junk.clone(), URL, NOW, 300), Err(LoginFailure::Malformed(_))), "{junk}");
         }
     }
 }

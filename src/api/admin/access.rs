@@ -32,7 +32,7 @@ pub fn verify(app: &App, request: &Request) -> ApiResult<Response> {
     }
     let body: VerifyBody = request.json()?;
     let max_age = app.challenges.lifetime().as_secs() as i64;
-    let login = login_event::check(&body.event, &verify_url(app), unix_now(), max_age)?;
+    let login = login_event::check(body.event, &verify_url(app), unix_now(), max_age)?;
     app.challenges.consume(&login.challenge, Instant::now())?;
     if !app.console.allows(&login.public_key) {
         return Err(ApiError::new(Failure::Forbidden, "not_an_operator", "This key may not use the console."));
