@@ -85,7 +85,7 @@ fn method_not_allowed(method: &str, allowed: &str) -> Response {
         "method_not_allowed",
         format!("{} is not allowed here; use {allowed}.", method.escape_debug()),
     );
-    Response::from(error).with_header("Allow", allowed)
+    Response::from(error).with_header("Allow", allowed.to_owned())
 }
 
 /// What the pages in `public/` may do, sent as a header with every response:

@@ -2,17 +2,19 @@
 
 use super::error::HttpError;
 use serde::Serialize;
+use std::borrow::Cow;
 
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
+    /// Values are mostly constants, which need no copy.
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
     pub body: Vec<u8>,
 }
 
 impl Response {
-    pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> Response {
-        Response { status, headers: vec![("Content-Type", content_type.to_owned())], body }
+    pub fn new(status: u16, content_type: impl Into<Cow<'static, str>>, body: Vec<u8>) -> Response {
+        Response { status, headers: vec![("Content-Type", content_type.into())], body }
     }
 
     /// A JSON answer; API answers are never cached.
@@ -30,7 +32,7 @@ impl Response {
         Response::json(error.status, &error.body())
     }
 
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+    pub fn with_header(mut self, name: &'static str, value: impl Into<Cow<'static, str>>) -> Response {
         self.headers.push((name, value.into()));
         self
     }

@@ -99,7 +99,7 @@ impl StaticFiles {
             _ if mime.subtype() == mime_guess::mime::JAVASCRIPT => format!("{mime}; charset=utf-8"),
             _ => mime.to_string(),
         };
-        Ok(Response::new(200, &content_type, body).with_header("ETag", etag).with_header("Cache-Control", cache))
+        Ok(Response::new(200, content_type, body).with_header("ETag", etag).with_header("Cache-Control", cache))
     }
 
     /// The page at `path` in the shell, composed again only when `etag`
@@ -184,7 +184,7 @@ mod tests {
     }
 
     fn etag(response: &Response) -> String {
-        response.headers.iter().find(|(name, _)| *name == "ETag").map(|(_, tag)| tag.clone()).unwrap()
+        response.headers.iter().find(|(name, _)| *name == "ETag").map(|(_, tag)| tag.to_string()).unwrap()
     }
 
     #[test]
