@@ -19,7 +19,9 @@ pub enum ProfileError {
 
 /// The kept fields of a signed kind-0 `event` by `public_key`, at unix time `now`.
 pub fn metadata_from_event(event: &Value, public_key: &str, now: i64) -> Result<ProfileMetadata, ProfileError> {
-    let event = parse_signed(event.clone()).map_err(|failure| {
+    // Checked from its text, as a sign-in event is.
+    let text = serde_json::value::to_raw_value(event).map_err(|e| ProfileError::BadEvent(e.to_string()))?;
+    let event = parse_signed(&text).map_err(|failure| {
         ProfileError::BadEvent(match failure {
             LoginFailure::Malformed(why) => why,
             LoginFailure::BadId => "its id does not match its content".to_owned(),

@@ -12,7 +12,8 @@ use crate::customer::{Customer, npub, parse_public_key};
 use crate::http::{Request, Response};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
+use serde_json::value::RawValue;
 use std::time::Instant;
 
 pub fn challenge(app: &App, request: &Request) -> ApiResult<Response> {
@@ -46,7 +47,7 @@ struct ChallengeAnswer<'a> {
 
 #[derive(Deserialize)]
 struct VerifyBody {
-    event: Value,
+    event: Box<RawValue>,
 }
 
 /// The answer to `POST /api/verify`.
@@ -67,7 +68,7 @@ pub fn verify(app: &App, request: &Request) -> ApiResult<Response> {
     }
     let body: VerifyBody = request.json()?;
     let max_age = app.challenges.lifetime().as_secs() as i64;
-    let login = login_event::check(body.event, &app.config.public_url.verify_url(), unix_now(), max_age)?;
+    let login = login_event::check(&body.event, &app.config.public_url.verify_url(), unix_now(), max_age)?;
     app.challenges.consume(&login.challenge, Instant::now())?;
     let customer = app.store.find(Customer::by_public_key(&login.public_key))?;
     let epoch = customer.as_ref().map_or(0, |c| c.session_epoch);

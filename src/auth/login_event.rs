@@ -1,12 +1,14 @@
 //! Checking the signed NIP-98 event that answers a challenge.
 //!
-//! Pure: given the event as JSON, the URL it must name and the time, it
+//! Pure: given the event's JSON text, the URL it must name and the time, it
 //! says who signed it and which challenge it answers, or exactly why not.
+//! The text is read as it came, never built into a JSON tree first: a
+//! sign-in is the hottest path of the server.
 //! Consuming the challenge is the caller's next step.
 
 use nostr::prelude::Event;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The kind of NIP-98 HTTP-auth events.
 pub const HTTP_AUTH_KIND: u16 = 27235;
@@ -35,12 +37,10 @@ pub struct LoginEvent {
 }
 
 /// Parses a signed Nostr event and verifies its id and signature (the
-/// nostr crate's parser does not). Taken by value, so the event's strings
-/// move into it instead of being copied.
-pub fn parse_signed(event: Value) -> Result<Event, LoginFailure> {
-    check_strict_shape(&event)?;
-    let event = Event::deserialize(event)
-        .map_err(|e| LoginFailure::Malformed(format!("the event does not follow NIP-01: {e}")))?;
+/// nostr crate's parser does not).
+pub fn parse_signed(event: &RawValue) -> Result<Event, LoginFailure> {
+    check_strict_shape(event)?;
+    let event: Event = serde_json::from_str(event.get()).map_err(not_nip01)?;
     if !event.verify_id() {
         return Err(LoginFailure::BadId);
     }
@@ -52,7 +52,7 @@ pub fn parse_signed(event: Value) -> Result<Event, LoginFailure> {
 
 /// Checks `event` as a sign-in for `verify_url` at unix time `now`. It may
 /// be as old as a challenge lives (`max_age`), so a slow signer prompt works.
-pub fn check(event: Value, verify_url: &str, now: i64, max_age: i64) -> Result<LoginEvent, LoginFailure> {
+pub fn check(event: &RawValue, verify_url: &str, now: i64, max_age: i64) -> Result<LoginEvent, LoginFailure> {
     let event = parse_signed(event)?;
     if event.kind.as_u16() != HTTP_AUTH_KIND {
         return Err(LoginFailure::WrongKind);
@@ -87,13 +87,24 @@ fn only_tag<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
 
 /// The nostr crate's parser is lenient (upper-case hex, `npub` as pubkey);
 /// a sign-in accepts only the canonical form.
-fn check_strict_shape(event: &Value) -> Result<(), LoginFailure> {
-    let object =
-        event.as_object().ok_or_else(|| LoginFailure::Malformed("`event` must be a JSON object".to_owned()))?;
-    for (field, length) in [("id", 64), ("pubkey", 64), ("sig", 128)] {
-        let ok = object
-            .get(field)
-            .and_then(Value::as_str)
+fn check_strict_shape(event: &RawValue) -> Result<(), LoginFailure> {
+    #[derive(Deserialize)]
+    struct Shape<'a> {
+        #[serde(borrow)]
+        id: Option<&'a RawValue>,
+        #[serde(borrow)]
+        pubkey: Option<&'a RawValue>,
+        #[serde(borrow)]
+        sig: Option<&'a RawValue>,
+    }
+    if !event.get().starts_with('{') {
+        return Err(LoginFailure::Malformed("`event` must be a JSON object".to_owned()));
+    }
+    let shape: Shape = serde_json::from_str(event.get()).map_err(not_nip01)?;
+    for (field, value, length) in [("id", shape.id, 64), ("pubkey", shape.pubkey, 64), ("sig", shape.sig, 128)] {
+        // Written as JSON: quoted, and with no escapes, as hex digits need none.
+        let hex = value.and_then(|raw| raw.get().strip_prefix('"')?.strip_suffix('"'));
+        let ok = hex
             .is_some_and(|v| v.len() == length && v.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
         if !ok {
             return Err(LoginFailure::Malformed(format!("`{field}` must be {length} lowercase hex digits")));
@@ -102,10 +113,20 @@ fn check_strict_shape(event: &Value) -> Result<(), LoginFailure> {
     Ok(())
 }
 
+fn not_nip01(error: serde_json::Error) -> LoginFailure {
+    LoginFailure::Malformed(format!("the event does not follow NIP-01: {error}"))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Tag, Timestamp};
+    use serde_json::Value;
+
+    /// `event` as the JSON text a request carries.
+    pub fn text(event: &Value) -> Box<RawValue> {
+        serde_json::value::to_raw_value(event).unwrap()
+    }
 
     pub const URL: &str = "https://hosting.example.com/api/verify";
     pub const NOW: i64 = 1_800_000_000;
@@ -132,11 +153,11 @@ pub(crate) mod tests {
     #[test]
     fn a_proper_login_event_names_its_signer_and_challenge() {
         let event = signed(&keys(), 27235, NOW - 10, login_tags("abc"));
-        let login = check(event.clone(), URL, NOW, 300).unwrap();
+        let login = check(&text(&event), URL, NOW, 300).unwrap();
         assert_eq!(login.public_key, "7e7e9c42a91bfef19fa929e5fda1b72e0ebc1a4c1141673e2794234d86addf4e");
         assert_eq!(login.challenge, "abc");
         let lower = signed(&keys(), 27235, NOW, vec![vec!["u", URL], vec!["method", "post"], vec!["challenge", "x"]]);
-        assert!(check(lower, URL, NOW, 300).is_ok(), "the method is compared in any letter case");
+        assert!(check(&text(&lower), URL, NOW, 300).is_ok(), "the method is compared in any letter case");
     }
 
     #[test]
@@ -184,11 +205,11 @@ pub(crate) mod tests {
             (signed(&k, 27235, NOW, vec![vec!["u", URL], vec!["method", "POST"]]), LoginFailure::MissingChallenge),
         ];
         for (event, expected) in cases {
-            assert_eq!(check(event.clone(), URL, NOW, 300).unwrap_err(), expected);
+            assert_eq!(check(&text(&event), URL, NOW, 300).unwrap_err(), expected);
         }
-        assert!(matches!(check(upper, URL, NOW, 300), Err(LoginFailure::Malformed(_))));
+        assert!(matches!(check(&text(&upper), URL, NOW, 300), Err(LoginFailure::Malformed(_))));
         for junk in [Value::Null, Value::from("event"), serde_json::json!([1, 2]), serde_json::json!({"id": "x"})] {
-            assert!(matches!(check(junk.clone(), URL, NOW, 300), Err(LoginFailure::Malformed(_))), "{junk}");
+            assert!(matches!(check(&text(&junk), URL, NOW, 300), Err(LoginFailure::Malformed(_))), "{junk}");
         }
     }
 }

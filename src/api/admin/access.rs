@@ -10,7 +10,8 @@ use crate::customer::npub;
 use crate::http::{Request, Response};
 use crate::timestamp::Timestamp;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
+use serde_json::value::RawValue;
 use std::time::Instant;
 
 /// The `u` a console sign-in event names: not the customers' `/api/verify`,
@@ -21,7 +22,7 @@ pub fn verify_url(app: &App) -> String {
 
 #[derive(Deserialize)]
 struct VerifyBody {
-    event: Value,
+    event: Box<RawValue>,
 }
 
 /// `POST /api/admin/verify`: the customers' challenge, answered by an event
@@ -32,7 +33,7 @@ pub fn verify(app: &App, request: &Request) -> ApiResult<Response> {
     }
     let body: VerifyBody = request.json()?;
     let max_age = app.challenges.lifetime().as_secs() as i64;
-    let login = login_event::check(body.event, &verify_url(app), unix_now(), max_age)?;
+    let login = login_event::check(&body.event, &verify_url(app), unix_now(), max_age)?;
     app.challenges.consume(&login.challenge, Instant::now())?;
     if !app.console.allows(&login.public_key) {
         return Err(ApiError::new(Failure::Forbidden, "not_an_operator", "This key may not use the console."));
