@@ -367,6 +367,29 @@ fn a_customer_kept_in_memory_is_never_served_after_its_file_changed() {
         .unwrap();
     assert_eq!(find().session_epoch, 9);
 
+    // A process that writes in place and keeps the file open.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replace("\"sessionEpoch\": 9", "\"sessionEpoch\": 5");
+    assert_ne!(edited, text);
+    let writer = std::fs::File::options().write(true).open(&path).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&writer, edited.as_bytes(), 0).unwrap();
+    assert_eq!(find().session_epoch, 5, "seen before the writer closes the file");
+    drop(writer);
+
+    // A record file that is a link to a file elsewhere, edited there: no
+    // event reaches this folder, so it is never kept.
+    let elsewhere = dir.path().join("alice-elsewhere.json");
+    std::fs::write(&elsewhere, &edited).unwrap();
+    let link = path.with_extension("link");
+    std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+    std::fs::rename(&link, &path).unwrap();
+    assert_eq!(find().session_epoch, 5);
+    std::fs::write(&elsewhere, edited.replace("\"sessionEpoch\": 5", "\"sessionEpoch\": 6")).unwrap();
+    assert_eq!(find().session_epoch, 6);
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, &text).unwrap();
+    assert_eq!(find().session_epoch, 9);
+
     // Broken by hand, then removed: never the kept copy.
     std::fs::write(&path, text.replace("\"status\": \"ACTIVE\",", "\"status\": \"ACTIVE\",,")).unwrap();
     assert!(matches!(store.find(Customer::by_public_key(&key(1))), Err(StoreError::Corrupt(_))));

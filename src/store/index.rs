@@ -27,6 +27,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Reads one record file and returns its index keys; for a file that does
 /// not parse, the error and the unique keys it still seems to hold.
@@ -67,7 +68,6 @@ pub struct CollectionIndex {
     entries: HashMap<String, Entry>,
     lookup: HashMap<IndexKey, Vec<String>>,
     broken: HashMap<String, LoadError>,
-    last_version: u64,
 }
 
 impl CollectionIndex {
@@ -79,7 +79,6 @@ impl CollectionIndex {
             entries: HashMap::new(),
             lookup: HashMap::new(),
             broken: HashMap::new(),
-            last_version: 0,
         };
         let ids = record_ids(&index.dir, collection)?;
         // Reading and parsing dominate the scan; two threads halve it on this
@@ -149,13 +148,7 @@ impl CollectionIndex {
         for key in &keys {
             self.lookup.entry(key.clone()).or_default().push(id.clone());
         }
-        let version = self.next_version();
-        self.entries.insert(id, Entry { stamp, keys, version, kept: None });
-    }
-
-    fn next_version(&mut self) -> u64 {
-        self.last_version += 1;
-        self.last_version
+        self.entries.insert(id, Entry { stamp, keys, version: next_version(), kept: None });
     }
 
     /// The record kept for `id`, or the version to keep one under.
@@ -174,6 +167,15 @@ impl CollectionIndex {
             && entry.version == version
         {
             entry.kept = Some(record);
+        }
+    }
+
+    /// Drops the record kept for `id`, for an event that changes the file
+    /// without finishing a write (a write by a process that keeps it open, a
+    /// change of permissions): the keys wait for the write's end, as before.
+    fn drop_kept(&mut self, id: &str) {
+        if let Some(entry) = self.entries.get_mut(id) {
+            (entry.version, entry.kept) = (next_version(), None);
         }
     }
 
@@ -199,10 +201,7 @@ impl CollectionIndex {
     fn reload(&mut self, id: &str) {
         // Whatever the stamp says: a rewrite of the same size within the
         // file system's timestamp granularity leaves it unchanged.
-        let version = self.next_version();
-        if let Some(entry) = self.entries.get_mut(id) {
-            (entry.version, entry.kept) = (version, None);
-        }
+        self.drop_kept(id);
         let current = fs::metadata(self.dir.join(format!("{id}.json"))).ok().map(|m| FileStamp::of(&m));
         let known = self.entries.get(id).map(|e| e.stamp);
         if current.is_some() && current == known {
@@ -223,6 +222,15 @@ impl CollectionIndex {
     }
 }
 
+/// A version no entry of this process has had: unique across collections
+/// and across tables built again (after an overflow of inotify's queue, a
+/// folder replaced), so a record read under an old table's version is
+/// never kept in the new one.
+fn next_version() -> u64 {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    LAST.fetch_add(1, Ordering::Relaxed) + 1
+}
+
 /// The ids of all record files in `dir`, in sorted order.
 pub fn record_ids(dir: &Path, collection: Collection) -> io::Result<Vec<String>> {
     let mut ids = Vec::new();
@@ -237,6 +245,9 @@ pub fn record_ids(dir: &Path, collection: Collection) -> io::Result<Vec<String>>
     ids.sort_unstable();
     Ok(ids)
 }
+
+/// Events after which a file is read again.
+const MOVED_OR_DELETED: EventMask = EventMask::MOVED_TO.union(EventMask::MOVED_FROM).union(EventMask::DELETE);
 
 /// All lookup tables of one store and the inotify instance that feeds them.
 pub struct Indexes {
@@ -274,7 +285,10 @@ impl Indexes {
             let inotify = self.inotify.as_mut().expect("initialised just above");
             // Watch first, then scan: a change made during the scan is then
             // seen twice rather than missed.
+            // MODIFY and ATTRIB only drop a record kept in memory.
             let mask = WatchMask::CLOSE_WRITE
+                | WatchMask::MODIFY
+                | WatchMask::ATTRIB
                 | WatchMask::MOVED_TO
                 | WatchMask::MOVED_FROM
                 | WatchMask::DELETE
@@ -292,7 +306,7 @@ impl Indexes {
         let Some(inotify) = self.inotify.as_mut() else {
             return Ok(());
         };
-        let mut changed: Vec<(&'static str, String)> = Vec::new();
+        let mut changed: Vec<(&'static str, String, bool)> = Vec::new();
         let mut rebuild: Vec<&'static str> = Vec::new();
         loop {
             let events = match inotify.read_events(&mut self.events) {
@@ -315,7 +329,8 @@ impl Indexes {
                     continue;
                 }
                 if let Some(id) = event.name.and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) {
-                    changed.push((folder, id.to_owned()));
+                    let unfinished = !event.mask.intersects(EventMask::CLOSE_WRITE | MOVED_OR_DELETED);
+                    changed.push((folder, id.to_owned(), unfinished));
                 }
             }
         }
@@ -331,11 +346,11 @@ impl Indexes {
                 }
             }
         }
-        for (folder, id) in changed {
+        for (folder, id, unfinished) in changed {
             if let Some(collection) = self.collections.get_mut(folder)
                 && collection.collection.id_format.accepts(&id)
             {
-                collection.reload(&id);
+                if unfinished { collection.drop_kept(&id) } else { collection.reload(&id) }
             }
         }
         Ok(())

@@ -282,24 +282,38 @@ impl Store {
         };
         let mut found = Vec::new();
         for (id, held) in self.with_index::<T, _>(held)? {
+            // The kept record is shared under the tables' lock and copied
+            // after it, so the lock is never held for a copy.
             let record = match held {
-                Held::Kept(record) => record.downcast_ref::<T>().cloned(),
-                Held::Version(version) => match self.get::<T>(&id) {
-                    Ok(record) => {
-                        if T::KEPT_IN_MEMORY {
-                            let kept = Arc::new(record.clone());
-                            self.with_index::<T, _>(|index| index.keep(&id, version, kept))?;
-                        }
-                        Some(record)
-                    }
-                    Err(StoreError::NotFound { .. }) => None,
-                    Err(error) => return Err(error),
+                Held::Kept(record) => match record.downcast_ref::<T>() {
+                    Some(record) => Some(record.clone()),
+                    None => self.read_found::<T>(&id, None)?,
                 },
+                Held::Version(version) => self.read_found::<T>(&id, T::KEPT_IN_MEMORY.then_some(version))?,
             };
             // The table is a hint: the file itself must still say so.
             found.extend(record.filter(|record| record.index_keys().contains(&key)));
         }
         Ok(found)
+    }
+
+    /// Reads a record a lookup found, and keeps it in memory under `version`
+    /// when given. A file reached through a link is never kept: a change
+    /// made through its other name would not be reported in this folder.
+    fn read_found<T: Record>(&self, id: &str, version: Option<u64>) -> StoreResult<Option<T>> {
+        let record = match self.get::<T>(id) {
+            Ok(record) => record,
+            Err(StoreError::NotFound { .. }) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        if let Some(version) = version {
+            let own_file = fs::symlink_metadata(self.path_of::<T>(id)?).is_ok_and(|m| m.is_file() && m.nlink() == 1);
+            if own_file {
+                let kept = Arc::new(record.clone());
+                self.with_index::<T, _>(|index| index.keep(id, version, kept))?;
+            }
+        }
+        Ok(Some(record))
     }
 
     /// How many records hold `key`, from the lookup table alone (no file is

@@ -304,8 +304,9 @@ where
     /// PATCH (fewer allocations): adds header lines already rendered, each a complete
     /// `Name: value\r\n` with no other CR or LF, which the caller has checked (nothing
     /// here does); `shared` is for lines every response carries. They are sent after the
-    /// headers added as `Header`s, and must not repeat one of those, nor name
-    /// `Content-Length`, `Transfer-Encoding`, `Connection`, `Date` or `Server`.
+    /// headers added as `Header`s, and must not repeat one of those, nor name a header
+    /// that frames or dates the response (`Content-Length`, `Transfer-Encoding`,
+    /// `Connection`, `Upgrade`, `Trailer`, `Date`, `Server`).
     pub fn with_header_lines(mut self, shared: Option<Arc<[u8]>>, own: Vec<u8>) -> Response<R> {
         self.lines = HeaderLines { shared, own };
         self
