@@ -8,6 +8,7 @@
 use crate::auth::login_event::{LoginFailure, MAX_AHEAD_SECONDS, parse_signed};
 use crate::customer::ProfileMetadata;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProfileError {
@@ -18,10 +19,9 @@ pub enum ProfileError {
 }
 
 /// The kept fields of a signed kind-0 `event` by `public_key`, at unix time `now`.
-pub fn metadata_from_event(event: &Value, public_key: &str, now: i64) -> Result<ProfileMetadata, ProfileError> {
-    // Checked from its text, as a sign-in event is.
-    let text = serde_json::value::to_raw_value(event).map_err(|e| ProfileError::BadEvent(e.to_string()))?;
-    let event = parse_signed(&text).map_err(|failure| {
+/// `event` is the JSON text the request carried, checked as a sign-in event is.
+pub fn metadata_from_event(event: &RawValue, public_key: &str, now: i64) -> Result<ProfileMetadata, ProfileError> {
+    let event = parse_signed(event).map_err(|failure| {
         ProfileError::BadEvent(match failure {
             LoginFailure::Malformed(why) => why,
             LoginFailure::BadId => "its id does not match its content".to_owned(),
@@ -69,7 +69,13 @@ pub fn normalize_nip05(identifier: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::login_event::tests::text;
     use nostr::prelude::{EventBuilder, FinalizeEvent, Keys, Kind, Timestamp};
+
+    /// The event as a request carries it.
+    fn metadata(event: &Value, public_key: &str, now: i64) -> Result<ProfileMetadata, ProfileError> {
+        metadata_from_event(&text(event), public_key, now)
+    }
 
     fn kind0(keys: &Keys, content: &str, created_at: i64) -> Value {
         let event = EventBuilder::new(Kind::Metadata, content)
@@ -88,7 +94,7 @@ mod tests {
             "picture": "javascript:alert(1)", "nip05": "Alice@Example.COM", "lud16": "alice@getalby.com",
             "website": "https://ignored.example"
         });
-        let m = metadata_from_event(&kind0(&keys, &content.to_string(), 100), &me, 1000).unwrap();
+        let m = metadata(&kind0(&keys, &content.to_string(), 100), &me, 1000).unwrap();
         assert_eq!(m.name.as_deref(), Some("<script>alert(1)</script>"), "kept as text; pages escape it");
         assert_eq!(m.display_name.unwrap().len(), 100);
         assert_eq!(m.about.as_deref(), Some("hithere"));
@@ -102,12 +108,12 @@ mod tests {
         let keys = Keys::parse(&"3".repeat(64)).unwrap();
         let me = keys.public_key().to_hex();
         let theirs = Keys::parse(&"4".repeat(64)).unwrap();
-        assert_eq!(metadata_from_event(&kind0(&theirs, "{}", 1), &me, 10), Err(ProfileError::NotYours));
+        assert_eq!(metadata(&kind0(&theirs, "{}", 1), &me, 10), Err(ProfileError::NotYours));
         let mut forged = kind0(&keys, "{\"name\":\"a\"}", 1);
         forged["content"] = Value::from("{\"name\":\"b\"}");
-        assert!(matches!(metadata_from_event(&forged, &me, 10), Err(ProfileError::BadEvent(_))));
-        assert!(matches!(metadata_from_event(&kind0(&keys, "not json", 1), &me, 10), Err(ProfileError::BadEvent(_))));
-        assert!(matches!(metadata_from_event(&kind0(&keys, "{}", 1000), &me, 10), Err(ProfileError::BadEvent(_))));
+        assert!(matches!(metadata(&forged, &me, 10), Err(ProfileError::BadEvent(_))));
+        assert!(matches!(metadata(&kind0(&keys, "not json", 1), &me, 10), Err(ProfileError::BadEvent(_))));
+        assert!(matches!(metadata(&kind0(&keys, "{}", 1000), &me, 10), Err(ProfileError::BadEvent(_))));
     }
 
     #[test]

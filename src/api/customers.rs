@@ -13,6 +13,7 @@ use crate::profile::metadata_from_event;
 use crate::store::{Record, StoreError};
 use crate::timestamp::Timestamp;
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use std::time::Instant;
 
@@ -46,7 +47,8 @@ pub fn profile(app: &App, request: &Request) -> ApiResult<Response> {
 struct ProfileBody {
     #[serde(default, deserialize_with = "present")]
     email: Option<Option<String>>,
-    metadata: Option<Value>,
+    /// The signed kind-0 event, as its JSON text.
+    metadata: Option<Box<RawValue>>,
     notices: Option<customer::NoticePreferences>,
 }
 
